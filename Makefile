@@ -1,0 +1,30 @@
+# Every routine command. `make run` and `make test` are all a fresh machine needs.
+CARGO ?= cargo
+# One profile for building, running and testing, so polars is compiled once.
+PROFILE := --release
+SETTLE := target/release/settle
+
+.PHONY: build run test check fmt bless bench clean
+
+build:
+	$(CARGO) build $(PROFILE) --locked
+
+run: build
+	$(SETTLE) run --inputs inputs/demo --period 2026-10 --out outputs
+
+test:
+	$(CARGO) test $(PROFILE) --locked
+
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy $(PROFILE) --locked --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Rewrite tests/fixtures/*/expected from the current binary. Review `git diff` before committing.
+bless:
+	BLESS=1 $(CARGO) test $(PROFILE) --locked --test fixtures
+
+clean:
+	rm -rf outputs/*/

@@ -1,0 +1,83 @@
+//! Command-line arguments, and turning them into a validated request for the pipeline.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::model::period::Month;
+use crate::pipeline::RunConfig;
+
+/// Monthly reconciliation and statements for cloud resellers.
+///
+/// settle reads a dataset folder (the cloud's bill exports, the reseller's usage meter and the
+/// partner and account tables) and writes one month of consumption reports, rebate statements,
+/// rollups, invoice lists and a reconciliation, as CSV and PDF.
+#[derive(Debug, Parser)]
+#[command(name = "settle", version, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes: 0 ok · 1 internal error · 2 bad invocation or unusable dataset · \
+3 rows rejected under --strict"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute one month and write every output to OUT/<dataset>/<period>/
+    Run(RunArgs),
+    /// Check a dataset and report rejected rows; writes nothing
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The dataset folder, holding `bills.csv`, `accounts.csv`, … and `settle.toml`
+    #[arg(long, value_name = "DIR")]
+    pub inputs: PathBuf,
+
+    /// The month to compute, `YYYY-MM` [default: the previous month in the dataset's timezone]
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub period: Option<Month>,
+
+    /// Where to write: outputs go to OUT/<dataset>/<period>/
+    #[arg(long, value_name = "OUT", default_value = "outputs")]
+    pub out: PathBuf,
+
+    /// When invoice statuses are judged: `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD` or RFC 3339
+    /// [default: the end of the period]
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+
+    /// Fail with exit code 3, writing nothing, if any row is rejected
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The dataset folder
+    #[arg(long, value_name = "DIR")]
+    pub inputs: PathBuf,
+
+    /// Exit with code 3 if any row is rejected
+    #[arg(long)]
+    pub strict: bool,
+}
+
+fn parse_month(s: &str) -> Result<Month, String> {
+    s.parse()
+}
+
+impl RunArgs {
+    pub fn into_config(self) -> RunConfig {
+        RunConfig {
+            inputs: self.inputs,
+            out: self.out,
+            period: self.period,
+            as_of: self.as_of,
+            strict: self.strict,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Errors that stop a run, each with a message a user can act on.
+//!
+//! A bad *row* never stops a run: it becomes a [`crate::ingest::Reject`]. These errors are for a
+//! dataset that cannot be used at all, and they map to the exit codes in SPEC.
+
+use std::path::PathBuf;
+
+use crate::ingest::Reject;
+use crate::render::report::reject_line;
+
+/// A dataset that cannot be used: exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("`{}` is not a folder\nhint: pass the dataset folder, for example `--inputs inputs/demo`", .0.display())]
+    NotAFolder(PathBuf),
+
+    #[error("required file `{file}` is missing from `{}`\nhint: every dataset needs `bills.csv` and `accounts.csv`", .dir.display())]
+    MissingFile { dir: PathBuf, file: &'static str },
+
+    #[error("cannot read `{}`: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("`{file}` is empty\nhint: a CSV file needs at least its header row: {expected}")]
+    EmptyFile {
+        file: &'static str,
+        expected: String,
+    },
+
+    #[error(
+        "`{file}` has no column `{column}`\nhint: the header must name every column: {expected}"
+    )]
+    MissingColumn {
+        file: &'static str,
+        column: &'static str,
+        expected: String,
+    },
+
+    #[error("`{file}` names column `{column}` twice in its header")]
+    DuplicateColumn { file: &'static str, column: String },
+
+    #[error("`{file}` line {line}: {reason}")]
+    Unreadable {
+        file: &'static str,
+        line: u64,
+        reason: String,
+    },
+
+    #[error("`settle.toml`: {message}{}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    Settings {
+        message: String,
+        hint: Option<String>,
+    },
+
+    #[error("account relations form a cycle: {}\nhint: end or remove one of these relations in `account_relations.csv`", .accounts.join(" → "))]
+    RelationCycle { accounts: Vec<String> },
+}
+
+/// Everything `settle` can fail with, and its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+
+    #[error("invalid invocation: {0}")]
+    Invocation(String),
+
+    #[error("{} row(s) were rejected and `--strict` was given; no outputs were written\n{}", .rejects.len(), list_rejects(.rejects))]
+    Strict { rejects: Vec<Reject> },
+
+    #[error("cannot write outputs to `{}`: {source}", .path.display())]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code SPEC assigns to this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Dataset(_) | Error::Invocation(_) => 2,
+            Error::Strict { .. } => 3,
+            Error::Output { .. } | Error::Internal(_) => 1,
+        }
+    }
+}
+
+/// The first rejects, one per line, for the `--strict` error.
+fn list_rejects(rejects: &[Reject]) -> String {
+    const SHOWN: usize = 20;
+    let mut lines: Vec<String> = rejects
+        .iter()
+        .take(SHOWN)
+        .map(|r| format!("  {}", reject_line(r)))
+        .collect();
+    if rejects.len() > SHOWN {
+        lines.push(format!("  … and {} more", rejects.len() - SHOWN));
+    }
+    lines.push(
+        "hint: fix these rows, or run without `--strict` to write them to `rejects.csv`".into(),
+    );
+    lines.join("\n")
+}

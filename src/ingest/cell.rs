@@ -1,0 +1,131 @@
+//! One CSV cell and the typed readings of it.
+//!
+//! Every parse failure is a [`CellError`] that knows its column, its value and a reason, so the
+//! reject it becomes points the user at the exact cell to fix.
+
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::config::{is_currency, one_of};
+use crate::model::money::parse_decimal;
+use crate::model::records::Text;
+use crate::model::time::{Timestamp, parse_timestamp};
+
+/// Why one cell could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellError {
+    pub column: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// A cell's text and the column it sits in.
+#[derive(Copy, Clone, Debug)]
+pub struct Cell<'a> {
+    pub column: &'static str,
+    pub value: &'a str,
+}
+
+impl<'a> Cell<'a> {
+    pub fn fail(&self, reason: impl Into<String>) -> CellError {
+        CellError {
+            column: self.column,
+            value: self.value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The trimmed text, which may be empty.
+    pub fn text(&self) -> &'a str {
+        self.value.trim()
+    }
+
+    /// The trimmed text, which must not be empty.
+    pub fn required(&self) -> Result<&'a str, CellError> {
+        match self.text() {
+            "" => Err(self.fail("is empty, but a value is required")),
+            s => Ok(s),
+        }
+    }
+
+    pub fn decimal(&self) -> Result<Decimal, CellError> {
+        parse_decimal(self.required()?).map_err(|r| self.fail(r))
+    }
+
+    /// A decimal that must not be negative.
+    pub fn non_negative(&self) -> Result<Decimal, CellError> {
+        let d = self.decimal()?;
+        if d.is_sign_negative() && !d.is_zero() {
+            return Err(self.fail("must not be negative"));
+        }
+        Ok(d)
+    }
+
+    /// A rate from 0 to 1.
+    pub fn rate(&self) -> Result<Decimal, CellError> {
+        let d = self.decimal()?;
+        if !(Decimal::ZERO..=Decimal::ONE).contains(&d) {
+            return Err(self.fail("must be a rate from 0 to 1"));
+        }
+        Ok(d)
+    }
+
+    pub fn timestamp(&self, tz: Tz) -> Result<Timestamp, CellError> {
+        parse_timestamp(self.required()?, tz).map_err(|r| self.fail(r))
+    }
+
+    /// A timestamp where empty means "none": an open window, or not deducted yet.
+    pub fn optional_timestamp(&self, tz: Tz) -> Result<Option<Timestamp>, CellError> {
+        match self.text() {
+            "" => Ok(None),
+            s => parse_timestamp(s, tz).map(Some).map_err(|r| self.fail(r)),
+        }
+    }
+
+    /// One of a closed set of spellings.
+    pub fn choice<T>(&self, parse: fn(&str) -> Option<T>, names: &[&str]) -> Result<T, CellError> {
+        let s = self.required()?;
+        parse(s).ok_or_else(|| self.fail(format!("unknown value; expected {}", one_of(names))))
+    }
+
+    pub fn boolean(&self) -> Result<bool, CellError> {
+        self.choice(
+            |s| match s {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+            &["true", "false"],
+        )
+    }
+
+    pub fn currency(&self) -> Result<&'a str, CellError> {
+        let s = self.required()?;
+        if !is_currency(s) {
+            return Err(
+                self.fail("not a currency; expected a 3-letter ISO 4217 code such as `CNY`")
+            );
+        }
+        Ok(s)
+    }
+}
+
+/// Hands out one shared [`Text`] per distinct string, so repeated ids and names cost one
+/// allocation however many lines carry them.
+#[derive(Default)]
+pub struct Interner {
+    seen: HashMap<Box<str>, Text>,
+}
+
+impl Interner {
+    pub fn get(&mut self, s: &str) -> Text {
+        if let Some(t) = self.seen.get(s) {
+            return t.clone();
+        }
+        let t: Text = Text::from(s);
+        self.seen.insert(s.into(), t.clone());
+        t
+    }
+}

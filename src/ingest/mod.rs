@@ -1,0 +1,375 @@
+//! Ingestion: a dataset folder in, typed records and rejects out.
+//!
+//! Every SPEC input file is read here and nowhere else. The small tables go through the `csv`
+//! crate ([`small`]); `bills.csv` and `usage.csv`, which hold millions of lines, stream through a
+//! polars scan ([`scan`]). Both hand each row to the same parse function ([`parse`]), so a row means
+//! the same thing whichever reader carried it.
+//!
+//! A bad row never stops the run: it becomes a [`Reject`] naming its file, line, column, value and
+//! reason. Only a dataset that cannot be used at all (a missing required file or column) is an
+//! error.
+
+pub mod cell;
+pub mod parse;
+pub mod scan;
+pub mod schema;
+pub mod small;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::config::Settings;
+use crate::error::DatasetError;
+use crate::ingest::cell::CellError;
+use crate::ingest::parse::Context;
+use crate::ingest::schema::FileSpec;
+use crate::model::records::*;
+use crate::progress::Progress;
+
+/// An input row that was not used, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reject {
+    pub file: &'static str,
+    pub line: Line,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Reject {
+    pub fn from_cell(file: &'static str, line: Line, e: CellError) -> Reject {
+        Reject {
+            file,
+            line,
+            column: e.column.to_string(),
+            value: e.value,
+            reason: e.reason,
+        }
+    }
+}
+
+/// What was read from one input file, for the manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    pub spec: FileSpec,
+    /// `None` when an optional file is absent.
+    pub sha256: Option<String>,
+    /// Data rows in the file (the header is not counted).
+    pub rows: u64,
+    pub unknown_columns: Vec<String>,
+}
+
+/// One file's accepted records, its rejects and its facts.
+pub struct Loaded<T> {
+    pub records: Vec<T>,
+    pub rejects: Vec<Reject>,
+    pub input: InputFile,
+}
+
+/// A whole dataset, checked row by row.
+#[derive(Debug)]
+pub struct Dataset {
+    pub name: String,
+    pub settings: Settings,
+    pub accounts: BTreeMap<Text, Account>,
+    pub partners: BTreeMap<Text, Partner>,
+    pub links: Vec<PartnerLink>,
+    pub relations: Vec<Relation>,
+    pub rates: Vec<RebateRate>,
+    pub specials: Vec<SpecialRebate>,
+    pub requests: Vec<InvoiceRequest>,
+    pub bills: Vec<BillLine>,
+    pub usage: Vec<UsageRecord>,
+    pub inputs: Vec<InputFile>,
+    pub rejects: Vec<Reject>,
+}
+
+/// Reads and checks every input file of the dataset in `dir`.
+pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError> {
+    if !dir.is_dir() {
+        return Err(DatasetError::NotAFolder(dir.to_path_buf()));
+    }
+    let settings = Settings::load(dir)?;
+    for spec in schema::ALL.iter().filter(|s| s.required) {
+        if !dir.join(spec.name).is_file() {
+            return Err(DatasetError::MissingFile {
+                dir: dir.to_path_buf(),
+                file: spec.name,
+            });
+        }
+    }
+    let mut cx = Context::new(settings.timezone);
+    let mut seen = Seen::default();
+
+    progress.stage(&format!("reading {}", schema::ACCOUNTS.name));
+    let mut accounts = small::read(dir, &schema::ACCOUNTS, &mut cx, parse::account)?;
+    unique(&mut accounts, |a| &a.account_id, "account_id");
+    let accounts = seen.take(accounts);
+    cx.accounts = accounts.iter().map(|a| a.account_id.clone()).collect();
+
+    progress.stage(&format!("reading {}", schema::PARTNERS.name));
+    let mut partners = small::read(dir, &schema::PARTNERS, &mut cx, parse::partner)?;
+    unique(&mut partners, |p| &p.partner_id, "partner_id");
+    let partners = seen.take(partners);
+    cx.partners = partners.iter().map(|p| p.partner_id.clone()).collect();
+
+    progress.stage(&format!("reading {}", schema::PARTNER_LINKS.name));
+    let mut links = small::read(dir, &schema::PARTNER_LINKS, &mut cx, parse::partner_link)?;
+    no_overlapping_links(&mut links);
+    let links = seen.take(links);
+
+    progress.stage(&format!("reading {}", schema::RELATIONS.name));
+    let relations = seen.take(small::read(
+        dir,
+        &schema::RELATIONS,
+        &mut cx,
+        parse::relation,
+    )?);
+    progress.stage(&format!("reading {}", schema::REBATE_RATES.name));
+    let rates = seen.take(small::read(
+        dir,
+        &schema::REBATE_RATES,
+        &mut cx,
+        parse::rebate_rate,
+    )?);
+    progress.stage(&format!("reading {}", schema::SPECIAL_REBATES.name));
+    let specials = seen.take(small::read(
+        dir,
+        &schema::SPECIAL_REBATES,
+        &mut cx,
+        parse::special_rebate,
+    )?);
+    progress.stage(&format!("reading {}", schema::INVOICE_REQUESTS.name));
+    let mut requests = small::read(
+        dir,
+        &schema::INVOICE_REQUESTS,
+        &mut cx,
+        parse::invoice_request,
+    )?;
+    unique(&mut requests, |r| &r.request_id, "request_id");
+    let requests = seen.take(requests);
+
+    progress.stage(&format!("reading {}", schema::BILLS.name));
+    let mut bills = scan::read(dir, &schema::BILLS, &mut cx, parse::bill)?;
+    unique(&mut bills, |b| &b.bill_id, "bill_id");
+    let bills = seen.take(bills);
+    progress.stage(&format!("reading {}", schema::USAGE.name));
+    let mut usage = scan::read(dir, &schema::USAGE, &mut cx, parse::usage)?;
+    unique(&mut usage, |u| &u.usage_id, "usage_id");
+    let usage = seen.take(usage);
+
+    let Seen {
+        inputs,
+        mut rejects,
+    } = seen;
+    rejects.sort_by_key(|r| (schema::ALL.iter().position(|s| s.name == r.file), r.line));
+    Ok(Dataset {
+        name: dataset_name(dir),
+        settings,
+        accounts: accounts
+            .into_iter()
+            .map(|a| (a.account_id.clone(), a))
+            .collect(),
+        partners: partners
+            .into_iter()
+            .map(|p| (p.partner_id.clone(), p))
+            .collect(),
+        links,
+        relations,
+        rates,
+        specials,
+        requests,
+        bills,
+        usage,
+        inputs,
+        rejects,
+    })
+}
+
+/// The facts and rejects of the files read so far.
+#[derive(Default)]
+struct Seen {
+    inputs: Vec<InputFile>,
+    rejects: Vec<Reject>,
+}
+
+impl Seen {
+    fn take<T>(&mut self, loaded: Loaded<T>) -> Vec<T> {
+        self.inputs.push(loaded.input);
+        self.rejects.extend(loaded.rejects);
+        loaded.records
+    }
+}
+
+/// The dataset's name: its folder's name.
+pub fn dataset_name(dir: &Path) -> String {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| PathBuf::from(dir));
+    canonical
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dataset".into())
+}
+
+/// Records with a line number, so that cross-row checks can name the rows they reject.
+pub trait HasLine {
+    fn line(&self) -> Line;
+    fn line_mut(&mut self) -> &mut Line;
+}
+
+macro_rules! has_line {
+    ($($t:ty),+) => {
+        $(impl HasLine for $t {
+            fn line(&self) -> Line { self.line }
+            fn line_mut(&mut self) -> &mut Line { &mut self.line }
+        })+
+    };
+}
+has_line!(
+    Account,
+    Partner,
+    PartnerLink,
+    Relation,
+    RebateRate,
+    SpecialRebate,
+    InvoiceRequest,
+    BillLine,
+    UsageRecord
+);
+
+/// Keeps the first row of each id and rejects the later ones.
+fn unique<T: HasLine>(loaded: &mut Loaded<T>, id: impl Fn(&T) -> &Text, column: &'static str) {
+    let mut order: Vec<usize> = (0..loaded.records.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (&loaded.records[a], &loaded.records[b]);
+        id(ra).cmp(id(rb)).then(ra.line().cmp(&rb.line()))
+    });
+    let mut drop = vec![false; loaded.records.len()];
+    let mut first: Option<usize> = None;
+    for &i in &order {
+        let row = &loaded.records[i];
+        match first {
+            Some(f) if id(&loaded.records[f]) == id(row) => {
+                drop[i] = true;
+                loaded.rejects.push(Reject {
+                    file: loaded.input.spec.name,
+                    line: row.line(),
+                    column: column.into(),
+                    value: id(row).to_string(),
+                    reason: format!(
+                        "duplicate `{column}`; the row on line {} is used",
+                        loaded.records[f].line()
+                    ),
+                });
+            }
+            _ => first = Some(i),
+        }
+    }
+    retain_unmarked(&mut loaded.records, &drop);
+}
+
+/// SPEC: one account's link windows must not overlap. The earlier row (by line) wins.
+fn no_overlapping_links(loaded: &mut Loaded<PartnerLink>) {
+    let mut drop = vec![false; loaded.records.len()];
+    let mut by_account: HashMap<&Text, Vec<usize>> = HashMap::new();
+    for (i, l) in loaded.records.iter().enumerate() {
+        by_account.entry(&l.account_id).or_default().push(i);
+    }
+    let mut rejects = Vec::new();
+    for rows in by_account.values() {
+        for (k, &i) in rows.iter().enumerate() {
+            let link = &loaded.records[i];
+            let clash = rows[..k]
+                .iter()
+                .filter(|&&j| !drop[j])
+                .map(|&j| &loaded.records[j])
+                .find(|earlier| earlier.window.overlaps(&link.window));
+            if let Some(earlier) = clash {
+                drop[i] = true;
+                rejects.push(Reject {
+                    file: loaded.input.spec.name,
+                    line: link.line,
+                    column: "linked_from".into(),
+                    value: link.account_id.to_string(),
+                    reason: format!(
+                        "overlaps the link of the same account on line {}; one account's link windows must not overlap",
+                        earlier.line
+                    ),
+                });
+            }
+        }
+    }
+    loaded.rejects.extend(rejects);
+    retain_unmarked(&mut loaded.records, &drop);
+}
+
+fn retain_unmarked<T>(records: &mut Vec<T>, drop: &[bool]) {
+    let mut i = 0;
+    records.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+}
+
+/// Physical line numbers from byte offsets. The `csv` crate counts records, not lines, so a
+/// quoted cell that spans lines would otherwise shift every later line number.
+pub struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: Line,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line where a record at byte `offset` starts. The `csv` crate may place a record at the
+    /// line end before it (the `\n` of a `\r\n`), so line ends at the offset are skipped first.
+    /// Offsets must not decrease between calls.
+    pub fn line_at(&mut self, offset: u64) -> Line {
+        let mut end = (offset as usize).min(self.bytes.len());
+        while end < self.bytes.len() && matches!(self.bytes[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        if end > self.offset {
+            self.line += self.bytes[self.offset..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as Line;
+            self.offset = end;
+        }
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineCounter;
+
+    #[test]
+    fn counts_physical_lines() {
+        let text = b"h1,h2\r\na,\"x\r\ny\"\r\nb,c\r\n\r\nd,e\n";
+        let mut reader = csv::ReaderBuilder::new().from_reader(&text[..]);
+        let mut lines = LineCounter::new(text);
+        let found: Vec<u64> = reader
+            .byte_records()
+            .map(|r| lines.line_at(r.unwrap().position().unwrap().byte()))
+            .collect();
+        assert_eq!(found, vec![2, 4, 6]);
+    }
+}
+
+/// Lowercase hex of a SHA-256 digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

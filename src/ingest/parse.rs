@@ -1,0 +1,270 @@
+//! Row → typed record, one function per input file.
+//!
+//! The same functions serve the small files (read with the `csv` crate) and the big ones (read with
+//! polars), so a row means the same thing whichever reader carried it. Each function checks only its
+//! own row; checks across rows (unique ids, overlapping windows) run after a whole file is read.
+
+use std::collections::HashSet;
+
+use chrono_tz::Tz;
+
+use crate::ingest::cell::{Cell, CellError, Interner};
+use crate::model::records::*;
+
+/// A row's cells, in the column order of its [`crate::ingest::schema::FileSpec`].
+pub struct Row<'a> {
+    pub line: Line,
+    pub columns: &'static [&'static str],
+    pub values: &'a [&'a str],
+}
+
+impl<'a> Row<'a> {
+    pub fn cells<const N: usize>(&self) -> [Cell<'a>; N] {
+        std::array::from_fn(|i| Cell {
+            column: self.columns[i],
+            value: self.values[i],
+        })
+    }
+}
+
+/// What parsing needs beyond the row itself.
+pub struct Context {
+    pub tz: Tz,
+    pub names: Interner,
+    pub accounts: HashSet<Text>,
+    pub partners: HashSet<Text>,
+}
+
+impl Context {
+    pub fn new(tz: Tz) -> Context {
+        Context {
+            tz,
+            names: Interner::default(),
+            accounts: HashSet::new(),
+            partners: HashSet::new(),
+        }
+    }
+
+    fn account(&mut self, cell: Cell) -> Result<Text, CellError> {
+        let id = cell.required()?;
+        match self.accounts.get(id) {
+            Some(t) => Ok(t.clone()),
+            None => Err(cell.fail("unknown account: not in `accounts.csv`")),
+        }
+    }
+
+    fn partner(&mut self, cell: Cell) -> Result<Text, CellError> {
+        let id = cell.required()?;
+        match self.partners.get(id) {
+            Some(t) => Ok(t.clone()),
+            None => Err(cell.fail("unknown partner: not in `partners.csv`")),
+        }
+    }
+
+    fn window(&self, from: Cell, to: Cell) -> Result<Window, CellError> {
+        let w = Window {
+            from: from.timestamp(self.tz)?,
+            to: to.optional_timestamp(self.tz)?,
+        };
+        match w.to {
+            Some(t) if t <= w.from => Err(to.fail(format!("must be after `{}`", from.column))),
+            _ => Ok(w),
+        }
+    }
+}
+
+pub fn account(row: &Row, cx: &mut Context) -> Result<Account, CellError> {
+    let [id, name, entity, title_kind, discount] = row.cells();
+    Ok(Account {
+        line: row.line,
+        account_id: cx.names.get(id.required()?),
+        account_name: cx.names.get(name.required()?),
+        entity_name: cx.names.get(entity.required()?),
+        title_kind: title_kind.choice(TitleKind::parse, TitleKind::NAMES)?,
+        discount_rate: discount.rate()?,
+    })
+}
+
+pub fn partner(row: &Row, cx: &mut Context) -> Result<Partner, CellError> {
+    let [id, name, tier, invoice_kind, arrears] = row.cells();
+    Ok(Partner {
+        line: row.line,
+        partner_id: cx.names.get(id.required()?),
+        partner_name: cx.names.get(name.required()?),
+        tier: cx.names.get(tier.required()?),
+        invoice_kind: invoice_kind.choice(InvoiceKind::parse, InvoiceKind::NAMES)?,
+        arrears_amount: arrears.non_negative()?,
+    })
+}
+
+pub fn partner_link(row: &Row, cx: &mut Context) -> Result<PartnerLink, CellError> {
+    let [account, partner, link_type, from, to] = row.cells();
+    Ok(PartnerLink {
+        line: row.line,
+        account_id: cx.account(account)?,
+        partner_id: cx.partner(partner)?,
+        link_type: link_type.choice(LinkType::parse, LinkType::NAMES)?,
+        window: cx.window(from, to)?,
+    })
+}
+
+pub fn relation(row: &Row, cx: &mut Context) -> Result<Relation, CellError> {
+    let [child, master, kind, from, to, inherit, invoice_by] = row.cells();
+    let r = Relation {
+        line: row.line,
+        child_id: cx.account(child)?,
+        master_id: cx.account(master)?,
+        kind: kind.choice(RelationKind::parse, RelationKind::NAMES)?,
+        window: cx.window(from, to)?,
+        inherit_discount: inherit.boolean()?,
+        invoice_by: invoice_by.choice(InvoiceBy::parse, InvoiceBy::NAMES)?,
+    };
+    if r.child_id == r.master_id {
+        return Err(master.fail("an account cannot be its own master"));
+    }
+    Ok(r)
+}
+
+pub fn rebate_rate(row: &Row, cx: &mut Context) -> Result<RebateRate, CellError> {
+    let [tier, product, mode, rate, from, to] = row.cells();
+    Ok(RebateRate {
+        line: row.line,
+        tier: cx.names.get(tier.required()?),
+        product: cx.names.get(product.required()?),
+        payment_mode: mode.choice(ModeFilter::parse, ModeFilter::NAMES)?,
+        rate: rate.rate()?,
+        window: cx.window(from, to)?,
+    })
+}
+
+pub fn special_rebate(row: &Row, cx: &mut Context) -> Result<SpecialRebate, CellError> {
+    let [partner, account, product, sub_product, mode, rate, from, to] = row.cells();
+    Ok(SpecialRebate {
+        line: row.line,
+        partner_id: cx.partner(partner)?,
+        account_id: cx.account(account)?,
+        product: cx.names.get(product.required()?),
+        sub_product: match sub_product.text() {
+            "" => None,
+            s => Some(cx.names.get(s)),
+        },
+        payment_mode: match mode.text() {
+            "" => None,
+            _ => Some(mode.choice(PaymentMode::parse, PaymentMode::NAMES)?),
+        },
+        rate: rate.rate()?,
+        window: cx.window(from, to)?,
+    })
+}
+
+pub fn invoice_request(row: &Row, cx: &mut Context) -> Result<InvoiceRequest, CellError> {
+    let [
+        id,
+        order,
+        provider,
+        account,
+        amount,
+        kind,
+        title,
+        title_kind,
+        requested,
+        issued,
+        no,
+        status,
+    ] = row.cells();
+    Ok(InvoiceRequest {
+        line: row.line,
+        request_id: Text::from(id.required()?),
+        order_id: cx.names.get(order.required()?),
+        provider_id: cx.names.get(provider.required()?),
+        account_id: cx.names.get(account.required()?),
+        amount: amount.decimal()?,
+        invoice_kind: kind.choice(InvoiceKind::parse, InvoiceKind::NAMES)?,
+        title: cx.names.get(title.required()?),
+        title_kind: title_kind.choice(TitleKind::parse, TitleKind::NAMES)?,
+        requested_at: requested.timestamp(cx.tz)?,
+        issued_at: issued.optional_timestamp(cx.tz)?,
+        invoice_no: cx.names.get(no.text()),
+        order_status: status.choice(OrderStatus::parse, OrderStatus::NAMES)?,
+    })
+}
+
+pub fn bill(row: &Row, cx: &mut Context) -> Result<BillLine, CellError> {
+    let [
+        id,
+        account,
+        product,
+        sub_product,
+        resource,
+        mode,
+        cycle,
+        start,
+        end,
+        deducted,
+        list,
+        discount,
+        voucher,
+        payable,
+        status,
+        paid_with,
+        currency,
+    ] = row.cells();
+    let b = BillLine {
+        line: row.line,
+        bill_id: Text::from(id.required()?),
+        account_id: cx.account(account)?,
+        product: cx.names.get(product.required()?),
+        sub_product: cx.names.get(sub_product.text()),
+        resource_id: cx.names.get(resource.text()),
+        payment_mode: mode.choice(PaymentMode::parse, PaymentMode::NAMES)?,
+        billing_cycle: cycle.choice(BillingCycle::parse, BillingCycle::NAMES)?,
+        charge_start: start.timestamp(cx.tz)?,
+        charge_end: end.timestamp(cx.tz)?,
+        deducted_at: deducted.optional_timestamp(cx.tz)?,
+        list_amount: list.decimal()?,
+        discount_amount: discount.decimal()?,
+        voucher_amount: voucher.decimal()?,
+        payable_amount: payable.decimal()?,
+        payment_status: status.choice(PaymentStatus::parse, PaymentStatus::NAMES)?,
+        paid_with: paid_with.choice(PaidWith::parse, PaidWith::NAMES)?,
+        currency: cx.names.get(currency.currency()?),
+    };
+    if b.charge_end < b.charge_start {
+        return Err(end.fail("is before `charge_start`"));
+    }
+    Ok(b)
+}
+
+pub fn usage(row: &Row, cx: &mut Context) -> Result<UsageRecord, CellError> {
+    let [
+        id,
+        account,
+        product,
+        sub_product,
+        resource,
+        start,
+        end,
+        quantity,
+        unit,
+        price,
+        currency,
+    ] = row.cells();
+    let u = UsageRecord {
+        line: row.line,
+        usage_id: Text::from(id.required()?),
+        account_id: cx.account(account)?,
+        product: cx.names.get(product.required()?),
+        sub_product: cx.names.get(sub_product.text()),
+        resource_id: cx.names.get(resource.required()?),
+        start: start.timestamp(cx.tz)?,
+        end: end.timestamp(cx.tz)?,
+        quantity: quantity.non_negative()?,
+        unit: cx.names.get(unit.text()),
+        unit_price: price.non_negative()?,
+        currency: cx.names.get(currency.currency()?),
+    };
+    if u.end <= u.start {
+        return Err(end.fail("must be after `start`"));
+    }
+    Ok(u)
+}

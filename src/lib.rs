@@ -1,0 +1,19 @@
+//! settle: monthly reconciliation and statements for cloud resellers and multi-account finance
+//! teams.
+//!
+//! Data flows one way: [`ingest`] reads a dataset folder into typed records, [`rules`] computes
+//! each SPEC rule as a pure function of those records and the run's [`model::period::Period`],
+//! [`render`] turns results into document bytes, and [`output`] writes them atomically with a
+//! [`manifest`]. [`pipeline`] runs the stages in that order.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod manifest;
+pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod progress;
+pub mod render;
+pub mod rules;

@@ -1,0 +1,106 @@
+//! The `settle` binary: parse arguments, run the pipeline, print the error chain, set the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use settle::cli::{Cli, Command};
+use settle::error::Error;
+use settle::ingest::Reject;
+use settle::pipeline;
+use settle::progress::{Progress, Quiet};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let terminal = std::io::stderr().is_terminal();
+    let spinner = Spinner::new(terminal);
+    let progress: &dyn Progress = if terminal { &spinner } else { &Quiet };
+    match cli.command {
+        Command::Run(args) => {
+            let result = pipeline::run(&args.into_config(), progress);
+            spinner.finish();
+            let summary = result?;
+            for w in &summary.warnings {
+                eprintln!("warning: {w}");
+            }
+            warn_rejects(&summary.rejects);
+            if terminal {
+                eprintln!(
+                    "wrote {} files to {}",
+                    summary.files,
+                    summary.folder.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate(args) => {
+            let data = pipeline::validate(&args.inputs, progress);
+            spinner.finish();
+            let data = data?;
+            let mut out = std::io::stdout().lock();
+            let report = settle::render::report::validation(&data);
+            if out.write_all(report.as_bytes()).is_err() {
+                return Ok(ExitCode::SUCCESS); // a closed pipe is not an error
+            }
+            if args.strict && !data.rejects.is_empty() {
+                return Err(Error::Strict {
+                    rejects: data.rejects,
+                });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn warn_rejects(rejects: &[Reject]) {
+    if !rejects.is_empty() {
+        eprintln!(
+            "warning: {} row(s) rejected; see rejects.csv",
+            rejects.len()
+        );
+    }
+}
+
+/// A spinner on stderr that names the current stage; invisible when stderr is not a terminal.
+struct Spinner(Option<ProgressBar>);
+
+impl Spinner {
+    fn new(terminal: bool) -> Spinner {
+        Spinner(terminal.then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        }))
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Spinner {
+    fn stage(&self, what: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(what.to_string());
+        }
+    }
+}

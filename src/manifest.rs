@@ -1,0 +1,152 @@
+//! `manifest.json`: what a run read, what it wrote, and whether the money adds up.
+//!
+//! Every input is listed with its SHA-256 and its row counts (rows in = rows used + rows
+//! rejected), every output with its SHA-256, and each currency with a conservation check: the
+//! payable of the bill lines the run used must equal what the outputs attribute, to the last
+//! decimal. Amounts are exact decimal strings.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::ingest::{Dataset, InputFile};
+use crate::output::OutputFile;
+
+#[derive(Serialize)]
+pub struct Manifest<'a> {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub dataset: &'a str,
+    pub period: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub as_of: String,
+    pub settings: &'a Settings,
+    pub inputs: Vec<InputEntry>,
+    pub outputs: Vec<OutputEntry>,
+    pub conservation: Vec<Conservation>,
+}
+
+#[derive(Serialize)]
+pub struct InputEntry {
+    pub file: &'static str,
+    pub present: bool,
+    pub sha256: Option<String>,
+    pub rows_in: u64,
+    pub rows_used: u64,
+    pub rows_rejected: u64,
+    pub unknown_columns: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct OutputEntry {
+    pub file: String,
+    pub sha256: String,
+    pub bytes: usize,
+}
+
+/// One currency's balance: what the used bill lines hold against what each output attributes.
+#[derive(Serialize)]
+pub struct Conservation {
+    pub currency: String,
+    /// Σ payable of the used bill lines, by the period they were selected for.
+    pub bill_lines: BTreeMap<&'static str, String>,
+    /// Σ of what each output attributes, named `<output>.<period>`.
+    pub attributed: BTreeMap<&'static str, String>,
+    pub balanced: bool,
+}
+
+/// Per-currency sums on both sides, keyed by the period the lines were selected for.
+#[derive(Default)]
+pub struct Ledger {
+    sides: BTreeMap<
+        String,
+        (
+            BTreeMap<&'static str, Decimal>,
+            Vec<(&'static str, &'static str, Decimal)>,
+        ),
+    >,
+}
+
+impl Ledger {
+    /// Records the source side: Σ payable of the bill lines selected for `selection`.
+    pub fn source(&mut self, currency: &str, selection: &'static str, amount: Decimal) {
+        *self
+            .sides
+            .entry(currency.to_string())
+            .or_default()
+            .0
+            .entry(selection)
+            .or_default() += amount;
+    }
+
+    /// Records what an output attributes for `selection`, under the name `label`.
+    pub fn attributed(
+        &mut self,
+        currency: &str,
+        selection: &'static str,
+        label: &'static str,
+        amount: Decimal,
+    ) {
+        let side = &mut self.sides.entry(currency.to_string()).or_default().1;
+        match side.iter_mut().find(|(l, _, _)| *l == label) {
+            Some(entry) => entry.2 += amount,
+            None => side.push((label, selection, amount)),
+        }
+    }
+
+    pub fn checks(&self) -> Vec<Conservation> {
+        self.sides
+            .iter()
+            .map(|(currency, (source, outputs))| Conservation {
+                currency: currency.clone(),
+                bill_lines: source
+                    .iter()
+                    .map(|(k, v)| (*k, v.normalize().to_string()))
+                    .collect(),
+                attributed: outputs
+                    .iter()
+                    .map(|(l, _, v)| (*l, v.normalize().to_string()))
+                    .collect(),
+                balanced: outputs
+                    .iter()
+                    .all(|(_, sel, v)| source.get(sel).copied().unwrap_or_default() == *v),
+            })
+            .collect()
+    }
+}
+
+pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
+    data.inputs
+        .iter()
+        .map(|i: &InputFile| {
+            let rejected = data
+                .rejects
+                .iter()
+                .filter(|r| r.file == i.spec.name)
+                .count() as u64;
+            InputEntry {
+                file: i.spec.name,
+                present: i.sha256.is_some(),
+                sha256: i.sha256.clone(),
+                rows_in: i.rows,
+                rows_used: i.rows - rejected,
+                rows_rejected: rejected,
+                unknown_columns: i.unknown_columns.clone(),
+            }
+        })
+        .collect()
+}
+
+pub fn outputs(files: &[OutputFile]) -> Vec<OutputEntry> {
+    files
+        .iter()
+        .map(|f| OutputEntry {
+            file: f.path.clone(),
+            sha256: f.sha256(),
+            bytes: f.bytes.len(),
+        })
+        .collect()
+}

@@ -1,0 +1,206 @@
+//! Typed input records, one struct per SPEC input file.
+//!
+//! Ingestion turns each accepted CSV row into one of these; the rules only ever see them. Text that
+//! repeats across millions of lines (ids, products, currencies) is shared through [`Text`], so a
+//! month of bill lines stays small in memory.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::model::time::Timestamp;
+
+/// Shared, immutable text. Equal strings read from the same file share one allocation.
+pub type Text = Arc<str>;
+
+/// Declares a closed set of values read from one CSV column, with the exact spellings SPEC uses.
+macro_rules! cell_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every accepted spelling, in SPEC order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some(Self::$variant),)+ _ => None }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+cell_enum!(PaymentMode { Prepaid = "prepaid", Postpaid = "postpaid" });
+cell_enum!(
+    /// `billing_cycle`: the unit a bill line is charged in, which also sets when hosting moves it.
+    BillingCycle { Hour = "hour", Day = "day", Week = "week", Month = "month", Once = "once" }
+);
+cell_enum!(PaymentStatus { Paid = "paid", Unpaid = "unpaid", Arrears = "arrears" });
+cell_enum!(PaidWith { Cash = "cash", Credit = "credit", Allocated = "allocated" });
+cell_enum!(TitleKind { Enterprise = "enterprise", Individual = "individual" });
+cell_enum!(InvoiceKind { Special = "special", Ordinary = "ordinary" });
+cell_enum!(LinkType { Agency = "agency", Resale = "resale" });
+cell_enum!(RelationKind { Hosting = "hosting", Management = "management" });
+cell_enum!(InvoiceBy { Child = "child", Master = "master" });
+cell_enum!(OrderStatus { Paid = "paid", Arrears = "arrears", Refunded = "refunded" });
+cell_enum!(
+    /// `payment_mode` in `rebate_rates.csv`: an exact mode or `*` for any.
+    ModeFilter { Prepaid = "prepaid", Postpaid = "postpaid", Any = "*" }
+);
+
+/// Where an accepted row came from: its 1-based line in its file (line 1 is the header).
+pub type Line = u64;
+
+/// A half-open window `[from, to)`; `to == None` is still open.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from: Timestamp,
+    pub to: Option<Timestamp>,
+}
+
+impl Window {
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.from <= t && self.to.is_none_or(|to| t < to)
+    }
+
+    pub fn overlaps(&self, other: &Window) -> bool {
+        self.to.is_none_or(|to| other.from < to) && other.to.is_none_or(|to| self.from < to)
+    }
+}
+
+/// `bills.csv`: one bill line as the cloud issued it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BillLine {
+    pub line: Line,
+    pub bill_id: Text,
+    pub account_id: Text,
+    pub product: Text,
+    pub sub_product: Text,
+    pub resource_id: Text,
+    pub payment_mode: PaymentMode,
+    pub billing_cycle: BillingCycle,
+    pub charge_start: Timestamp,
+    pub charge_end: Timestamp,
+    pub deducted_at: Option<Timestamp>,
+    pub list_amount: Decimal,
+    pub discount_amount: Decimal,
+    pub voucher_amount: Decimal,
+    pub payable_amount: Decimal,
+    pub payment_status: PaymentStatus,
+    pub paid_with: PaidWith,
+    pub currency: Text,
+}
+
+/// `usage.csv`: one record of the reseller's own meter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageRecord {
+    pub line: Line,
+    pub usage_id: Text,
+    pub account_id: Text,
+    pub product: Text,
+    pub sub_product: Text,
+    pub resource_id: Text,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub quantity: Decimal,
+    pub unit: Text,
+    pub unit_price: Decimal,
+    pub currency: Text,
+}
+
+/// `accounts.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Account {
+    pub line: Line,
+    pub account_id: Text,
+    pub account_name: Text,
+    pub entity_name: Text,
+    pub title_kind: TitleKind,
+    pub discount_rate: Decimal,
+}
+
+/// `partners.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partner {
+    pub line: Line,
+    pub partner_id: Text,
+    pub partner_name: Text,
+    pub tier: Text,
+    pub invoice_kind: InvoiceKind,
+    pub arrears_amount: Decimal,
+}
+
+/// `partner_links.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartnerLink {
+    pub line: Line,
+    pub account_id: Text,
+    pub partner_id: Text,
+    pub link_type: LinkType,
+    pub window: Window,
+}
+
+/// `account_relations.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relation {
+    pub line: Line,
+    pub child_id: Text,
+    pub master_id: Text,
+    pub kind: RelationKind,
+    pub window: Window,
+    pub inherit_discount: bool,
+    pub invoice_by: InvoiceBy,
+}
+
+/// `rebate_rates.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RebateRate {
+    pub line: Line,
+    pub tier: Text,
+    pub product: Text,
+    pub payment_mode: ModeFilter,
+    pub rate: Decimal,
+    pub window: Window,
+}
+
+/// `special_rebates.csv`. An empty `sub_product` or `payment_mode` matches any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpecialRebate {
+    pub line: Line,
+    pub partner_id: Text,
+    pub account_id: Text,
+    pub product: Text,
+    pub sub_product: Option<Text>,
+    pub payment_mode: Option<PaymentMode>,
+    pub rate: Decimal,
+    pub window: Window,
+}
+
+/// `invoice_requests.csv`: a marketplace invoice request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceRequest {
+    pub line: Line,
+    pub request_id: Text,
+    pub order_id: Text,
+    pub provider_id: Text,
+    pub account_id: Text,
+    pub amount: Decimal,
+    pub invoice_kind: InvoiceKind,
+    pub title: Text,
+    pub title_kind: TitleKind,
+    pub requested_at: Timestamp,
+    pub issued_at: Option<Timestamp>,
+    pub invoice_no: Text,
+    pub order_status: OrderStatus,
+}

@@ -1,0 +1,124 @@
+//! The output stage: the only code that writes files.
+//!
+//! A period's outputs are written into a temporary folder beside the target and renamed into place,
+//! so a crash or a failed run never leaves a half-written period behind; a re-run replaces the old
+//! folder whole. `manifest.json` records what went in and what came out, with SHA-256 sums.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::ingest::hex;
+
+/// One output file: its path inside the period folder (with `/`), and its bytes.
+#[derive(Clone, Debug)]
+pub struct OutputFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+impl OutputFile {
+    pub fn new(path: impl Into<String>, bytes: Vec<u8>) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            bytes,
+        }
+    }
+
+    pub fn sha256(&self) -> String {
+        hex(&Sha256::digest(&self.bytes))
+    }
+}
+
+/// Writes `files` as the folder `target`, replacing any earlier one in a single rename.
+pub fn write_atomic(target: &Path, files: &[OutputFile]) -> Result<(), Error> {
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Output { path, source }
+    };
+    let parent = target.parent().unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let created = missing_ancestors(parent);
+    std::fs::create_dir_all(parent).map_err(fail(parent))?;
+    let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        if temp.exists() {
+            std::fs::remove_dir_all(&temp).map_err(fail(&temp))?;
+        }
+        for f in files {
+            let path = temp.join(&f.path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(fail(dir))?;
+            }
+            std::fs::write(&path, &f.bytes).map_err(fail(&path))?;
+        }
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        if target.exists() {
+            std::fs::rename(target, &old).map_err(fail(target))?;
+        }
+        std::fs::rename(&temp, target).map_err(fail(target))?;
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(fail(&old))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&temp);
+        for dir in created.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    result
+}
+
+/// `dir` and those of its ancestors that do not exist yet, outermost last.
+fn missing_ancestors(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("settle-output-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn replaces_the_whole_folder() {
+        let root = scratch("replace");
+        let target = root.join("demo").join("2026-10");
+        write_atomic(
+            &target,
+            &[
+                OutputFile::new("a.csv", b"1".to_vec()),
+                OutputFile::new("x/b.csv", b"2".to_vec()),
+            ],
+        )
+        .unwrap();
+        write_atomic(&target, &[OutputFile::new("a.csv", b"3".to_vec())]).unwrap();
+        assert_eq!(std::fs::read(target.join("a.csv")).unwrap(), b"3");
+        assert!(
+            !target.join("x").exists(),
+            "files of the earlier run are gone"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(root.join("demo"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec!["2026-10"]);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}

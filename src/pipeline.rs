@@ -1,0 +1,166 @@
+//! The pipeline: ingest → periods → rules → render → output, in that order and only that order.
+//!
+//! This is the one place that decides which stage runs when. Each stage is a function of the
+//! previous stage's result; only [`crate::output`] touches the output folder.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::ingest::{self, Dataset, Reject};
+use crate::manifest::{self, Ledger, Manifest};
+use crate::model::period::{Month, Period};
+use crate::model::time::{Timestamp, parse_timestamp};
+use crate::output::{self, OutputFile};
+use crate::progress::Progress;
+use crate::render::tables;
+use crate::rules::consumption;
+
+/// A validated `settle run` request.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub inputs: PathBuf,
+    pub out: PathBuf,
+    pub period: Option<Month>,
+    pub as_of: Option<String>,
+    pub strict: bool,
+}
+
+/// What a finished run reports back.
+#[derive(Debug)]
+pub struct RunSummary {
+    pub folder: PathBuf,
+    pub files: usize,
+    pub rejects: Vec<Reject>,
+    pub warnings: Vec<String>,
+}
+
+/// The month to run and the instant statuses are judged at.
+pub struct Clock {
+    pub period: Period,
+    pub as_of: Timestamp,
+}
+
+impl Clock {
+    pub fn resolve(
+        data: &Dataset,
+        month: Option<Month>,
+        as_of: Option<&str>,
+    ) -> Result<Clock, Error> {
+        let tz = data.settings.timezone;
+        // The only wall-clock read: which month "last month" is, when `--period` is not given.
+        let month = month.unwrap_or_else(|| {
+            Month::of(chrono::Utc::now().with_timezone(&tz).date_naive()).previous()
+        });
+        let period = Period::new(month, tz);
+        let as_of = match as_of {
+            None => period.end,
+            Some(s) => parse_timestamp(s, tz)
+                .map_err(|r| Error::Invocation(format!("`--as-of` `{s}`: {r}")))?,
+        };
+        Ok(Clock { period, as_of })
+    }
+}
+
+/// `settle run`: every output of one period, written atomically.
+pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error> {
+    let data = ingest::load(&cfg.inputs, progress)?;
+    let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
+    if cfg.strict && !data.rejects.is_empty() {
+        return Err(Error::Strict {
+            rejects: data.rejects,
+        });
+    }
+    progress.stage("applying rules");
+    let files = render_all(&data, &clock);
+    let folder = cfg
+        .out
+        .join(&data.name)
+        .join(clock.period.month.to_string());
+    progress.stage("writing outputs");
+    output::write_atomic(&folder, &files)?;
+    Ok(RunSummary {
+        folder,
+        files: files.len(),
+        warnings: warnings(&data),
+        rejects: data.rejects,
+    })
+}
+
+/// `settle validate`: the dataset checked, nothing written.
+pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error> {
+    Ok(ingest::load(inputs, progress)?)
+}
+
+/// One warning per input file that has columns SPEC does not know.
+pub fn warnings(data: &Dataset) -> Vec<String> {
+    data.inputs
+        .iter()
+        .filter(|i| !i.unknown_columns.is_empty())
+        .map(|i| {
+            let names: Vec<String> = i.unknown_columns.iter().map(|c| format!("`{c}`")).collect();
+            format!(
+                "`{}`: unknown column(s) {} ignored",
+                i.spec.name,
+                names.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// Applies the rules and renders every output file, the manifest last.
+pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
+    let tz = data.settings.timezone;
+    let period = &clock.period;
+    let mut ledger = Ledger::default();
+    for b in &data.bills {
+        if period.contains(b.charge_start) {
+            ledger.source(&b.currency, "usage_period", b.payable_amount);
+        }
+        if b.deducted_at.is_some_and(|t| period.contains(t)) {
+            ledger.source(&b.currency, "deduction_period", b.payable_amount);
+        }
+    }
+
+    let consumption = consumption::consumption(&data.bills, period);
+    for c in &consumption {
+        ledger.attributed(
+            &c.currency,
+            "usage_period",
+            "consumption.usage_period",
+            c.usage_period,
+        );
+        ledger.attributed(
+            &c.currency,
+            "deduction_period",
+            "consumption.deduction_period",
+            c.deduction_period,
+        );
+    }
+
+    let mut files = vec![
+        OutputFile::new(
+            "consumption.csv",
+            tables::consumption(&consumption, period.month, data),
+        ),
+        OutputFile::new("rejects.csv", tables::rejects(&data.rejects)),
+    ];
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let manifest = Manifest {
+        tool: "settle",
+        version: env!("CARGO_PKG_VERSION"),
+        dataset: &data.name,
+        period: period.month.to_string(),
+        period_start: period.start.format_rfc3339(tz),
+        period_end: period.end.format_rfc3339(tz),
+        as_of: clock.as_of.format_rfc3339(tz),
+        settings: &data.settings,
+        inputs: manifest::inputs(data),
+        outputs: manifest::outputs(&files),
+        conservation: ledger.checks(),
+    };
+    let mut json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    json.push(b'\n');
+    files.push(OutputFile::new("manifest.json", json));
+    files
+}

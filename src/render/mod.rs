@@ -1,0 +1,6 @@
+//! Rendering: computed results in, document bytes out. Formatting (rounding to 2 dp, names,
+//! timestamps as local text) happens here, never in the rules; nothing here writes files.
+
+pub mod csv;
+pub mod report;
+pub mod tables;

@@ -1,0 +1,176 @@
+//! Runs the real `settle` binary on every folder under `tests/fixtures/` and compares what it
+//! prints and writes with the case's `expected/` folder, byte for byte.
+//!
+//! A case is `tests/fixtures/<case>/` with:
+//! - `inputs/`: the dataset;
+//! - `cmd` (optional): the arguments before `--inputs`, default `run --period 2026-10`;
+//! - `expected/exit_code`, `expected/stdout`, `expected/stderr`;
+//! - `expected/out/`: the period folder the run writes (absent when the run must write nothing).
+//!
+//! `BLESS=1 cargo test --test fixtures` rewrites `expected/` from the actual results. Review the
+//! diff before committing it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// Every file under `dir`, by path relative to it.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let path = e.expect("readable dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .expect("inside dir")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).expect("readable file"));
+            }
+        }
+    }
+    out
+}
+
+struct Actual {
+    exit_code: String,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    out: Option<BTreeMap<String, Vec<u8>>>,
+}
+
+fn run_case(case: &Path, scratch: &Path) -> Actual {
+    let cmd =
+        std::fs::read_to_string(case.join("cmd")).unwrap_or_else(|_| "run --period 2026-10".into());
+    let args: Vec<&str> = cmd.split_whitespace().collect();
+    let out_root = scratch.join("out");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_settle"));
+    command
+        .current_dir(case)
+        .args(&args)
+        .arg("--inputs")
+        .arg("inputs");
+    if args.first() == Some(&"run") {
+        command.arg("--out").arg(&out_root);
+    }
+    let output = command.output().expect("settle runs");
+    let written = tree(&out_root);
+    let out = if written.is_empty() {
+        let leftovers: Vec<_> = std::fs::read_dir(&out_root).into_iter().flatten().collect();
+        assert!(
+            leftovers.is_empty(),
+            "a run that writes nothing must leave no folder behind: {leftovers:?}"
+        );
+        None
+    } else {
+        // Strip `<dataset>/<period>/` so expected files do not depend on the period's name.
+        Some(
+            written
+                .into_iter()
+                .map(|(k, v)| (k.splitn(3, '/').nth(2).unwrap_or(&k).to_string(), v))
+                .collect(),
+        )
+    };
+    Actual {
+        exit_code: format!("{}\n", output.status.code().unwrap_or(-1)),
+        stdout: output.stdout,
+        stderr: output.stderr,
+        out,
+    }
+}
+
+fn bless(expected: &Path, actual: &Actual) {
+    let _ = std::fs::remove_dir_all(expected);
+    std::fs::create_dir_all(expected).expect("create expected");
+    std::fs::write(expected.join("exit_code"), &actual.exit_code).expect("write");
+    std::fs::write(expected.join("stdout"), &actual.stdout).expect("write");
+    std::fs::write(expected.join("stderr"), &actual.stderr).expect("write");
+    if let Some(out) = &actual.out {
+        for (rel, bytes) in out {
+            let path = expected.join("out").join(rel);
+            std::fs::create_dir_all(path.parent().expect("has parent")).expect("create");
+            std::fs::write(path, bytes).expect("write");
+        }
+    }
+}
+
+fn compare(case: &str, expected: &Path, actual: &Actual) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut same = |name: &str, want: &[u8], got: &[u8]| {
+        if want != got {
+            problems.push(format!(
+                "{case}: `{name}` differs\n--- expected\n{}\n--- actual\n{}",
+                String::from_utf8_lossy(want),
+                String::from_utf8_lossy(got)
+            ));
+        }
+    };
+    let read = |name: &str| std::fs::read(expected.join(name)).unwrap_or_default();
+    same("exit_code", &read("exit_code"), actual.exit_code.as_bytes());
+    same("stdout", &read("stdout"), &actual.stdout);
+    same("stderr", &read("stderr"), &actual.stderr);
+    let want = tree(&expected.join("out"));
+    let got = actual.out.clone().unwrap_or_default();
+    for name in want
+        .keys()
+        .chain(got.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (want.get(name), got.get(name)) {
+            (Some(w), Some(g)) => same(&format!("out/{name}"), w, g),
+            (Some(_), None) => same(&format!("out/{name}"), b"(present)", b"(missing)"),
+            (None, _) => same(&format!("out/{name}"), b"(absent)", b"(written)"),
+        }
+    }
+    problems
+}
+
+#[test]
+fn fixtures_match_expected() {
+    let blessing = std::env::var_os("BLESS").is_some_and(|v| v == "1");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .expect("tests/fixtures exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("inputs").is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no fixture cases found");
+    let mut problems = Vec::new();
+    for case in &cases {
+        let name = case
+            .file_name()
+            .expect("named")
+            .to_string_lossy()
+            .into_owned();
+        let scratch =
+            std::env::temp_dir().join(format!("settle-fixture-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let actual = run_case(case, &scratch);
+        let expected = case.join("expected");
+        if blessing {
+            bless(&expected, &actual);
+        } else {
+            problems.extend(compare(&name, &expected, &actual));
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
