@@ -29,6 +29,27 @@ pub enum Command {
     Run(RunArgs),
     /// Check a dataset and report rejected rows; writes nothing
     Validate(ValidateArgs),
+    /// Generate a synthetic dataset for benchmarks (deterministic for a given seed)
+    Gen(GenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Bill lines to generate
+    #[arg(long, default_value_t = 1_000_000)]
+    pub lines: u64,
+    /// Customer accounts
+    #[arg(long, default_value_t = 10_000)]
+    pub accounts: u64,
+    /// Partners
+    #[arg(long, default_value_t = 50)]
+    pub partners: u64,
+    /// Random seed
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The folder to write the dataset into
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,19 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Gen(args) => {
+            let cfg = settle::synth::GenConfig {
+                lines: args.lines,
+                accounts: args.accounts,
+                partners: args.partners,
+                seed: args.seed,
+            };
+            settle::synth::generate(&cfg, &args.out).map_err(|source| Error::Output {
+                path: args.out.clone(),
+                source,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate(args) => {
             let data = pipeline::validate(&args.inputs, progress);
             spinner.finish();

@@ -58,16 +58,15 @@ pub struct Conservation {
     pub balanced: bool,
 }
 
+/// Σ payable of the bill lines, by the selection they were picked for.
+type Source = BTreeMap<&'static str, Decimal>;
+/// What outputs attribute: `(label, selection, amount)`.
+type Attributed = Vec<(&'static str, &'static str, Decimal)>;
+
 /// Per-currency sums on both sides, keyed by the period the lines were selected for.
 #[derive(Default)]
 pub struct Ledger {
-    sides: BTreeMap<
-        String,
-        (
-            BTreeMap<&'static str, Decimal>,
-            Vec<(&'static str, &'static str, Decimal)>,
-        ),
-    >,
+    sides: BTreeMap<String, (Source, Attributed)>,
 }
 
 impl Ledger {

@@ -346,6 +346,17 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// Lowercase hex of a SHA-256 digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::LineCounter;
@@ -361,15 +372,4 @@ mod tests {
             .collect();
         assert_eq!(found, vec![2, 4, 6]);
     }
-}
-
-/// Lowercase hex of a SHA-256 digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }

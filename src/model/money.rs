@@ -83,7 +83,7 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     let well_formed = !int.is_empty()
         && int.bytes().all(|b| b.is_ascii_digit())
         && frac.bytes().all(|b| b.is_ascii_digit())
-        && (frac.is_empty() == !digits.contains('.'));
+        && (frac.is_empty() != digits.contains('.'));
     if !well_formed {
         return Err(if s.contains(',') {
             "not a decimal; use `.` as the decimal mark and no thousands separators".into()

@@ -2,3 +2,4 @@
 //! module; none reads files, the clock or the environment.
 
 pub mod consumption;
+pub mod rebate;
