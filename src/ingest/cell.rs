@@ -3,15 +3,14 @@
 //! Every parse failure is a [`CellError`] that knows its column, its value and a reason, so the
 //! reject it becomes points the user at the exact cell to fix.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use crate::config::{is_currency, one_of};
 use crate::model::money::parse_decimal;
 use crate::model::records::Text;
-use crate::model::time::{Timestamp, parse_timestamp};
+use crate::model::time::{Timestamp, Zone};
 
 /// Why one cell could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,15 +71,15 @@ impl<'a> Cell<'a> {
         Ok(d)
     }
 
-    pub fn timestamp(&self, tz: Tz) -> Result<Timestamp, CellError> {
-        parse_timestamp(self.required()?, tz).map_err(|r| self.fail(r))
+    pub fn timestamp(&self, zone: &mut Zone) -> Result<Timestamp, CellError> {
+        zone.parse(self.required()?).map_err(|r| self.fail(r))
     }
 
     /// A timestamp where empty means "none": an open window, or not deducted yet.
-    pub fn optional_timestamp(&self, tz: Tz) -> Result<Option<Timestamp>, CellError> {
+    pub fn optional_timestamp(&self, zone: &mut Zone) -> Result<Option<Timestamp>, CellError> {
         match self.text() {
             "" => Ok(None),
-            s => parse_timestamp(s, tz).map(Some).map_err(|r| self.fail(r)),
+            s => zone.parse(s).map(Some).map_err(|r| self.fail(r)),
         }
     }
 

@@ -238,6 +238,11 @@ has_line!(
 
 /// Keeps the first row of each id and rejects the later ones.
 fn unique<T: HasLine>(loaded: &mut Loaded<T>, id: impl Fn(&T) -> &Text, column: &'static str) {
+    let mut seen = rustc_hash::FxHashSet::default();
+    seen.reserve(loaded.records.len());
+    if loaded.records.iter().all(|r| seen.insert(id(r))) {
+        return;
+    }
     let mut order: Vec<usize> = (0..loaded.records.len()).collect();
     order.sort_by(|&a, &b| {
         let (ra, rb) = (&loaded.records[a], &loaded.records[b]);

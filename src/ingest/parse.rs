@@ -4,12 +4,12 @@
 //! polars), so a row means the same thing whichever reader carried it. Each function checks only its
 //! own row; checks across rows (unique ids, overlapping windows) run after a whole file is read.
 
-use std::collections::HashSet;
-
 use chrono_tz::Tz;
+use rustc_hash::FxHashSet;
 
 use crate::ingest::cell::{Cell, CellError, Interner};
 use crate::model::records::*;
+use crate::model::time::Zone;
 
 /// A row's cells, in the column order of its [`crate::ingest::schema::FileSpec`].
 pub struct Row<'a> {
@@ -29,19 +29,19 @@ impl<'a> Row<'a> {
 
 /// What parsing needs beyond the row itself.
 pub struct Context {
-    pub tz: Tz,
+    pub zone: Zone,
     pub names: Interner,
-    pub accounts: HashSet<Text>,
-    pub partners: HashSet<Text>,
+    pub accounts: FxHashSet<Text>,
+    pub partners: FxHashSet<Text>,
 }
 
 impl Context {
     pub fn new(tz: Tz) -> Context {
         Context {
-            tz,
+            zone: Zone::new(tz),
             names: Interner::default(),
-            accounts: HashSet::new(),
-            partners: HashSet::new(),
+            accounts: FxHashSet::default(),
+            partners: FxHashSet::default(),
         }
     }
 
@@ -61,10 +61,10 @@ impl Context {
         }
     }
 
-    fn window(&self, from: Cell, to: Cell) -> Result<Window, CellError> {
+    fn window(&mut self, from: Cell, to: Cell) -> Result<Window, CellError> {
         let w = Window {
-            from: from.timestamp(self.tz)?,
-            to: to.optional_timestamp(self.tz)?,
+            from: from.timestamp(&mut self.zone)?,
+            to: to.optional_timestamp(&mut self.zone)?,
         };
         match w.to {
             Some(t) if t <= w.from => Err(to.fail(format!("must be after `{}`", from.column))),
@@ -182,8 +182,8 @@ pub fn invoice_request(row: &Row, cx: &mut Context) -> Result<InvoiceRequest, Ce
         invoice_kind: kind.choice(InvoiceKind::parse, InvoiceKind::NAMES)?,
         title: cx.names.get(title.required()?),
         title_kind: title_kind.choice(TitleKind::parse, TitleKind::NAMES)?,
-        requested_at: requested.timestamp(cx.tz)?,
-        issued_at: issued.optional_timestamp(cx.tz)?,
+        requested_at: requested.timestamp(&mut cx.zone)?,
+        issued_at: issued.optional_timestamp(&mut cx.zone)?,
         invoice_no: cx.names.get(no.text()),
         order_status: status.choice(OrderStatus::parse, OrderStatus::NAMES)?,
     })
@@ -218,9 +218,9 @@ pub fn bill(row: &Row, cx: &mut Context) -> Result<BillLine, CellError> {
         resource_id: cx.names.get(resource.text()),
         payment_mode: mode.choice(PaymentMode::parse, PaymentMode::NAMES)?,
         billing_cycle: cycle.choice(BillingCycle::parse, BillingCycle::NAMES)?,
-        charge_start: start.timestamp(cx.tz)?,
-        charge_end: end.timestamp(cx.tz)?,
-        deducted_at: deducted.optional_timestamp(cx.tz)?,
+        charge_start: start.timestamp(&mut cx.zone)?,
+        charge_end: end.timestamp(&mut cx.zone)?,
+        deducted_at: deducted.optional_timestamp(&mut cx.zone)?,
         list_amount: list.decimal()?,
         discount_amount: discount.decimal()?,
         voucher_amount: voucher.decimal()?,
@@ -256,8 +256,8 @@ pub fn usage(row: &Row, cx: &mut Context) -> Result<UsageRecord, CellError> {
         product: cx.names.get(product.required()?),
         sub_product: cx.names.get(sub_product.text()),
         resource_id: cx.names.get(resource.required()?),
-        start: start.timestamp(cx.tz)?,
-        end: end.timestamp(cx.tz)?,
+        start: start.timestamp(&mut cx.zone)?,
+        end: end.timestamp(&mut cx.zone)?,
         quantity: quantity.non_negative()?,
         unit: cx.names.get(unit.text()),
         unit_price: price.non_negative()?,

@@ -69,7 +69,7 @@ pub fn read<T: HasLine + Send + 'static>(
     };
 
     let state = Arc::new(Mutex::new(State {
-        cx: std::mem::replace(cx, Context::new(cx.tz)),
+        cx: std::mem::replace(cx, Context::new(cx.zone.tz)),
         records: Vec::new(),
         rejects: Vec::new(),
         rows: 0,
@@ -87,7 +87,7 @@ pub fn read<T: HasLine + Send + 'static>(
     let mut st = std::mem::replace(
         &mut *state.lock().unwrap_or_else(PoisonError::into_inner),
         State {
-            cx: Context::new(cx.tz),
+            cx: Context::new(cx.zone.tz),
             records: Vec::new(),
             rejects: Vec::new(),
             rows: 0,

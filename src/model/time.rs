@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
 
 /// An instant, in whole seconds since the Unix epoch (UTC).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,24 +58,90 @@ pub fn resolve_local(local: NaiveDateTime, tz: Tz) -> Option<Timestamp> {
 /// Parses one of the three SPEC forms: `YYYY-MM-DD HH:MM:SS` (local), RFC 3339 with an offset, or
 /// `YYYY-MM-DD` (local midnight). The error is a reason a user can act on.
 pub fn parse_timestamp(text: &str, tz: Tz) -> Result<Timestamp, String> {
-    let s = text.trim();
-    let local = match s.len() {
-        19 if s.as_bytes()[10] == b' ' => {
-            NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok()
-        }
-        10 => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .map(|d| d.and_time(NaiveTime::MIN)),
-        _ => {
+    Zone::new(tz).parse(text)
+}
+
+/// A timezone with a memo of its UTC offset per local hour, so that reading millions of local
+/// timestamps costs a hash lookup each rather than a search of the zone's transitions.
+pub struct Zone {
+    pub tz: Tz,
+    /// Local hour (hours since 1970-01-01 00:00 local) → offset in seconds, for hours that hold
+    /// no transition.
+    hours: FxHashMap<i64, i64>,
+}
+
+impl Zone {
+    pub fn new(tz: Tz) -> Zone {
+        Zone { tz, hours: FxHashMap::default() }
+    }
+
+    /// [`parse_timestamp`], with the memo.
+    pub fn parse(&mut self, text: &str) -> Result<Timestamp, String> {
+        let s = text.trim();
+        let local = match s.len() {
+            19 => local_datetime(s.as_bytes()),
+            10 => local_date(s.as_bytes()).map(|d| d.and_time(NaiveTime::MIN)),
+            _ => None,
+        };
+        let Some(local) = local else {
             return DateTime::parse_from_rfc3339(s)
                 .map(|t| Timestamp(t.timestamp()))
                 .map_err(|_| bad_timestamp());
+        };
+        self.resolve(local).ok_or_else(|| {
+            format!(
+                "local time does not exist in `{}` (skipped by a daylight-saving change)",
+                self.tz
+            )
+        })
+    }
+
+    /// [`resolve_local`], with the memo.
+    pub fn resolve(&mut self, local: NaiveDateTime) -> Option<Timestamp> {
+        let secs = local.and_utc().timestamp();
+        let hour = secs.div_euclid(3600);
+        if let Some(offset) = self.hours.get(&hour) {
+            return Some(Timestamp(secs - offset));
         }
-    };
-    let local = local.ok_or_else(bad_timestamp)?;
-    resolve_local(local, tz).ok_or_else(|| {
-        format!("local time does not exist in `{tz}` (skipped by a daylight-saving change)")
-    })
+        let t = resolve_local(local, self.tz)?;
+        // Memoize only an hour whose first and last second have one and the same offset.
+        let offset_at = |s: i64| {
+            let naive = DateTime::from_timestamp(s, 0)?.naive_utc();
+            match self.tz.from_local_datetime(&naive) {
+                LocalResult::Single(t) => Some(s - t.timestamp()),
+                _ => None,
+            }
+        };
+        if let (Some(a), Some(b)) = (offset_at(hour * 3600), offset_at(hour * 3600 + 3599))
+            && a == b
+        {
+            self.hours.insert(hour, a);
+        }
+        Some(t)
+    }
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter()
+        .try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+}
+
+/// `YYYY-MM-DD`, strictly.
+fn local_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(&b[0..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+/// `YYYY-MM-DD HH:MM:SS`, strictly.
+fn local_datetime(b: &[u8]) -> Option<NaiveDateTime> {
+    if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, m, s) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    Some(local_date(&b[0..10])?.and_time(NaiveTime::from_hms_opt(h, m, s)?))
 }
 
 fn bad_timestamp() -> String {
@@ -110,6 +177,23 @@ mod tests {
             "2026-10-01T00:00:00",
         ] {
             assert!(parse_timestamp(bad, SH).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn memo_agrees_with_chrono_across_transitions() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let mut zone = Zone::new(berlin);
+        for day in ["2026-03-29", "2026-10-25"] {
+            for h in 0..24 {
+                for m in [0, 30, 59] {
+                    let text = format!("{day} {h:02}:{m:02}:00");
+                    let local = NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S").unwrap();
+                    // Twice, so the second read comes from the memo.
+                    assert_eq!(zone.resolve(local), resolve_local(local, berlin), "{text}");
+                    assert_eq!(zone.resolve(local), resolve_local(local, berlin), "{text}");
+                }
+            }
         }
     }
 

@@ -11,9 +11,8 @@
 //! the two differ every month by post-paid usage that is deducted a month later (seed 002, FAQ 5).
 //! Showing both, and their difference, answers "why don't these agree?".
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::model::period::Period;
 use crate::model::records::{BillLine, Text};
@@ -34,7 +33,7 @@ pub struct Consumption {
 
 /// Rows sorted by account, product and currency: one for each key with a line in either period.
 pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
-    let mut rows: BTreeMap<(&Text, &Text, &Text), Consumption> = BTreeMap::new();
+    let mut rows: FxHashMap<(&str, &str, &str), Consumption> = FxHashMap::default();
     for b in bills {
         let used = period.contains(b.charge_start);
         let deducted = b.deducted_at.is_some_and(|t| period.contains(t));
@@ -59,7 +58,11 @@ pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
             row.deduction_period += b.payable_amount;
         }
     }
-    rows.into_values().collect()
+    let mut rows: Vec<Consumption> = rows.into_values().collect();
+    rows.sort_unstable_by(|a, b| {
+        (&a.account_id, &a.product, &a.currency).cmp(&(&b.account_id, &b.product, &b.currency))
+    });
+    rows
 }
 
 #[cfg(test)]
