@@ -5,7 +5,7 @@
 //! files use. Only the SPEC columns are read (projection pushdown), and money never passes through
 //! a float: cells stay text until `rust_decimal` parses them.
 //!
-//! Line numbers come from the row index: line = record + 2 (the header is line 1). A record with a
+//! Line numbers come from the record's index (batches arrive in file order): line = record + 2 (the header is line 1). A record with a
 //! newline inside a quoted cell spans several lines, so when the file has more lines than records
 //! the exact lines are recovered with one extra pass of the `csv` crate.
 
@@ -22,8 +22,6 @@ use crate::ingest::parse::{Context, Row};
 use crate::ingest::schema::{FileSpec, Header};
 use crate::ingest::{HasLine, InputFile, LineCounter, Loaded, Reject, hex, small};
 use crate::model::records::Line;
-
-const ROW_INDEX: &str = "__settle_row";
 
 struct State<T> {
     cx: Context,
@@ -143,14 +141,10 @@ fn run_scan<T: Send + 'static>(
         .iter()
         .map(|n| Field::new(n.as_str().into(), DataType::String))
         .collect();
-    let projection: Vec<Expr> = std::iter::once(ROW_INDEX)
-        .chain(spec.columns.iter().copied())
-        .map(col)
-        .collect();
+    let projection: Vec<Expr> = spec.columns.iter().copied().map(col).collect();
     let callback = PlanCallback::new(move |df: DataFrame| -> PolarsResult<bool> {
         let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
         let st = &mut *guard;
-        let index = df.column(ROW_INDEX)?.idx()?;
         let columns: Vec<&StringChunked> = spec
             .columns
             .iter()
@@ -158,10 +152,11 @@ fn run_scan<T: Send + 'static>(
             .collect::<PolarsResult<_>>()?;
         let mut cells: Vec<_> = columns.iter().map(|c| c.iter()).collect();
         let mut values: Vec<&str> = Vec::with_capacity(cells.len());
-        for record in index.iter() {
+        for _ in 0..df.height() {
             values.clear();
             values.extend(cells.iter_mut().map(|c| c.next().flatten().unwrap_or("")));
-            let line = u64::from(record.unwrap_or_default()) + 2;
+            // Batches arrive in file order, so the rows seen so far give the record's index.
+            let line = st.rows + 2;
             st.rows += 1;
             let row = Row {
                 line,
@@ -179,10 +174,6 @@ fn run_scan<T: Send + 'static>(
         .with_has_header(true)
         .with_schema(Some(Arc::new(schema)))
         .with_truncate_ragged_lines(true)
-        .with_row_index(Some(RowIndex {
-            name: ROW_INDEX.into(),
-            offset: 0,
-        }))
         .finish()?
         .select(projection)
         .sink_batches(callback, true, None)?
