@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::RebateBasis;
 use crate::error::Error;
 use crate::ingest::{self, Dataset, Reject};
 use crate::manifest::{self, Ledger, Manifest};
@@ -12,8 +13,11 @@ use crate::model::period::{Month, Period};
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{self, OutputFile};
 use crate::progress::Progress;
+use crate::render::statements;
 use crate::render::tables;
 use crate::rules::consumption;
+use crate::rules::rebate::{self, RebateInput, SettleTerms, Statement};
+use std::collections::BTreeMap;
 
 /// A validated `settle run` request.
 #[derive(Clone, Debug)]
@@ -122,6 +126,40 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
     }
 
     let consumption = consumption::consumption(&data.bills, period);
+    let rebates = rebate::rebates(
+        &RebateInput {
+            bills: &data.bills,
+            links: &data.links,
+            partners: &data.partners,
+            rates: &data.rates,
+            specials: &data.specials,
+        },
+        period,
+        data.settings.rebate_basis,
+    );
+    let statements = rebate::settle(
+        &rebates.lines,
+        &data.partners,
+        &SettleTerms {
+            rounding: data.settings.rounding,
+            ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
+            base_currency: data.settings.base_currency.as_str().into(),
+        },
+    );
+    let basis = match data.settings.rebate_basis {
+        RebateBasis::Usage => "usage_period",
+        RebateBasis::Deduction => "deduction_period",
+    };
+    for l in &rebates.lines {
+        ledger.attributed(&l.currency, basis, "statements", l.base);
+    }
+    for (currency, amount) in &rebates.unlinked {
+        ledger.attributed(currency, basis, "statements", *amount);
+    }
+
+    let mut rejects = data.rejects.clone();
+    rejects.extend(rebates.rejects);
+    ingest::sort_rejects(&mut rejects);
     for c in &consumption {
         ledger.attributed(
             &c.currency,
@@ -142,8 +180,22 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
             "consumption.csv",
             tables::consumption(&consumption, period.month, data),
         ),
-        OutputFile::new("rejects.csv", tables::rejects(&data.rejects)),
+        OutputFile::new("rejects.csv", tables::rejects(&rejects)),
+        OutputFile::new(
+            "statements.csv",
+            statements::summary(&statements, period.month, data),
+        ),
     ];
+    let mut by_partner: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
+    for s in &statements {
+        by_partner.entry(&s.partner_id).or_default().push(s);
+    }
+    for (partner, list) in by_partner {
+        files.push(OutputFile::new(
+            format!("statements/{}.csv", statements::file_stem(partner)),
+            statements::detail(&list, data),
+        ));
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
     let manifest = Manifest {
@@ -155,7 +207,7 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
         period_end: period.end.format_rfc3339(tz),
         as_of: clock.as_of.format_rfc3339(tz),
         settings: &data.settings,
-        inputs: manifest::inputs(data),
+        inputs: manifest::inputs(data, &rejects),
         outputs: manifest::outputs(&files),
         conservation: ledger.checks(),
     };

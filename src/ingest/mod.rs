@@ -162,7 +162,7 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
         inputs,
         mut rejects,
     } = seen;
-    rejects.sort_by_key(|r| (schema::ALL.iter().position(|s| s.name == r.file), r.line));
+    sort_rejects(&mut rejects);
     Ok(Dataset {
         name: dataset_name(dir),
         settings,
@@ -184,6 +184,11 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
         inputs,
         rejects,
     })
+}
+
+/// Orders rejects by file (in reading order) and line.
+pub fn sort_rejects(rejects: &mut [Reject]) {
+    rejects.sort_by_key(|r| (schema::ALL.iter().position(|s| s.name == r.file), r.line));
 }
 
 /// The facts and rejects of the files read so far.

@@ -72,7 +72,10 @@ pub struct Zone {
 
 impl Zone {
     pub fn new(tz: Tz) -> Zone {
-        Zone { tz, hours: FxHashMap::default() }
+        Zone {
+            tz,
+            hours: FxHashMap::default(),
+        }
     }
 
     /// [`parse_timestamp`], with the memo.
@@ -122,8 +125,9 @@ impl Zone {
 }
 
 fn digits(b: &[u8]) -> Option<u32> {
-    b.iter()
-        .try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    b.iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
 }
 
 /// `YYYY-MM-DD`, strictly.
@@ -140,7 +144,11 @@ fn local_datetime(b: &[u8]) -> Option<NaiveDateTime> {
     if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let (h, m, s) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let (h, m, s) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
     Some(local_date(&b[0..10])?.and_time(NaiveTime::from_hms_opt(h, m, s)?))
 }
 

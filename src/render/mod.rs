@@ -3,4 +3,5 @@
 
 pub mod csv;
 pub mod report;
+pub mod statements;
 pub mod tables;

@@ -24,6 +24,7 @@ use rust_decimal::Decimal;
 use crate::config::RebateBasis;
 use crate::ingest::Reject;
 use crate::ingest::schema;
+use crate::model::money::{Rounding, round};
 use crate::model::period::Period;
 use crate::model::records::*;
 use crate::model::time::Timestamp;
@@ -76,6 +77,8 @@ pub struct RebateLine {
 #[derive(Debug, Default)]
 pub struct Rebates {
     pub lines: Vec<RebateLine>,
+    /// Σ payable, per currency, of counted lines whose account had no partner link in force.
+    pub unlinked: BTreeMap<Text, Decimal>,
     pub rejects: Vec<Reject>,
 }
 
@@ -110,6 +113,7 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
 
     let mut segments: HashMap<Key, Vec<(Timestamp, Option<Resolution>)>> = HashMap::new();
     let mut groups: BTreeMap<GroupKey, (Decimal, Decimal, u64)> = BTreeMap::new();
+    let mut unlinked: BTreeMap<Text, Decimal> = BTreeMap::new();
     for b in input.bills {
         let counted = match basis {
             RebateBasis::Usage => period.contains(b.charge_start),
@@ -129,6 +133,7 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
             .or_insert_with_key(|k| tables.segments(k));
         let i = segs.partition_point(|(start, _)| *start <= b.charge_start);
         let Some(Some(r)) = i.checked_sub(1).map(|i| &segs[i].1) else {
+            *unlinked.entry(b.currency.clone()).or_default() += b.payable_amount;
             continue;
         };
         let group = groups
@@ -179,7 +184,11 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
             },
         )
         .collect();
-    Rebates { lines, rejects }
+    Rebates {
+        lines,
+        unlinked,
+        rejects,
+    }
 }
 
 /// The rate tables, indexed for resolution.
@@ -354,4 +363,382 @@ fn without_ties<'a, T: crate::ingest::HasLine>(
         }
     }
     (kept, rejects)
+}
+
+/// `payout_status` of a statement.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PayoutStatus {
+    Payable,
+    WithheldArrears,
+}
+
+impl PayoutStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutStatus::Payable => "payable",
+            PayoutStatus::WithheldArrears => "withheld_arrears",
+        }
+    }
+}
+
+/// One partner's settlement in one currency: its lines and the totals block of R5, every figure
+/// already rounded as printed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub partner_id: Text,
+    pub currency: Text,
+    pub lines: Vec<RebateLine>,
+    /// Σ of the rounded line rebates: the only total.
+    pub total: Decimal,
+    /// The rounded exact total minus `total`; shown when not zero (R8).
+    pub rounding_adjustment: Decimal,
+    pub tax_deduction: Decimal,
+    pub net: Decimal,
+    pub status: PayoutStatus,
+    pub payable_now: Decimal,
+}
+
+/// What settlement needs from `settle.toml`.
+pub struct SettleTerms {
+    pub rounding: Rounding,
+    pub ordinary_invoice_tax_rate: Decimal,
+    pub base_currency: Text,
+}
+
+/// Turns statement lines into statements: one per partner and currency, and one in the base
+/// currency, showing 0, for a partner with no lines.
+pub fn settle(
+    lines: &[RebateLine],
+    partners: &BTreeMap<Text, Partner>,
+    terms: &SettleTerms,
+) -> Vec<Statement> {
+    let mut by_key: BTreeMap<(Text, Text), Vec<RebateLine>> = BTreeMap::new();
+    for l in lines {
+        by_key
+            .entry((l.partner_id.clone(), l.currency.clone()))
+            .or_default()
+            .push(l.clone());
+    }
+    for id in partners.keys() {
+        if !by_key.keys().any(|(p, _)| p == id) {
+            by_key.insert((id.clone(), terms.base_currency.clone()), Vec::new());
+        }
+    }
+    by_key
+        .into_iter()
+        .filter_map(|((partner_id, currency), lines)| {
+            let partner = partners.get(&partner_id)?;
+            let r = terms.rounding;
+            let total: Decimal = lines.iter().map(|l| round(l.rebate, r)).sum();
+            let exact: Decimal = lines.iter().map(|l| l.rebate).sum();
+            let tax_deduction = match partner.invoice_kind {
+                InvoiceKind::Ordinary => round(total * terms.ordinary_invoice_tax_rate, r),
+                InvoiceKind::Special => Decimal::ZERO,
+            };
+            let net = total - tax_deduction;
+            let status = if partner.arrears_amount > Decimal::ZERO {
+                PayoutStatus::WithheldArrears
+            } else {
+                PayoutStatus::Payable
+            };
+            Some(Statement {
+                partner_id,
+                currency,
+                lines,
+                total,
+                rounding_adjustment: round(exact, r) - total,
+                tax_deduction,
+                net,
+                status,
+                payable_now: if status == PayoutStatus::Payable {
+                    net
+                } else {
+                    Decimal::ZERO
+                },
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::time::parse_timestamp;
+
+    const SH: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+    fn ts(s: &str) -> Timestamp {
+        parse_timestamp(s, SH).unwrap()
+    }
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn window(from: &str, to: Option<&str>) -> Window {
+        Window {
+            from: ts(from),
+            to: to.map(ts),
+        }
+    }
+
+    fn bill(account: &str, sub: &str, mode: PaymentMode, start: &str, payable: &str) -> BillLine {
+        BillLine {
+            line: 2,
+            bill_id: "b".into(),
+            account_id: account.into(),
+            product: "cvm".into(),
+            sub_product: sub.into(),
+            resource_id: "r".into(),
+            payment_mode: mode,
+            billing_cycle: BillingCycle::Hour,
+            charge_start: ts(start),
+            charge_end: ts(start),
+            deducted_at: Some(ts(start)),
+            list_amount: d(payable),
+            discount_amount: Decimal::ZERO,
+            voucher_amount: Decimal::ZERO,
+            payable_amount: d(payable),
+            payment_status: PaymentStatus::Paid,
+            paid_with: PaidWith::Cash,
+            currency: "CNY".into(),
+        }
+    }
+
+    fn partner(id: &str, kind: InvoiceKind, arrears: &str) -> (Text, Partner) {
+        (
+            id.into(),
+            Partner {
+                line: 2,
+                partner_id: id.into(),
+                partner_name: id.into(),
+                tier: "gold".into(),
+                invoice_kind: kind,
+                arrears_amount: d(arrears),
+            },
+        )
+    }
+
+    fn link(account: &str, partner: &str, from: &str, to: Option<&str>) -> PartnerLink {
+        PartnerLink {
+            line: 2,
+            account_id: account.into(),
+            partner_id: partner.into(),
+            link_type: LinkType::Agency,
+            window: window(from, to),
+        }
+    }
+
+    fn rate(mode: ModeFilter, rate: &str) -> RebateRate {
+        RebateRate {
+            line: 2,
+            tier: "gold".into(),
+            product: "cvm".into(),
+            payment_mode: mode,
+            rate: d(rate),
+            window: window("2026-01-01", None),
+        }
+    }
+
+    fn special(
+        line: Line,
+        sub: Option<&str>,
+        mode: Option<PaymentMode>,
+        rate: &str,
+        from: &str,
+    ) -> SpecialRebate {
+        SpecialRebate {
+            line,
+            partner_id: "p1".into(),
+            account_id: "a".into(),
+            product: "cvm".into(),
+            sub_product: sub.map(Text::from),
+            payment_mode: mode,
+            rate: d(rate),
+            window: window(from, None),
+        }
+    }
+
+    fn october() -> Period {
+        Period::new("2026-10".parse().unwrap(), SH)
+    }
+
+    fn terms() -> SettleTerms {
+        SettleTerms {
+            rounding: Rounding::HalfUp,
+            ordinary_invoice_tax_rate: d("0.06"),
+            base_currency: "CNY".into(),
+        }
+    }
+
+    #[test]
+    fn partner_switch_and_mid_month_special() {
+        let partners: BTreeMap<_, _> = [
+            partner("p1", InvoiceKind::Special, "0"),
+            partner("p2", InvoiceKind::Special, "0"),
+        ]
+        .into();
+        let bills = [
+            bill(
+                "a",
+                "std",
+                PaymentMode::Postpaid,
+                "2026-10-10 10:00:00",
+                "100",
+            ),
+            bill(
+                "a",
+                "std",
+                PaymentMode::Postpaid,
+                "2026-10-15 10:00:00",
+                "100",
+            ),
+            bill(
+                "a",
+                "std",
+                PaymentMode::Postpaid,
+                "2026-10-16 00:00:00",
+                "100",
+            ),
+        ];
+        let links = [
+            link("a", "p1", "2026-01-01", Some("2026-10-16 00:00:00")),
+            link("a", "p2", "2026-10-16 00:00:00", None),
+        ];
+        let rates = [
+            rate(ModeFilter::Any, "0.05"),
+            rate(ModeFilter::Postpaid, "0.08"),
+        ];
+        let specials = [special(3, None, None, "0.2", "2026-10-15 00:00:00")];
+        let input = RebateInput {
+            bills: &bills,
+            links: &links,
+            partners: &partners,
+            rates: &rates,
+            specials: &specials,
+        };
+        let out = rebates(&input, &october(), RebateBasis::Usage);
+        assert!(out.rejects.is_empty());
+        let got: Vec<(&str, Decimal, RateSource, Decimal)> = out
+            .lines
+            .iter()
+            .map(|l| (l.partner_id.as_ref(), l.rate, l.source, l.rebate))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("p1", d("0.08"), RateSource::Base, d("8")),
+                ("p1", d("0.2"), RateSource::Special, d("20")),
+                ("p2", d("0.08"), RateSource::Base, d("8")),
+            ]
+        );
+    }
+
+    #[test]
+    fn most_specific_special_wins_and_ties_are_rejected() {
+        let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Special, "0")].into();
+        let bills = [bill("a", "gpu", PaymentMode::Prepaid, "2026-10-20", "10")];
+        let links = [link("a", "p1", "2026-01-01", None)];
+        let specials = [
+            special(2, None, None, "0.1", "2026-01-01"),
+            special(
+                3,
+                Some("gpu"),
+                Some(PaymentMode::Prepaid),
+                "0.3",
+                "2026-01-01",
+            ),
+            special(4, Some("gpu"), None, "0.2", "2026-01-01"),
+            special(5, None, Some(PaymentMode::Prepaid), "0.25", "2026-01-01"),
+        ];
+        let input = RebateInput {
+            bills: &bills,
+            links: &links,
+            partners: &partners,
+            rates: &[],
+            specials: &specials,
+        };
+        let out = rebates(&input, &october(), RebateBasis::Usage);
+        assert_eq!(out.lines[0].rate, d("0.3"));
+        let tied: Vec<Line> = out.rejects.iter().map(|r| r.line).collect();
+        assert_eq!(
+            tied,
+            vec![4, 5],
+            "lines 4 and 5 tie at specificity 1 with different rates"
+        );
+    }
+
+    #[test]
+    fn no_rate_means_zero_and_the_line_still_shows() {
+        let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Special, "0")].into();
+        let bills = [bill("a", "", PaymentMode::Postpaid, "2026-10-20", "10")];
+        let links = [link("a", "p1", "2026-01-01", None)];
+        let input = RebateInput {
+            bills: &bills,
+            links: &links,
+            partners: &partners,
+            rates: &[],
+            specials: &[],
+        };
+        let out = rebates(&input, &october(), RebateBasis::Usage);
+        assert_eq!(
+            (out.lines[0].rate, out.lines[0].base),
+            (Decimal::ZERO, d("10"))
+        );
+    }
+
+    #[test]
+    fn seed_002_ordinary_invoice_pays_94_of_100() {
+        let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Ordinary, "0")].into();
+        let line = RebateLine {
+            partner_id: "p1".into(),
+            currency: "CNY".into(),
+            account_id: "a".into(),
+            product: "cvm".into(),
+            sub_product: "".into(),
+            payment_mode: PaymentMode::Postpaid,
+            rate: d("0.1"),
+            source: RateSource::Base,
+            base: d("1000"),
+            rebate: d("100"),
+            lines: 1,
+        };
+        let s = &settle(&[line], &partners, &terms())[0];
+        assert_eq!(
+            (s.total, s.tax_deduction, s.net, s.payable_now),
+            (d("100"), d("6.00"), d("94.00"), d("94.00"))
+        );
+    }
+
+    #[test]
+    fn arrears_withhold_and_partners_without_lines_show_zero() {
+        let partners: BTreeMap<_, _> = [
+            partner("p1", InvoiceKind::Special, "5"),
+            partner("p2", InvoiceKind::Special, "0"),
+        ]
+        .into();
+        let line = RebateLine {
+            partner_id: "p1".into(),
+            currency: "USD".into(),
+            account_id: "a".into(),
+            product: "cvm".into(),
+            sub_product: "".into(),
+            payment_mode: PaymentMode::Postpaid,
+            rate: d("0.1"),
+            source: RateSource::Base,
+            base: d("100.05"),
+            rebate: d("10.005"),
+            lines: 1,
+        };
+        let s = settle(&[line], &partners, &terms());
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].status, s[0].total, s[0].payable_now),
+            (PayoutStatus::WithheldArrears, d("10.01"), d("0"))
+        );
+        assert_eq!(
+            (s[1].partner_id.as_ref(), s[1].currency.as_ref(), s[1].total),
+            ("p2", "CNY", d("0"))
+        );
+    }
 }

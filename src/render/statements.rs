@@ -1,0 +1,153 @@
+//! `statements.csv` and `statements/<partner_id>.csv`: the rebate settlement of R5.
+
+use crate::ingest::Dataset;
+use crate::model::money::{Rounding, format_2dp, round};
+use crate::model::period::Month;
+use crate::render::csv::{Cell, CsvDoc};
+use crate::rules::rebate::Statement;
+
+/// `statements.csv`: one row per partner and currency.
+pub fn summary(statements: &[Statement], month: Month, data: &Dataset) -> Vec<u8> {
+    let mut doc = CsvDoc::new(&[
+        "partner_id",
+        "partner_name",
+        "period",
+        "currency",
+        "rebate_total",
+        "tax_deduction",
+        "net_rebate",
+        "payout_status",
+        "payable_now",
+    ]);
+    for s in statements {
+        let name = data
+            .partners
+            .get(&s.partner_id)
+            .map_or("", |p| &p.partner_name);
+        doc.row([
+            Cell::from(s.partner_id.as_ref()),
+            Cell::from(name),
+            Cell::from(month.to_string()),
+            Cell::from(s.currency.as_ref()),
+            Cell::Num(format_2dp(s.total)),
+            Cell::Num(format_2dp(s.tax_deduction)),
+            Cell::Num(format_2dp(s.net)),
+            Cell::from(s.status.as_str()),
+            Cell::Num(format_2dp(s.payable_now)),
+        ]);
+    }
+    doc.finish()
+}
+
+/// `statements/<partner_id>.csv`: the partner's lines, then each currency's totals block. A
+/// totals row names its figure in `account_id`, labels it in `account_name`, and puts the amount in
+/// `rebate_amount`.
+pub fn detail(statements: &[&Statement], data: &Dataset) -> Vec<u8> {
+    let r: Rounding = data.settings.rounding;
+    let mut doc = CsvDoc::new(&[
+        "account_id",
+        "account_name",
+        "product",
+        "sub_product",
+        "payment_mode",
+        "base_amount",
+        "rate",
+        "rate_source",
+        "rebate_amount",
+        "currency",
+    ]);
+    for s in statements {
+        for l in &s.lines {
+            let name = data
+                .accounts
+                .get(&l.account_id)
+                .map_or("", |a| &a.account_name);
+            doc.row([
+                Cell::from(l.account_id.as_ref()),
+                Cell::from(name),
+                Cell::from(l.product.as_ref()),
+                Cell::from(l.sub_product.as_ref()),
+                Cell::from(l.payment_mode.as_str()),
+                Cell::Num(format_2dp(round(l.base, r))),
+                Cell::Num(l.rate.normalize().to_string()),
+                Cell::from(l.source.as_str()),
+                Cell::Num(format_2dp(round(l.rebate, r))),
+                Cell::from(s.currency.as_ref()),
+            ]);
+        }
+    }
+    for s in statements {
+        let mut total = |key: &str, label: &str, value: Cell| {
+            doc.row([
+                Cell::from(key),
+                Cell::from(label),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                value,
+                Cell::from(s.currency.as_ref()),
+            ]);
+        };
+        total(
+            "rebate_total",
+            "返佣合计 Rebate total",
+            Cell::Num(format_2dp(s.total)),
+        );
+        if !s.rounding_adjustment.is_zero() {
+            total(
+                "rounding_adjustment",
+                "尾差调整 Rounding adjustment (not paid)",
+                Cell::Num(format_2dp(s.rounding_adjustment)),
+            );
+        }
+        total(
+            "tax_deduction",
+            "税点扣除 Tax deduction",
+            Cell::Num(format_2dp(s.tax_deduction)),
+        );
+        total(
+            "net_rebate",
+            "应结返佣 Net rebate",
+            Cell::Num(format_2dp(s.net)),
+        );
+        total(
+            "payout_status",
+            "结算状态 Payout status",
+            Cell::from(s.status.as_str()),
+        );
+        total(
+            "payable_now",
+            "本期应付 Payable now",
+            Cell::Num(format_2dp(s.payable_now)),
+        );
+        total(
+            "invoice_to_cloud",
+            "应向云厂商开具增值税专用发票 Special VAT invoice to issue to the cloud",
+            Cell::Num(format_2dp(s.net)),
+        );
+    }
+    doc.finish()
+}
+
+/// A file name from an id: letters, digits, `.`, `_` and `-` are kept, anything else becomes `_`,
+/// so an id can never leave its folder.
+pub fn file_stem(id: &str) -> String {
+    let stem: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.trim_matches('.').is_empty() {
+        format!("_{stem}")
+    } else {
+        stem
+    }
+}
