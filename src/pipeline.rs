@@ -3,21 +3,22 @@
 //! This is the one place that decides which stage runs when. Each stage is a function of the
 //! previous stage's result; only [`crate::output`] touches the output folder.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::RebateBasis;
-use crate::error::Error;
+use crate::error::{DatasetError, Error};
 use crate::ingest::{self, Dataset, Reject};
 use crate::manifest::{self, Ledger, Manifest};
 use crate::model::period::{Month, Period};
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{self, OutputFile};
 use crate::progress::Progress;
-use crate::render::statements;
-use crate::render::tables;
+use crate::render::{self, statements::file_stem, tables};
 use crate::rules::consumption;
 use crate::rules::rebate::{self, RebateInput, SettleTerms, Statement};
-use std::collections::BTreeMap;
+use crate::rules::relations::{self, Cycle};
+use crate::rules::rollup;
 
 /// A validated `settle run` request.
 #[derive(Clone, Debug)]
@@ -75,7 +76,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
         });
     }
     progress.stage("applying rules");
-    let files = render_all(&data, &clock);
+    let files = render_all(&data, &clock)?;
     let folder = cfg
         .out
         .join(&data.name)
@@ -111,8 +112,9 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
         .collect()
 }
 
-/// Applies the rules and renders every output file, the manifest last.
-pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
+/// Applies the rules and renders every output file, the manifest last. Fails only when the
+/// relations form a cycle, which no row-level reject can settle.
+pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Error> {
     let tz = data.settings.timezone;
     let period = &clock.period;
     let mut ledger = Ledger::default();
@@ -124,8 +126,26 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
             ledger.source(&b.currency, "deduction_period", b.payable_amount);
         }
     }
+    let mut rejects = data.rejects.clone();
 
+    // R2
     let consumption = consumption::consumption(&data.bills, period);
+    for c in &consumption {
+        ledger.attributed(
+            &c.currency,
+            "usage_period",
+            "consumption.usage_period",
+            c.usage_period,
+        );
+        ledger.attributed(
+            &c.currency,
+            "deduction_period",
+            "consumption.deduction_period",
+            c.deduction_period,
+        );
+    }
+
+    // R5
     let rebates = rebate::rebates(
         &RebateInput {
             bills: &data.bills,
@@ -156,25 +176,16 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
     for (currency, amount) in &rebates.unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
-
-    let mut rejects = data.rejects.clone();
     rejects.extend(rebates.rejects);
-    ingest::sort_rejects(&mut rejects);
-    for c in &consumption {
-        ledger.attributed(
-            &c.currency,
-            "usage_period",
-            "consumption.usage_period",
-            c.usage_period,
-        );
-        ledger.attributed(
-            &c.currency,
-            "deduction_period",
-            "consumption.deduction_period",
-            c.deduction_period,
-        );
-    }
 
+    // R3, R4
+    let relations = relations::check(&data.relations, &data.accounts, &data.links)
+        .map_err(|Cycle(accounts)| DatasetError::RelationCycle { accounts })?;
+    rejects.extend(relations.rejects);
+    let rollup = rollup::rollup(&data.bills, &relations.valid, &data.accounts, period, tz);
+    let rollup_groups = render::rollups::groups(&rollup.lines);
+
+    ingest::sort_rejects(&mut rejects);
     let mut files = vec![
         OutputFile::new(
             "consumption.csv",
@@ -183,7 +194,11 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
         OutputFile::new("rejects.csv", tables::rejects(&rejects)),
         OutputFile::new(
             "statements.csv",
-            statements::summary(&statements, period.month, data),
+            render::statements::summary(&statements, period.month, data),
+        ),
+        OutputFile::new(
+            "rollups.csv",
+            render::rollups::summary(&rollup_groups, data),
         ),
     ];
     let mut by_partner: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
@@ -192,8 +207,18 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
     }
     for (partner, list) in by_partner {
         files.push(OutputFile::new(
-            format!("statements/{}.csv", statements::file_stem(partner)),
-            statements::detail(&list, data),
+            format!("statements/{}.csv", file_stem(partner)),
+            render::statements::detail(&list, data),
+        ));
+    }
+    let mut by_master: BTreeMap<&str, Vec<&render::rollups::Group>> = BTreeMap::new();
+    for g in &rollup_groups {
+        by_master.entry(g.master_id).or_default().push(g);
+    }
+    for (master, list) in by_master {
+        files.push(OutputFile::new(
+            format!("rollups/{}.csv", file_stem(master)),
+            render::rollups::detail(&list, data),
         ));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -214,5 +239,5 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Vec<OutputFile> {
     let mut json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     json.push(b'\n');
     files.push(OutputFile::new("manifest.json", json));
-    files
+    Ok(files)
 }

@@ -3,5 +3,6 @@
 
 pub mod csv;
 pub mod report;
+pub mod rollups;
 pub mod statements;
 pub mod tables;

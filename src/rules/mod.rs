@@ -3,3 +3,5 @@
 
 pub mod consumption;
 pub mod rebate;
+pub mod relations;
+pub mod rollup;

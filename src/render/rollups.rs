@@ -1,0 +1,218 @@
+//! `rollups.csv` and `rollups/<master_id>.csv`: the hosting rollup of R3.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::ingest::Dataset;
+use crate::model::money::{format_2dp, round};
+use crate::render::csv::{Cell, CsvDoc};
+use crate::rules::rollup::{RollupLine, RollupStatus};
+
+/// Lines sharing master, child, product, currency and status.
+pub struct Group<'r, 'a> {
+    pub master_id: &'r str,
+    pub child_id: &'r str,
+    pub product: &'r str,
+    pub currency: &'r str,
+    pub status: RollupStatus,
+    pub lines: Vec<&'r RollupLine<'a>>,
+}
+
+impl Group<'_, '_> {
+    /// Distinct reasons, in line order, joined with `; `.
+    fn reason(&self) -> String {
+        let mut seen: Vec<&str> = Vec::new();
+        for l in &self.lines {
+            if !seen.contains(&l.reason.as_str()) {
+                seen.push(&l.reason);
+            }
+        }
+        seen.join("; ")
+    }
+}
+
+/// Groups rollup lines (already sorted by the group key).
+pub fn groups<'r, 'a>(lines: &'r [RollupLine<'a>]) -> Vec<Group<'r, 'a>> {
+    let mut out: Vec<Group> = Vec::new();
+    for l in lines {
+        let b = l.bill;
+        match out.last_mut() {
+            Some(g)
+                if g.master_id == l.master_id.as_ref()
+                    && g.child_id == b.account_id.as_ref()
+                    && g.product == b.product.as_ref()
+                    && g.currency == b.currency.as_ref()
+                    && g.status == l.status =>
+            {
+                g.lines.push(l)
+            }
+            _ => out.push(Group {
+                master_id: &l.master_id,
+                child_id: &b.account_id,
+                product: &b.product,
+                currency: &b.currency,
+                status: l.status,
+                lines: vec![l],
+            }),
+        }
+    }
+    out
+}
+
+/// `rollups.csv`: one row per group, amounts rounded from the exact sums.
+pub fn summary(groups: &[Group], data: &Dataset) -> Vec<u8> {
+    let r = data.settings.rounding;
+    let mut doc = CsvDoc::new(&[
+        "master_id",
+        "child_id",
+        "product",
+        "currency",
+        "status",
+        "reason",
+        "lines",
+        "list_amount",
+        "discount_amount",
+        "payable_amount",
+    ]);
+    for g in groups {
+        let sum = |f: fn(&RollupLine) -> Decimal| g.lines.iter().map(|l| f(l)).sum::<Decimal>();
+        doc.row([
+            Cell::from(g.master_id),
+            Cell::from(g.child_id),
+            Cell::from(g.product),
+            Cell::from(g.currency),
+            Cell::from(g.status.as_str()),
+            Cell::from(g.reason()),
+            Cell::Num(g.lines.len().to_string()),
+            Cell::Num(format_2dp(round(sum(|l| l.bill.list_amount), r))),
+            Cell::Num(format_2dp(round(sum(|l| l.bill.discount_amount), r))),
+            Cell::Num(format_2dp(round(sum(|l| l.bill.payable_amount), r))),
+        ]);
+    }
+    doc.finish()
+}
+
+/// `rollups/<master_id>.csv`: each group's bill lines and its subtotal, then a total per currency
+/// and status. Subtotals and totals add the rounded amounts printed above them (R8); a
+/// `rounding_adjustment` row follows a total that differs from the rounded exact sum.
+pub fn detail(groups: &[&Group], data: &Dataset) -> Vec<u8> {
+    let r = data.settings.rounding;
+    let tz = data.settings.timezone;
+    let mut doc = CsvDoc::new(&[
+        "row_kind",
+        "child_id",
+        "product",
+        "currency",
+        "status",
+        "reason",
+        "bill_id",
+        "billing_cycle",
+        "charge_start",
+        "charge_end",
+        "lines",
+        "list_amount",
+        "discount_amount",
+        "payable_amount",
+        "expected_discount",
+    ]);
+    let amounts = |l: &RollupLine| {
+        [
+            l.bill.list_amount,
+            l.bill.discount_amount,
+            l.bill.payable_amount,
+            l.expected_discount,
+        ]
+    };
+    let money = |v: [Decimal; 4]| v.map(|d| Cell::Num(format_2dp(d)));
+    // (currency, status) → (lines, printed sums, exact sums)
+    let mut totals: BTreeMap<(&str, RollupStatus), (usize, [Decimal; 4], [Decimal; 4])> =
+        BTreeMap::new();
+    for g in groups {
+        let mut printed = [Decimal::ZERO; 4];
+        for l in &g.lines {
+            let rounded = amounts(l).map(|d| round(d, r));
+            for i in 0..4 {
+                printed[i] += rounded[i];
+            }
+            let [list, discount, payable, expected] = money(rounded);
+            doc.row([
+                Cell::from("line"),
+                Cell::from(g.child_id),
+                Cell::from(g.product),
+                Cell::from(g.currency),
+                Cell::from(g.status.as_str()),
+                Cell::from(l.reason.as_str()),
+                Cell::from(l.bill.bill_id.as_ref()),
+                Cell::from(l.bill.billing_cycle.as_str()),
+                Cell::from(l.bill.charge_start.format_local(tz)),
+                Cell::from(l.bill.charge_end.format_local(tz)),
+                Cell::Num("1".into()),
+                list,
+                discount,
+                payable,
+                expected,
+            ]);
+        }
+        let [list, discount, payable, expected] = money(printed);
+        doc.row([
+            Cell::from("subtotal"),
+            Cell::from(g.child_id),
+            Cell::from(g.product),
+            Cell::from(g.currency),
+            Cell::from(g.status.as_str()),
+            Cell::from(g.reason()),
+            Cell::from(""),
+            Cell::from(""),
+            Cell::from(""),
+            Cell::from(""),
+            Cell::Num(g.lines.len().to_string()),
+            list,
+            discount,
+            payable,
+            expected,
+        ]);
+        let t = totals.entry((g.currency, g.status)).or_insert((
+            0,
+            [Decimal::ZERO; 4],
+            [Decimal::ZERO; 4],
+        ));
+        t.0 += g.lines.len();
+        for l in &g.lines {
+            for (i, v) in amounts(l).into_iter().enumerate() {
+                t.2[i] += v;
+            }
+        }
+        for i in 0..4 {
+            t.1[i] += printed[i];
+        }
+    }
+    for ((currency, status), (count, printed, exact)) in totals {
+        let mut row = |kind: &str, count: String, values: [Decimal; 4]| {
+            let [list, discount, payable, expected] = money(values);
+            doc.row([
+                Cell::from(kind),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(currency),
+                Cell::from(status.as_str()),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::Num(count),
+                list,
+                discount,
+                payable,
+                expected,
+            ]);
+        };
+        row("total", count.to_string(), printed);
+        let diff: [Decimal; 4] = std::array::from_fn(|i| round(exact[i], r) - printed[i]);
+        if diff.iter().any(|d| !d.is_zero()) {
+            row("rounding_adjustment", String::new(), diff);
+        }
+    }
+    doc.finish()
+}
