@@ -16,6 +16,7 @@ use crate::output::{self, OutputFile};
 use crate::progress::Progress;
 use crate::render::{self, statements::file_stem, tables};
 use crate::rules::consumption;
+use crate::rules::invoices::{self, InvoiceInput, InvoiceTerms};
 use crate::rules::rebate::{self, RebateInput, SettleTerms, Statement};
 use crate::rules::relations::{self, Cycle};
 use crate::rules::rollup;
@@ -185,6 +186,27 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Erro
     let rollup = rollup::rollup(&data.bills, &relations.valid, &data.accounts, period, tz);
     let rollup_groups = render::rollups::groups(&rollup.lines);
 
+    // R6
+    let invoices = invoices::invoices(
+        &InvoiceInput {
+            bills: &data.bills,
+            accounts: &data.accounts,
+            links: &data.links,
+            relations: &relations.valid,
+            rollup: &rollup,
+            requests: &data.requests,
+        },
+        period,
+        clock.as_of,
+        &InvoiceTerms {
+            rounding: data.settings.rounding,
+            cod_threshold: data.settings.cod_threshold,
+            invoice_due_days: data.settings.invoice_due_days,
+            base_currency: data.settings.base_currency.as_str().into(),
+            tz,
+        },
+    );
+
     ingest::sort_rejects(&mut rejects);
     let mut files = vec![
         OutputFile::new(
@@ -200,6 +222,8 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Erro
             "rollups.csv",
             render::rollups::summary(&rollup_groups, data),
         ),
+        OutputFile::new("invoices.csv", render::invoices::list(&invoices, tz)),
+        OutputFile::new("invoices_summary.csv", render::invoices::summary(&invoices)),
     ];
     let mut by_partner: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
     for s in &statements {

@@ -2,6 +2,7 @@
 //! timestamps as local text) happens here, never in the rules; nothing here writes files.
 
 pub mod csv;
+pub mod invoices;
 pub mod report;
 pub mod rollups;
 pub mod statements;

@@ -2,6 +2,7 @@
 //! module; none reads files, the clock or the environment.
 
 pub mod consumption;
+pub mod invoices;
 pub mod rebate;
 pub mod relations;
 pub mod rollup;

@@ -1,0 +1,283 @@
+//! R6 Invoice lists: every invoice someone must issue for the month.
+//!
+//! ## What it does
+//! Gathers four sources into one list:
+//! - **resale**: the partner invoices each resale customer for its payable consumption in the
+//!   month, per currency (a line belongs to the resale link in force at its `charge_start`);
+//! - **hosting**: the cloud issues one merged invoice to each master for its children's rolled-up
+//!   lines;
+//! - **management** with `invoice_by = master`: the master issues one invoice per child, with the
+//!   child's title, for the child's lines that start while the relation is in force;
+//! - **marketplace**: provider invoice requests made before the month's end and not issued before
+//!   its start, with a due date and shipping, judged at `as_of`.
+//!
+//! ## Why
+//! Seeds 000, 001, 003 and 004: who invoices whom depends on the link or relation, a total of 0
+//! needs no invoice, only enterprises get special VAT invoices, and marketplace invoices are due
+//! within `invoice_due_days` and ship cash-on-delivery at or below `cod_threshold`.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::model::money::{Rounding, round};
+use crate::model::period::Period;
+use crate::model::records::*;
+use crate::model::time::Timestamp;
+use crate::rules::rollup::Rollup;
+
+/// Where an invoice comes from, in list order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Resale,
+    Hosting,
+    Management,
+    Marketplace,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Resale => "resale",
+            Source::Hosting => "hosting",
+            Source::Management => "management",
+            Source::Marketplace => "marketplace",
+        }
+    }
+}
+
+/// An invoice's status, judged at `as_of`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    ToIssue,
+    Issued,
+    Overdue,
+    NotNeeded,
+    Refunded,
+    BlockedArrears,
+    RejectedTitle,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::ToIssue => "to_issue",
+            Status::Issued => "issued",
+            Status::Overdue => "overdue",
+            Status::NotNeeded => "not_needed",
+            Status::Refunded => "refunded",
+            Status::BlockedArrears => "blocked_arrears",
+            Status::RejectedTitle => "rejected_title",
+        }
+    }
+}
+
+/// Who ships a marketplace invoice.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Shipping {
+    /// Cash on delivery: the customer pays the courier.
+    Cod,
+    Provider,
+}
+
+impl Shipping {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shipping::Cod => "cod",
+            Shipping::Provider => "provider",
+        }
+    }
+}
+
+/// One invoice to issue. `amount` is already rounded to 2 dp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invoice {
+    pub source: Source,
+    pub reference: String,
+    pub issuer: String,
+    pub recipient_account_id: Text,
+    pub title: Text,
+    pub invoice_kind: InvoiceKind,
+    pub amount: Decimal,
+    pub currency: Text,
+    pub due_date: Option<Timestamp>,
+    pub shipping: Option<Shipping>,
+    pub status: Status,
+}
+
+/// What the invoice list needs.
+pub struct InvoiceInput<'a> {
+    pub bills: &'a [BillLine],
+    pub accounts: &'a BTreeMap<Text, Account>,
+    pub links: &'a [PartnerLink],
+    pub relations: &'a [&'a Relation],
+    pub rollup: &'a Rollup<'a>,
+    pub requests: &'a [InvoiceRequest],
+}
+
+/// What the invoice list needs from `settle.toml`.
+pub struct InvoiceTerms {
+    pub rounding: Rounding,
+    pub cod_threshold: Decimal,
+    pub invoice_due_days: i64,
+    pub base_currency: Text,
+    pub tz: Tz,
+}
+
+/// The kind an account's title allows: an individual never gets a special VAT invoice.
+fn kind_for(account: Option<&Account>) -> InvoiceKind {
+    match account.map(|a| a.title_kind) {
+        Some(TitleKind::Individual) => InvoiceKind::Ordinary,
+        _ => InvoiceKind::Special,
+    }
+}
+
+/// Every invoice for the month, sorted by source, issuer, recipient, currency and reference.
+pub fn invoices(
+    input: &InvoiceInput,
+    period: &Period,
+    as_of: Timestamp,
+    terms: &InvoiceTerms,
+) -> Vec<Invoice> {
+    let mut out = Vec::new();
+    // (source, issuer, recipient, currency) → exact Σ payable
+    let mut sums: BTreeMap<(Source, String, Text, Text), Decimal> = BTreeMap::new();
+    let mut resale: BTreeMap<&str, Vec<&PartnerLink>> = BTreeMap::new();
+    for l in input
+        .links
+        .iter()
+        .filter(|l| l.link_type == LinkType::Resale)
+    {
+        resale.entry(&l.account_id).or_default().push(l);
+    }
+    let mut managed: BTreeMap<&str, Vec<&Relation>> = BTreeMap::new();
+    for r in input
+        .relations
+        .iter()
+        .filter(|r| r.kind == RelationKind::Management && r.invoice_by == InvoiceBy::Master)
+    {
+        managed.entry(&r.child_id).or_default().push(r);
+    }
+    for b in input
+        .bills
+        .iter()
+        .filter(|b| period.contains(b.charge_start))
+    {
+        let at = b.charge_start;
+        if let Some(link) = resale
+            .get(b.account_id.as_ref())
+            .and_then(|ls| ls.iter().find(|l| l.window.contains(at)))
+        {
+            let key = (
+                Source::Resale,
+                format!("partner:{}", link.partner_id),
+                b.account_id.clone(),
+                b.currency.clone(),
+            );
+            *sums.entry(key).or_default() += b.payable_amount;
+        }
+        if let Some(master) = input.rollup.rolled.get(b.bill_id.as_ref()) {
+            let key = (
+                Source::Hosting,
+                "cloud".to_string(),
+                master.clone(),
+                b.currency.clone(),
+            );
+            *sums.entry(key).or_default() += b.payable_amount;
+        }
+        if let Some(r) = managed
+            .get(b.account_id.as_ref())
+            .and_then(|rs| rs.iter().find(|r| r.window.contains(at)))
+        {
+            let key = (
+                Source::Management,
+                format!("account:{}", r.master_id),
+                b.account_id.clone(),
+                b.currency.clone(),
+            );
+            *sums.entry(key).or_default() += b.payable_amount;
+        }
+    }
+    for ((source, issuer, recipient, currency), exact) in sums {
+        let account = input.accounts.get(&recipient);
+        let amount = round(exact, terms.rounding);
+        out.push(Invoice {
+            source,
+            reference: recipient.to_string(),
+            issuer,
+            title: account.map(|a| a.entity_name.clone()).unwrap_or_default(),
+            invoice_kind: kind_for(account),
+            recipient_account_id: recipient,
+            amount,
+            currency,
+            due_date: None,
+            shipping: None,
+            status: if amount.is_zero() {
+                Status::NotNeeded
+            } else {
+                Status::ToIssue
+            },
+        });
+    }
+    for r in input.requests {
+        let requested_in_time = r.requested_at < period.end;
+        let issued_before = r.issued_at.is_some_and(|t| t < period.start);
+        if !requested_in_time || issued_before {
+            continue;
+        }
+        let due = r
+            .requested_at
+            .add_local_days(terms.invoice_due_days, terms.tz);
+        let amount = round(r.amount, terms.rounding);
+        let status = if r.order_status == OrderStatus::Refunded {
+            Status::Refunded
+        } else if r.order_status == OrderStatus::Arrears {
+            Status::BlockedArrears
+        } else if r.invoice_kind == InvoiceKind::Special && r.title_kind == TitleKind::Individual {
+            Status::RejectedTitle
+        } else if amount.is_zero() {
+            Status::NotNeeded
+        } else if r.issued_at.is_some_and(|t| t < as_of) {
+            Status::Issued
+        } else if due < as_of {
+            Status::Overdue
+        } else {
+            Status::ToIssue
+        };
+        out.push(Invoice {
+            source: Source::Marketplace,
+            reference: r.request_id.to_string(),
+            issuer: format!("provider:{}", r.provider_id),
+            recipient_account_id: r.account_id.clone(),
+            title: r.title.clone(),
+            invoice_kind: r.invoice_kind,
+            amount,
+            currency: terms.base_currency.clone(),
+            due_date: Some(due),
+            shipping: Some(if r.amount <= terms.cod_threshold {
+                Shipping::Cod
+            } else {
+                Shipping::Provider
+            }),
+            status,
+        });
+    }
+    out.sort_by(|a, b| {
+        (
+            a.source,
+            &a.issuer,
+            &a.recipient_account_id,
+            &a.currency,
+            &a.reference,
+        )
+            .cmp(&(
+                b.source,
+                &b.issuer,
+                &b.recipient_account_id,
+                &b.currency,
+                &b.reference,
+            ))
+    });
+    out
+}
