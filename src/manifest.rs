@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::ingest::{Dataset, InputFile, Reject};
+use crate::model::money::{Rounding, format_2dp, round};
 use crate::output::OutputFile;
+use crate::rules::reconcile::{Finding, Kind};
 
 #[derive(Serialize)]
 pub struct Manifest<'a> {
@@ -27,6 +29,35 @@ pub struct Manifest<'a> {
     pub inputs: Vec<InputEntry>,
     pub outputs: Vec<OutputEntry>,
     pub conservation: Vec<Conservation>,
+    pub reconciliation: &'a [FindingSummary],
+}
+
+/// Findings of one kind in one currency: how many, and their total difference (billed −
+/// expected, as printed).
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingSummary {
+    pub finding: &'static str,
+    pub currency: String,
+    pub count: usize,
+    pub difference: String,
+}
+
+/// Counts and total difference per finding kind and currency, in SPEC order of kinds.
+pub fn findings_summary(findings: &[Finding], rounding: Rounding) -> Vec<FindingSummary> {
+    let mut sums: BTreeMap<(Kind, &str), (usize, Decimal)> = BTreeMap::new();
+    for f in findings {
+        let s = sums.entry((f.kind, &f.currency)).or_default();
+        s.0 += 1;
+        s.1 += round(f.billed, rounding) - round(f.expected, rounding);
+    }
+    sums.into_iter()
+        .map(|((kind, currency), (count, difference))| FindingSummary {
+            finding: kind.as_str(),
+            currency: currency.to_string(),
+            count,
+            difference: format_2dp(difference),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]

@@ -18,7 +18,8 @@ use crate::render::{self, statements::file_stem, tables};
 use crate::rules::consumption;
 use crate::rules::invoices::{self, InvoiceInput, InvoiceTerms};
 use crate::rules::rebate::{self, RebateInput, SettleTerms, Statement};
-use crate::rules::relations::{self, Cycle};
+use crate::rules::reconcile::{self, ReconcileInput};
+use crate::rules::relations::{self, Cycle, Discounts};
 use crate::rules::rollup;
 
 /// A validated `settle run` request.
@@ -38,6 +39,8 @@ pub struct RunSummary {
     pub files: usize,
     pub rejects: Vec<Reject>,
     pub warnings: Vec<String>,
+    /// The reconciliation summary, as `manifest.json` holds it.
+    pub reconciliation: Vec<manifest::FindingSummary>,
 }
 
 /// The month to run and the instant statuses are judged at.
@@ -77,7 +80,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
         });
     }
     progress.stage("applying rules");
-    let files = render_all(&data, &clock)?;
+    let (files, reconciliation) = render_all(&data, &clock)?;
     let folder = cfg
         .out
         .join(&data.name)
@@ -85,6 +88,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     progress.stage("writing outputs");
     output::write_atomic(&folder, &files)?;
     Ok(RunSummary {
+        reconciliation,
         folder,
         files: files.len(),
         warnings: warnings(&data),
@@ -115,7 +119,10 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
 
 /// Applies the rules and renders every output file, the manifest last. Fails only when the
 /// relations form a cycle, which no row-level reject can settle.
-pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Error> {
+pub fn render_all(
+    data: &Dataset,
+    clock: &Clock,
+) -> Result<(Vec<OutputFile>, Vec<manifest::FindingSummary>), Error> {
     let tz = data.settings.timezone;
     let period = &clock.period;
     let mut ledger = Ledger::default();
@@ -207,6 +214,19 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Erro
         },
     );
 
+    // R7
+    let discounts = Discounts::new(&relations.valid, &data.accounts);
+    let findings = reconcile::reconcile(
+        &ReconcileInput {
+            bills: &data.bills,
+            usage: &data.usage,
+            rollup: &rollup,
+            discounts: &discounts,
+        },
+        period,
+        data.settings.reconcile_tolerance,
+    );
+
     ingest::sort_rejects(&mut rejects);
     let mut files = vec![
         OutputFile::new(
@@ -223,6 +243,10 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Erro
             render::rollups::summary(&rollup_groups, data),
         ),
         OutputFile::new("invoices.csv", render::invoices::list(&invoices, tz)),
+        OutputFile::new(
+            "reconciliation.csv",
+            render::reconciliation::findings(&findings, data.settings.rounding, tz),
+        ),
         OutputFile::new("invoices_summary.csv", render::invoices::summary(&invoices)),
     ];
     let mut by_partner: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
@@ -247,6 +271,7 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Erro
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
+    let summary = manifest::findings_summary(&findings, data.settings.rounding);
     let manifest = Manifest {
         tool: "settle",
         version: env!("CARGO_PKG_VERSION"),
@@ -259,9 +284,10 @@ pub fn render_all(data: &Dataset, clock: &Clock) -> Result<Vec<OutputFile>, Erro
         inputs: manifest::inputs(data, &rejects),
         outputs: manifest::outputs(&files),
         conservation: ledger.checks(),
+        reconciliation: &summary,
     };
     let mut json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     json.push(b'\n');
     files.push(OutputFile::new("manifest.json", json));
-    Ok(files)
+    Ok((files, summary))
 }

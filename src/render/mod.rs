@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod invoices;
+pub mod reconciliation;
 pub mod report;
 pub mod rollups;
 pub mod statements;

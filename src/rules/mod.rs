@@ -4,5 +4,6 @@
 pub mod consumption;
 pub mod invoices;
 pub mod rebate;
+pub mod reconcile;
 pub mod relations;
 pub mod rollup;
