@@ -26,5 +26,15 @@ fmt:
 bless:
 	BLESS=1 $(CARGO) test $(PROFILE) --locked --test fixtures
 
+# Generates 1M and 10M line datasets into .bench/cache (once), times `settle run` against DuckDB's
+# bare R2 query, and rewrites the table in BENCHMARKS.md. Not part of `make test`.
+BENCH_SIZES ?= 1000000 10000000
+bench: build .bench/venv/bin/python
+	python3 benches/bench.py $(BENCH_SIZES)
+
+.bench/venv/bin/python:
+	python3 -m venv .bench/venv
+	.bench/venv/bin/pip install --quiet duckdb
+
 clean:
 	rm -rf outputs/*/

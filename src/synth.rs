@@ -56,7 +56,7 @@ pub fn generate(cfg: &GenConfig, out: &Path) -> std::io::Result<()> {
     let mut rng = Rng(cfg.seed);
     let accounts = cfg.accounts.max(1);
     let partners = cfg.partners.max(1);
-    let discount = |a: u64| [0u64, 5, 10, 15][(a % 4) as usize];
+    let discount = |a: u64| discount_percent(a);
 
     std::fs::write(out.join("settle.toml"), "timezone = \"Asia/Shanghai\"\n")?;
 
@@ -199,6 +199,13 @@ pub fn generate(cfg: &GenConfig, out: &Path) -> std::io::Result<()> {
     bills_and_usage(cfg, out, &mut rng, accounts)
 }
 
+/// An account's contract discount in percent. A group's subsidiary (every 50th account plus one)
+/// has its master's rate, so hosting and inherited discounts agree with the bills.
+fn discount_percent(a: u64) -> u64 {
+    let a = if a % 50 == 1 { a - 1 } else { a };
+    [0, 5, 10, 15][(a % 4) as usize]
+}
+
 fn writer(out: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(
         1 << 20,
@@ -232,6 +239,8 @@ fn bills_and_usage(
         let a = rng.below(accounts);
         let (product, sub) = PRODUCTS[rng.below(PRODUCTS.len() as u64) as usize];
         let resource = rng.below(8);
+        // One hourly line in ten is metered: it has its own resource and one usage record.
+        let metered = i % 10 == 0;
         let kind = rng.below(100);
         // A few lines are September usage deducted on 1 October.
         let september = rng.chance(20);
@@ -297,13 +306,20 @@ fn bills_and_usage(
         };
         let currency = if rng.chance(20) { "USD" } else { "CNY" };
         let list = 1 + rng.below(50_000_000_000);
-        let discount = list / 100 * [0u64, 5, 10, 15][(a % 4) as usize];
-        let voucher = if rng.chance(30) { list / 20 } else { 0 };
+        let discount = list / 100 * discount_percent(a);
+        // Vouchers cannot be used on a hosted child's lines.
+        let voucher = if a % 50 != 1 && rng.chance(30) {
+            list / 20
+        } else {
+            0
+        };
         let payable = list - discount - voucher;
         let refund = rng.chance(2);
         let sign = if refund { "-" } else { "" };
         let resource_id = if cycle == "once" {
             String::new()
+        } else if metered && cycle == "hour" && !refund {
+            format!("vm-{i}")
         } else {
             format!("res-{a}-{resource}")
         };
@@ -316,13 +332,18 @@ fn bills_and_usage(
             amount(payable),
             if a % 50 == 1 { "credit" } else { "cash" },
         )?;
-        // One hourly line in ten is metered, with one usage record covering its hour.
-        if cycle == "hour" && !refund && i % 10 == 0 {
+        if metered && cycle == "hour" && !refund {
             usage_id += 1;
+            // One metered line in a thousand disagrees with the meter.
+            let metered_list = if i % 10_000 == 0 {
+                list + 100_000_000
+            } else {
+                list
+            };
             writeln!(
                 usage,
                 "u-{usage_id:010},acc-{a:07},{product},{sub},{resource_id},{start},{end},1,hour,{},{currency}",
-                amount(list)
+                amount(metered_list)
             )?;
         }
     }

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::model::money::{Rounding, round};
 use crate::model::period::Period;
@@ -28,7 +29,7 @@ use crate::model::time::Timestamp;
 use crate::rules::rollup::Rollup;
 
 /// Where an invoice comes from, in list order.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
     Resale,
     Hosting,
@@ -142,8 +143,9 @@ pub fn invoices(
 ) -> Vec<Invoice> {
     let mut out = Vec::new();
     // (source, issuer, recipient, currency) → exact Σ payable
-    let mut sums: BTreeMap<(Source, String, Text, Text), Decimal> = BTreeMap::new();
-    let mut resale: BTreeMap<&str, Vec<&PartnerLink>> = BTreeMap::new();
+    // (source, issuing partner or master, recipient, currency) → exact Σ payable
+    let mut sums: FxHashMap<(Source, &str, &Text, &Text), Decimal> = FxHashMap::default();
+    let mut resale: FxHashMap<&str, Vec<&PartnerLink>> = FxHashMap::default();
     for l in input
         .links
         .iter()
@@ -151,7 +153,7 @@ pub fn invoices(
     {
         resale.entry(&l.account_id).or_default().push(l);
     }
-    let mut managed: BTreeMap<&str, Vec<&Relation>> = BTreeMap::new();
+    let mut managed: FxHashMap<&str, Vec<&Relation>> = FxHashMap::default();
     for r in input
         .relations
         .iter()
@@ -171,19 +173,14 @@ pub fn invoices(
         {
             let key = (
                 Source::Resale,
-                format!("partner:{}", link.partner_id),
-                b.account_id.clone(),
-                b.currency.clone(),
+                &*link.partner_id,
+                &b.account_id,
+                &b.currency,
             );
             *sums.entry(key).or_default() += b.payable_amount;
         }
         if let Some(master) = input.rollup.rolled.get(b.bill_id.as_ref()) {
-            let key = (
-                Source::Hosting,
-                "cloud".to_string(),
-                master.clone(),
-                b.currency.clone(),
-            );
+            let key = (Source::Hosting, "", master, &b.currency);
             *sums.entry(key).or_default() += b.payable_amount;
         }
         if let Some(r) = managed
@@ -192,14 +189,20 @@ pub fn invoices(
         {
             let key = (
                 Source::Management,
-                format!("account:{}", r.master_id),
-                b.account_id.clone(),
-                b.currency.clone(),
+                &*r.master_id,
+                &b.account_id,
+                &b.currency,
             );
             *sums.entry(key).or_default() += b.payable_amount;
         }
     }
-    for ((source, issuer, recipient, currency), exact) in sums {
+    for ((source, by, recipient, currency), exact) in sums {
+        let issuer = match source {
+            Source::Resale => format!("partner:{by}"),
+            Source::Management => format!("account:{by}"),
+            Source::Hosting | Source::Marketplace => "cloud".to_string(),
+        };
+        let (recipient, currency) = (recipient.clone(), currency.clone());
         let account = input.accounts.get(&recipient);
         let amount = round(exact, terms.rounding);
         out.push(Invoice {

@@ -19,6 +19,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use rust_decimal::Decimal;
 
 use crate::config::RebateBasis;
@@ -84,35 +86,45 @@ pub struct Rebates {
 
 /// What a line resolves to at an instant.
 #[derive(Clone, Debug, PartialEq)]
-struct Resolution {
-    partner: Text,
+struct Resolution<'a> {
+    partner: &'a str,
     rate: Decimal,
     source: RateSource,
 }
 
 /// (account, product, sub-product, payment mode): everything but time that a rate depends on.
-type Key = (Text, Text, Text, PaymentMode);
-/// A statement line's identity, in output order.
-type GroupKey = (
-    Text,
-    Text,
-    Text,
-    Text,
-    Text,
+type Key<'a> = (&'a str, &'a str, &'a str, PaymentMode);
+/// A statement line's identity: partner, currency, account, product, sub-product, payment mode,
+/// rate and rate source.
+type GroupKey<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
     PaymentMode,
     Decimal,
     RateSource,
 );
 
 pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Rebates {
-    let (specials, mut rejects) =
-        without_ties(input.specials, specials_tie, schema::SPECIAL_REBATES.name);
-    let (rates, base_rejects) = without_ties(input.rates, rates_tie, schema::REBATE_RATES.name);
+    let (specials, mut rejects) = without_ties(
+        input.specials,
+        specials_tie,
+        |s| s.rate,
+        schema::SPECIAL_REBATES.name,
+    );
+    let (rates, base_rejects) = without_ties(
+        input.rates,
+        rates_tie,
+        |r| r.rate,
+        schema::REBATE_RATES.name,
+    );
     rejects.extend(base_rejects);
     let tables = Tables::new(input, &specials, &rates);
 
-    let mut segments: HashMap<Key, Vec<(Timestamp, Option<Resolution>)>> = HashMap::new();
-    let mut groups: BTreeMap<GroupKey, (Decimal, Decimal, u64)> = BTreeMap::new();
+    let mut segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution>)>> = FxHashMap::default();
+    let mut groups: FxHashMap<GroupKey, (Decimal, Decimal, u64)> = FxHashMap::default();
     let mut unlinked: BTreeMap<Text, Decimal> = BTreeMap::new();
     for b in input.bills {
         let counted = match basis {
@@ -122,15 +134,8 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
         if !counted {
             continue;
         }
-        let key = (
-            b.account_id.clone(),
-            b.product.clone(),
-            b.sub_product.clone(),
-            b.payment_mode,
-        );
-        let segs = segments
-            .entry(key)
-            .or_insert_with_key(|k| tables.segments(k));
+        let key = (&*b.account_id, &*b.product, &*b.sub_product, b.payment_mode);
+        let segs = segments.entry(key).or_insert_with(|| tables.segments(b));
         let i = segs.partition_point(|(start, _)| *start <= b.charge_start);
         let Some(Some(r)) = i.checked_sub(1).map(|i| &segs[i].1) else {
             *unlinked.entry(b.currency.clone()).or_default() += b.payable_amount;
@@ -138,11 +143,11 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
         };
         let group = groups
             .entry((
-                r.partner.clone(),
-                b.currency.clone(),
-                b.account_id.clone(),
-                b.product.clone(),
-                b.sub_product.clone(),
+                r.partner,
+                &b.currency,
+                &b.account_id,
+                &b.product,
+                &b.sub_product,
                 b.payment_mode,
                 r.rate,
                 r.source,
@@ -152,28 +157,19 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
         group.1 += b.payable_amount * r.rate;
         group.2 += 1;
     }
-    let lines = groups
+    let mut lines: Vec<RebateLine> = groups
         .into_iter()
         .map(
             |(
-                (
-                    partner_id,
-                    currency,
-                    account_id,
-                    product,
-                    sub_product,
-                    payment_mode,
-                    rate,
-                    source,
-                ),
+                (partner, currency, account, product, sub_product, payment_mode, rate, source),
                 (base, rebate, lines),
             )| {
                 RebateLine {
-                    partner_id,
-                    currency,
-                    account_id,
-                    product,
-                    sub_product,
+                    partner_id: partner.into(),
+                    currency: currency.into(),
+                    account_id: account.into(),
+                    product: product.into(),
+                    sub_product: sub_product.into(),
                     payment_mode,
                     rate,
                     source,
@@ -184,6 +180,28 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
             },
         )
         .collect();
+    lines.sort_by(|a, b| {
+        (
+            &a.partner_id,
+            &a.currency,
+            &a.account_id,
+            &a.product,
+            &a.sub_product,
+            a.payment_mode,
+            a.rate,
+            a.source,
+        )
+            .cmp(&(
+                &b.partner_id,
+                &b.currency,
+                &b.account_id,
+                &b.product,
+                &b.sub_product,
+                b.payment_mode,
+                b.rate,
+                b.source,
+            ))
+    });
     Rebates {
         lines,
         unlinked,
@@ -228,10 +246,13 @@ impl<'a> Tables<'a> {
 
     /// The resolution of a key on each interval between the edges of every window that bears on
     /// it, as `(interval start, resolution)` sorted by start.
-    fn segments(
-        &self,
-        (account, product, sub_product, mode): &Key,
-    ) -> Vec<(Timestamp, Option<Resolution>)> {
+    fn segments(&self, line: &BillLine) -> Vec<(Timestamp, Option<Resolution<'a>>)> {
+        let (account, product, sub_product, mode) = (
+            &line.account_id,
+            &line.product,
+            &line.sub_product,
+            &line.payment_mode,
+        );
         let links = self.links.get(account).map_or(&[][..], Vec::as_slice);
         let specials = self
             .specials
@@ -260,7 +281,7 @@ impl<'a> Tables<'a> {
                         .max_by_key(|s| specificity(s));
                     match special {
                         Some(s) => Resolution {
-                            partner: link.partner_id.clone(),
+                            partner: &link.partner_id,
                             rate: s.rate,
                             source: RateSource::Special,
                         },
@@ -281,7 +302,7 @@ impl<'a> Tables<'a> {
                                 .max_by_key(|r| r.payment_mode != ModeFilter::Any)
                                 .map_or(Decimal::ZERO, |r| r.rate);
                             Resolution {
-                                partner: link.partner_id.clone(),
+                                partner: &link.partner_id,
                                 rate,
                                 source: RateSource::Base,
                             }
@@ -336,6 +357,7 @@ fn rates_tie(a: &RebateRate, b: &RebateRate) -> bool {
 fn without_ties<'a, T: crate::ingest::HasLine>(
     rows: &'a [T],
     tie: fn(&T, &T) -> bool,
+    rate: fn(&T) -> Decimal,
     file: &'static str,
 ) -> (Vec<&'a T>, Vec<Reject>) {
     let mut kept = Vec::new();
@@ -354,7 +376,7 @@ fn without_ties<'a, T: crate::ingest::HasLine>(
                 file,
                 line: row.line(),
                 column: "rate".into(),
-                value: String::new(),
+                value: rate(row).to_string(),
                 reason: format!(
                     "ties with the row on line {}: same specificity, overlapping windows, different rates",
                     others.join(", ")
