@@ -4,7 +4,9 @@ CARGO ?= cargo
 PROFILE := --release
 SETTLE := target/release/settle
 
-.PHONY: build run test check fmt bless bench clean
+.PHONY: build run test check fmt bless bench clean tools
+# apt-get needs root; use sudo when not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 build:
 	$(CARGO) build $(PROFILE) --locked
@@ -12,8 +14,14 @@ build:
 run: build
 	$(SETTLE) run --inputs inputs/demo --period 2026-10 --out outputs
 
-test:
+test: tools
 	$(CARGO) test $(PROFILE) --locked
+
+# What the tests need from the system: pdftotext (poppler-utils) reads the PDFs back.
+tools:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+		echo "installing poppler-utils (pdftotext) for the PDF tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils >/dev/null; }
 
 check:
 	$(CARGO) fmt --all -- --check

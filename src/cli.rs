@@ -74,6 +74,15 @@ pub struct RunArgs {
     /// Fail with exit code 3, writing nothing, if any row is rejected
     #[arg(long)]
     pub strict: bool,
+
+    /// The PDF templates folder (layout, labels, company block, font)
+    /// [default: ./templates if present, else the built-in templates]
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+
+    /// Write the CSV outputs only, without the PDF documents
+    #[arg(long)]
+    pub no_pdf: bool,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +108,8 @@ impl RunArgs {
             period: self.period,
             as_of: self.as_of,
             strict: self.strict,
+            templates: self.templates,
+            no_pdf: self.no_pdf,
         }
     }
 }

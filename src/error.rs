@@ -54,6 +54,9 @@ pub enum DatasetError {
         hint: Option<String>,
     },
 
+    #[error("template `{}`: {message}\nhint: see `templates/README.md` for the format", .file.display())]
+    Template { file: PathBuf, message: String },
+
     #[error("account relations form a cycle: {}\nhint: end or remove one of these relations in `account_relations.csv`", .accounts.join(" → "))]
     RelationCycle { accounts: Vec<String> },
 }

@@ -6,6 +6,7 @@
 //! [`render`] turns results into document bytes, and [`output`] writes them atomically with a
 //! [`manifest`]. [`pipeline`] runs the stages in that order.
 
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::ingest::{Dataset, InputFile, Reject};
+use crate::ingest::{Dataset, InputFile};
 use crate::model::money::{Rounding, format_2dp, round};
 use crate::output::OutputFile;
 use crate::rules::reconcile::{Finding, Kind};
@@ -148,11 +148,15 @@ impl Ledger {
     }
 }
 
-pub fn inputs(data: &Dataset, rejects: &[Reject]) -> Vec<InputEntry> {
+pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
     data.inputs
         .iter()
         .map(|i: &InputFile| {
-            let rejected = rejects.iter().filter(|r| r.file == i.spec.name).count() as u64;
+            let rejected = data
+                .rejects
+                .iter()
+                .filter(|r| r.file == i.spec.name)
+                .count() as u64;
             InputEntry {
                 file: i.spec.name,
                 present: i.sha256.is_some(),

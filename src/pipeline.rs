@@ -6,21 +6,34 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::checks;
 use crate::config::RebateBasis;
-use crate::error::{DatasetError, Error};
+use crate::error::Error;
 use crate::ingest::{self, Dataset, Reject};
 use crate::manifest::{self, Ledger, Manifest};
 use crate::model::period::{Month, Period};
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{self, OutputFile};
 use crate::progress::Progress;
-use crate::render::{self, statements::file_stem, tables};
+use crate::render::pdf::Font;
+use crate::render::rollups::DetailRow;
+use crate::render::template::Templates;
+use crate::render::{self, documents, statements::file_stem, tables};
 use crate::rules::consumption;
 use crate::rules::invoices::{self, InvoiceInput, InvoiceTerms};
 use crate::rules::rebate::{self, RebateInput, SettleTerms, Statement};
 use crate::rules::reconcile::{self, ReconcileInput};
-use crate::rules::relations::{self, Cycle, Discounts};
+use crate::rules::relations::Discounts;
 use crate::rules::rollup;
+use rayon::prelude::*;
+
+/// One PDF to render.
+enum PdfJob<'a> {
+    Statement(&'a str, &'a [&'a Statement]),
+    Rollup(&'a str, &'a [DetailRow<'a>]),
+    Invoices,
+    Reconciliation,
+}
 
 /// A validated `settle run` request.
 #[derive(Clone, Debug)]
@@ -30,6 +43,10 @@ pub struct RunConfig {
     pub period: Option<Month>,
     pub as_of: Option<String>,
     pub strict: bool,
+    /// Where the PDF templates are; `None` uses `./templates` if present, else the built-in ones.
+    pub templates: Option<PathBuf>,
+    /// Skip the PDF documents.
+    pub no_pdf: bool,
 }
 
 /// What a finished run reports back.
@@ -72,7 +89,8 @@ impl Clock {
 
 /// `settle run`: every output of one period, written atomically.
 pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error> {
-    let data = ingest::load(&cfg.inputs, progress)?;
+    let mut data = ingest::load(&cfg.inputs, progress)?;
+    checks::apply(&mut data)?;
     let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
     if cfg.strict && !data.rejects.is_empty() {
         return Err(Error::Strict {
@@ -80,7 +98,17 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
         });
     }
     progress.stage("applying rules");
-    let (files, reconciliation) = render_all(&data, &clock)?;
+    let templates = if cfg.no_pdf {
+        None
+    } else {
+        let default = Path::new("templates");
+        let dir = cfg
+            .templates
+            .as_deref()
+            .or(default.join("layout.toml").is_file().then_some(default));
+        Some(Templates::load(dir)?)
+    };
+    let (files, reconciliation) = render_all(&data, &clock, templates.as_ref())?;
     let folder = cfg
         .out
         .join(&data.name)
@@ -98,7 +126,9 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
 
 /// `settle validate`: the dataset checked, nothing written.
 pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error> {
-    Ok(ingest::load(inputs, progress)?)
+    let mut data = ingest::load(inputs, progress)?;
+    checks::apply(&mut data)?;
+    Ok(data)
 }
 
 /// One warning per input file that has columns SPEC does not know.
@@ -117,11 +147,12 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
         .collect()
 }
 
-/// Applies the rules and renders every output file, the manifest last. Fails only when the
-/// relations form a cycle, which no row-level reject can settle.
+/// Applies the rules and renders every output file, the manifest last. PDFs are rendered, in
+/// parallel, when `templates` are given.
 pub fn render_all(
     data: &Dataset,
     clock: &Clock,
+    templates: Option<&Templates>,
 ) -> Result<(Vec<OutputFile>, Vec<manifest::FindingSummary>), Error> {
     let tz = data.settings.timezone;
     let period = &clock.period;
@@ -134,7 +165,6 @@ pub fn render_all(
             ledger.source(&b.currency, "deduction_period", b.payable_amount);
         }
     }
-    let mut rejects = data.rejects.clone();
 
     // R2
     let consumption = consumption::consumption(&data.bills, period);
@@ -184,13 +214,9 @@ pub fn render_all(
     for (currency, amount) in &rebates.unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
-    rejects.extend(rebates.rejects);
 
     // R3, R4
-    let relations = relations::check(&data.relations, &data.accounts, &data.links)
-        .map_err(|Cycle(accounts)| DatasetError::RelationCycle { accounts })?;
-    rejects.extend(relations.rejects);
-    let rollup = rollup::rollup(&data.bills, &relations.valid, &data.accounts, period, tz);
+    let rollup = rollup::rollup(&data.bills, &data.relations, &data.accounts, period, tz);
     let rollup_groups = render::rollups::groups(&rollup.lines);
 
     // R6
@@ -199,7 +225,7 @@ pub fn render_all(
             bills: &data.bills,
             accounts: &data.accounts,
             links: &data.links,
-            relations: &relations.valid,
+            relations: &data.relations,
             rollup: &rollup,
             requests: &data.requests,
         },
@@ -215,7 +241,7 @@ pub fn render_all(
     );
 
     // R7
-    let discounts = Discounts::new(&relations.valid, &data.accounts);
+    let discounts = Discounts::new(&data.relations, &data.accounts);
     let findings = reconcile::reconcile(
         &ReconcileInput {
             bills: &data.bills,
@@ -227,13 +253,12 @@ pub fn render_all(
         data.settings.reconcile_tolerance,
     );
 
-    ingest::sort_rejects(&mut rejects);
     let mut files = vec![
         OutputFile::new(
             "consumption.csv",
             tables::consumption(&consumption, period.month, data),
         ),
-        OutputFile::new("rejects.csv", tables::rejects(&rejects)),
+        OutputFile::new("rejects.csv", tables::rejects(&data.rejects)),
         OutputFile::new(
             "statements.csv",
             render::statements::summary(&statements, period.month, data),
@@ -253,21 +278,63 @@ pub fn render_all(
     for s in &statements {
         by_partner.entry(&s.partner_id).or_default().push(s);
     }
-    for (partner, list) in by_partner {
+    let by_partner_list: Vec<(&str, Vec<&Statement>)> = by_partner.into_iter().collect();
+    for (partner, list) in &by_partner_list {
         files.push(OutputFile::new(
             format!("statements/{}.csv", file_stem(partner)),
-            render::statements::detail(&list, data),
+            render::statements::detail(list, data),
         ));
     }
     let mut by_master: BTreeMap<&str, Vec<&render::rollups::Group>> = BTreeMap::new();
     for g in &rollup_groups {
         by_master.entry(g.master_id).or_default().push(g);
     }
-    for (master, list) in by_master {
+    let rollup_rows: Vec<(&str, Vec<DetailRow>)> = by_master
+        .into_iter()
+        .map(|(master, groups)| (master, render::rollups::detail_rows(&groups, data)))
+        .collect();
+    for (master, rows) in &rollup_rows {
         files.push(OutputFile::new(
             format!("rollups/{}.csv", file_stem(master)),
-            render::rollups::detail(&list, data),
+            render::rollups::detail(rows),
         ));
+    }
+    if let Some(templates) = templates {
+        let font = Font::new(templates)?;
+        let cx = documents::Context {
+            templates,
+            font: &font,
+            data,
+            month: period.month,
+            as_of: clock.as_of,
+        };
+        let jobs: Vec<PdfJob> = by_partner_list
+            .iter()
+            .map(|(p, list)| PdfJob::Statement(p, list))
+            .chain(rollup_rows.iter().map(|(m, rows)| PdfJob::Rollup(m, rows)))
+            .chain([PdfJob::Invoices, PdfJob::Reconciliation])
+            .collect();
+        let pdfs: Vec<OutputFile> = jobs
+            .par_iter()
+            .map(|job| match job {
+                PdfJob::Statement(p, list) => OutputFile::new(
+                    format!("statements/{}.pdf", file_stem(p)),
+                    documents::statement(&cx, p, list),
+                ),
+                PdfJob::Rollup(m, rows) => OutputFile::new(
+                    format!("rollups/{}.pdf", file_stem(m)),
+                    documents::rollup(&cx, m, rows),
+                ),
+                PdfJob::Invoices => {
+                    OutputFile::new("invoices.pdf", documents::invoices(&cx, &invoices))
+                }
+                PdfJob::Reconciliation => OutputFile::new(
+                    "reconciliation.pdf",
+                    documents::reconciliation(&cx, &findings),
+                ),
+            })
+            .collect();
+        files.extend(pdfs);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -281,7 +348,7 @@ pub fn render_all(
         period_end: period.end.format_rfc3339(tz),
         as_of: clock.as_of.format_rfc3339(tz),
         settings: &data.settings,
-        inputs: manifest::inputs(data, &rejects),
+        inputs: manifest::inputs(data),
         outputs: manifest::outputs(&files),
         conservation: ledger.checks(),
         reconciliation: &summary,

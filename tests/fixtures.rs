@@ -7,6 +7,8 @@
 //! - `expected/exit_code`, `expected/stdout`, `expected/stderr`;
 //! - `expected/out/`: the period folder the run writes (absent when the run must write nothing).
 //!
+//! `run` cases are run with `--no-pdf`: `tests/pdf.rs` checks the PDFs.
+//!
 //! `BLESS=1 cargo test --test fixtures` rewrites `expected/` from the actual results. Review the
 //! diff before committing it.
 
@@ -64,7 +66,8 @@ fn run_case(case: &Path, scratch: &Path) -> Actual {
         .arg("--inputs")
         .arg("inputs");
     if args.first() == Some(&"run") {
-        command.arg("--out").arg(&out_root);
+        // PDFs are checked by tests/pdf.rs; fixtures compare the CSVs and the manifest.
+        command.arg("--out").arg(&out_root).arg("--no-pdf");
     }
     let output = command.output().expect("settle runs");
     let written = tree(&out_root);

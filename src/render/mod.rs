@@ -2,9 +2,12 @@
 //! timestamps as local text) happens here, never in the rules; nothing here writes files.
 
 pub mod csv;
+pub mod documents;
 pub mod invoices;
+pub mod pdf;
 pub mod reconciliation;
 pub mod report;
 pub mod rollups;
 pub mod statements;
 pub mod tables;
+pub mod template;

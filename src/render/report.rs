@@ -27,7 +27,7 @@ pub fn validation(data: &Dataset) -> String {
         "{:<24} {:>10} {:>10} {:>10}",
         "file", "rows", "used", "rejected"
     );
-    for i in manifest::inputs(data, &data.rejects) {
+    for i in manifest::inputs(data) {
         if i.present {
             let _ = writeln!(
                 out,

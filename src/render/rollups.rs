@@ -93,12 +93,115 @@ pub fn summary(groups: &[Group], data: &Dataset) -> Vec<u8> {
     doc.finish()
 }
 
-/// `rollups/<master_id>.csv`: each group's bill lines and its subtotal, then a total per currency
-/// and status. Subtotals and totals add the rounded amounts printed above them (R8); a
-/// `rounding_adjustment` row follows a total that differs from the rounded exact sum.
-pub fn detail(groups: &[&Group], data: &Dataset) -> Vec<u8> {
+/// One row of a master's rollup detail, as printed: a bill line, a group's subtotal, a total per
+/// currency and status, or a total's rounding adjustment. The CSV and the PDF print these same
+/// rows, so they agree to the cent.
+pub struct DetailRow<'g> {
+    pub kind: &'static str,
+    pub child_id: &'g str,
+    pub product: &'g str,
+    pub currency: &'g str,
+    pub status: RollupStatus,
+    pub reason: String,
+    pub bill_id: &'g str,
+    pub billing_cycle: &'g str,
+    pub charge_start: String,
+    pub charge_end: String,
+    pub lines: Option<usize>,
+    /// list, discount, payable and expected discount, each rounded.
+    pub amounts: [Decimal; 4],
+}
+
+/// The rows of `rollups/<master_id>.csv`: each group's bill lines and its subtotal, then a total
+/// per currency and status. Subtotals and totals add the rounded amounts printed above them
+/// (R8); a `rounding_adjustment` row follows a total that differs from the rounded exact sum.
+pub fn detail_rows<'g>(groups: &[&'g Group], data: &Dataset) -> Vec<DetailRow<'g>> {
     let r = data.settings.rounding;
     let tz = data.settings.timezone;
+    let amounts = |l: &RollupLine| {
+        [
+            l.bill.list_amount,
+            l.bill.discount_amount,
+            l.bill.payable_amount,
+            l.expected_discount,
+        ]
+    };
+    let mut rows = Vec::new();
+    // (currency, status) → (lines, printed sums, exact sums)
+    let mut totals: BTreeMap<(&str, RollupStatus), (usize, [Decimal; 4], [Decimal; 4])> =
+        BTreeMap::new();
+    for g in groups {
+        let mut printed = [Decimal::ZERO; 4];
+        let t = totals.entry((g.currency, g.status)).or_insert((
+            0,
+            [Decimal::ZERO; 4],
+            [Decimal::ZERO; 4],
+        ));
+        t.0 += g.lines.len();
+        for l in &g.lines {
+            let exact = amounts(l);
+            let rounded = exact.map(|d| round(d, r));
+            for i in 0..4 {
+                printed[i] += rounded[i];
+                t.1[i] += rounded[i];
+                t.2[i] += exact[i];
+            }
+            rows.push(DetailRow {
+                kind: "line",
+                child_id: g.child_id,
+                product: g.product,
+                currency: g.currency,
+                status: g.status,
+                reason: l.reason.clone(),
+                bill_id: &l.bill.bill_id,
+                billing_cycle: l.bill.billing_cycle.as_str(),
+                charge_start: l.bill.charge_start.format_local(tz),
+                charge_end: l.bill.charge_end.format_local(tz),
+                lines: Some(1),
+                amounts: rounded,
+            });
+        }
+        rows.push(DetailRow {
+            kind: "subtotal",
+            child_id: g.child_id,
+            product: g.product,
+            currency: g.currency,
+            status: g.status,
+            reason: g.reason(),
+            bill_id: "",
+            billing_cycle: "",
+            charge_start: String::new(),
+            charge_end: String::new(),
+            lines: Some(g.lines.len()),
+            amounts: printed,
+        });
+    }
+    for ((currency, status), (count, printed, exact)) in totals {
+        let total = |kind, lines, amounts| DetailRow {
+            kind,
+            child_id: "",
+            product: "",
+            currency,
+            status,
+            reason: String::new(),
+            bill_id: "",
+            billing_cycle: "",
+            charge_start: String::new(),
+            charge_end: String::new(),
+            lines,
+            amounts,
+        };
+        rows.push(total("total", Some(count), printed));
+        let diff: [Decimal; 4] = std::array::from_fn(|i| round(exact[i], r) - printed[i]);
+        if diff.iter().any(|d| !d.is_zero()) {
+            rows.push(total("rounding_adjustment", None, diff));
+        }
+    }
+    rows
+}
+
+/// `rollups/<master_id>.csv`.
+pub fn detail(rows: &[DetailRow]) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
         "row_kind",
         "child_id",
@@ -116,103 +219,25 @@ pub fn detail(groups: &[&Group], data: &Dataset) -> Vec<u8> {
         "payable_amount",
         "expected_discount",
     ]);
-    let amounts = |l: &RollupLine| {
-        [
-            l.bill.list_amount,
-            l.bill.discount_amount,
-            l.bill.payable_amount,
-            l.expected_discount,
-        ]
-    };
-    let money = |v: [Decimal; 4]| v.map(|d| Cell::Num(format_2dp(d)));
-    // (currency, status) → (lines, printed sums, exact sums)
-    let mut totals: BTreeMap<(&str, RollupStatus), (usize, [Decimal; 4], [Decimal; 4])> =
-        BTreeMap::new();
-    for g in groups {
-        let mut printed = [Decimal::ZERO; 4];
-        for l in &g.lines {
-            let rounded = amounts(l).map(|d| round(d, r));
-            for i in 0..4 {
-                printed[i] += rounded[i];
-            }
-            let [list, discount, payable, expected] = money(rounded);
-            doc.row([
-                Cell::from("line"),
-                Cell::from(g.child_id),
-                Cell::from(g.product),
-                Cell::from(g.currency),
-                Cell::from(g.status.as_str()),
-                Cell::from(l.reason.as_str()),
-                Cell::from(l.bill.bill_id.as_ref()),
-                Cell::from(l.bill.billing_cycle.as_str()),
-                Cell::from(l.bill.charge_start.format_local(tz)),
-                Cell::from(l.bill.charge_end.format_local(tz)),
-                Cell::Num("1".into()),
-                list,
-                discount,
-                payable,
-                expected,
-            ]);
-        }
-        let [list, discount, payable, expected] = money(printed);
+    for row in rows {
+        let [list, discount, payable, expected] = row.amounts.map(|d| Cell::Num(format_2dp(d)));
         doc.row([
-            Cell::from("subtotal"),
-            Cell::from(g.child_id),
-            Cell::from(g.product),
-            Cell::from(g.currency),
-            Cell::from(g.status.as_str()),
-            Cell::from(g.reason()),
-            Cell::from(""),
-            Cell::from(""),
-            Cell::from(""),
-            Cell::from(""),
-            Cell::Num(g.lines.len().to_string()),
+            Cell::from(row.kind),
+            Cell::from(row.child_id),
+            Cell::from(row.product),
+            Cell::from(row.currency),
+            Cell::from(row.status.as_str()),
+            Cell::from(row.reason.as_str()),
+            Cell::from(row.bill_id),
+            Cell::from(row.billing_cycle),
+            Cell::from(row.charge_start.as_str()),
+            Cell::from(row.charge_end.as_str()),
+            Cell::Num(row.lines.map(|n| n.to_string()).unwrap_or_default()),
             list,
             discount,
             payable,
             expected,
         ]);
-        let t = totals.entry((g.currency, g.status)).or_insert((
-            0,
-            [Decimal::ZERO; 4],
-            [Decimal::ZERO; 4],
-        ));
-        t.0 += g.lines.len();
-        for l in &g.lines {
-            for (i, v) in amounts(l).into_iter().enumerate() {
-                t.2[i] += v;
-            }
-        }
-        for i in 0..4 {
-            t.1[i] += printed[i];
-        }
-    }
-    for ((currency, status), (count, printed, exact)) in totals {
-        let mut row = |kind: &str, count: String, values: [Decimal; 4]| {
-            let [list, discount, payable, expected] = money(values);
-            doc.row([
-                Cell::from(kind),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(currency),
-                Cell::from(status.as_str()),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::Num(count),
-                list,
-                discount,
-                payable,
-                expected,
-            ]);
-        };
-        row("total", count.to_string(), printed);
-        let diff: [Decimal; 4] = std::array::from_fn(|i| round(exact[i], r) - printed[i]);
-        if diff.iter().any(|d| !d.is_zero()) {
-            row("rounding_adjustment", String::new(), diff);
-        }
     }
     doc.finish()
 }

@@ -27,7 +27,8 @@ pub struct Consumption {
     pub usage_period: Decimal,
     /// Σ payable of lines deducted in the month.
     pub deduction_period: Decimal,
-    /// Σ payable of lines used in the month that have no `deducted_at`.
+    /// Σ payable of lines used in the month and not deducted by its end: `deducted_at` empty, or
+    /// in a later month.
     pub not_deducted: Decimal,
 }
 
@@ -50,7 +51,7 @@ pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
             });
         if used {
             row.usage_period += b.payable_amount;
-            if b.deducted_at.is_none() {
+            if b.deducted_at.is_none_or(|t| t >= period.end) {
                 row.not_deducted += b.payable_amount;
             }
         }
@@ -115,7 +116,12 @@ mod tests {
             (feb[0].usage_period, feb[0].deduction_period),
             (Decimal::ZERO, Decimal::from(100))
         );
-        assert_eq!(jan[0].not_deducted, Decimal::ZERO);
+        assert_eq!(
+            jan[0].not_deducted,
+            Decimal::from(100),
+            "not deducted when January ended"
+        );
+        assert_eq!(feb[0].not_deducted, Decimal::ZERO);
     }
 
     #[test]

@@ -112,7 +112,7 @@ pub struct InvoiceInput<'a> {
     pub bills: &'a [BillLine],
     pub accounts: &'a BTreeMap<Text, Account>,
     pub links: &'a [PartnerLink],
-    pub relations: &'a [&'a Relation],
+    pub relations: &'a [Relation],
     pub rollup: &'a Rollup<'a>,
     pub requests: &'a [InvoiceRequest],
 }

@@ -74,14 +74,12 @@ pub struct RebateLine {
     pub lines: u64,
 }
 
-/// The result of R5: statement lines sorted by partner, currency and line key, plus the rate rows
-/// rejected because they tie.
+/// The result of R5: statement lines sorted by partner, currency and line key.
 #[derive(Debug, Default)]
 pub struct Rebates {
     pub lines: Vec<RebateLine>,
     /// Σ payable, per currency, of counted lines whose account had no partner link in force.
     pub unlinked: BTreeMap<Text, Decimal>,
-    pub rejects: Vec<Reject>,
 }
 
 /// What a line resolves to at an instant.
@@ -108,20 +106,7 @@ type GroupKey<'a> = (
 );
 
 pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Rebates {
-    let (specials, mut rejects) = without_ties(
-        input.specials,
-        specials_tie,
-        |s| s.rate,
-        schema::SPECIAL_REBATES.name,
-    );
-    let (rates, base_rejects) = without_ties(
-        input.rates,
-        rates_tie,
-        |r| r.rate,
-        schema::REBATE_RATES.name,
-    );
-    rejects.extend(base_rejects);
-    let tables = Tables::new(input, &specials, &rates);
+    let tables = Tables::new(input);
 
     let mut segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution>)>> = FxHashMap::default();
     let mut groups: FxHashMap<GroupKey, (Decimal, Decimal, u64)> = FxHashMap::default();
@@ -202,11 +187,7 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
                 b.source,
             ))
     });
-    Rebates {
-        lines,
-        unlinked,
-        rejects,
-    }
+    Rebates { lines, unlinked }
 }
 
 /// The rate tables, indexed for resolution.
@@ -218,11 +199,7 @@ struct Tables<'a> {
 }
 
 impl<'a> Tables<'a> {
-    fn new(
-        input: &'a RebateInput,
-        specials: &[&'a SpecialRebate],
-        rates: &[&'a RebateRate],
-    ) -> Self {
+    fn new(input: &'a RebateInput) -> Self {
         let mut t = Tables {
             links: HashMap::new(),
             specials: HashMap::new(),
@@ -232,13 +209,13 @@ impl<'a> Tables<'a> {
         for l in input.links {
             t.links.entry(&l.account_id).or_default().push(l);
         }
-        for s in specials {
+        for s in input.specials {
             t.specials
                 .entry((&s.account_id, &s.product))
                 .or_default()
                 .push(s);
         }
-        for r in rates {
+        for r in input.rates {
             t.rates.entry(&r.product).or_default().push(r);
         }
         t
@@ -352,27 +329,40 @@ fn rates_tie(a: &RebateRate, b: &RebateRate) -> bool {
         && a.rate != b.rate
 }
 
-/// Splits rate rows into those that can be used and rejects for every row that ties with another:
-/// a tie is an error, and neither row is guessed at.
-fn without_ties<'a, T: crate::ingest::HasLine>(
-    rows: &'a [T],
+/// Rejects every special rebate and base rate row that ties with another: a tie is an error, and
+/// neither row is guessed at.
+pub fn tie_rejects(specials: &[SpecialRebate], rates: &[RebateRate]) -> Vec<Reject> {
+    let mut rejects = ties(
+        specials,
+        specials_tie,
+        |s| s.rate,
+        schema::SPECIAL_REBATES.name,
+    );
+    rejects.extend(ties(
+        rates,
+        rates_tie,
+        |r| r.rate,
+        schema::REBATE_RATES.name,
+    ));
+    rejects
+}
+
+fn ties<T: crate::ingest::HasLine>(
+    rows: &[T],
     tie: fn(&T, &T) -> bool,
     rate: fn(&T) -> Decimal,
     file: &'static str,
-) -> (Vec<&'a T>, Vec<Reject>) {
-    let mut kept = Vec::new();
-    let mut rejects = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let others: Vec<String> = rows
-            .iter()
-            .enumerate()
-            .filter(|(j, o)| *j != i && tie(row, o))
-            .map(|(_, o)| o.line().to_string())
-            .collect();
-        if others.is_empty() {
-            kept.push(row);
-        } else {
-            rejects.push(Reject {
+) -> Vec<Reject> {
+    rows.iter()
+        .enumerate()
+        .filter_map(|(i, row)| {
+            let others: Vec<String> = rows
+                .iter()
+                .enumerate()
+                .filter(|(j, o)| *j != i && tie(row, o))
+                .map(|(_, o)| o.line().to_string())
+                .collect();
+            (!others.is_empty()).then(|| Reject {
                 file,
                 line: row.line(),
                 column: "rate".into(),
@@ -381,10 +371,9 @@ fn without_ties<'a, T: crate::ingest::HasLine>(
                     "ties with the row on line {}: same specificity, overlapping windows, different rates",
                     others.join(", ")
                 ),
-            });
-        }
-    }
-    (kept, rejects)
+            })
+        })
+        .collect()
 }
 
 /// `payout_status` of a statement.
@@ -640,7 +629,6 @@ mod tests {
             specials: &specials,
         };
         let out = rebates(&input, &october(), RebateBasis::Usage);
-        assert!(out.rejects.is_empty());
         let got: Vec<(&str, Decimal, RateSource, Decimal)> = out
             .lines
             .iter()
@@ -673,21 +661,26 @@ mod tests {
             special(4, Some("gpu"), None, "0.2", "2026-01-01"),
             special(5, None, Some(PaymentMode::Prepaid), "0.25", "2026-01-01"),
         ];
-        let input = RebateInput {
-            bills: &bills,
-            links: &links,
-            partners: &partners,
-            rates: &[],
-            specials: &specials,
-        };
-        let out = rebates(&input, &october(), RebateBasis::Usage);
-        assert_eq!(out.lines[0].rate, d("0.3"));
-        let tied: Vec<Line> = out.rejects.iter().map(|r| r.line).collect();
+        let tied: Vec<Line> = tie_rejects(&specials, &[]).iter().map(|r| r.line).collect();
         assert_eq!(
             tied,
             vec![4, 5],
             "lines 4 and 5 tie at specificity 1 with different rates"
         );
+        let kept: Vec<SpecialRebate> = specials
+            .iter()
+            .filter(|s| !tied.contains(&s.line))
+            .cloned()
+            .collect();
+        let input = RebateInput {
+            bills: &bills,
+            links: &links,
+            partners: &partners,
+            rates: &[],
+            specials: &kept,
+        };
+        let out = rebates(&input, &october(), RebateBasis::Usage);
+        assert_eq!(out.lines[0].rate, d("0.3"));
     }
 
     #[test]

@@ -12,29 +12,26 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
 use crate::ingest::{Reject, schema};
 use crate::model::records::*;
 
-/// Relations that passed every check, and the rejects for those that did not.
-#[derive(Debug, Default)]
-pub struct CheckedRelations<'a> {
-    pub valid: Vec<&'a Relation>,
-    pub rejects: Vec<Reject>,
-}
-
 /// A cycle: the accounts in order, the first repeated at the end.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Cycle(pub Vec<String>);
 
-pub fn check<'a>(
-    relations: &'a [Relation],
+/// The rejects for every relation that breaks a check, or the cycle among those that pass.
+pub fn check(
+    relations: &[Relation],
     accounts: &BTreeMap<Text, Account>,
     links: &[PartnerLink],
-) -> Result<CheckedRelations<'a>, Cycle> {
-    let mut out = CheckedRelations::default();
+    tz: Tz,
+) -> Result<Vec<Reject>, Cycle> {
+    let mut rejects = Vec::new();
+    let mut valid: Vec<&Relation> = Vec::new();
     let reject = |r: &Relation, column: &str, value: &str, reason: String| Reject {
         file: schema::RELATIONS.name,
         line: r.line,
@@ -53,7 +50,7 @@ pub fn check<'a>(
             };
             let (child, master) = (entity(&r.child_id), entity(&r.master_id));
             if child != master {
-                out.rejects.push(reject(
+                rejects.push(reject(
                     r,
                     "master_id",
                     &r.master_id,
@@ -67,7 +64,7 @@ pub fn check<'a>(
                 .iter()
                 .find(|l| l.account_id == r.master_id && l.window.overlaps(&r.window))
             {
-                out.rejects.push(reject(
+                rejects.push(reject(
                     r,
                     "master_id",
                     &r.master_id,
@@ -84,24 +81,23 @@ pub fn check<'a>(
     // A child has at most one relation in force at a time: the one that took effect first stays.
     candidates.sort_by_key(|r| (r.window.from, r.line));
     for r in candidates {
-        match out.valid.iter().find(|v| v.child_id == r.child_id && v.window.overlaps(&r.window)) {
-            Some(earlier) => out.rejects.push(reject(
+        match valid.iter().find(|v| v.child_id == r.child_id && v.window.overlaps(&r.window)) {
+            Some(earlier) => rejects.push(reject(
                 r,
                 "effective_at",
-                "",
+                &r.window.from.format_local(tz),
                 format!(
                     "overlaps the relation of the same child on line {}; a child has at most one relation in force at any moment",
                     earlier.line
                 ),
             )),
-            None => out.valid.push(r),
+            None => valid.push(r),
         }
     }
-    out.valid.sort_by_key(|r| r.line);
-    if let Some(cycle) = find_cycle(&out.valid) {
-        return Err(cycle);
+    match find_cycle(&valid) {
+        Some(cycle) => Err(cycle),
+        None => Ok(rejects),
     }
-    Ok(out)
 }
 
 /// Any cycle in the graph child → master, whatever the windows.
@@ -149,7 +145,7 @@ pub struct Discounts<'a> {
 }
 
 impl<'a> Discounts<'a> {
-    pub fn new(relations: &[&'a Relation], accounts: &'a BTreeMap<Text, Account>) -> Self {
+    pub fn new(relations: &'a [Relation], accounts: &'a BTreeMap<Text, Account>) -> Self {
         let mut inherit: FxHashMap<&str, Vec<&Relation>> = FxHashMap::default();
         for r in relations
             .iter()

@@ -126,7 +126,7 @@ pub fn moves(line: &BillLine, relation: &Relation, tz: Tz) -> (bool, String) {
 /// Applies the valid hosting relations to the month's lines (R3).
 pub fn rollup<'a>(
     bills: &'a [BillLine],
-    relations: &[&Relation],
+    relations: &[Relation],
     accounts: &BTreeMap<Text, Account>,
     period: &Period,
     tz: Tz,

@@ -1,0 +1,395 @@
+//! The PDF documents: rebate statements, rollup statements, the invoice list and the
+//! reconciliation report. Each prints the same rounded figures as its CSV.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::config::RebateBasis;
+use crate::ingest::Dataset;
+use crate::model::money::{Rounding, format_2dp, round};
+use crate::model::period::Month;
+use crate::model::records::{InvoiceKind, Text};
+use crate::model::time::Timestamp;
+use crate::render::pdf::{Column, Doc, Font, Row, grouped};
+use crate::render::rollups::DetailRow;
+use crate::render::template::Templates;
+use crate::rules::invoices::Invoice;
+use crate::rules::rebate::{PayoutStatus, Statement};
+use crate::rules::reconcile::{Finding, Kind};
+use crate::rules::rollup::RollupStatus;
+
+/// What every document shares.
+pub struct Context<'a> {
+    pub templates: &'a Templates,
+    pub font: &'a Font,
+    pub data: &'a Dataset,
+    pub month: Month,
+    pub as_of: Timestamp,
+}
+
+impl Context<'_> {
+    fn label(&self, key: &str) -> String {
+        self.templates.label(key).to_string()
+    }
+
+    fn footer(&self) -> String {
+        self.templates
+            .label("generated")
+            .replace(
+                "{as_of}",
+                &self.as_of.format_local(self.data.settings.timezone),
+            )
+            .replace("{period}", &self.month.to_string())
+            .replace("{version}", env!("CARGO_PKG_VERSION"))
+    }
+
+    fn doc(&self, title_key: &str) -> Doc<'_> {
+        Doc::new(self.templates, self.font, self.templates.label(title_key))
+    }
+
+    fn account_name(&self, id: &str) -> String {
+        self.data
+            .accounts
+            .get(id)
+            .map(|a| a.account_name.to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// Money as the PDFs print it: rounded already, 2 decimals, thousands separators.
+fn money(amount: Decimal) -> String {
+    grouped(&format_2dp(amount))
+}
+
+/// `statements/<partner_id>.pdf`: one section per currency, then the stamp and signature box.
+pub fn statement(cx: &Context, partner_id: &str, statements: &[&Statement]) -> Vec<u8> {
+    let r = cx.data.settings.rounding;
+    let partner = cx.data.partners.get(partner_id);
+    let mut doc = cx.doc("statement_title");
+    for (i, s) in statements.iter().enumerate() {
+        if i > 0 {
+            doc.space(6.0);
+        }
+        let basis = match cx.data.settings.rebate_basis {
+            RebateBasis::Usage => cx.label("basis_usage"),
+            RebateBasis::Deduction => cx.label("basis_deduction"),
+        };
+        let kind = match partner.map(|p| p.invoice_kind) {
+            Some(InvoiceKind::Ordinary) => cx.label("kind_ordinary"),
+            _ => cx.label("kind_special"),
+        };
+        doc.fields(&[
+            (
+                cx.label("partner"),
+                format!("{} ({partner_id})", partner.map_or("", |p| &p.partner_name)),
+            ),
+            (cx.label("period"), cx.month.to_string()),
+            (cx.label("currency"), s.currency.to_string()),
+            (cx.label("basis"), basis),
+            (
+                cx.label("tier"),
+                partner.map(|p| p.tier.to_string()).unwrap_or_default(),
+            ),
+            (cx.label("invoice_kind"), kind),
+        ]);
+        doc.space(3.0);
+        if s.lines.is_empty() {
+            doc.paragraph(&cx.label("no_lines"));
+        } else {
+            let columns = [
+                Column::left(&cx.label("account_id"), 1.2),
+                Column::left(&cx.label("account_name"), 2.3),
+                Column::left(&cx.label("product"), 0.9),
+                Column::left(&cx.label("sub_product"), 0.9),
+                Column::left(&cx.label("payment_mode"), 0.9),
+                Column::right(&cx.label("base_amount"), 1.3),
+                Column::right(&cx.label("rate"), 0.8),
+                Column::left(&cx.label("rate_source"), 0.8),
+                Column::right(&cx.label("rebate_amount"), 1.2),
+            ];
+            let rows: Vec<Row> = s
+                .lines
+                .iter()
+                .map(|l| {
+                    Row::body(vec![
+                        l.account_id.to_string(),
+                        cx.account_name(&l.account_id),
+                        l.product.to_string(),
+                        l.sub_product.to_string(),
+                        l.payment_mode.to_string(),
+                        money(round(l.base, r)),
+                        l.rate.normalize().to_string(),
+                        l.source.as_str().to_string(),
+                        money(round(l.rebate, r)),
+                    ])
+                })
+                .collect();
+            doc.table(&columns, &rows);
+        }
+        let c = &s.currency;
+        let mut totals = vec![(cx.label("rebate_total"), format!("{} {c}", money(s.total)))];
+        if !s.rounding_adjustment.is_zero() {
+            totals.push((
+                cx.label("rounding_adjustment"),
+                format!("{} {c}", money(s.rounding_adjustment)),
+            ));
+        }
+        let status = match s.status {
+            PayoutStatus::Payable => cx.label("status_payable"),
+            PayoutStatus::WithheldArrears => cx.label("status_withheld_arrears"),
+        };
+        totals.extend([
+            (
+                cx.label("tax_deduction"),
+                format!("{} {c}", money(s.tax_deduction)),
+            ),
+            (cx.label("net_rebate"), format!("{} {c}", money(s.net))),
+            (cx.label("payout_status"), status),
+            (
+                cx.label("payable_now"),
+                format!("{} {c}", money(s.payable_now)),
+            ),
+        ]);
+        doc.totals(&totals);
+        doc.paragraph(&format!(
+            "{}: {} {c}",
+            cx.label("invoice_to_cloud"),
+            money(s.net)
+        ));
+    }
+    doc.signature_box();
+    doc.finish(&cx.footer(), cx.as_of)
+}
+
+/// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.
+pub fn rollup(cx: &Context, master_id: &str, rows: &[DetailRow]) -> Vec<u8> {
+    let mut doc = cx.doc("rollup_title");
+    let master = cx.data.accounts.get(master_id);
+    doc.fields(&[
+        (
+            cx.label("master"),
+            format!("{} ({master_id})", master.map_or("", |a| &a.account_name)),
+        ),
+        (cx.label("period"), cx.month.to_string()),
+    ]);
+    doc.space(3.0);
+    let status = |s: RollupStatus| match s {
+        RollupStatus::RolledUp => cx.label("rolled_up"),
+        RollupStatus::StayedOnChild => cx.label("stayed_on_child"),
+    };
+    let columns = [
+        Column::left(&cx.label("child"), 1.1),
+        Column::left(&cx.label("product"), 0.8),
+        Column::left(&cx.label("status"), 1.1),
+        Column::left(&cx.label("bill_id"), 1.0),
+        Column::left(&cx.label("cycle"), 0.6),
+        Column::left(&cx.label("charge_start"), 1.3),
+        Column::right(&cx.label("list_amount"), 1.0),
+        Column::right(&cx.label("discount_amount"), 1.0),
+        Column::right(&cx.label("payable_amount"), 1.0),
+        Column::left(&cx.label("currency"), 0.75),
+    ];
+    let table: Vec<Row> = rows
+        .iter()
+        .map(|row| {
+            let [list, discount, payable, _] = row.amounts.map(money);
+            let (bill, cycle, start) = match row.kind {
+                "line" => (
+                    row.bill_id.to_string(),
+                    row.billing_cycle.to_string(),
+                    row.charge_start.clone(),
+                ),
+                "subtotal" => (
+                    cx.label("subtotal"),
+                    String::new(),
+                    format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
+                ),
+                "total" => (
+                    cx.label("total"),
+                    String::new(),
+                    format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
+                ),
+                _ => (
+                    cx.label("rounding_adjustment"),
+                    String::new(),
+                    String::new(),
+                ),
+            };
+            let cells = vec![
+                row.child_id.to_string(),
+                row.product.to_string(),
+                status(row.status),
+                bill,
+                cycle,
+                start,
+                list,
+                discount,
+                payable,
+                row.currency.to_string(),
+            ];
+            if row.kind == "line" {
+                Row::body(cells)
+            } else {
+                Row::subtotal(cells)
+            }
+        })
+        .collect();
+    doc.table(&columns, &table);
+    doc.finish(&cx.footer(), cx.as_of)
+}
+
+/// `invoices.pdf`: the invoice list, grouped by issuer.
+pub fn invoices(cx: &Context, invoices: &[Invoice]) -> Vec<u8> {
+    let tz = cx.data.settings.timezone;
+    let mut doc = cx.doc("invoices_title");
+    doc.fields(&[
+        (cx.label("period"), cx.month.to_string()),
+        (cx.label("date"), cx.as_of.format_local(tz)),
+    ]);
+    if invoices.is_empty() {
+        doc.paragraph(&cx.label("no_invoices"));
+    }
+    let mut by_issuer: BTreeMap<&str, Vec<&Invoice>> = BTreeMap::new();
+    for i in invoices {
+        by_issuer.entry(&i.issuer).or_default().push(i);
+    }
+    let columns = [
+        Column::left(&cx.label("source"), 1.15),
+        Column::left(&cx.label("reference"), 0.8),
+        Column::left(&cx.label("recipient"), 0.8),
+        Column::left(&cx.label("title"), 1.7),
+        Column::left(&cx.label("invoice_kind"), 0.85),
+        Column::right(&cx.label("amount"), 1.0),
+        Column::left(&cx.label("currency"), 0.75),
+        Column::left(&cx.label("due_date"), 0.95),
+        Column::left(&cx.label("shipping"), 0.8),
+        Column::left(&cx.label("invoice_status"), 1.35),
+    ];
+    for (issuer, list) in by_issuer {
+        doc.heading(&format!("{}: {issuer}", cx.label("issuer")));
+        let rows: Vec<Row> = list
+            .iter()
+            .map(|i| {
+                Row::body(vec![
+                    i.source.as_str().to_string(),
+                    i.reference.clone(),
+                    i.recipient_account_id.to_string(),
+                    i.title.to_string(),
+                    i.invoice_kind.to_string(),
+                    money(i.amount),
+                    i.currency.to_string(),
+                    i.due_date
+                        .map(|d| d.format_local(tz)[..10].to_string())
+                        .unwrap_or_default(),
+                    i.shipping
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    i.status.as_str().to_string(),
+                ])
+            })
+            .collect();
+        doc.table(&columns, &rows);
+    }
+    doc.finish(&cx.footer(), cx.as_of)
+}
+
+/// Expected, billed and difference of a finding as printed: each side rounded, the difference of
+/// the rounded sides.
+pub fn finding_amounts(f: &Finding, rounding: Rounding) -> [Decimal; 3] {
+    let (expected, billed) = (round(f.expected, rounding), round(f.billed, rounding));
+    [expected, billed, billed - expected]
+}
+
+/// `reconciliation.pdf`: counts and differences by kind, then every finding.
+pub fn reconciliation(cx: &Context, findings: &[Finding]) -> Vec<u8> {
+    let r = cx.data.settings.rounding;
+    let tz = cx.data.settings.timezone;
+    let mut doc = cx.doc("reconciliation_title");
+    doc.fields(&[
+        (cx.label("period"), cx.month.to_string()),
+        (cx.label("date"), cx.as_of.format_local(tz)),
+    ]);
+    doc.heading(&cx.label("summary"));
+    let mut summary: BTreeMap<(Kind, &Text), (usize, Decimal)> = BTreeMap::new();
+    for f in findings {
+        let s = summary.entry((f.kind, &f.currency)).or_default();
+        s.0 += 1;
+        s.1 += finding_amounts(f, r)[2];
+    }
+    let rows: Vec<Row> = summary
+        .iter()
+        .map(|((kind, currency), (count, diff))| {
+            Row::body(vec![
+                kind.as_str().to_string(),
+                count.to_string(),
+                money(*diff),
+                currency.to_string(),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        doc.paragraph(&cx.label("no_findings"));
+    } else {
+        let columns = [
+            Column::left(&cx.label("finding"), 2.0),
+            Column::right(&cx.label("count"), 0.8),
+            Column::right(&cx.label("difference"), 1.2),
+            Column::left(&cx.label("currency"), 0.8),
+        ];
+        doc.table(&columns, &rows);
+        doc.heading(&cx.label("findings"));
+        let columns = [
+            Column::left(&cx.label("finding"), 1.75),
+            Column::left(&cx.label("account_id"), 0.9),
+            Column::left(&cx.label("product"), 1.1),
+            Column::left(&cx.label("window"), 1.35),
+            Column::left(&cx.label("bills"), 0.95),
+            Column::left(&cx.label("usage"), 0.85),
+            Column::right(&cx.label("expected"), 0.9),
+            Column::right(&cx.label("billed"), 0.9),
+            Column::right(&cx.label("difference"), 0.9),
+            Column::left(&cx.label("currency"), 0.75),
+        ];
+        let join = |ids: &[Text]| {
+            ids.iter()
+                .map(|i| i.as_ref())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let rows: Vec<Row> = findings
+            .iter()
+            .map(|f| {
+                let [expected, billed, diff] = finding_amounts(f, r).map(money);
+                let product = [
+                    f.product.as_ref(),
+                    f.sub_product.as_ref(),
+                    f.resource_id.as_ref(),
+                ]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" / ");
+                Row::body(vec![
+                    f.kind.as_str().to_string(),
+                    f.account_id.to_string(),
+                    product,
+                    format!(
+                        "{} – {}",
+                        f.window_start.format_local(tz),
+                        f.window_end.format_local(tz)
+                    ),
+                    join(&f.bill_ids),
+                    join(&f.usage_ids),
+                    expected,
+                    billed,
+                    diff,
+                    f.currency.to_string(),
+                ])
+            })
+            .collect();
+        doc.table(&columns, &rows);
+    }
+    doc.finish(&cx.footer(), cx.as_of)
+}

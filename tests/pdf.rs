@@ -1,0 +1,267 @@
+//! The PDFs, end to end: the real binary on the demo dataset and on a generated 200-line
+//! statement, read back with `pdftotext` (poppler-utils, which `make test` installs).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn settle(args: &[&str], cwd: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_settle"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("settle runs");
+    assert!(
+        out.status.success(),
+        "settle {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("settle-pdf-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("pdftotext is needed (package poppler-utils; `make test` installs it): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 text")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file under `dir`, sorted, with its bytes.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("readable") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).expect("inside").to_path_buf(),
+                    std::fs::read(&p).expect("readable"),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn demo_pdfs_read_back_and_are_reproducible() {
+    let (a, b) = (scratch("demo-a"), scratch("demo-b"));
+    let inputs = repo().join("inputs").join("demo");
+    for out in [&a, &b] {
+        settle(
+            &[
+                "run",
+                "--inputs",
+                inputs.to_str().expect("utf-8 path"),
+                "--period",
+                "2026-10",
+                "--out",
+                out.to_str().expect("utf-8 path"),
+            ],
+            &a,
+        );
+    }
+    let (period_a, period_b) = (
+        a.join("demo").join("2026-10"),
+        b.join("demo").join("2026-10"),
+    );
+    let (fa, fb) = (files(&period_a), files(&period_b));
+    assert_eq!(
+        fa.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        fb.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((name, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(x == y, "`{}` differs between two runs", name.display());
+    }
+    let pdfs: Vec<&PathBuf> = fa
+        .iter()
+        .map(|f| &f.0)
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .collect();
+    for expected in [
+        "invoices.pdf",
+        "reconciliation.pdf",
+        "statements/p-01.pdf",
+        "statements/p-02.pdf",
+        "statements/p-03.pdf",
+        "rollups/acc-1006.pdf",
+    ] {
+        assert!(
+            pdfs.iter().any(|p| p.to_str() == Some(expected)),
+            "missing {expected}: {pdfs:?}"
+        );
+    }
+
+    let statement = pdftotext(&period_a.join("statements/p-01.pdf"));
+    for needle in [
+        "返佣结算单",
+        "Rebate Settlement Statement",
+        "云帆伙伴科技有限公司",
+        "杭州云栖科技有限公司",
+        "上海浦江数据服务有限公司",
+        "507.07 CNY",
+        "12.97 USD",
+        "2,213.50",
+        "第 1 / 2 页",
+        "Page 2 of 2",
+        "合作伙伴盖章 Partner stamp",
+    ] {
+        assert!(
+            statement.contains(needle),
+            "`{needle}` not in statements/p-01.pdf:\n{statement}"
+        );
+    }
+    let withheld = pdftotext(&period_a.join("statements/p-03.pdf"));
+    for needle in [
+        "40.25 CNY",
+        "-0.01 CNY",
+        "欠款暂扣 Withheld (arrears)",
+        "0.00 CNY",
+    ] {
+        assert!(
+            withheld.contains(needle),
+            "`{needle}` not in statements/p-03.pdf:\n{withheld}"
+        );
+    }
+    let ordinary = pdftotext(&period_a.join("statements/p-02.pdf"));
+    for needle in ["7.37 CNY", "0.44 CNY", "6.93 CNY"] {
+        assert!(
+            ordinary.contains(needle),
+            "`{needle}` not in statements/p-02.pdf:\n{ordinary}"
+        );
+    }
+    let invoices = pdftotext(&period_a.join("invoices.pdf"));
+    for needle in [
+        "开票清单",
+        "2,273.14",
+        "243.72",
+        "412.89",
+        "70.58",
+        "50.01",
+        "rejected_title",
+        "张伟",
+    ] {
+        assert!(
+            invoices.contains(needle),
+            "`{needle}` not in invoices.pdf:\n{invoices}"
+        );
+    }
+    let rollup = pdftotext(&period_a.join("rollups/acc-1006.pdf"));
+    for needle in ["成都天府云计算有限公司", "b-0059", "b-0058", "70.56"] {
+        assert!(
+            rollup.contains(needle),
+            "`{needle}` not in rollups/acc-1006.pdf:\n{rollup}"
+        );
+    }
+    let recon = pdftotext(&period_a.join("reconciliation.pdf"));
+    for needle in [
+        "duplicate_bill",
+        "unbilled_usage",
+        "32.40",
+        "-30.72",
+        "hosted_non_credit",
+    ] {
+        assert!(
+            recon.contains(needle),
+            "`{needle}` not in reconciliation.pdf:\n{recon}"
+        );
+    }
+    let size = std::fs::metadata(period_a.join("statements/p-02.pdf"))
+        .expect("exists")
+        .len();
+    assert!(
+        size < 200_000,
+        "a one-page statement is {size} bytes; the font must be subset"
+    );
+    let _ = std::fs::remove_dir_all(a);
+    let _ = std::fs::remove_dir_all(b);
+}
+
+/// A partner with 200 customers: the statement runs over several pages, the table header repeats
+/// on each, and every page is numbered.
+#[test]
+fn a_200_line_statement_breaks_across_pages() {
+    let dir = scratch("long");
+    let inputs = dir.join("long");
+    std::fs::create_dir_all(&inputs).expect("dataset dir");
+    let mut accounts =
+        String::from("account_id,account_name,entity_name,title_kind,discount_rate\n");
+    let mut links = String::from("account_id,partner_id,link_type,linked_from,linked_to\n");
+    let mut bills = String::from(
+        "bill_id,account_id,product,sub_product,resource_id,payment_mode,billing_cycle,charge_start,charge_end,deducted_at,list_amount,discount_amount,voucher_amount,payable_amount,payment_status,paid_with,currency\n",
+    );
+    for i in 0..200 {
+        accounts.push_str(&format!(
+            "acc-{i:03},长名称客户第{i}号数字科技股份有限公司华东分公司,主体{i},enterprise,0\n"
+        ));
+        links.push_str(&format!("acc-{i:03},p-01,agency,2026-01-01,\n"));
+        bills.push_str(&format!(
+            "b-{i:03},acc-{i:03},cvm,standard,ins-{i},postpaid,month,2026-10-01,2026-11-01,2026-11-01 03:00:00,{}.00,0,0,{}.00,paid,cash,CNY\n",
+            1000 + i,
+            1000 + i
+        ));
+    }
+    std::fs::write(inputs.join("accounts.csv"), accounts).expect("write");
+    std::fs::write(inputs.join("partner_links.csv"), links).expect("write");
+    std::fs::write(inputs.join("bills.csv"), bills).expect("write");
+    std::fs::write(inputs.join("partners.csv"), "partner_id,partner_name,tier,invoice_kind,arrears_amount\np-01,云帆伙伴科技有限公司,gold,special,0\n").expect("write");
+    std::fs::write(
+        inputs.join("rebate_rates.csv"),
+        "tier,product,payment_mode,rate,valid_from,valid_to\ngold,cvm,*,0.1,2026-01-01,\n",
+    )
+    .expect("write");
+    settle(
+        &[
+            "run", "--inputs", "long", "--period", "2026-10", "--out", "out",
+        ],
+        &dir,
+    );
+    let text = pdftotext(&dir.join("out/long/2026-10/statements/p-01.pdf"));
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(
+        pages.len() >= 4,
+        "200 lines should take several pages, got {}",
+        pages.len()
+    );
+    for (i, page) in pages.iter().enumerate() {
+        let n = i + 1;
+        let numbered = format!("Page {n} of {}", pages.len());
+        assert!(page.contains(&numbered), "page {n} lacks `{numbered}`");
+        assert!(
+            page.contains("客户ID Account") || i == pages.len() - 1,
+            "page {n} lacks the table header"
+        );
+    }
+    // Σ (1000..1200) × 0.1 = 21,990.00; every line and the total extract back.
+    assert!(text.contains("21,990.00 CNY"), "total missing:\n{text}");
+    for i in [0, 99, 199] {
+        assert!(text.contains(&format!("acc-{i:03}")), "acc-{i:03} missing");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
