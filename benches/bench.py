@@ -3,7 +3,8 @@
 
 For each size it generates a dataset once into the cache (`settle gen`, deterministic), then
 measures with GNU time:
-  - settle: the full run, every rule and every CSV output;
+  - settle: the full run, every rule and every CSV output (`--no-pdf`);
+  - settle + PDF: the same run with every PDF (a statement per partner, a rollup per master);
   - duckdb: the bare R2 consumption query on the same bills.csv, amounts read as DECIMAL(38,8),
     payable summed by account, product and currency for the usage and the deduction periods.
 It reports wall time, CPU time (user + system) and peak RSS, and rewrites the results table in
@@ -82,13 +83,15 @@ def main():
         out = os.path.join(CACHE, "out")
         # One warm-up read so both tools start from a warm page cache.
         subprocess.run(["cat", os.path.join(path, "bills.csv")], stdout=subprocess.DEVNULL, check=True)
-        settle = timed([SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out])
+        settle = timed([SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out, "--no-pdf"])
+        with_pdf = timed([SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out])
         duck = timed([PYTHON, "-c", DUCKDB_QUERY, os.path.join(path, "bills.csv"), os.path.join(CACHE, "duckdb.csv")])
-        rows.append((lines, size_mb, settle, duck))
+        rows.append((lines, size_mb, settle, with_pdf, duck))
         print(
             f"{lines:>11,} lines ({size_mb:,.0f} MB): settle {settle[0]:.2f} s wall, {settle[1]:.2f} s CPU, "
-            f"{settle[2]:,.0f} MiB · duckdb {duck[0]:.2f} s, {duck[1]:.2f} s CPU, {duck[2]:,.0f} MiB · "
-            f"ratio {settle[0] / duck[0]:.2f}×"
+            f"{settle[2]:,.0f} MiB · with PDFs {with_pdf[0]:.2f} s, {with_pdf[2]:,.0f} MiB · "
+            f"duckdb {duck[0]:.2f} s, {duck[1]:.2f} s CPU, {duck[2]:,.0f} MiB · "
+            f"ratios {settle[0] / duck[0]:.2f}× / {with_pdf[0] / duck[0]:.2f}×"
         )
     write_table(rows)
 
@@ -108,13 +111,14 @@ def write_table(rows):
         "<!-- bench:start -->",
         f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, {cpu}.",
         "",
-        "| bill lines | bills.csv | settle wall | settle CPU | settle peak RSS | DuckDB wall | DuckDB CPU | DuckDB peak RSS | settle / DuckDB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bill lines | bills.csv | settle (CSV) wall | CPU | peak RSS | settle + PDF wall | peak RSS | DuckDB wall | CPU | peak RSS | CSV / DuckDB | PDF / DuckDB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for lines, size_mb, s, d in rows:
+    for lines, size_mb, s, p, d in rows:
         table.append(
             f"| {lines:,} | {size_mb:,.0f} MB | {s[0]:.2f} s | {s[1]:.2f} s | {s[2]:,.0f} MiB | "
-            f"{d[0]:.2f} s | {d[1]:.2f} s | {d[2]:,.0f} MiB | {s[0] / d[0]:.2f}× |"
+            f"{p[0]:.2f} s | {p[2]:,.0f} MiB | {d[0]:.2f} s | {d[1]:.2f} s | {d[2]:,.0f} MiB | "
+            f"{s[0] / d[0]:.2f}× | {p[0] / d[0]:.2f}× |"
         )
     table.append("<!-- bench:end -->")
     block = "\n".join(table)

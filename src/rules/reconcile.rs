@@ -186,7 +186,7 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
             ));
         }
         let rolled_to = input.rollup.rolled.get(b.bill_id.as_ref());
-        let (rate, _) = input.discounts.expected(b, rolled_to);
+        let rate = input.discounts.expected(b, rolled_to);
         let expected_discount = b.list_amount * rate;
         if beyond(b.discount_amount - expected_discount) {
             findings.push(bill_finding(

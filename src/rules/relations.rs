@@ -164,28 +164,17 @@ impl<'a> Discounts<'a> {
 
     /// The master's rate when the line is rolled up to it; the master's rate under an inheriting
     /// management relation in force at `charge_start` (in real time, R4); else the account's own.
-    pub fn expected(&self, line: &BillLine, rolled_to: Option<&Text>) -> (Decimal, RateBasis) {
+    pub fn expected(&self, line: &BillLine, rolled_to: Option<&Text>) -> Decimal {
         if let Some(master) = rolled_to {
-            return (self.rate(master), RateBasis::HostingMaster(master.clone()));
+            return self.rate(master);
         }
         let inherited = self
             .inherit
             .get(line.account_id.as_ref())
             .and_then(|rs| rs.iter().find(|r| r.window.contains(line.charge_start)));
         match inherited {
-            Some(r) => (
-                self.rate(&r.master_id),
-                RateBasis::ManagementMaster(r.master_id.clone()),
-            ),
-            None => (self.rate(&line.account_id), RateBasis::Own),
+            Some(r) => self.rate(&r.master_id),
+            None => self.rate(&line.account_id),
         }
     }
-}
-
-/// Why a line is expected at its rate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RateBasis {
-    Own,
-    HostingMaster(Text),
-    ManagementMaster(Text),
 }
