@@ -89,15 +89,7 @@ impl Clock {
 
 /// `settle run`: every output of one period, written atomically.
 pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error> {
-    let mut data = ingest::load(&cfg.inputs, progress)?;
-    checks::apply(&mut data)?;
-    let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
-    if cfg.strict && !data.rejects.is_empty() {
-        return Err(Error::Strict {
-            rejects: data.rejects,
-        });
-    }
-    progress.stage("applying rules");
+    // Templates first, so that a bad one fails before a long read.
     let templates = if cfg.no_pdf {
         None
     } else {
@@ -108,7 +100,15 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
             .or(default.join("layout.toml").is_file().then_some(default));
         Some(Templates::load(dir)?)
     };
-    let (files, reconciliation) = render_all(&data, &clock, templates.as_ref())?;
+    let mut data = ingest::load(&cfg.inputs, progress)?;
+    checks::apply(&mut data)?;
+    let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
+    if cfg.strict && !data.rejects.is_empty() {
+        return Err(Error::Strict {
+            rejects: data.rejects,
+        });
+    }
+    let (files, reconciliation) = render_all(&data, &clock, templates.as_ref(), progress)?;
     let folder = cfg
         .out
         .join(&data.name)
@@ -153,7 +153,9 @@ pub fn render_all(
     data: &Dataset,
     clock: &Clock,
     templates: Option<&Templates>,
+    progress: &dyn Progress,
 ) -> Result<(Vec<OutputFile>, Vec<manifest::FindingSummary>), Error> {
+    progress.stage("applying rules");
     let tz = data.settings.timezone;
     let period = &clock.period;
     let mut ledger = Ledger::default();
@@ -300,6 +302,7 @@ pub fn render_all(
         ));
     }
     if let Some(templates) = templates {
+        progress.stage("rendering PDFs");
         let font = Font::new(templates)?;
         let cx = documents::Context {
             templates,

@@ -480,9 +480,9 @@ impl<'a> Doc<'a> {
 
     /// A box for the partner's stamp and signature, kept whole on one page.
     pub fn signature_box(&mut self) {
-        let height = Self::mm(34.0);
-        self.ensure(height + Self::mm(6.0));
-        self.space(5.0);
+        let height = Self::mm(28.0);
+        self.ensure(height + Self::mm(4.0));
+        self.space(4.0);
         let (left, right) = (self.left(), self.right());
         let half = (right - left) / 2.0;
         let top = self.y;
