@@ -125,8 +125,8 @@ fn demo_pdfs_read_back_and_are_reproducible() {
         "507.07 CNY",
         "12.97 USD",
         "2,213.50",
-        "第 1 / 2 页",
-        "Page 2 of 2",
+        "第 1 / 1 页",
+        "Page 1 of 1",
         "合作伙伴盖章 Partner stamp",
     ] {
         assert!(
