@@ -3,13 +3,10 @@
 //! Every parse failure is a [`CellError`] that knows its column, its value and a reason, so the
 //! reject it becomes points the user at the exact cell to fix.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use rust_decimal::Decimal;
 
 use crate::config::{is_currency, one_of};
 use crate::model::money::parse_decimal;
-use crate::model::records::Text;
 use crate::model::time::{Timestamp, Zone};
 
 /// Why one cell could not be used.
@@ -108,23 +105,5 @@ impl<'a> Cell<'a> {
             );
         }
         Ok(s)
-    }
-}
-
-/// Hands out one shared [`Text`] per distinct string, so repeated ids and names cost one
-/// allocation however many lines carry them.
-#[derive(Default)]
-pub struct Interner {
-    seen: HashMap<Box<str>, Text>,
-}
-
-impl Interner {
-    pub fn get(&mut self, s: &str) -> Text {
-        if let Some(t) = self.seen.get(s) {
-            return t.clone();
-        }
-        let t: Text = Text::from(s);
-        self.seen.insert(s.into(), t.clone());
-        t
     }
 }

@@ -103,13 +103,13 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
 
     progress.stage(&format!("reading {}", schema::ACCOUNTS.name));
     let mut accounts = small::read(dir, &schema::ACCOUNTS, &mut cx, parse::account)?;
-    unique(&mut accounts, |a| &a.account_id, "account_id");
+    unique(&mut accounts, |a| &*a.account_id, "account_id");
     let accounts = seen.take(accounts);
     cx.accounts = accounts.iter().map(|a| a.account_id.clone()).collect();
 
     progress.stage(&format!("reading {}", schema::PARTNERS.name));
     let mut partners = small::read(dir, &schema::PARTNERS, &mut cx, parse::partner)?;
-    unique(&mut partners, |p| &p.partner_id, "partner_id");
+    unique(&mut partners, |p| &*p.partner_id, "partner_id");
     let partners = seen.take(partners);
     cx.partners = partners.iter().map(|p| p.partner_id.clone()).collect();
 
@@ -146,16 +146,16 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
         &mut cx,
         parse::invoice_request,
     )?;
-    unique(&mut requests, |r| &r.request_id, "request_id");
+    unique(&mut requests, |r| &*r.request_id, "request_id");
     let requests = seen.take(requests);
 
     progress.stage(&format!("reading {}", schema::BILLS.name));
     let mut bills = scan::read(dir, &schema::BILLS, &mut cx, parse::bill)?;
-    unique(&mut bills, |b| &b.bill_id, "bill_id");
+    unique(&mut bills, |b| &*b.bill_id, "bill_id");
     let bills = seen.take(bills);
     progress.stage(&format!("reading {}", schema::USAGE.name));
     let mut usage = scan::read(dir, &schema::USAGE, &mut cx, parse::usage)?;
-    unique(&mut usage, |u| &u.usage_id, "usage_id");
+    unique(&mut usage, |u| &*u.usage_id, "usage_id");
     let usage = seen.take(usage);
 
     let Seen {
@@ -242,7 +242,7 @@ has_line!(
 );
 
 /// Keeps the first row of each id and rejects the later ones.
-fn unique<T: HasLine>(loaded: &mut Loaded<T>, id: impl Fn(&T) -> &Text, column: &'static str) {
+fn unique<T: HasLine>(loaded: &mut Loaded<T>, id: impl Fn(&T) -> &str, column: &'static str) {
     let mut seen = rustc_hash::FxHashSet::default();
     seen.reserve(loaded.records.len());
     if loaded.records.iter().all(|r| seen.insert(id(r))) {

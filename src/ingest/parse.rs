@@ -7,7 +7,7 @@
 use chrono_tz::Tz;
 use rustc_hash::FxHashSet;
 
-use crate::ingest::cell::{Cell, CellError, Interner};
+use crate::ingest::cell::{Cell, CellError};
 use crate::model::records::*;
 use crate::model::time::Zone;
 
@@ -30,7 +30,6 @@ impl<'a> Row<'a> {
 /// What parsing needs beyond the row itself.
 pub struct Context {
     pub zone: Zone,
-    pub names: Interner,
     pub accounts: FxHashSet<Text>,
     pub partners: FxHashSet<Text>,
 }
@@ -39,7 +38,6 @@ impl Context {
     pub fn new(tz: Tz) -> Context {
         Context {
             zone: Zone::new(tz),
-            names: Interner::default(),
             accounts: FxHashSet::default(),
             partners: FxHashSet::default(),
         }
@@ -73,25 +71,25 @@ impl Context {
     }
 }
 
-pub fn account(row: &Row, cx: &mut Context) -> Result<Account, CellError> {
+pub fn account(row: &Row, _: &mut Context) -> Result<Account, CellError> {
     let [id, name, entity, title_kind, discount] = row.cells();
     Ok(Account {
         line: row.line,
-        account_id: cx.names.get(id.required()?),
-        account_name: cx.names.get(name.required()?),
-        entity_name: cx.names.get(entity.required()?),
+        account_id: Text::from(id.required()?),
+        account_name: Text::from(name.required()?),
+        entity_name: Text::from(entity.required()?),
         title_kind: title_kind.choice(TitleKind::parse, TitleKind::NAMES)?,
         discount_rate: discount.rate()?,
     })
 }
 
-pub fn partner(row: &Row, cx: &mut Context) -> Result<Partner, CellError> {
+pub fn partner(row: &Row, _: &mut Context) -> Result<Partner, CellError> {
     let [id, name, tier, invoice_kind, arrears] = row.cells();
     Ok(Partner {
         line: row.line,
-        partner_id: cx.names.get(id.required()?),
-        partner_name: cx.names.get(name.required()?),
-        tier: cx.names.get(tier.required()?),
+        partner_id: Text::from(id.required()?),
+        partner_name: Text::from(name.required()?),
+        tier: Text::from(tier.required()?),
         invoice_kind: invoice_kind.choice(InvoiceKind::parse, InvoiceKind::NAMES)?,
         arrears_amount: arrears.non_negative()?,
     })
@@ -129,8 +127,8 @@ pub fn rebate_rate(row: &Row, cx: &mut Context) -> Result<RebateRate, CellError>
     let [tier, product, mode, rate, from, to] = row.cells();
     Ok(RebateRate {
         line: row.line,
-        tier: cx.names.get(tier.required()?),
-        product: cx.names.get(product.required()?),
+        tier: Text::from(tier.required()?),
+        product: Text::from(product.required()?),
         payment_mode: mode.choice(ModeFilter::parse, ModeFilter::NAMES)?,
         rate: rate.rate()?,
         window: cx.window(from, to)?,
@@ -143,10 +141,10 @@ pub fn special_rebate(row: &Row, cx: &mut Context) -> Result<SpecialRebate, Cell
         line: row.line,
         partner_id: cx.partner(partner)?,
         account_id: cx.account(account)?,
-        product: cx.names.get(product.required()?),
+        product: Text::from(product.required()?),
         sub_product: match sub_product.text() {
             "" => None,
-            s => Some(cx.names.get(s)),
+            s => Some(Text::from(s)),
         },
         payment_mode: match mode.text() {
             "" => None,
@@ -174,17 +172,17 @@ pub fn invoice_request(row: &Row, cx: &mut Context) -> Result<InvoiceRequest, Ce
     ] = row.cells();
     Ok(InvoiceRequest {
         line: row.line,
-        request_id: Text::from(id.required()?),
-        order_id: cx.names.get(order.required()?),
-        provider_id: cx.names.get(provider.required()?),
-        account_id: cx.names.get(account.required()?),
+        request_id: Id::from(id.required()?),
+        order_id: Text::from(order.required()?),
+        provider_id: Text::from(provider.required()?),
+        account_id: Text::from(account.required()?),
         amount: amount.decimal()?,
         invoice_kind: kind.choice(InvoiceKind::parse, InvoiceKind::NAMES)?,
-        title: cx.names.get(title.required()?),
+        title: Text::from(title.required()?),
         title_kind: title_kind.choice(TitleKind::parse, TitleKind::NAMES)?,
         requested_at: requested.timestamp(&mut cx.zone)?,
         issued_at: issued.optional_timestamp(&mut cx.zone)?,
-        invoice_no: cx.names.get(no.text()),
+        invoice_no: Text::from(no.text()),
         order_status: status.choice(OrderStatus::parse, OrderStatus::NAMES)?,
     })
 }
@@ -211,11 +209,11 @@ pub fn bill(row: &Row, cx: &mut Context) -> Result<BillLine, CellError> {
     ] = row.cells();
     let b = BillLine {
         line: row.line,
-        bill_id: Text::from(id.required()?),
+        bill_id: Id::from(id.required()?),
         account_id: cx.account(account)?,
-        product: cx.names.get(product.required()?),
-        sub_product: cx.names.get(sub_product.text()),
-        resource_id: cx.names.get(resource.text()),
+        product: Text::from(product.required()?),
+        sub_product: Text::from(sub_product.text()),
+        resource_id: Text::from(resource.text()),
         payment_mode: mode.choice(PaymentMode::parse, PaymentMode::NAMES)?,
         billing_cycle: cycle.choice(BillingCycle::parse, BillingCycle::NAMES)?,
         charge_start: start.timestamp(&mut cx.zone)?,
@@ -227,7 +225,7 @@ pub fn bill(row: &Row, cx: &mut Context) -> Result<BillLine, CellError> {
         payable_amount: payable.decimal()?,
         payment_status: status.choice(PaymentStatus::parse, PaymentStatus::NAMES)?,
         paid_with: paid_with.choice(PaidWith::parse, PaidWith::NAMES)?,
-        currency: cx.names.get(currency.currency()?),
+        currency: Text::from(currency.currency()?),
     };
     if b.charge_end < b.charge_start {
         return Err(end.fail("is before `charge_start`"));
@@ -251,17 +249,17 @@ pub fn usage(row: &Row, cx: &mut Context) -> Result<UsageRecord, CellError> {
     ] = row.cells();
     let u = UsageRecord {
         line: row.line,
-        usage_id: Text::from(id.required()?),
+        usage_id: Id::from(id.required()?),
         account_id: cx.account(account)?,
-        product: cx.names.get(product.required()?),
-        sub_product: cx.names.get(sub_product.text()),
-        resource_id: cx.names.get(resource.required()?),
+        product: Text::from(product.required()?),
+        sub_product: Text::from(sub_product.text()),
+        resource_id: Text::from(resource.required()?),
         start: start.timestamp(&mut cx.zone)?,
         end: end.timestamp(&mut cx.zone)?,
         quantity: quantity.non_negative()?,
-        unit: cx.names.get(unit.text()),
+        unit: Text::from(unit.text()),
         unit_price: price.non_negative()?,
-        currency: cx.names.get(currency.currency()?),
+        currency: Text::from(currency.currency()?),
     };
     if u.end <= u.start {
         return Err(end.fail("must be after `start`"));

@@ -1,17 +1,133 @@
 //! Typed input records, one struct per SPEC input file.
 //!
-//! Ingestion turns each accepted CSV row into one of these; the rules only ever see them. Text that
-//! repeats across millions of lines (ids, products, currencies) is shared through [`Text`], so a
-//! month of bill lines stays small in memory.
+//! Ingestion turns each accepted CSV row into one of these; the rules only ever see them. Names
+//! that repeat across millions of lines (accounts, products, currencies) are interned [`Text`], so
+//! a month of bill lines stays small in memory and the rules can group by [`Text::id`] without
+//! reading the strings. Ids unique to one row (`bill_id`, `usage_id`, `request_id`) are [`Id`].
 
-use std::sync::Arc;
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashSet;
 
 use crate::model::time::Timestamp;
 
-/// Shared, immutable text. Equal strings read from the same file share one allocation.
-pub type Text = Arc<str>;
+/// An id unique to one input row.
+pub type Id = Arc<str>;
+
+/// Interned, immutable text: every `Text` with the same contents shares one allocation, for the
+/// whole process. It compares, orders and hashes by contents, like `str`; [`Text::id`] is a number
+/// that is equal exactly when the contents are.
+#[derive(Clone)]
+pub struct Text(Arc<str>);
+
+static NAMES: LazyLock<Mutex<FxHashSet<Arc<str>>>> = LazyLock::new(Mutex::default);
+
+impl Text {
+    /// A number equal for two `Text`s exactly when their contents are equal, cheap to hash: the
+    /// address of the shared allocation, which interning makes unique per contents.
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<u8>() as usize
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(shared) = names.get(s) {
+            return Text(shared.clone());
+        }
+        let shared: Arc<str> = Arc::from(s);
+        names.insert(shared.clone());
+        Text(shared)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::from(s.as_str())
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::from("")
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
 
 /// Declares a closed set of values read from one CSV column, with the exact spellings SPEC uses.
 macro_rules! cell_enum {
@@ -83,7 +199,7 @@ impl Window {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BillLine {
     pub line: Line,
-    pub bill_id: Text,
+    pub bill_id: Id,
     pub account_id: Text,
     pub product: Text,
     pub sub_product: Text,
@@ -106,7 +222,7 @@ pub struct BillLine {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UsageRecord {
     pub line: Line,
-    pub usage_id: Text,
+    pub usage_id: Id,
     pub account_id: Text,
     pub product: Text,
     pub sub_product: Text,
@@ -191,7 +307,7 @@ pub struct SpecialRebate {
 #[derive(Clone, Debug, PartialEq)]
 pub struct InvoiceRequest {
     pub line: Line,
-    pub request_id: Text,
+    pub request_id: Id,
     pub order_id: Text,
     pub provider_id: Text,
     pub account_id: Text,
@@ -203,4 +319,21 @@ pub struct InvoiceRequest {
     pub issued_at: Option<Timestamp>,
     pub invoice_no: Text,
     pub order_status: OrderStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_interned_so_ids_follow_contents() {
+        let a = Text::from("cvm");
+        let b = Text::from(String::from("cvm"));
+        let c = Text::from("cos");
+        assert_eq!(a, b);
+        assert_eq!(a.id(), b.id());
+        assert_ne!(a.id(), c.id());
+        assert!(c < a, "orders by contents");
+        assert_eq!(a, "cvm");
+    }
 }

@@ -9,7 +9,7 @@ use crate::config::RebateBasis;
 use crate::ingest::Dataset;
 use crate::model::money::{Rounding, format_2dp, round};
 use crate::model::period::Month;
-use crate::model::records::{InvoiceKind, Text};
+use crate::model::records::{Id, InvoiceKind, Text};
 use crate::model::time::Timestamp;
 use crate::render::pdf::{Column, Doc, Font, Row, grouped};
 use crate::render::rollups::DetailRow;
@@ -351,7 +351,7 @@ pub fn reconciliation(cx: &Context, findings: &[Finding]) -> Vec<u8> {
             Column::right(&cx.label("difference"), 0.9),
             Column::left(&cx.label("currency"), 0.75),
         ];
-        let join = |ids: &[Text]| {
+        let join = |ids: &[Id]| {
             ids.iter()
                 .map(|i| i.as_ref())
                 .collect::<Vec<_>>()

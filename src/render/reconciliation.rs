@@ -24,7 +24,7 @@ pub fn findings(findings: &[Finding], rounding: Rounding, tz: Tz) -> Vec<u8> {
         "difference",
         "currency",
     ]);
-    let join = |ids: &[crate::model::records::Text]| {
+    let join = |ids: &[crate::model::records::Id]| {
         ids.iter().map(|i| i.as_ref()).collect::<Vec<_>>().join(";")
     };
     for f in findings {

@@ -34,7 +34,7 @@ pub struct Consumption {
 
 /// Rows sorted by account, product and currency: one for each key with a line in either period.
 pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
-    let mut rows: FxHashMap<(&str, &str, &str), Consumption> = FxHashMap::default();
+    let mut rows: FxHashMap<(usize, usize, usize), Consumption> = FxHashMap::default();
     for b in bills {
         let used = period.contains(b.charge_start);
         let deducted = b.deducted_at.is_some_and(|t| period.contains(t));
@@ -42,7 +42,7 @@ pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
             continue;
         }
         let row = rows
-            .entry((&b.account_id, &b.product, &b.currency))
+            .entry((b.account_id.id(), b.product.id(), b.currency.id()))
             .or_insert_with(|| Consumption {
                 account_id: b.account_id.clone(),
                 product: b.product.clone(),

@@ -135,8 +135,8 @@ fn kind_for(account: Option<&Account>) -> InvoiceKind {
 }
 
 /// Every invoice for the month, sorted by source, issuer, recipient, currency and reference.
-pub fn invoices(
-    input: &InvoiceInput,
+pub fn invoices<'a>(
+    input: &InvoiceInput<'a>,
     period: &Period,
     as_of: Timestamp,
     terms: &InvoiceTerms,
@@ -144,23 +144,36 @@ pub fn invoices(
     let mut out = Vec::new();
     // (source, issuer, recipient, currency) → exact Σ payable
     // (source, issuing partner or master, recipient, currency) → exact Σ payable
-    let mut sums: FxHashMap<(Source, &str, &Text, &Text), Decimal> = FxHashMap::default();
-    let mut resale: FxHashMap<&str, Vec<&PartnerLink>> = FxHashMap::default();
+    // By (source, issuing partner or master, recipient, currency) ids: those three and Σ payable.
+    let mut sums: FxHashMap<(Source, usize, usize, usize), (Option<&Text>, &Text, &Text, Decimal)> =
+        FxHashMap::default();
+    let mut resale: FxHashMap<usize, Vec<&PartnerLink>> = FxHashMap::default();
     for l in input
         .links
         .iter()
         .filter(|l| l.link_type == LinkType::Resale)
     {
-        resale.entry(&l.account_id).or_default().push(l);
+        resale.entry(l.account_id.id()).or_default().push(l);
     }
-    let mut managed: FxHashMap<&str, Vec<&Relation>> = FxHashMap::default();
+    let mut managed: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
     for r in input
         .relations
         .iter()
         .filter(|r| r.kind == RelationKind::Management && r.invoice_by == InvoiceBy::Master)
     {
-        managed.entry(&r.child_id).or_default().push(r);
+        managed.entry(r.child_id.id()).or_default().push(r);
     }
+    let mut add = |source, by: Option<&'a Text>, recipient: &'a Text, b: &'a BillLine| {
+        let key = (
+            source,
+            by.map_or(0, Text::id),
+            recipient.id(),
+            b.currency.id(),
+        );
+        sums.entry(key)
+            .or_insert((by, recipient, &b.currency, Decimal::ZERO))
+            .3 += b.payable_amount;
+    };
     for b in input
         .bills
         .iter()
@@ -168,39 +181,26 @@ pub fn invoices(
     {
         let at = b.charge_start;
         if let Some(link) = resale
-            .get(b.account_id.as_ref())
+            .get(&b.account_id.id())
             .and_then(|ls| ls.iter().find(|l| l.window.contains(at)))
         {
-            let key = (
-                Source::Resale,
-                &*link.partner_id,
-                &b.account_id,
-                &b.currency,
-            );
-            *sums.entry(key).or_default() += b.payable_amount;
+            add(Source::Resale, Some(&link.partner_id), &b.account_id, b);
         }
-        if let Some(master) = input.rollup.rolled.get(b.bill_id.as_ref()) {
-            let key = (Source::Hosting, "", master, &b.currency);
-            *sums.entry(key).or_default() += b.payable_amount;
+        if let Some(master) = input.rollup.rolled_to(b) {
+            add(Source::Hosting, None, master, b);
         }
         if let Some(r) = managed
-            .get(b.account_id.as_ref())
+            .get(&b.account_id.id())
             .and_then(|rs| rs.iter().find(|r| r.window.contains(at)))
         {
-            let key = (
-                Source::Management,
-                &*r.master_id,
-                &b.account_id,
-                &b.currency,
-            );
-            *sums.entry(key).or_default() += b.payable_amount;
+            add(Source::Management, Some(&r.master_id), &b.account_id, b);
         }
     }
-    for ((source, by, recipient, currency), exact) in sums {
-        let issuer = match source {
-            Source::Resale => format!("partner:{by}"),
-            Source::Management => format!("account:{by}"),
-            Source::Hosting | Source::Marketplace => "cloud".to_string(),
+    for ((source, ..), (by, recipient, currency, exact)) in sums {
+        let issuer = match (source, by) {
+            (Source::Resale, Some(by)) => format!("partner:{by}"),
+            (Source::Management, Some(by)) => format!("account:{by}"),
+            _ => "cloud".to_string(),
         };
         let (recipient, currency) = (recipient.clone(), currency.clone());
         let account = input.accounts.get(&recipient);

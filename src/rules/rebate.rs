@@ -85,31 +85,22 @@ pub struct Rebates {
 /// What a line resolves to at an instant.
 #[derive(Clone, Debug, PartialEq)]
 struct Resolution<'a> {
-    partner: &'a str,
+    partner: &'a Text,
     rate: Decimal,
     source: RateSource,
 }
 
-/// (account, product, sub-product, payment mode): everything but time that a rate depends on.
-type Key<'a> = (&'a str, &'a str, &'a str, PaymentMode);
-/// A statement line's identity: partner, currency, account, product, sub-product, payment mode,
-/// rate and rate source.
-type GroupKey<'a> = (
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    &'a str,
-    PaymentMode,
-    Decimal,
-    RateSource,
-);
+/// (account, product, sub-product, payment mode), by [`Text::id`]: everything but time that a rate
+/// depends on.
+type Key = (usize, usize, usize, PaymentMode);
+/// A statement line's identity: partner, currency, the line key, rate and rate source.
+type GroupKey = (usize, usize, Key, Decimal, RateSource);
 
 pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Rebates {
     let tables = Tables::new(input);
 
     let mut segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution>)>> = FxHashMap::default();
-    let mut groups: FxHashMap<GroupKey, (Decimal, Decimal, u64)> = FxHashMap::default();
+    let mut groups: FxHashMap<GroupKey, RebateLine> = FxHashMap::default();
     let mut unlinked: BTreeMap<Text, Decimal> = BTreeMap::new();
     for b in input.bills {
         let counted = match basis {
@@ -119,52 +110,38 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
         if !counted {
             continue;
         }
-        let key = (&*b.account_id, &*b.product, &*b.sub_product, b.payment_mode);
+        let key = (
+            b.account_id.id(),
+            b.product.id(),
+            b.sub_product.id(),
+            b.payment_mode,
+        );
         let segs = segments.entry(key).or_insert_with(|| tables.segments(b));
         let i = segs.partition_point(|(start, _)| *start <= b.charge_start);
         let Some(Some(r)) = i.checked_sub(1).map(|i| &segs[i].1) else {
             *unlinked.entry(b.currency.clone()).or_default() += b.payable_amount;
             continue;
         };
-        let group = groups
-            .entry((
-                r.partner,
-                &b.currency,
-                &b.account_id,
-                &b.product,
-                &b.sub_product,
-                b.payment_mode,
-                r.rate,
-                r.source,
-            ))
-            .or_default();
-        group.0 += b.payable_amount;
-        group.1 += b.payable_amount * r.rate;
-        group.2 += 1;
+        let line = groups
+            .entry((r.partner.id(), b.currency.id(), key, r.rate, r.source))
+            .or_insert_with(|| RebateLine {
+                partner_id: r.partner.clone(),
+                currency: b.currency.clone(),
+                account_id: b.account_id.clone(),
+                product: b.product.clone(),
+                sub_product: b.sub_product.clone(),
+                payment_mode: b.payment_mode,
+                rate: r.rate,
+                source: r.source,
+                base: Decimal::ZERO,
+                rebate: Decimal::ZERO,
+                lines: 0,
+            });
+        line.base += b.payable_amount;
+        line.rebate += b.payable_amount * r.rate;
+        line.lines += 1;
     }
-    let mut lines: Vec<RebateLine> = groups
-        .into_iter()
-        .map(
-            |(
-                (partner, currency, account, product, sub_product, payment_mode, rate, source),
-                (base, rebate, lines),
-            )| {
-                RebateLine {
-                    partner_id: partner.into(),
-                    currency: currency.into(),
-                    account_id: account.into(),
-                    product: product.into(),
-                    sub_product: sub_product.into(),
-                    payment_mode,
-                    rate,
-                    source,
-                    base,
-                    rebate,
-                    lines,
-                }
-            },
-        )
-        .collect();
+    let mut lines: Vec<RebateLine> = groups.into_values().collect();
     lines.sort_by(|a, b| {
         (
             &a.partner_id,

@@ -18,8 +18,6 @@
 //! search and a scan of the records that start inside its window. No record is compared with a
 //! bill of another key.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
@@ -80,8 +78,8 @@ pub struct Finding {
     pub currency: Text,
     pub window_start: Timestamp,
     pub window_end: Timestamp,
-    pub bill_ids: Vec<Text>,
-    pub usage_ids: Vec<Text>,
+    pub bill_ids: Vec<Id>,
+    pub usage_ids: Vec<Id>,
     pub expected: Decimal,
     pub billed: Decimal,
 }
@@ -127,17 +125,19 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
     let beyond = |d: Decimal| d.abs() > tolerance;
     let mut findings = Vec::new();
 
-    // Records by key, sorted by start.
-    let mut records: FxHashMap<Key, Vec<&UsageRecord>> = FxHashMap::default();
-    for u in input.usage {
-        records.entry(usage_key(u)).or_default().push(u);
+    let usage = input.usage;
+    // Records by key, as places in `usage`, sorted by start.
+    let mut records: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
+    for (i, u) in usage.iter().enumerate() {
+        records.entry(usage_key(u)).or_default().push(i);
     }
     for list in records.values_mut() {
-        list.sort_by_key(|u| (u.start, u.end));
+        list.sort_by_key(|&i| (usage[i].start, usage[i].end));
     }
-    let mut covered: FxHashMap<&str, ()> = FxHashMap::default();
+    // Whether each usage record lies inside some bill.
+    let mut covered = vec![false; usage.len()];
     // Metered bills by key, for duplicates.
-    let mut metered_bills: BTreeMap<Key, Vec<&BillLine>> = BTreeMap::new();
+    let mut metered_bills: FxHashMap<Key, Vec<&BillLine>> = FxHashMap::default();
 
     for b in input.bills {
         let in_scope = period.contains(b.charge_start);
@@ -145,16 +145,16 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
             && let Some(list) = records.get(&bill_key(b))
         {
             metered_bills.entry(bill_key(b)).or_default().push(b);
-            let first = list.partition_point(|u| u.start < b.charge_start);
+            let first = list.partition_point(|&i| usage[i].start < b.charge_start);
             let inside: Vec<&UsageRecord> = list[first..]
                 .iter()
-                .take_while(|u| u.start < b.charge_end)
-                .filter(|u| u.end <= b.charge_end)
-                .copied()
+                .take_while(|&&i| usage[i].start < b.charge_end)
+                .filter(|&&i| usage[i].end <= b.charge_end)
+                .map(|&i| {
+                    covered[i] = true;
+                    &usage[i]
+                })
                 .collect();
-            for u in &inside {
-                covered.insert(&u.usage_id, ());
-            }
             if in_scope {
                 let expected: Decimal = inside.iter().map(|u| u.quantity * u.unit_price).sum();
                 if inside.is_empty() {
@@ -185,7 +185,7 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
                 b.payable_amount,
             ));
         }
-        let rolled_to = input.rollup.rolled.get(b.bill_id.as_ref());
+        let rolled_to = input.rollup.rolled_to(b);
         let rate = input.discounts.expected(b, rolled_to);
         let expected_discount = b.list_amount * rate;
         if beyond(b.discount_amount - expected_discount) {
@@ -216,23 +216,25 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
         }
     }
 
-    for u in input.usage.iter().filter(|u| period.contains(u.start)) {
-        if !covered.contains_key(u.usage_id.as_ref()) {
-            findings.push(Finding {
-                kind: Kind::UnbilledUsage,
-                account_id: u.account_id.clone(),
-                product: u.product.clone(),
-                sub_product: u.sub_product.clone(),
-                resource_id: u.resource_id.clone(),
-                currency: u.currency.clone(),
-                window_start: u.start,
-                window_end: u.end,
-                bill_ids: Vec::new(),
-                usage_ids: vec![u.usage_id.clone()],
-                expected: u.quantity * u.unit_price,
-                billed: Decimal::ZERO,
-            });
-        }
+    let unbilled = usage
+        .iter()
+        .zip(&covered)
+        .filter(|(u, covered)| !**covered && period.contains(u.start));
+    for (u, _) in unbilled {
+        findings.push(Finding {
+            kind: Kind::UnbilledUsage,
+            account_id: u.account_id.clone(),
+            product: u.product.clone(),
+            sub_product: u.sub_product.clone(),
+            resource_id: u.resource_id.clone(),
+            currency: u.currency.clone(),
+            window_start: u.start,
+            window_end: u.end,
+            bill_ids: Vec::new(),
+            usage_ids: vec![u.usage_id.clone()],
+            expected: u.quantity * u.unit_price,
+            billed: Decimal::ZERO,
+        });
     }
 
     for (key, mut bills) in metered_bills {
@@ -254,12 +256,12 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
             let list = records.get(&key).map_or(&[][..], Vec::as_slice);
             let inside: Vec<&UsageRecord> = list
                 .iter()
+                .map(|&i| &usage[i])
                 .filter(|u| {
                     group
                         .iter()
                         .any(|b| b.charge_start <= u.start && u.end <= b.charge_end)
                 })
-                .copied()
                 .collect();
             let first = group[0];
             findings.push(Finding {

@@ -141,17 +141,17 @@ fn find_cycle(relations: &[&Relation]) -> Option<Cycle> {
 pub struct Discounts<'a> {
     accounts: &'a BTreeMap<Text, Account>,
     /// Inheriting management relations, by child.
-    inherit: FxHashMap<&'a str, Vec<&'a Relation>>,
+    inherit: FxHashMap<usize, Vec<&'a Relation>>,
 }
 
 impl<'a> Discounts<'a> {
     pub fn new(relations: &'a [Relation], accounts: &'a BTreeMap<Text, Account>) -> Self {
-        let mut inherit: FxHashMap<&str, Vec<&Relation>> = FxHashMap::default();
+        let mut inherit: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
         for r in relations
             .iter()
             .filter(|r| r.kind == RelationKind::Management && r.inherit_discount)
         {
-            inherit.entry(&r.child_id).or_default().push(r);
+            inherit.entry(r.child_id.id()).or_default().push(r);
         }
         Discounts { accounts, inherit }
     }
@@ -170,7 +170,7 @@ impl<'a> Discounts<'a> {
         }
         let inherited = self
             .inherit
-            .get(line.account_id.as_ref())
+            .get(&line.account_id.id())
             .and_then(|rs| rs.iter().find(|r| r.window.contains(line.charge_start)));
         match inherited {
             Some(r) => self.rate(&r.master_id),

@@ -50,11 +50,19 @@ pub struct RollupLine<'a> {
 }
 
 /// The month's rollup: every line of every hosted child, sorted by master, child, product,
-/// currency, status and start; and, for rolled-up lines, their master by `bill_id`.
+/// currency, status and start; and, for rolled-up lines, their master.
 #[derive(Debug, Default)]
 pub struct Rollup<'a> {
     pub lines: Vec<RollupLine<'a>>,
-    pub rolled: FxHashMap<&'a str, Text>,
+    /// Rolled-up bill lines, by address, to their master.
+    rolled: FxHashMap<usize, Text>,
+}
+
+impl Rollup<'_> {
+    /// The master a bill line was rolled up to, if it was.
+    pub fn rolled_to(&self, line: &BillLine) -> Option<&Text> {
+        self.rolled.get(&(std::ptr::from_ref(line) as usize))
+    }
 }
 
 /// The first boundary of `cycle` strictly after `t`, in `tz`.
@@ -135,17 +143,17 @@ pub fn rollup<'a>(
         from: period.start,
         to: Some(period.end),
     };
-    let mut hosting: FxHashMap<&str, Vec<&Relation>> = FxHashMap::default();
+    let mut hosting: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
     for r in relations
         .iter()
         .filter(|r| r.kind == RelationKind::Hosting && r.window.overlaps(&month))
     {
-        hosting.entry(&r.child_id).or_default().push(r);
+        hosting.entry(r.child_id.id()).or_default().push(r);
     }
     let rate = |id: &Text| accounts.get(id).map_or(Decimal::ZERO, |a| a.discount_rate);
     let mut out = Rollup::default();
     for b in bills.iter().filter(|b| period.contains(b.charge_start)) {
-        let Some(rels) = hosting.get(b.account_id.as_ref()) else {
+        let Some(rels) = hosting.get(&b.account_id.id()) else {
             continue;
         };
         // One row per master: a line moves to a master if any of that master's relations moves it.
@@ -161,7 +169,8 @@ pub fn rollup<'a>(
         }
         for (master, (moved, reason)) in by_master {
             let (status, discount_rate) = if moved {
-                out.rolled.insert(&b.bill_id, master.clone());
+                out.rolled
+                    .insert(std::ptr::from_ref(b) as usize, master.clone());
                 (RollupStatus::RolledUp, rate(master))
             } else {
                 (RollupStatus::StayedOnChild, rate(&b.account_id))
