@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::DatasetError;
@@ -145,29 +146,31 @@ fn run_scan<T: Send + 'static>(
     let callback = PlanCallback::new(move |df: DataFrame| -> PolarsResult<bool> {
         let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
         let st = &mut *guard;
-        let columns: Vec<&StringChunked> = spec
-            .columns
-            .iter()
-            .map(|c| df.column(c).and_then(Column::str))
-            .collect::<PolarsResult<_>>()?;
-        let mut cells: Vec<_> = columns.iter().map(|c| c.iter()).collect();
-        let mut values: Vec<&str> = Vec::with_capacity(cells.len());
-        for _ in 0..df.height() {
-            values.clear();
-            values.extend(cells.iter_mut().map(|c| c.next().flatten().unwrap_or("")));
-            // Batches arrive in file order, so the rows seen so far give the record's index.
-            let line = st.rows + 2;
-            st.rows += 1;
-            let row = Row {
-                line,
-                columns: spec.columns,
-                values: &values,
-            };
-            match parse(&row, &mut st.cx) {
-                Ok(r) => st.records.push(r),
-                Err(e) => st.rejects.push(Reject::from_cell(spec.name, line, e)),
-            }
+        // Batches arrive in file order, so the rows seen so far give each record's index. The
+        // batch is parsed in parallel slices, each with its own copy of the context.
+        let first_line = st.rows + 2;
+        let height = df.height();
+        let slice = height.div_ceil(rayon::current_num_threads()).max(1024);
+        let starts: Vec<usize> = (0..height).step_by(slice).collect();
+        let cx = &st.cx;
+        let parts = starts
+            .into_par_iter()
+            .map(|start| {
+                let part = df.slice(start as i64, slice);
+                parse_frame(
+                    &part,
+                    spec,
+                    &mut cx.clone(),
+                    parse,
+                    first_line + start as u64,
+                )
+            })
+            .collect::<PolarsResult<Vec<_>>>()?;
+        for (records, rejects) in parts {
+            st.records.extend(records);
+            st.rejects.extend(rejects);
         }
+        st.rows += height as u64;
         Ok(false)
     });
     LazyCsvReader::new(PlRefPath::new(path.to_string_lossy().as_ref()))
@@ -179,6 +182,38 @@ fn run_scan<T: Send + 'static>(
         .sink_batches(callback, true, None)?
         .collect_with_engine(Engine::Streaming)?;
     Ok(())
+}
+
+/// Parses the rows of one slice of a batch; `first_line` is the line of its first row.
+fn parse_frame<T>(
+    df: &DataFrame,
+    spec: &'static FileSpec,
+    cx: &mut Context,
+    parse: fn(&Row, &mut Context) -> Result<T, CellError>,
+    first_line: u64,
+) -> PolarsResult<(Vec<T>, Vec<Reject>)> {
+    let columns: Vec<&StringChunked> = spec
+        .columns
+        .iter()
+        .map(|c| df.column(c).and_then(Column::str))
+        .collect::<PolarsResult<_>>()?;
+    let mut cells: Vec<_> = columns.iter().map(|c| c.iter()).collect();
+    let mut values: Vec<&str> = Vec::with_capacity(cells.len());
+    let (mut records, mut rejects) = (Vec::with_capacity(df.height()), Vec::new());
+    for line in first_line..first_line + df.height() as u64 {
+        values.clear();
+        values.extend(cells.iter_mut().map(|c| c.next().flatten().unwrap_or("")));
+        let row = Row {
+            line,
+            columns: spec.columns,
+            values: &values,
+        };
+        match parse(&row, cx) {
+            Ok(r) => records.push(r),
+            Err(e) => rejects.push(Reject::from_cell(spec.name, line, e)),
+        }
+    }
+    Ok((records, rejects))
 }
 
 /// The file's SHA-256 and its number of lines (a last line without `\n` counts).

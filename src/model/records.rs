@@ -35,14 +35,28 @@ impl Text {
     }
 }
 
+thread_local! {
+    /// Each thread's copy of the names it has seen, so that parsing threads rarely take the lock.
+    static SEEN: std::cell::RefCell<FxHashSet<Arc<str>>> = std::cell::RefCell::default();
+}
+
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(shared) = names.get(s) {
-            return Text(shared.clone());
+        if let Some(shared) = SEEN.with_borrow(|seen| seen.get(s).cloned()) {
+            return Text(shared);
         }
-        let shared: Arc<str> = Arc::from(s);
-        names.insert(shared.clone());
+        let shared = {
+            let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+            match names.get(s) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let shared: Arc<str> = Arc::from(s);
+                    names.insert(shared.clone());
+                    shared
+                }
+            }
+        };
+        SEEN.with_borrow_mut(|seen| seen.insert(shared.clone()));
         Text(shared)
     }
 }
