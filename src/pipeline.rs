@@ -168,8 +168,59 @@ pub fn render_all(
         }
     }
 
-    // R2
-    let consumption = consumption::consumption(&data.bills, period);
+    // The rules in two independent branches: R2 and R5; R3/R4, then R6 and R7, which need the
+    // rollup.
+    let ((consumption, rebates), (rollup, invoices, findings)) = rayon::join(
+        || {
+            let consumption = consumption::consumption(&data.bills, period);
+            let rebates = rebate::rebates(
+                &RebateInput {
+                    bills: &data.bills,
+                    links: &data.links,
+                    partners: &data.partners,
+                    rates: &data.rates,
+                    specials: &data.specials,
+                },
+                period,
+                data.settings.rebate_basis,
+            );
+            (consumption, rebates)
+        },
+        || {
+            let rollup = rollup::rollup(&data.bills, &data.relations, &data.accounts, period, tz);
+            let invoices = invoices::invoices(
+                &InvoiceInput {
+                    bills: &data.bills,
+                    accounts: &data.accounts,
+                    links: &data.links,
+                    relations: &data.relations,
+                    rollup: &rollup,
+                    requests: &data.requests,
+                },
+                period,
+                clock.as_of,
+                &InvoiceTerms {
+                    rounding: data.settings.rounding,
+                    cod_threshold: data.settings.cod_threshold,
+                    invoice_due_days: data.settings.invoice_due_days,
+                    base_currency: data.settings.base_currency.as_str().into(),
+                    tz,
+                },
+            );
+            let discounts = Discounts::new(&data.relations, &data.accounts);
+            let findings = reconcile::reconcile(
+                &ReconcileInput {
+                    bills: &data.bills,
+                    usage: &data.usage,
+                    rollup: &rollup,
+                    discounts: &discounts,
+                },
+                period,
+                data.settings.reconcile_tolerance,
+            );
+            (rollup, invoices, findings)
+        },
+    );
     for c in &consumption {
         ledger.attributed(
             &c.currency,
@@ -184,19 +235,6 @@ pub fn render_all(
             c.deduction_period,
         );
     }
-
-    // R5
-    let rebates = rebate::rebates(
-        &RebateInput {
-            bills: &data.bills,
-            links: &data.links,
-            partners: &data.partners,
-            rates: &data.rates,
-            specials: &data.specials,
-        },
-        period,
-        data.settings.rebate_basis,
-    );
     let statements = rebate::settle(
         &rebates.lines,
         &data.partners,
@@ -216,44 +254,7 @@ pub fn render_all(
     for (currency, amount) in &rebates.unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
-
-    // R3, R4
-    let rollup = rollup::rollup(&data.bills, &data.relations, &data.accounts, period, tz);
     let rollup_groups = render::rollups::groups(&rollup.lines);
-
-    // R6
-    let invoices = invoices::invoices(
-        &InvoiceInput {
-            bills: &data.bills,
-            accounts: &data.accounts,
-            links: &data.links,
-            relations: &data.relations,
-            rollup: &rollup,
-            requests: &data.requests,
-        },
-        period,
-        clock.as_of,
-        &InvoiceTerms {
-            rounding: data.settings.rounding,
-            cod_threshold: data.settings.cod_threshold,
-            invoice_due_days: data.settings.invoice_due_days,
-            base_currency: data.settings.base_currency.as_str().into(),
-            tz,
-        },
-    );
-
-    // R7
-    let discounts = Discounts::new(&data.relations, &data.accounts);
-    let findings = reconcile::reconcile(
-        &ReconcileInput {
-            bills: &data.bills,
-            usage: &data.usage,
-            rollup: &rollup,
-            discounts: &discounts,
-        },
-        period,
-        data.settings.reconcile_tolerance,
-    );
 
     let mut files = vec![
         OutputFile::new(
