@@ -5,8 +5,6 @@
 //! own row; checks across rows (unique ids, overlapping windows) run after a whole file is read.
 
 use chrono_tz::Tz;
-use std::sync::Arc;
-
 use rustc_hash::FxHashSet;
 
 use crate::ingest::cell::{Cell, CellError};
@@ -30,19 +28,18 @@ impl<'a> Row<'a> {
 }
 
 /// What parsing needs beyond the row itself.
-#[derive(Clone)]
 pub struct Context {
     pub zone: Zone,
-    pub accounts: Arc<FxHashSet<Text>>,
-    pub partners: Arc<FxHashSet<Text>>,
+    pub accounts: FxHashSet<Text>,
+    pub partners: FxHashSet<Text>,
 }
 
 impl Context {
     pub fn new(tz: Tz) -> Context {
         Context {
             zone: Zone::new(tz),
-            accounts: Arc::default(),
-            partners: Arc::default(),
+            accounts: FxHashSet::default(),
+            partners: FxHashSet::default(),
         }
     }
 

@@ -14,7 +14,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use polars::prelude::*;
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::DatasetError;
@@ -146,30 +145,12 @@ fn run_scan<T: Send + 'static>(
     let callback = PlanCallback::new(move |df: DataFrame| -> PolarsResult<bool> {
         let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
         let st = &mut *guard;
-        // Batches arrive in file order, so the rows seen so far give each record's index. The
-        // batch is parsed in parallel slices, each with its own copy of the context.
+        // Batches arrive in file order, so the rows seen so far give each record's index.
         let first_line = st.rows + 2;
         let height = df.height();
-        let slice = height.div_ceil(rayon::current_num_threads()).max(1024);
-        let starts: Vec<usize> = (0..height).step_by(slice).collect();
-        let cx = &st.cx;
-        let parts = starts
-            .into_par_iter()
-            .map(|start| {
-                let part = df.slice(start as i64, slice);
-                parse_frame(
-                    &part,
-                    spec,
-                    &mut cx.clone(),
-                    parse,
-                    first_line + start as u64,
-                )
-            })
-            .collect::<PolarsResult<Vec<_>>>()?;
-        for (records, rejects) in parts {
-            st.records.extend(records);
-            st.rejects.extend(rejects);
-        }
+        let (records, rejects) = parse_frame(&df, spec, &mut st.cx, parse, first_line)?;
+        st.records.extend(records);
+        st.rejects.extend(rejects);
         st.rows += height as u64;
         Ok(false)
     });
@@ -184,7 +165,7 @@ fn run_scan<T: Send + 'static>(
     Ok(())
 }
 
-/// Parses the rows of one slice of a batch; `first_line` is the line of its first row.
+/// Parses the rows of one batch; `first_line` is the line of its first row.
 fn parse_frame<T>(
     df: &DataFrame,
     spec: &'static FileSpec,

@@ -36,7 +36,7 @@ impl Text {
 }
 
 thread_local! {
-    /// Each thread's copy of the names it has seen, so that parsing threads rarely take the lock.
+    /// Each thread's copy of the names it has seen, so that reading a file rarely takes the lock.
     static SEEN: std::cell::RefCell<FxHashSet<Arc<str>>> = std::cell::RefCell::default();
 }
 
