@@ -112,6 +112,9 @@ pub struct DetailRow<'g> {
     pub amounts: [Decimal; 4],
 }
 
+/// A total per currency and status: lines, the sums of the printed amounts, and the exact sums.
+type Total = (usize, [Decimal; 4], [Decimal; 4]);
+
 /// The rows of `rollups/<master_id>.csv`: each group's bill lines and its subtotal, then a total
 /// per currency and status. Subtotals and totals add the rounded amounts printed above them
 /// (R8); a `rounding_adjustment` row follows a total that differs from the rounded exact sum.
@@ -127,9 +130,7 @@ pub fn detail_rows<'g>(groups: &[&'g Group], data: &Dataset) -> Vec<DetailRow<'g
         ]
     };
     let mut rows = Vec::new();
-    // (currency, status) → (lines, printed sums, exact sums)
-    let mut totals: BTreeMap<(&str, RollupStatus), (usize, [Decimal; 4], [Decimal; 4])> =
-        BTreeMap::new();
+    let mut totals: BTreeMap<(&str, RollupStatus), Total> = BTreeMap::new();
     for g in groups {
         let mut printed = [Decimal::ZERO; 4];
         let t = totals.entry((g.currency, g.status)).or_insert((

@@ -134,6 +134,12 @@ fn kind_for(account: Option<&Account>) -> InvoiceKind {
     }
 }
 
+/// An invoice's identity before it is printed: source, and the ids of the issuing partner or master
+/// (0 for the cloud), the recipient and the currency.
+type SumKey = (Source, usize, usize, usize);
+/// The issuing partner or master, the recipient, the currency, and the exact Σ payable.
+type Sum<'a> = (Option<&'a Text>, &'a Text, &'a Text, Decimal);
+
 /// Every invoice for the month, sorted by source, issuer, recipient, currency and reference.
 pub fn invoices<'a>(
     input: &InvoiceInput<'a>,
@@ -142,11 +148,7 @@ pub fn invoices<'a>(
     terms: &InvoiceTerms,
 ) -> Vec<Invoice> {
     let mut out = Vec::new();
-    // (source, issuer, recipient, currency) → exact Σ payable
-    // (source, issuing partner or master, recipient, currency) → exact Σ payable
-    // By (source, issuing partner or master, recipient, currency) ids: those three and Σ payable.
-    let mut sums: FxHashMap<(Source, usize, usize, usize), (Option<&Text>, &Text, &Text, Decimal)> =
-        FxHashMap::default();
+    let mut sums: FxHashMap<SumKey, Sum> = FxHashMap::default();
     let mut resale: FxHashMap<usize, Vec<&PartnerLink>> = FxHashMap::default();
     for l in input
         .links
