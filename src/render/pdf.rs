@@ -614,19 +614,16 @@ fn content_id(mut pdf: Vec<u8>) -> Vec<u8> {
     let mut spans = Vec::new();
     let mut i = at + 3;
     while spans.len() < 2 && i < pdf.len() {
-        if pdf[i] == b'(' {
+        let close = match pdf[i] {
+            b'(' => Some(b')'),
+            b'<' if pdf.get(i + 1) != Some(&b'<') => Some(b'>'),
+            _ => None,
+        };
+        if let Some(close) = close {
             let start = i + 1;
             let end = pdf[start..]
                 .iter()
-                .position(|&b| b == b')')
-                .map_or(pdf.len(), |p| start + p);
-            spans.push((start, end));
-            i = end;
-        } else if pdf[i] == b'<' && pdf.get(i + 1) != Some(&b'<') {
-            let start = i + 1;
-            let end = pdf[start..]
-                .iter()
-                .position(|&b| b == b'>')
+                .position(|&b| b == close)
                 .map_or(pdf.len(), |p| start + p);
             spans.push((start, end));
             i = end;

@@ -547,6 +547,23 @@ mod tests {
         }
     }
 
+    /// One statement line of partner `p1` at rate 0.1.
+    fn rebate_line(currency: &str, base: &str, rebate: &str) -> RebateLine {
+        RebateLine {
+            partner_id: "p1".into(),
+            currency: currency.into(),
+            account_id: "a".into(),
+            product: "cvm".into(),
+            sub_product: "".into(),
+            payment_mode: PaymentMode::Postpaid,
+            rate: d("0.1"),
+            source: RateSource::Base,
+            base: d(base),
+            rebate: d(rebate),
+            lines: 1,
+        }
+    }
+
     fn october() -> Period {
         Period::new("2026-10".parse().unwrap(), SH)
     }
@@ -682,19 +699,7 @@ mod tests {
     #[test]
     fn seed_002_ordinary_invoice_pays_94_of_100() {
         let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Ordinary, "0")].into();
-        let line = RebateLine {
-            partner_id: "p1".into(),
-            currency: "CNY".into(),
-            account_id: "a".into(),
-            product: "cvm".into(),
-            sub_product: "".into(),
-            payment_mode: PaymentMode::Postpaid,
-            rate: d("0.1"),
-            source: RateSource::Base,
-            base: d("1000"),
-            rebate: d("100"),
-            lines: 1,
-        };
+        let line = rebate_line("CNY", "1000", "100");
         let s = &settle(&[line], &partners, &terms())[0];
         assert_eq!(
             (s.total, s.tax_deduction, s.net, s.payable_now),
@@ -709,19 +714,7 @@ mod tests {
             partner("p2", InvoiceKind::Special, "0"),
         ]
         .into();
-        let line = RebateLine {
-            partner_id: "p1".into(),
-            currency: "USD".into(),
-            account_id: "a".into(),
-            product: "cvm".into(),
-            sub_product: "".into(),
-            payment_mode: PaymentMode::Postpaid,
-            rate: d("0.1"),
-            source: RateSource::Base,
-            base: d("100.05"),
-            rebate: d("10.005"),
-            lines: 1,
-        };
+        let line = rebate_line("USD", "100.05", "10.005");
         let s = settle(&[line], &partners, &terms());
         assert_eq!(s.len(), 2);
         assert_eq!(
