@@ -38,6 +38,17 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
             warn_rejects(&summary.rejects);
             if terminal {
+                if summary.reconciliation.is_empty() {
+                    eprintln!("reconciliation: no findings");
+                } else {
+                    eprintln!("reconciliation findings:");
+                    for f in &summary.reconciliation {
+                        eprintln!(
+                            "  {:<24} {:>6}  {:>14} {}",
+                            f.finding, f.count, f.difference, f.currency
+                        );
+                    }
+                }
                 eprintln!(
                     "wrote {} files to {}",
                     summary.files,
