@@ -13,6 +13,7 @@ use crate::model::records::{Id, InvoiceKind, Text};
 use crate::model::time::Timestamp;
 use crate::render::pdf::{Column, Doc, Font, Row, grouped};
 use crate::render::rollups::DetailRow;
+use crate::render::statements::{Total, totals};
 use crate::render::template::Templates;
 use crate::rules::invoices::Invoice;
 use crate::rules::rebate::{PayoutStatus, Statement};
@@ -128,29 +129,19 @@ pub fn statement(cx: &Context, partner_id: &str, statements: &[&Statement]) -> V
             doc.table(&columns, &rows);
         }
         let c = &s.currency;
-        let mut totals = vec![(cx.label("rebate_total"), format!("{} {c}", money(s.total)))];
-        if !s.rounding_adjustment.is_zero() {
-            totals.push((
-                cx.label("rounding_adjustment"),
-                format!("{} {c}", money(s.rounding_adjustment)),
-            ));
-        }
-        let status = match s.status {
-            PayoutStatus::Payable => cx.label("status_payable"),
-            PayoutStatus::WithheldArrears => cx.label("status_withheld_arrears"),
-        };
-        totals.extend([
-            (
-                cx.label("tax_deduction"),
-                format!("{} {c}", money(s.tax_deduction)),
-            ),
-            (cx.label("net_rebate"), format!("{} {c}", money(s.net))),
-            (cx.label("payout_status"), status),
-            (
-                cx.label("payable_now"),
-                format!("{} {c}", money(s.payable_now)),
-            ),
-        ]);
+        let totals: Vec<(String, String)> = totals(s)
+            .into_iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    Total::Amount(amount) => format!("{} {c}", money(amount)),
+                    Total::Status(PayoutStatus::Payable) => cx.label("status_payable"),
+                    Total::Status(PayoutStatus::WithheldArrears) => {
+                        cx.label("status_withheld_arrears")
+                    }
+                };
+                (cx.label(key), value)
+            })
+            .collect();
         doc.totals(&totals);
         doc.paragraph(&format!(
             "{}: {} {c}",

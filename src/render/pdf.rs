@@ -278,16 +278,7 @@ impl<'a> Doc<'a> {
         let color = rgb(hex);
         let ops = self.ops();
         ops.push(Op::SetFillColor { col: color });
-        ops.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: Pt(x),
-                y: Pt(y),
-                width: Pt(width),
-                height: Pt(height),
-                mode: Some(PaintMode::Fill),
-                winding_order: None,
-            },
-        });
+        ops.push(rectangle(x, y, width, height, PaintMode::Fill));
     }
 
     fn outline(&mut self, x: f32, y: f32, width: f32, height: f32) {
@@ -295,16 +286,7 @@ impl<'a> Doc<'a> {
         let ops = self.ops();
         ops.push(Op::SetOutlineColor { col: color });
         ops.push(Op::SetOutlineThickness { pt: Pt(0.6) });
-        ops.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: Pt(x),
-                y: Pt(y),
-                width: Pt(width),
-                height: Pt(height),
-                mode: Some(PaintMode::Stroke),
-                winding_order: None,
-            },
-        });
+        ops.push(rectangle(x, y, width, height, PaintMode::Stroke));
     }
 
     /// Vertical space, in millimetres.
@@ -558,6 +540,19 @@ impl<'a> Doc<'a> {
         };
         let mut warnings = Vec::new();
         content_id(doc.save(&options, &mut warnings))
+    }
+}
+
+fn rectangle(x: f32, y: f32, width: f32, height: f32, mode: PaintMode) -> Op {
+    Op::DrawRectangle {
+        rectangle: Rect {
+            x: Pt(x),
+            y: Pt(y),
+            width: Pt(width),
+            height: Pt(height),
+            mode: Some(mode),
+            winding_order: None,
+        },
     }
 }
 

@@ -4,7 +4,9 @@ use crate::ingest::Dataset;
 use crate::model::money::{Rounding, format_2dp, round};
 use crate::model::period::Month;
 use crate::render::csv::{Cell, CsvDoc};
-use crate::rules::rebate::Statement;
+use rust_decimal::Decimal;
+
+use crate::rules::rebate::{PayoutStatus, Statement};
 
 /// `statements.csv`: one row per partner and currency.
 pub fn summary(statements: &[Statement], month: Month, data: &Dataset) -> Vec<u8> {
@@ -91,38 +93,13 @@ pub fn detail(statements: &[&Statement], data: &Dataset) -> Vec<u8> {
                 Cell::from(s.currency.as_ref()),
             ]);
         };
-        total(
-            "rebate_total",
-            "返佣合计 Rebate total",
-            Cell::Num(format_2dp(s.total)),
-        );
-        if !s.rounding_adjustment.is_zero() {
-            total(
-                "rounding_adjustment",
-                "尾差调整 Rounding adjustment (not paid)",
-                Cell::Num(format_2dp(s.rounding_adjustment)),
-            );
+        for (key, value) in totals(s) {
+            let cell = match value {
+                Total::Amount(amount) => Cell::Num(format_2dp(amount)),
+                Total::Status(status) => Cell::from(status.as_str()),
+            };
+            total(key, csv_label(key), cell);
         }
-        total(
-            "tax_deduction",
-            "税点扣除 Tax deduction",
-            Cell::Num(format_2dp(s.tax_deduction)),
-        );
-        total(
-            "net_rebate",
-            "应结返佣 Net rebate",
-            Cell::Num(format_2dp(s.net)),
-        );
-        total(
-            "payout_status",
-            "结算状态 Payout status",
-            Cell::from(s.status.as_str()),
-        );
-        total(
-            "payable_now",
-            "本期应付 Payable now",
-            Cell::Num(format_2dp(s.payable_now)),
-        );
         total(
             "invoice_to_cloud",
             "应向云厂商开具增值税专用发票 Special VAT invoice to issue to the cloud",
@@ -130,6 +107,40 @@ pub fn detail(statements: &[&Statement], data: &Dataset) -> Vec<u8> {
         );
     }
     doc.finish()
+}
+
+/// One figure of a statement's totals block.
+pub enum Total {
+    Amount(Decimal),
+    Status(PayoutStatus),
+}
+
+/// A statement's totals block (R5), in print order, by label key: the rounding adjustment only
+/// when it is not zero. The CSV and the PDF both print these.
+pub fn totals(s: &Statement) -> Vec<(&'static str, Total)> {
+    let mut rows = vec![("rebate_total", Total::Amount(s.total))];
+    if !s.rounding_adjustment.is_zero() {
+        rows.push(("rounding_adjustment", Total::Amount(s.rounding_adjustment)));
+    }
+    rows.extend([
+        ("tax_deduction", Total::Amount(s.tax_deduction)),
+        ("net_rebate", Total::Amount(s.net)),
+        ("payout_status", Total::Status(s.status)),
+        ("payable_now", Total::Amount(s.payable_now)),
+    ]);
+    rows
+}
+
+/// The bilingual label the CSV prints beside a totals key.
+fn csv_label(key: &str) -> &'static str {
+    match key {
+        "rebate_total" => "返佣合计 Rebate total",
+        "rounding_adjustment" => "尾差调整 Rounding adjustment (not paid)",
+        "tax_deduction" => "税点扣除 Tax deduction",
+        "net_rebate" => "应结返佣 Net rebate",
+        "payout_status" => "结算状态 Payout status",
+        _ => "本期应付 Payable now",
+    }
 }
 
 /// A file name from an id: letters, digits, `.`, `_` and `-` are kept, anything else becomes `_`,
