@@ -19,12 +19,12 @@ use crate::render::pdf::Font;
 use crate::render::rollups::DetailRow;
 use crate::render::template::Templates;
 use crate::render::{self, documents, statements::file_stem, tables};
-use crate::rules::consumption;
-use crate::rules::invoices::{self, InvoiceInput, InvoiceTerms};
-use crate::rules::rebate::{self, RebateInput, SettleTerms, Statement};
-use crate::rules::reconcile::{self, ReconcileInput};
+use crate::rules::invoices::{self, InvoiceInput, InvoiceTerms, Issuers};
+use crate::rules::month::{Pass, Results, Tables};
+use crate::rules::rebate::{self, Rates, RebateInput, SettleTerms, Statement};
+use crate::rules::reconcile::Meter;
 use crate::rules::relations::Discounts;
-use crate::rules::rollup;
+use crate::rules::rollup::Hosting;
 use rayon::prelude::*;
 
 /// One PDF to render.
@@ -103,12 +103,18 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     let mut data = ingest::load(&cfg.inputs, progress)?;
     checks::apply(&mut data)?;
     let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
+    let (month, bills) = {
+        let tables = tables(&data, &clock.period);
+        let bills = data.read_bills(progress, || Pass::new(&tables))?;
+        (bills.fold.finish(), (bills.input, bills.rejects))
+    };
+    data.add_bills(bills.0, bills.1);
     if cfg.strict && !data.rejects.is_empty() {
         return Err(Error::Strict {
             rejects: data.rejects,
         });
     }
-    let (files, reconciliation) = render_all(&data, &clock, templates.as_ref(), progress)?;
+    let (files, reconciliation) = render_all(&data, month, &clock, templates.as_ref(), progress)?;
     let folder = cfg
         .out
         .join(&data.name)
@@ -128,7 +134,45 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
 pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error> {
     let mut data = ingest::load(inputs, progress)?;
     checks::apply(&mut data)?;
+    let bills = data.read_bills(progress, || ())?;
+    data.add_bills(bills.input, bills.rejects);
     Ok(data)
+}
+
+fn invoice_input(data: &Dataset) -> InvoiceInput<'_> {
+    InvoiceInput {
+        accounts: &data.accounts,
+        links: &data.links,
+        relations: &data.relations,
+        requests: &data.requests,
+    }
+}
+
+/// Indexes the checked tables for the pass over the bill lines.
+fn tables<'a>(data: &'a Dataset, period: &Period) -> Tables<'a> {
+    let tz = data.settings.timezone;
+    Tables {
+        period: *period,
+        rates: Rates::new(
+            &RebateInput {
+                bills: &[],
+                links: &data.links,
+                partners: &data.partners,
+                rates: &data.rates,
+                specials: &data.specials,
+            },
+            period,
+            data.settings.rebate_basis,
+        ),
+        hosting: Hosting::new(&data.relations, &data.accounts, period, tz),
+        issuers: Issuers::new(&invoice_input(data), period),
+        meter: Meter::new(
+            &data.usage,
+            Discounts::new(&data.relations, &data.accounts),
+            period,
+            data.settings.reconcile_tolerance,
+        ),
+    }
 }
 
 /// One warning per input file that has columns SPEC does not know.
@@ -151,74 +195,41 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
 /// parallel, when `templates` are given.
 pub fn render_all(
     data: &Dataset,
+    month: Results,
     clock: &Clock,
     templates: Option<&Templates>,
     progress: &dyn Progress,
 ) -> Result<(Vec<OutputFile>, Vec<manifest::FindingSummary>), Error> {
-    progress.stage("applying rules");
     let tz = data.settings.timezone;
     let period = &clock.period;
+    let Results {
+        selected,
+        consumption,
+        rebates,
+        rollup,
+        invoices,
+        findings,
+    } = month;
     let mut ledger = Ledger::default();
-    for b in &data.bills {
-        if period.contains(b.charge_start) {
-            ledger.source(&b.currency, "usage_period", b.payable_amount);
+    for (currency, used, deducted) in selected.by_currency.values() {
+        if let Some(used) = used {
+            ledger.source(currency, "usage_period", *used);
         }
-        if b.deducted_at.is_some_and(|t| period.contains(t)) {
-            ledger.source(&b.currency, "deduction_period", b.payable_amount);
+        if let Some(deducted) = deducted {
+            ledger.source(currency, "deduction_period", *deducted);
         }
     }
-
-    // The rules in two independent branches: R2 and R5; R3/R4, then R6 and R7, which need the
-    // rollup.
-    let ((consumption, rebates), (rollup, invoices, findings)) = rayon::join(
-        || {
-            let consumption = consumption::consumption(&data.bills, period);
-            let rebates = rebate::rebates(
-                &RebateInput {
-                    bills: &data.bills,
-                    links: &data.links,
-                    partners: &data.partners,
-                    rates: &data.rates,
-                    specials: &data.specials,
-                },
-                period,
-                data.settings.rebate_basis,
-            );
-            (consumption, rebates)
-        },
-        || {
-            let rollup = rollup::rollup(&data.bills, &data.relations, &data.accounts, period, tz);
-            let invoices = invoices::invoices(
-                &InvoiceInput {
-                    bills: &data.bills,
-                    accounts: &data.accounts,
-                    links: &data.links,
-                    relations: &data.relations,
-                    rollup: &rollup,
-                    requests: &data.requests,
-                },
-                period,
-                clock.as_of,
-                &InvoiceTerms {
-                    rounding: data.settings.rounding,
-                    cod_threshold: data.settings.cod_threshold,
-                    invoice_due_days: data.settings.invoice_due_days,
-                    base_currency: data.settings.base_currency.as_str().into(),
-                    tz,
-                },
-            );
-            let discounts = Discounts::new(&data.relations, &data.accounts);
-            let findings = reconcile::reconcile(
-                &ReconcileInput {
-                    bills: &data.bills,
-                    usage: &data.usage,
-                    rollup: &rollup,
-                    discounts: &discounts,
-                },
-                period,
-                data.settings.reconcile_tolerance,
-            );
-            (rollup, invoices, findings)
+    let invoices = invoices::invoices(
+        invoices,
+        &invoice_input(data),
+        period,
+        clock.as_of,
+        &InvoiceTerms {
+            rounding: data.settings.rounding,
+            cod_threshold: data.settings.cod_threshold,
+            invoice_due_days: data.settings.invoice_due_days,
+            base_currency: data.settings.base_currency.as_str().into(),
+            tz,
         },
     );
     for c in &consumption {

@@ -1,18 +1,23 @@
 //! Ingestion: a dataset folder in, typed records and rejects out.
 //!
 //! Every SPEC input file is read here and nowhere else. The small tables go through the `csv`
-//! crate ([`small`]); `bills.csv` and `usage.csv`, which hold millions of lines, stream through a
-//! polars scan ([`scan`]). Both hand each row to the same parse function ([`parse`]), so a row means
-//! the same thing whichever reader carried it.
+//! crate ([`small`]); `bills.csv` and `usage.csv`, which hold millions of lines, are read in
+//! segments on every core ([`segments`], [`big`]). Both hand each row to the same parse function
+//! ([`parse`]), so a row means the same thing whichever reader carried it.
+//!
+//! [`load`] reads everything but `bills.csv`. The bill lines are folded straight into the month's
+//! rules by [`big::fold_bills`], once the tables the rules need are checked, and are never held in
+//! memory all at once.
 //!
 //! A bad row never stops the run: it becomes a [`Reject`] naming its file, line, column, value and
 //! reason. Only a dataset that cannot be used at all (a missing required file or column) is an
 //! error.
 
+pub mod big;
 pub mod cell;
 pub mod parse;
-pub mod scan;
 pub mod schema;
+pub mod segments;
 pub mod small;
 
 use std::collections::{BTreeMap, HashMap};
@@ -66,9 +71,12 @@ pub struct Loaded<T> {
     pub input: InputFile,
 }
 
-/// A whole dataset, checked row by row.
-#[derive(Debug)]
+/// A whole dataset but its bill lines, checked row by row.
 pub struct Dataset {
+    /// Where the dataset was read from, for `bills.csv`.
+    dir: PathBuf,
+    /// The names the bill lines are checked against.
+    cx: Context,
     pub name: String,
     pub settings: Settings,
     pub accounts: BTreeMap<Text, Account>,
@@ -78,13 +86,12 @@ pub struct Dataset {
     pub rates: Vec<RebateRate>,
     pub specials: Vec<SpecialRebate>,
     pub requests: Vec<InvoiceRequest>,
-    pub bills: Vec<BillLine>,
     pub usage: Vec<UsageRecord>,
     pub inputs: Vec<InputFile>,
     pub rejects: Vec<Reject>,
 }
 
-/// Reads and checks every input file of the dataset in `dir`.
+/// Reads and checks every input file of the dataset in `dir` but `bills.csv`: see [`Dataset::bills`].
 pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError> {
     if !dir.is_dir() {
         return Err(DatasetError::NotAFolder(dir.to_path_buf()));
@@ -149,12 +156,8 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
     unique(&mut requests, |r| &*r.request_id, "request_id");
     let requests = seen.take(requests);
 
-    progress.stage(&format!("reading {}", schema::BILLS.name));
-    let mut bills = scan::read(dir, &schema::BILLS, &mut cx, parse::bill)?;
-    unique(&mut bills, |b| &*b.bill_id, "bill_id");
-    let bills = seen.take(bills);
     progress.stage(&format!("reading {}", schema::USAGE.name));
-    let mut usage = scan::read(dir, &schema::USAGE, &mut cx, parse::usage)?;
+    let mut usage = big::read_all(dir, &schema::USAGE, &cx, parse::usage)?;
     unique(&mut usage, |u| &*u.usage_id, "usage_id");
     let usage = seen.take(usage);
 
@@ -164,6 +167,8 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
     } = seen;
     sort_rejects(&mut rejects);
     Ok(Dataset {
+        dir: dir.to_path_buf(),
+        cx,
         name: dataset_name(dir),
         settings,
         accounts: accounts
@@ -179,11 +184,32 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
         rates,
         specials,
         requests,
-        bills,
         usage,
         inputs,
         rejects,
     })
+}
+
+impl Dataset {
+    /// Reads `bills.csv`, folding its lines into folds made by `make` (one per core). Add the
+    /// result to the dataset with [`Dataset::add_bills`].
+    pub fn read_bills<F: big::Fold>(
+        &self,
+        progress: &dyn Progress,
+        make: impl Fn() -> F + Sync,
+    ) -> Result<big::Bills<F>, DatasetError> {
+        progress.stage(&format!("reading {}", schema::BILLS.name));
+        big::fold_bills(&self.dir, &self.cx, make)
+    }
+
+    /// Adds what reading `bills.csv` found, its facts and its rejects, to the dataset's.
+    pub fn add_bills(&mut self, input: InputFile, rejects: Vec<Reject>) {
+        self.inputs.push(input);
+        self.inputs
+            .sort_by_key(|i| schema::ALL.iter().position(|s| *s == i.spec));
+        self.rejects.extend(rejects);
+        sort_rejects(&mut self.rejects);
+    }
 }
 
 /// Orders rejects by file (in reading order) and line.

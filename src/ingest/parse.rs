@@ -1,7 +1,7 @@
 //! Row → typed record, one function per input file.
 //!
-//! The same functions serve the small files (read with the `csv` crate) and the big ones (read with
-//! polars), so a row means the same thing whichever reader carried it. Each function checks only its
+//! The same functions serve the small files (read with the `csv` crate) and the big ones (read in
+//! segments, on every core), so a row means the same thing whichever reader carried it. Each function checks only its
 //! own row; checks across rows (unique ids, overlapping windows) run after a whole file is read.
 
 use chrono_tz::Tz;
@@ -27,7 +27,8 @@ impl<'a> Row<'a> {
     }
 }
 
-/// What parsing needs beyond the row itself.
+/// What parsing needs beyond the row itself. Each segment of a big file parses with its own copy.
+#[derive(Clone)]
 pub struct Context {
     pub zone: Zone,
     pub accounts: FxHashSet<Text>,

@@ -78,6 +78,9 @@ pub fn format_2dp(amount: Decimal) -> String {
 /// exponent, no thousands separator, no `,` as the decimal mark.
 pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     let s = text.trim();
+    if let Some(d) = parse_short(s.as_bytes()) {
+        return Ok(d);
+    }
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let well_formed = !int.is_empty()
@@ -97,6 +100,35 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     Decimal::from_str_exact(s).map_err(|e| format!("not a decimal: {e}"))
 }
 
+/// The common case of [`parse_decimal`], without its checks' cost: an optional `-`, then at most
+/// 18 characters of digits with an optional `.` between two of them. `None` for anything else, which the full
+/// parser then reads or rejects. A negative zero is left to the full parser too, so both paths
+/// give the same value.
+fn parse_short(b: &[u8]) -> Option<Decimal> {
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let (mut mantissa, mut scale, mut dot) = (0i64, 0u32, None);
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + i64::from(c - b'0'),
+            b'.' if dot.is_none() && i > 0 && i + 1 < digits.len() => dot = Some(i),
+            _ => return None,
+        }
+    }
+    if negative && mantissa == 0 {
+        return None;
+    }
+    if let Some(i) = dot {
+        scale = (digits.len() - i - 1) as u32;
+    }
+    Some(Decimal::new(if negative { -mantissa } else { mantissa }, scale))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +136,18 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str_exact(s).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn short_path_agrees_with_the_full_parser(s in "-?[0-9]{1,12}(\\.[0-9]{1,10})?") {
+            if let Some(fast) = parse_short(s.as_bytes()) {
+                let full = Decimal::from_str_exact(&s).unwrap();
+                prop_assert_eq!(fast, full);
+                prop_assert_eq!(fast.scale(), full.scale());
+                prop_assert_eq!(fast.is_sign_negative(), full.is_sign_negative());
+            }
+        }
     }
 
     #[test]

@@ -22,41 +22,45 @@ pub type Id = Arc<str>;
 /// Interned, immutable text: every `Text` with the same contents shares one allocation, for the
 /// whole process. It compares, orders and hashes by contents, like `str`; [`Text::id`] is a number
 /// that is equal exactly when the contents are.
+///
+/// The shared copy lives until the process ends. `settle` is a batch run, and a name read once is
+/// usually read millions of times, so a `Text` is a plain reference: copying one costs no atomic
+/// reference count, which would otherwise bounce between cores on every line.
 #[derive(Clone)]
-pub struct Text(Arc<str>);
+pub struct Text(&'static str);
 
-static NAMES: LazyLock<Mutex<FxHashSet<Arc<str>>>> = LazyLock::new(Mutex::default);
+static NAMES: LazyLock<Mutex<FxHashSet<&'static str>>> = LazyLock::new(Mutex::default);
 
 impl Text {
     /// A number equal for two `Text`s exactly when their contents are equal, cheap to hash: the
-    /// address of the shared allocation, which interning makes unique per contents.
+    /// address of the shared copy, which interning makes unique per contents.
     pub fn id(&self) -> usize {
-        Arc::as_ptr(&self.0).cast::<u8>() as usize
+        self.0.as_ptr() as usize
     }
 }
 
 thread_local! {
     /// Each thread's copy of the names it has seen, so that reading a file rarely takes the lock.
-    static SEEN: std::cell::RefCell<FxHashSet<Arc<str>>> = std::cell::RefCell::default();
+    static SEEN: std::cell::RefCell<FxHashSet<&'static str>> = std::cell::RefCell::default();
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        if let Some(shared) = SEEN.with_borrow(|seen| seen.get(s).cloned()) {
+        if let Some(shared) = SEEN.with_borrow(|seen| seen.get(s).copied()) {
             return Text(shared);
         }
         let shared = {
             let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
             match names.get(s) {
-                Some(shared) => shared.clone(),
+                Some(shared) => *shared,
                 None => {
-                    let shared: Arc<str> = Arc::from(s);
-                    names.insert(shared.clone());
+                    let shared: &'static str = Box::leak(Box::<str>::from(s));
+                    names.insert(shared);
                     shared
                 }
             }
         };
-        SEEN.with_borrow_mut(|seen| seen.insert(shared.clone()));
+        SEEN.with_borrow_mut(|seen| seen.insert(shared));
         Text(shared)
     }
 }
@@ -77,25 +81,25 @@ impl Deref for Text {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl AsRef<str> for Text {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl Borrow<str> for Text {
     fn borrow(&self) -> &str {
-        &self.0
+        self.0
     }
 }
 
 impl PartialEq for Text {
     fn eq(&self, other: &Text) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        self.id() == other.id()
     }
 }
 
@@ -121,25 +125,25 @@ impl Hash for Text {
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.0, f)
     }
 }
 
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.0 == other
     }
 }
 
 impl PartialEq<&str> for Text {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.0 == *other
     }
 }
 

@@ -63,6 +63,7 @@ pub fn parse_timestamp(text: &str, tz: Tz) -> Result<Timestamp, String> {
 
 /// A timezone with a memo of its UTC offset per local hour, so that reading millions of local
 /// timestamps costs a hash lookup each rather than a search of the zone's transitions.
+#[derive(Clone)]
 pub struct Zone {
     pub tz: Tz,
     /// Local hour (hours since 1970-01-01 00:00 local) → offset in seconds, for hours that hold

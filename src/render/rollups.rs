@@ -10,16 +10,16 @@ use crate::render::csv::{Cell, CsvDoc};
 use crate::rules::rollup::{RollupLine, RollupStatus};
 
 /// Lines sharing master, child, product, currency and status.
-pub struct Group<'r, 'a> {
+pub struct Group<'r> {
     pub master_id: &'r str,
     pub child_id: &'r str,
     pub product: &'r str,
     pub currency: &'r str,
     pub status: RollupStatus,
-    pub lines: Vec<&'r RollupLine<'a>>,
+    pub lines: Vec<&'r RollupLine>,
 }
 
-impl Group<'_, '_> {
+impl Group<'_> {
     /// Distinct reasons, in line order, joined with `; `.
     fn reason(&self) -> String {
         let mut seen: Vec<&str> = Vec::new();
@@ -33,10 +33,10 @@ impl Group<'_, '_> {
 }
 
 /// Groups rollup lines (already sorted by the group key).
-pub fn groups<'r, 'a>(lines: &'r [RollupLine<'a>]) -> Vec<Group<'r, 'a>> {
+pub fn groups<'r>(lines: &'r [RollupLine]) -> Vec<Group<'r>> {
     let mut out: Vec<Group> = Vec::new();
     for l in lines {
-        let b = l.bill;
+        let b = &l.bill;
         match out.last_mut() {
             Some(g)
                 if g.master_id == l.master_id.as_ref()

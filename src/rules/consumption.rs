@@ -32,16 +32,22 @@ pub struct Consumption {
     pub not_deducted: Decimal,
 }
 
-/// Rows sorted by account, product and currency: one for each key with a line in either period.
-pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
-    let mut rows: FxHashMap<(usize, usize, usize), Consumption> = FxHashMap::default();
-    for b in bills {
+/// The running sums of R2 over some bill lines: one pass adds lines, and passes over different
+/// lines merge.
+#[derive(Debug, Default)]
+pub struct Sums {
+    rows: FxHashMap<(usize, usize, usize), Consumption>,
+}
+
+impl Sums {
+    pub fn add(&mut self, b: &BillLine, period: &Period) {
         let used = period.contains(b.charge_start);
         let deducted = b.deducted_at.is_some_and(|t| period.contains(t));
         if !used && !deducted {
-            continue;
+            return;
         }
-        let row = rows
+        let row = self
+            .rows
             .entry((b.account_id.id(), b.product.id(), b.currency.id()))
             .or_insert_with(|| Consumption {
                 account_id: b.account_id.clone(),
@@ -59,11 +65,41 @@ pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
             row.deduction_period += b.payable_amount;
         }
     }
-    let mut rows: Vec<Consumption> = rows.into_values().collect();
-    rows.sort_unstable_by(|a, b| {
-        (&a.account_id, &a.product, &a.currency).cmp(&(&b.account_id, &b.product, &b.currency))
-    });
-    rows
+
+    pub fn merge(&mut self, other: Sums) {
+        for (key, c) in other.rows {
+            match self.rows.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(c);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let row = o.get_mut();
+                    row.usage_period += c.usage_period;
+                    row.deduction_period += c.deduction_period;
+                    row.not_deducted += c.not_deducted;
+                }
+            }
+        }
+    }
+
+    /// Rows sorted by account, product and currency: one for each key with a line in either
+    /// period.
+    pub fn finish(self) -> Vec<Consumption> {
+        let mut rows: Vec<Consumption> = self.rows.into_values().collect();
+        rows.sort_unstable_by(|a, b| {
+            (&a.account_id, &a.product, &a.currency).cmp(&(&b.account_id, &b.product, &b.currency))
+        });
+        rows
+    }
+}
+
+/// R2 over `bills`: [`Sums`] of every line.
+pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
+    let mut sums = Sums::default();
+    for b in bills {
+        sums.add(b, period);
+    }
+    sums.finish()
 }
 
 #[cfg(test)]

@@ -26,7 +26,6 @@ use crate::model::money::{Rounding, round};
 use crate::model::period::Period;
 use crate::model::records::*;
 use crate::model::time::Timestamp;
-use crate::rules::rollup::Rollup;
 
 /// Where an invoice comes from, in list order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,13 +106,11 @@ pub struct Invoice {
     pub status: Status,
 }
 
-/// What the invoice list needs.
+/// What the invoice list needs besides the bill lines.
 pub struct InvoiceInput<'a> {
-    pub bills: &'a [BillLine],
     pub accounts: &'a BTreeMap<Text, Account>,
     pub links: &'a [PartnerLink],
     pub relations: &'a [Relation],
-    pub rollup: &'a Rollup<'a>,
     pub requests: &'a [InvoiceRequest],
 }
 
@@ -138,73 +135,121 @@ fn kind_for(account: Option<&Account>) -> InvoiceKind {
 /// (0 for the cloud), the recipient and the currency.
 type SumKey = (Source, usize, usize, usize);
 /// The issuing partner or master, the recipient, the currency, and the exact Σ payable.
-type Sum<'a> = (Option<&'a Text>, &'a Text, &'a Text, Decimal);
+type Sum = (Option<Text>, Text, Text, Decimal);
 
-/// Every invoice for the month, sorted by source, issuer, recipient, currency and reference.
-pub fn invoices<'a>(
-    input: &InvoiceInput<'a>,
-    period: &Period,
-    as_of: Timestamp,
-    terms: &InvoiceTerms,
-) -> Vec<Invoice> {
-    let mut out = Vec::new();
-    let mut sums: FxHashMap<SumKey, Sum> = FxHashMap::default();
-    let mut resale: FxHashMap<usize, Vec<&PartnerLink>> = FxHashMap::default();
-    for l in input
-        .links
-        .iter()
-        .filter(|l| l.link_type == LinkType::Resale)
-    {
-        resale.entry(l.account_id.id()).or_default().push(l);
+/// Who invoices a bill line: the resale links and the management relations invoiced by the
+/// master, by account.
+pub struct Issuers<'a> {
+    resale: FxHashMap<usize, Vec<&'a PartnerLink>>,
+    managed: FxHashMap<usize, Vec<&'a Relation>>,
+    period: Period,
+}
+
+impl<'a> Issuers<'a> {
+    pub fn new(input: &InvoiceInput<'a>, period: &Period) -> Self {
+        let mut resale: FxHashMap<usize, Vec<&PartnerLink>> = FxHashMap::default();
+        for l in input
+            .links
+            .iter()
+            .filter(|l| l.link_type == LinkType::Resale)
+        {
+            resale.entry(l.account_id.id()).or_default().push(l);
+        }
+        let mut managed: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
+        for r in input
+            .relations
+            .iter()
+            .filter(|r| r.kind == RelationKind::Management && r.invoice_by == InvoiceBy::Master)
+        {
+            managed.entry(r.child_id.id()).or_default().push(r);
+        }
+        Issuers {
+            resale,
+            managed,
+            period: *period,
+        }
     }
-    let mut managed: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
-    for r in input
-        .relations
-        .iter()
-        .filter(|r| r.kind == RelationKind::Management && r.invoice_by == InvoiceBy::Master)
-    {
-        managed.entry(r.child_id.id()).or_default().push(r);
+}
+
+/// The running invoice sums over some bill lines.
+#[derive(Default)]
+pub struct Sums {
+    sums: FxHashMap<SumKey, Sum>,
+}
+
+impl Sums {
+    /// Adds a bill line to every invoice it belongs on; `rolled_to` is the master R3 moved it to.
+    pub fn add(&mut self, issuers: &Issuers, b: &BillLine, rolled_to: Option<&Text>) {
+        let at = b.charge_start;
+        if !issuers.period.contains(at) {
+            return;
+        }
+        if let Some(link) = issuers
+            .resale
+            .get(&b.account_id.id())
+            .and_then(|ls| ls.iter().find(|l| l.window.contains(at)))
+        {
+            self.add_to(Source::Resale, Some(&link.partner_id), &b.account_id, b);
+        }
+        if let Some(master) = rolled_to {
+            self.add_to(Source::Hosting, None, master, b);
+        }
+        if let Some(r) = issuers
+            .managed
+            .get(&b.account_id.id())
+            .and_then(|rs| rs.iter().find(|r| r.window.contains(at)))
+        {
+            self.add_to(Source::Management, Some(&r.master_id), &b.account_id, b);
+        }
     }
-    let mut add = |source, by: Option<&'a Text>, recipient: &'a Text, b: &'a BillLine| {
+
+    fn add_to(&mut self, source: Source, by: Option<&Text>, recipient: &Text, b: &BillLine) {
         let key = (
             source,
             by.map_or(0, Text::id),
             recipient.id(),
             b.currency.id(),
         );
-        sums.entry(key)
-            .or_insert((by, recipient, &b.currency, Decimal::ZERO))
+        self.sums
+            .entry(key)
+            .or_insert_with(|| {
+                (
+                    by.cloned(),
+                    recipient.clone(),
+                    b.currency.clone(),
+                    Decimal::ZERO,
+                )
+            })
             .3 += b.payable_amount;
-    };
-    for b in input
-        .bills
-        .iter()
-        .filter(|b| period.contains(b.charge_start))
-    {
-        let at = b.charge_start;
-        if let Some(link) = resale
-            .get(&b.account_id.id())
-            .and_then(|ls| ls.iter().find(|l| l.window.contains(at)))
-        {
-            add(Source::Resale, Some(&link.partner_id), &b.account_id, b);
-        }
-        if let Some(master) = input.rollup.rolled_to(b) {
-            add(Source::Hosting, None, master, b);
-        }
-        if let Some(r) = managed
-            .get(&b.account_id.id())
-            .and_then(|rs| rs.iter().find(|r| r.window.contains(at)))
-        {
-            add(Source::Management, Some(&r.master_id), &b.account_id, b);
+    }
+
+    pub fn merge(&mut self, other: Sums) {
+        for (key, sum) in other.sums {
+            match self.sums.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(sum);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().3 += sum.3,
+            }
         }
     }
-    for ((source, ..), (by, recipient, currency, exact)) in sums {
+}
+
+/// Every invoice for the month, sorted by source, issuer, recipient, currency and reference.
+pub fn invoices(
+    sums: Sums,
+    input: &InvoiceInput,
+    period: &Period,
+    as_of: Timestamp,
+    terms: &InvoiceTerms,
+) -> Vec<Invoice> {
+    let mut out = Vec::new();
+    for ((source, ..), (by, recipient, currency, exact)) in sums.sums {
         let issuer = match (source, by) {
             (Source::Resale, Some(by)) => format!("partner:{by}"),
             (Source::Management, Some(by)) => format!("account:{by}"),
             _ => "cloud".to_string(),
         };
-        let (recipient, currency) = (recipient.clone(), currency.clone());
         let account = input.accounts.get(&recipient);
         let amount = round(exact, terms.rounding);
         out.push(Invoice {

@@ -3,6 +3,7 @@
 
 pub mod consumption;
 pub mod invoices;
+pub mod month;
 pub mod rebate;
 pub mod reconcile;
 pub mod relations;

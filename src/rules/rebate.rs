@@ -96,19 +96,60 @@ type Key = (usize, usize, usize, PaymentMode);
 /// A statement line's identity: partner, currency, the line key, rate and rate source.
 type GroupKey = (usize, usize, Key, Decimal, RateSource);
 
+/// R5 over `input.bills`: [`Sums`] of every line.
 pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Rebates {
-    let tables = Tables::new(input);
-
-    let mut segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution>)>> = FxHashMap::default();
-    let mut groups: FxHashMap<GroupKey, RebateLine> = FxHashMap::default();
-    let mut unlinked: BTreeMap<Text, Decimal> = BTreeMap::new();
+    let rates = Rates::new(input, period, basis);
+    let mut sums = Sums::new(&rates);
     for b in input.bills {
-        let counted = match basis {
+        sums.add(b);
+    }
+    sums.finish()
+}
+
+/// What every line's rebate is resolved against: the rate tables, the month and the basis.
+pub struct Rates<'a> {
+    tables: Tables<'a>,
+    period: Period,
+    basis: RebateBasis,
+}
+
+impl<'a> Rates<'a> {
+    pub fn new(input: &RebateInput<'a>, period: &Period, basis: RebateBasis) -> Self {
+        Rates {
+            tables: Tables::new(input),
+            period: *period,
+            basis,
+        }
+    }
+}
+
+/// The running statement lines of R5 over some bill lines.
+pub struct Sums<'r, 'a> {
+    rates: &'r Rates<'a>,
+    /// Each key's resolution per interval, worked out the first time the key is seen.
+    segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution<'a>>)>>,
+    groups: FxHashMap<GroupKey, RebateLine>,
+    unlinked: BTreeMap<Text, Decimal>,
+}
+
+impl<'r, 'a> Sums<'r, 'a> {
+    pub fn new(rates: &'r Rates<'a>) -> Self {
+        Sums {
+            rates,
+            segments: FxHashMap::default(),
+            groups: FxHashMap::default(),
+            unlinked: BTreeMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, b: &BillLine) {
+        let period = &self.rates.period;
+        let counted = match self.rates.basis {
             RebateBasis::Usage => period.contains(b.charge_start),
             RebateBasis::Deduction => b.deducted_at.is_some_and(|t| period.contains(t)),
         };
         if !counted {
-            continue;
+            return;
         }
         let key = (
             b.account_id.id(),
@@ -116,13 +157,18 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
             b.sub_product.id(),
             b.payment_mode,
         );
-        let segs = segments.entry(key).or_insert_with(|| tables.segments(b));
+        let tables = &self.rates.tables;
+        let segs = self
+            .segments
+            .entry(key)
+            .or_insert_with(|| tables.segments(b));
         let i = segs.partition_point(|(start, _)| *start <= b.charge_start);
         let Some(Some(r)) = i.checked_sub(1).map(|i| &segs[i].1) else {
-            *unlinked.entry(b.currency.clone()).or_default() += b.payable_amount;
-            continue;
+            *self.unlinked.entry(b.currency.clone()).or_default() += b.payable_amount;
+            return;
         };
-        let line = groups
+        let line = self
+            .groups
             .entry((r.partner.id(), b.currency.id(), key, r.rate, r.source))
             .or_insert_with(|| RebateLine {
                 partner_id: r.partner.clone(),
@@ -141,30 +187,56 @@ pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Reba
         line.rebate += b.payable_amount * r.rate;
         line.lines += 1;
     }
-    let mut lines: Vec<RebateLine> = groups.into_values().collect();
-    lines.sort_by(|a, b| {
-        (
-            &a.partner_id,
-            &a.currency,
-            &a.account_id,
-            &a.product,
-            &a.sub_product,
-            a.payment_mode,
-            a.rate,
-            a.source,
-        )
-            .cmp(&(
-                &b.partner_id,
-                &b.currency,
-                &b.account_id,
-                &b.product,
-                &b.sub_product,
-                b.payment_mode,
-                b.rate,
-                b.source,
-            ))
-    });
-    Rebates { lines, unlinked }
+
+    pub fn merge(&mut self, other: Sums) {
+        for (key, l) in other.groups {
+            match self.groups.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(l);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let line = o.get_mut();
+                    line.base += l.base;
+                    line.rebate += l.rebate;
+                    line.lines += l.lines;
+                }
+            }
+        }
+        for (currency, amount) in other.unlinked {
+            *self.unlinked.entry(currency).or_default() += amount;
+        }
+    }
+
+    /// The statement lines sorted by partner, currency and line key.
+    pub fn finish(self) -> Rebates {
+        let mut lines: Vec<RebateLine> = self.groups.into_values().collect();
+        lines.sort_by(|a, b| {
+            (
+                &a.partner_id,
+                &a.currency,
+                &a.account_id,
+                &a.product,
+                &a.sub_product,
+                a.payment_mode,
+                a.rate,
+                a.source,
+            )
+                .cmp(&(
+                    &b.partner_id,
+                    &b.currency,
+                    &b.account_id,
+                    &b.product,
+                    &b.sub_product,
+                    b.payment_mode,
+                    b.rate,
+                    b.source,
+                ))
+        });
+        Rebates {
+            lines,
+            unlinked: self.unlinked,
+        }
+    }
 }
 
 /// The rate tables, indexed for resolution.
@@ -176,7 +248,7 @@ struct Tables<'a> {
 }
 
 impl<'a> Tables<'a> {
-    fn new(input: &'a RebateInput) -> Self {
+    fn new(input: &RebateInput<'a>) -> Self {
         let mut t = Tables {
             links: HashMap::new(),
             specials: HashMap::new(),

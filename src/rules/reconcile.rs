@@ -25,7 +25,6 @@ use crate::model::period::Period;
 use crate::model::records::*;
 use crate::model::time::Timestamp;
 use crate::rules::relations::Discounts;
-use crate::rules::rollup::Rollup;
 
 /// The kinds of finding, in SPEC order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,68 +89,116 @@ impl Finding {
     }
 }
 
-type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+/// A resource: account, product, sub-product, resource and currency, by [`Text::id`].
+type Key = (usize, usize, usize, usize, usize);
 
-fn bill_key(b: &BillLine) -> Key<'_> {
+fn bill_key(b: &BillLine) -> Key {
     (
-        &b.account_id,
-        &b.product,
-        &b.sub_product,
-        &b.resource_id,
-        &b.currency,
+        b.account_id.id(),
+        b.product.id(),
+        b.sub_product.id(),
+        b.resource_id.id(),
+        b.currency.id(),
     )
 }
 
-fn usage_key(u: &UsageRecord) -> Key<'_> {
+fn usage_key(u: &UsageRecord) -> Key {
     (
-        &u.account_id,
-        &u.product,
-        &u.sub_product,
-        &u.resource_id,
-        &u.currency,
+        u.account_id.id(),
+        u.product.id(),
+        u.sub_product.id(),
+        u.resource_id.id(),
+        u.currency.id(),
     )
 }
 
-/// What reconciliation reads.
-pub struct ReconcileInput<'a> {
-    pub bills: &'a [BillLine],
-    pub usage: &'a [UsageRecord],
-    pub rollup: &'a Rollup<'a>,
-    pub discounts: &'a Discounts<'a>,
+/// The meter, indexed for matching: each metered resource's records, as places in `usage`, sorted
+/// by start. Also what the per-line checks need.
+pub struct Meter<'a> {
+    usage: &'a [UsageRecord],
+    records: FxHashMap<Key, (u32, Vec<usize>)>,
+    discounts: Discounts<'a>,
+    period: Period,
+    tolerance: Decimal,
 }
 
-/// Every finding for the month, most money first.
-pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) -> Vec<Finding> {
-    let beyond = |d: Decimal| d.abs() > tolerance;
-    let mut findings = Vec::new();
-
-    let usage = input.usage;
-    // Records by key, as places in `usage`, sorted by start.
-    let mut records: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
-    for (i, u) in usage.iter().enumerate() {
-        records.entry(usage_key(u)).or_default().push(i);
+impl<'a> Meter<'a> {
+    pub fn new(
+        usage: &'a [UsageRecord],
+        discounts: Discounts<'a>,
+        period: &Period,
+        tolerance: Decimal,
+    ) -> Self {
+        let mut records: FxHashMap<Key, (u32, Vec<usize>)> = FxHashMap::default();
+        for (i, u) in usage.iter().enumerate() {
+            let next = records.len() as u32;
+            records.entry(usage_key(u)).or_insert((next, Vec::new())).1.push(i);
+        }
+        for (_, list) in records.values_mut() {
+            list.sort_by_key(|&i| (usage[i].start, usage[i].end));
+        }
+        Meter {
+            usage,
+            records,
+            discounts,
+            period: *period,
+            tolerance,
+        }
     }
-    for list in records.values_mut() {
-        list.sort_by_key(|&i| (usage[i].start, usage[i].end));
-    }
-    // Whether each usage record lies inside some bill.
-    let mut covered = vec![false; usage.len()];
-    // Metered bills by key, for duplicates.
-    let mut metered_bills: FxHashMap<Key, Vec<&BillLine>> = FxHashMap::default();
 
-    for b in input.bills {
-        let in_scope = period.contains(b.charge_start);
+    fn beyond(&self, d: Decimal) -> bool {
+        d.abs() > self.tolerance
+    }
+}
+
+/// A bill line on a metered resource, kept for finding duplicates.
+#[derive(Clone, Debug)]
+struct Metered {
+    start: Timestamp,
+    end: Timestamp,
+    line: Line,
+    bill_id: Id,
+    list_amount: Decimal,
+}
+
+/// The running reconciliation over some bill lines: the findings so far, which usage records some
+/// bill covers, and the metered bills by resource.
+pub struct Matches {
+    findings: Vec<Finding>,
+    covered: Vec<bool>,
+    metered: FxHashMap<u32, Vec<Metered>>,
+}
+
+impl Matches {
+    pub fn new(meter: &Meter) -> Self {
+        Matches {
+            findings: Vec::new(),
+            covered: vec![false; meter.usage.len()],
+            metered: FxHashMap::default(),
+        }
+    }
+
+    /// Checks one bill line; `rolled_to` is the master R3 moved it to.
+    pub fn add(&mut self, meter: &Meter, b: &BillLine, rolled_to: Option<&Text>) {
+        let usage = meter.usage;
+        let in_scope = meter.period.contains(b.charge_start);
         if b.billing_cycle != BillingCycle::Once
-            && let Some(list) = records.get(&bill_key(b))
+            && let Some((key, list)) = meter.records.get(&bill_key(b))
         {
-            metered_bills.entry(bill_key(b)).or_default().push(b);
+            self.metered.entry(*key).or_default().push(Metered {
+                start: b.charge_start,
+                end: b.charge_end,
+                line: b.line,
+                bill_id: b.bill_id.clone(),
+                list_amount: b.list_amount,
+            });
             let first = list.partition_point(|&i| usage[i].start < b.charge_start);
             let inside: Vec<&UsageRecord> = list[first..]
                 .iter()
                 .take_while(|&&i| usage[i].start < b.charge_end)
                 .filter(|&&i| usage[i].end <= b.charge_end)
                 .map(|&i| {
-                    covered[i] = true;
+                    self.covered[i] = true;
                     &usage[i]
                 })
                 .collect();
@@ -159,37 +206,36 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
                 let expected: Decimal = inside.iter().map(|u| u.quantity * u.unit_price).sum();
                 if inside.is_empty() {
                     if b.list_amount > Decimal::ZERO {
-                        findings.push(bill_finding(
+                        self.findings.push(bill_finding(
                             Kind::BillWithoutUsage,
                             b,
                             Decimal::ZERO,
                             b.list_amount,
                         ));
                     }
-                } else if beyond(b.list_amount - expected) {
+                } else if meter.beyond(b.list_amount - expected) {
                     let mut f = bill_finding(Kind::AmountMismatch, b, expected, b.list_amount);
                     f.usage_ids = inside.iter().map(|u| u.usage_id.clone()).collect();
-                    findings.push(f);
+                    self.findings.push(f);
                 }
             }
         }
         if !in_scope {
-            continue;
+            return;
         }
         let expected_payable = b.list_amount - b.discount_amount - b.voucher_amount;
-        if beyond(b.payable_amount - expected_payable) {
-            findings.push(bill_finding(
+        if meter.beyond(b.payable_amount - expected_payable) {
+            self.findings.push(bill_finding(
                 Kind::PayableMismatch,
                 b,
                 expected_payable,
                 b.payable_amount,
             ));
         }
-        let rolled_to = input.rollup.rolled_to(b);
-        let rate = input.discounts.expected(b, rolled_to);
+        let rate = meter.discounts.expected(b, rolled_to);
         let expected_discount = b.list_amount * rate;
-        if beyond(b.discount_amount - expected_discount) {
-            findings.push(bill_finding(
+        if meter.beyond(b.discount_amount - expected_discount) {
+            self.findings.push(bill_finding(
                 Kind::DiscountMismatch,
                 b,
                 expected_discount,
@@ -197,8 +243,8 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
             ));
         }
         if rolled_to.is_some() {
-            if beyond(b.voucher_amount) {
-                findings.push(bill_finding(
+            if meter.beyond(b.voucher_amount) {
+                self.findings.push(bill_finding(
                     Kind::VoucherOnHostedChild,
                     b,
                     Decimal::ZERO,
@@ -206,7 +252,7 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
                 ));
             }
             if b.paid_with != PaidWith::Credit {
-                findings.push(bill_finding(
+                self.findings.push(bill_finding(
                     Kind::HostedNonCredit,
                     b,
                     Decimal::ZERO,
@@ -216,97 +262,115 @@ pub fn reconcile(input: &ReconcileInput, period: &Period, tolerance: Decimal) ->
         }
     }
 
-    let unbilled = usage
-        .iter()
-        .zip(&covered)
-        .filter(|(u, covered)| !**covered && period.contains(u.start));
-    for (u, _) in unbilled {
-        findings.push(Finding {
-            kind: Kind::UnbilledUsage,
-            account_id: u.account_id.clone(),
-            product: u.product.clone(),
-            sub_product: u.sub_product.clone(),
-            resource_id: u.resource_id.clone(),
-            currency: u.currency.clone(),
-            window_start: u.start,
-            window_end: u.end,
-            bill_ids: Vec::new(),
-            usage_ids: vec![u.usage_id.clone()],
-            expected: u.quantity * u.unit_price,
-            billed: Decimal::ZERO,
-        });
-    }
-
-    for (key, mut bills) in metered_bills {
-        bills.sort_by_key(|b| (b.charge_start, b.charge_end, b.line));
-        for group in overlapping_groups(&bills) {
-            if group.len() < 2 || !group.iter().any(|b| period.contains(b.charge_start)) {
-                continue;
+    /// Appends the matches of a later pass, whose line numbers count from `lines_before`.
+    pub fn merge(&mut self, mut later: Matches, lines_before: Line) {
+        self.findings.append(&mut later.findings);
+        for (mine, theirs) in self.covered.iter_mut().zip(later.covered) {
+            *mine |= theirs;
+        }
+        for (key, mut bills) in later.metered {
+            for b in &mut bills {
+                b.line += lines_before;
             }
-            let start = group
-                .iter()
-                .map(|b| b.charge_start)
-                .min()
-                .unwrap_or(group[0].charge_start);
-            let end = group
-                .iter()
-                .map(|b| b.charge_end)
-                .max()
-                .unwrap_or(group[0].charge_end);
-            let list = records.get(&key).map_or(&[][..], Vec::as_slice);
-            let inside: Vec<&UsageRecord> = list
-                .iter()
-                .map(|&i| &usage[i])
-                .filter(|u| {
-                    group
-                        .iter()
-                        .any(|b| b.charge_start <= u.start && u.end <= b.charge_end)
-                })
-                .collect();
-            let first = group[0];
-            findings.push(Finding {
-                kind: Kind::DuplicateBill,
-                account_id: first.account_id.clone(),
-                product: first.product.clone(),
-                sub_product: first.sub_product.clone(),
-                resource_id: first.resource_id.clone(),
-                currency: first.currency.clone(),
-                window_start: start,
-                window_end: end,
-                bill_ids: group.iter().map(|b| b.bill_id.clone()).collect(),
-                usage_ids: inside.iter().map(|u| u.usage_id.clone()).collect(),
-                expected: inside.iter().map(|u| u.quantity * u.unit_price).sum(),
-                billed: group.iter().map(|b| b.list_amount).sum(),
-            });
+            self.metered.entry(key).or_default().append(&mut bills);
         }
     }
 
-    findings.sort_by(|a, b| {
-        b.difference()
-            .abs()
-            .cmp(&a.difference().abs())
-            .then(a.kind.cmp(&b.kind))
-            .then_with(|| a.bill_ids.cmp(&b.bill_ids))
-            .then_with(|| a.usage_ids.cmp(&b.usage_ids))
-    });
-    findings
+    /// Every finding for the month, most money first: the per-line ones, then the usage no bill
+    /// covers and the duplicate bills.
+    pub fn finish(self, meter: &Meter) -> Vec<Finding> {
+        let Matches {
+            mut findings,
+            covered,
+            metered,
+        } = self;
+        let usage = meter.usage;
+        let period = &meter.period;
+        let unbilled = usage
+            .iter()
+            .zip(&covered)
+            .filter(|(u, covered)| !**covered && period.contains(u.start));
+        for (u, _) in unbilled {
+            findings.push(Finding {
+                kind: Kind::UnbilledUsage,
+                account_id: u.account_id.clone(),
+                product: u.product.clone(),
+                sub_product: u.sub_product.clone(),
+                resource_id: u.resource_id.clone(),
+                currency: u.currency.clone(),
+                window_start: u.start,
+                window_end: u.end,
+                bill_ids: Vec::new(),
+                usage_ids: vec![u.usage_id.clone()],
+                expected: u.quantity * u.unit_price,
+                billed: Decimal::ZERO,
+            });
+        }
+
+        let lists: FxHashMap<u32, &Vec<usize>> =
+            meter.records.values().map(|(k, l)| (*k, l)).collect();
+        for (key, mut bills) in metered {
+            if bills.len() < 2 {
+                continue;
+            }
+            bills.sort_by_key(|b| (b.start, b.end, b.line));
+            let list = lists.get(&key).map_or(&[][..], |l| l.as_slice());
+            let Some(resource) = list.first().map(|&i| &usage[i]) else {
+                continue;
+            };
+            for group in overlapping_groups(&bills) {
+                if group.len() < 2 || !group.iter().any(|b| period.contains(b.start)) {
+                    continue;
+                }
+                let start = group.iter().map(|b| b.start).min().unwrap_or(group[0].start);
+                let end = group.iter().map(|b| b.end).max().unwrap_or(group[0].end);
+                let inside: Vec<&UsageRecord> = list
+                    .iter()
+                    .map(|&i| &usage[i])
+                    .filter(|u| group.iter().any(|b| b.start <= u.start && u.end <= b.end))
+                    .collect();
+                findings.push(Finding {
+                    kind: Kind::DuplicateBill,
+                    account_id: resource.account_id.clone(),
+                    product: resource.product.clone(),
+                    sub_product: resource.sub_product.clone(),
+                    resource_id: resource.resource_id.clone(),
+                    currency: resource.currency.clone(),
+                    window_start: start,
+                    window_end: end,
+                    bill_ids: group.iter().map(|b| b.bill_id.clone()).collect(),
+                    usage_ids: inside.iter().map(|u| u.usage_id.clone()).collect(),
+                    expected: inside.iter().map(|u| u.quantity * u.unit_price).sum(),
+                    billed: group.iter().map(|b| b.list_amount).sum(),
+                });
+            }
+        }
+
+        findings.sort_by(|a, b| {
+            b.difference()
+                .abs()
+                .cmp(&a.difference().abs())
+                .then(a.kind.cmp(&b.kind))
+                .then_with(|| a.bill_ids.cmp(&b.bill_ids))
+                .then_with(|| a.usage_ids.cmp(&b.usage_ids))
+        });
+        findings
+    }
 }
 
 /// Splits bills sorted by start into groups connected by overlapping windows.
-fn overlapping_groups<'a>(bills: &[&'a BillLine]) -> Vec<Vec<&'a BillLine>> {
-    let mut groups: Vec<Vec<&BillLine>> = Vec::new();
-    let mut reach = Timestamp(i64::MIN);
-    for b in bills {
-        match groups.last_mut() {
-            Some(g) if b.charge_start < reach => {
-                g.push(b);
-                reach = reach.max(b.charge_end);
-            }
-            _ => {
-                groups.push(vec![b]);
-                reach = b.charge_end;
-            }
+fn overlapping_groups(bills: &[Metered]) -> Vec<&[Metered]> {
+    let mut groups: Vec<&[Metered]> = Vec::new();
+    let (mut from, mut reach) = (0, Timestamp(i64::MIN));
+    for (i, b) in bills.iter().enumerate() {
+        if i > from && b.start >= reach {
+            groups.push(&bills[from..i]);
+            from = i;
         }
+        reach = if i == from { b.end } else { reach.max(b.end) };
+    }
+    if from < bills.len() {
+        groups.push(&bills[from..]);
     }
     groups
 }

@@ -40,8 +40,8 @@ impl RollupStatus {
 
 /// One line of a hosted child in the month, with its fate.
 #[derive(Clone, Debug)]
-pub struct RollupLine<'a> {
-    pub bill: &'a BillLine,
+pub struct RollupLine {
+    pub bill: BillLine,
     pub master_id: Text,
     pub status: RollupStatus,
     pub reason: String,
@@ -50,19 +50,10 @@ pub struct RollupLine<'a> {
 }
 
 /// The month's rollup: every line of every hosted child, sorted by master, child, product,
-/// currency, status and start; and, for rolled-up lines, their master.
+/// currency, status and start.
 #[derive(Debug, Default)]
-pub struct Rollup<'a> {
-    pub lines: Vec<RollupLine<'a>>,
-    /// Rolled-up bill lines, by address, to their master.
-    rolled: FxHashMap<usize, Text>,
-}
-
-impl Rollup<'_> {
-    /// The master a bill line was rolled up to, if it was.
-    pub fn rolled_to(&self, line: &BillLine) -> Option<&Text> {
-        self.rolled.get(&(std::ptr::from_ref(line) as usize))
-    }
+pub struct Rollup {
+    pub lines: Vec<RollupLine>,
 }
 
 /// The first boundary of `cycle` strictly after `t`, in `tz`.
@@ -131,35 +122,72 @@ pub fn moves(line: &BillLine, relation: &Relation, tz: Tz) -> (bool, String) {
     (true, reason)
 }
 
-/// Applies the valid hosting relations to the month's lines (R3).
-pub fn rollup<'a>(
-    bills: &'a [BillLine],
+/// R3 over `bills`: every line through [`Hosting::add`].
+pub fn rollup(
+    bills: &[BillLine],
     relations: &[Relation],
     accounts: &BTreeMap<Text, Account>,
     period: &Period,
     tz: Tz,
-) -> Rollup<'a> {
-    let month = crate::model::records::Window {
-        from: period.start,
-        to: Some(period.end),
-    };
-    let mut hosting: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
-    for r in relations
-        .iter()
-        .filter(|r| r.kind == RelationKind::Hosting && r.window.overlaps(&month))
-    {
-        hosting.entry(r.child_id.id()).or_default().push(r);
-    }
-    let rate = |id: &Text| accounts.get(id).map_or(Decimal::ZERO, |a| a.discount_rate);
+) -> Rollup {
+    let hosting = Hosting::new(relations, accounts, period, tz);
     let mut out = Rollup::default();
-    for b in bills.iter().filter(|b| period.contains(b.charge_start)) {
-        let Some(rels) = hosting.get(&b.account_id.id()) else {
-            continue;
+    for b in bills {
+        hosting.add(b, &mut out);
+    }
+    out.finish()
+}
+
+/// The valid hosting relations in force during the month, by child.
+pub struct Hosting<'a> {
+    by_child: FxHashMap<usize, Vec<&'a Relation>>,
+    accounts: &'a BTreeMap<Text, Account>,
+    period: Period,
+    tz: Tz,
+}
+
+impl<'a> Hosting<'a> {
+    pub fn new(
+        relations: &'a [Relation],
+        accounts: &'a BTreeMap<Text, Account>,
+        period: &Period,
+        tz: Tz,
+    ) -> Self {
+        let month = crate::model::records::Window {
+            from: period.start,
+            to: Some(period.end),
+        };
+        let mut by_child: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
+        for r in relations
+            .iter()
+            .filter(|r| r.kind == RelationKind::Hosting && r.window.overlaps(&month))
+        {
+            by_child.entry(r.child_id.id()).or_default().push(r);
+        }
+        Hosting {
+            by_child,
+            accounts,
+            period: *period,
+            tz,
+        }
+    }
+
+    /// Adds `b` to `out` if it is a hosted child's line in the month, once per master; returns
+    /// the master it rolls up to, if it does.
+    pub fn add(&self, b: &BillLine, out: &mut Rollup) -> Option<Text> {
+        if !self.period.contains(b.charge_start) {
+            return None;
+        }
+        let rels = self.by_child.get(&b.account_id.id())?;
+        let rate = |id: &Text| {
+            self.accounts
+                .get(id)
+                .map_or(Decimal::ZERO, |a| a.discount_rate)
         };
         // One row per master: a line moves to a master if any of that master's relations moves it.
         let mut by_master: BTreeMap<&Text, (bool, String)> = BTreeMap::new();
         for r in rels {
-            let (moved, reason) = moves(b, r, tz);
+            let (moved, reason) = moves(b, r, self.tz);
             let entry = by_master
                 .entry(&r.master_id)
                 .or_insert((moved, reason.clone()));
@@ -167,44 +195,59 @@ pub fn rollup<'a>(
                 *entry = (moved, reason);
             }
         }
+        let mut rolled_to = None;
         for (master, (moved, reason)) in by_master {
             let (status, discount_rate) = if moved {
-                out.rolled
-                    .insert(std::ptr::from_ref(b) as usize, master.clone());
+                rolled_to = Some(master.clone());
                 (RollupStatus::RolledUp, rate(master))
             } else {
                 (RollupStatus::StayedOnChild, rate(&b.account_id))
             };
             out.lines.push(RollupLine {
-                bill: b,
+                bill: b.clone(),
                 master_id: master.clone(),
                 status,
                 reason,
                 expected_discount: b.list_amount * discount_rate,
             });
         }
+        rolled_to
     }
-    out.lines.sort_by(|a, b| {
-        (
-            &a.master_id,
-            &a.bill.account_id,
-            &a.bill.product,
-            &a.bill.currency,
-            a.status,
-            a.bill.charge_start,
-            &a.bill.bill_id,
-        )
-            .cmp(&(
-                &b.master_id,
-                &b.bill.account_id,
-                &b.bill.product,
-                &b.bill.currency,
-                b.status,
-                b.bill.charge_start,
-                &b.bill.bill_id,
-            ))
-    });
-    out
+}
+
+impl Rollup {
+    /// Appends the lines of a later pass, whose line numbers count from `lines_before`.
+    pub fn merge(&mut self, mut later: Rollup, lines_before: Line) {
+        for l in &mut later.lines {
+            l.bill.line += lines_before;
+        }
+        self.lines.append(&mut later.lines);
+    }
+
+    /// Sorts the lines by master, child, product, currency, status, start and bill.
+    pub fn finish(mut self) -> Rollup {
+        self.lines.sort_by(|a, b| {
+            (
+                &a.master_id,
+                &a.bill.account_id,
+                &a.bill.product,
+                &a.bill.currency,
+                a.status,
+                a.bill.charge_start,
+                &a.bill.bill_id,
+            )
+                .cmp(&(
+                    &b.master_id,
+                    &b.bill.account_id,
+                    &b.bill.product,
+                    &b.bill.currency,
+                    b.status,
+                    b.bill.charge_start,
+                    &b.bill.bill_id,
+                ))
+        });
+        self
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,287 @@
+//! The big files. `usage.csv` is kept whole, since reconciliation looks records up by resource.
+//! `bills.csv` is never held in memory: each segment's lines go straight into a [`Fold`] (the
+//! month's rules), so memory grows with the number of groups the rules keep, not with lines.
+//!
+//! A `bill_id` must be unique, and the first row of an id is the one used. A fold cannot take a
+//! line back, so the read keeps only a 64-bit hash of each id. When two hashes agree (a duplicate,
+//! or by rare chance two ids), the rows behind them are read again to find the true duplicates,
+//! and the lines are folded once more without the later rows.
+
+use std::hash::{BuildHasher, Hash};
+use std::path::Path;
+
+use rayon::prelude::*;
+use rustc_hash::{FxBuildHasher, FxHashSet};
+
+use crate::error::DatasetError;
+use crate::ingest::cell::CellError;
+use crate::ingest::parse::{self, Context, Row};
+use crate::ingest::schema::{self, FileSpec};
+use crate::ingest::segments::{Part, Sink, Source};
+use crate::ingest::{HasLine, InputFile, Loaded, Reject};
+use crate::model::records::{BillLine, Line};
+
+/// Reads a big file whose accepted records are all kept. An absent optional file gives no rows.
+pub fn read_all<T: HasLine + Send>(
+    dir: &Path,
+    spec: &'static FileSpec,
+    cx: &Context,
+    parse: fn(&Row, &mut Context) -> Result<T, CellError>,
+) -> Result<Loaded<T>, DatasetError> {
+    let Some(source) = Source::open(dir, spec)? else {
+        return Ok(Loaded {
+            records: Vec::new(),
+            rejects: Vec::new(),
+            input: absent(spec),
+        });
+    };
+    let (parts, sha256) = source.read(|| Collect {
+        file: spec.name,
+        cx: cx.clone(),
+        parse,
+        records: Vec::new(),
+        rejects: Vec::new(),
+    })?;
+    let mut out = Loaded {
+        records: Vec::new(),
+        rejects: Vec::new(),
+        input: input(&source, &parts, sha256),
+    };
+    for part in parts {
+        let Collect {
+            mut records,
+            mut rejects,
+            ..
+        } = part.sink;
+        for r in &mut records {
+            *r.line_mut() += part.first_line;
+        }
+        shift(&mut rejects, part.first_line);
+        out.records.append(&mut records);
+        out.rejects.append(&mut rejects);
+    }
+    Ok(out)
+}
+
+struct Collect<T> {
+    file: &'static str,
+    cx: Context,
+    parse: fn(&Row, &mut Context) -> Result<T, CellError>,
+    records: Vec<T>,
+    rejects: Vec<Reject>,
+}
+
+impl<T: Send> Sink for Collect<T> {
+    fn row(&mut self, row: &Row, _offset: u64) {
+        match (self.parse)(row, &mut self.cx) {
+            Ok(r) => self.records.push(r),
+            Err(e) => self.rejects.push(Reject::from_cell(self.file, row.line, e)),
+        }
+    }
+
+    fn reject(&mut self, reject: Reject) {
+        self.rejects.push(reject);
+    }
+}
+
+/// What the bill lines are folded into: one per segment, merged in file order.
+pub trait Fold: Send {
+    fn add(&mut self, bill: &BillLine);
+    /// Appends the fold of the segment that follows; `lines_before` is added to the line numbers
+    /// it kept.
+    fn merge(&mut self, later: Self, lines_before: Line);
+}
+
+/// Reading bills without rules, as `settle validate` does.
+impl Fold for () {
+    fn add(&mut self, _: &BillLine) {}
+    fn merge(&mut self, _: (), _: Line) {}
+}
+
+/// `bills.csv`, folded.
+pub struct Bills<F> {
+    pub fold: F,
+    pub rejects: Vec<Reject>,
+    pub input: InputFile,
+}
+
+/// Reads `bills.csv` into folds made by `make`.
+pub fn fold_bills<F: Fold>(
+    dir: &Path,
+    cx: &Context,
+    make: impl Fn() -> F + Sync,
+) -> Result<Bills<F>, DatasetError> {
+    let spec = &schema::BILLS;
+    let source = Source::open(dir, spec)?.ok_or_else(|| DatasetError::MissingFile {
+        dir: dir.to_path_buf(),
+        file: spec.name,
+    })?;
+    let sink = |skip| BillSink {
+        cx: cx.clone(),
+        fold: make(),
+        rejects: Vec::new(),
+        ids: Vec::new(),
+        skip,
+    };
+    let empty = FxHashSet::default();
+    let (parts, sha256) = source.read(|| sink(&empty))?;
+    let input = input(&source, &parts, sha256);
+
+    let mut ids: Vec<u64> = parts
+        .iter()
+        .flat_map(|p| p.sink.ids.iter().copied())
+        .collect();
+    ids.par_sort_unstable();
+    let clashes: FxHashSet<u64> = ids
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    drop(ids);
+    if clashes.is_empty() {
+        let (fold, rejects) = merge(make(), parts);
+        return Ok(Bills {
+            fold,
+            rejects,
+            input,
+        });
+    }
+
+    // Some ids may repeat: find the rows that truly do, then fold again without the later ones.
+    let first_lines: Vec<Line> = parts.iter().map(|p| p.first_line).collect();
+    drop(parts);
+    let (found, _) = source.read(|| Clashing {
+        cx: cx.clone(),
+        clashes: &clashes,
+        rows: Vec::new(),
+    })?;
+    let mut rows: Vec<(String, u64, Line)> = found
+        .into_iter()
+        .zip(&first_lines)
+        .flat_map(|(part, &first)| {
+            part.sink
+                .rows
+                .into_iter()
+                .map(move |(id, offset, line)| (id, offset, line + first))
+        })
+        .collect();
+    rows.sort_unstable();
+    let mut duplicates = Vec::new();
+    let mut skip = FxHashSet::default();
+    for group in rows.chunk_by(|a, b| a.0 == b.0) {
+        let (_, _, used) = &group[0];
+        for (id, offset, line) in &group[1..] {
+            skip.insert(*offset);
+            duplicates.push(Reject {
+                file: spec.name,
+                line: *line,
+                column: "bill_id".into(),
+                value: id.clone(),
+                reason: format!("duplicate `bill_id`; the row on line {used} is used"),
+            });
+        }
+    }
+    let (parts, _) = source.read(|| sink(&skip))?;
+    let (fold, mut rejects) = merge(make(), parts);
+    rejects.extend(duplicates);
+    Ok(Bills {
+        fold,
+        rejects,
+        input,
+    })
+}
+
+/// Merges the segments' folds and rejects, in file order, into `fold`.
+fn merge<F: Fold>(mut fold: F, parts: Vec<Part<BillSink<F>>>) -> (F, Vec<Reject>) {
+    let mut rejects = Vec::new();
+    for part in parts {
+        fold.merge(part.sink.fold, part.first_line);
+        let mut later = part.sink.rejects;
+        shift(&mut later, part.first_line);
+        rejects.append(&mut later);
+    }
+    (fold, rejects)
+}
+
+struct BillSink<'s, F> {
+    cx: Context,
+    fold: F,
+    rejects: Vec<Reject>,
+    /// A hash of each used line's `bill_id`.
+    ids: Vec<u64>,
+    /// Offsets of rows not to use: later rows of a duplicate `bill_id`.
+    skip: &'s FxHashSet<u64>,
+}
+
+impl<F: Fold> Sink for BillSink<'_, F> {
+    fn row(&mut self, row: &Row, offset: u64) {
+        if self.skip.contains(&offset) {
+            return;
+        }
+        match parse::bill(row, &mut self.cx) {
+            Ok(b) => {
+                self.ids.push(id_hash(&b.bill_id));
+                self.fold.add(&b);
+            }
+            Err(e) => self
+                .rejects
+                .push(Reject::from_cell(schema::BILLS.name, row.line, e)),
+        }
+    }
+
+    fn reject(&mut self, reject: Reject) {
+        self.rejects.push(reject);
+    }
+}
+
+/// Finds the used rows whose `bill_id` hash clashes: (id, offset, line in segment).
+struct Clashing<'s> {
+    cx: Context,
+    clashes: &'s FxHashSet<u64>,
+    rows: Vec<(String, u64, Line)>,
+}
+
+impl Sink for Clashing<'_> {
+    fn row(&mut self, row: &Row, offset: u64) {
+        let id = row.values[0].trim();
+        if !self.clashes.contains(&id_hash(id)) {
+            return;
+        }
+        if let Ok(b) = parse::bill(row, &mut self.cx) {
+            self.rows.push((b.bill_id.to_string(), offset, row.line));
+        }
+    }
+
+    fn reject(&mut self, _: Reject) {}
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = FxBuildHasher.build_hasher();
+    id.hash(&mut h);
+    std::hash::Hasher::finish(&h)
+}
+
+fn shift(rejects: &mut [Reject], by: Line) {
+    for r in rejects {
+        r.line += by;
+    }
+}
+
+fn input<S>(source: &Source, parts: &[Part<S>], sha256: String) -> InputFile {
+    InputFile {
+        spec: *source.spec,
+        sha256: Some(sha256),
+        rows: parts.iter().map(|p| p.rows).sum(),
+        unknown_columns: source.header.unknown.clone(),
+    }
+}
+
+fn absent(spec: &FileSpec) -> InputFile {
+    InputFile {
+        spec: *spec,
+        sha256: None,
+        rows: 0,
+        unknown_columns: Vec::new(),
+    }
+}
+

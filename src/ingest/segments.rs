@@ -1,0 +1,456 @@
+//! Reads a big CSV file (`bills.csv`, `usage.csv`) on every core, in one pass, in bounded memory.
+//!
+//! The file is cut at line ends into one contiguous segment per core. Each segment is read in
+//! blocks and split into records: a line without `"` is split at its commas, and a line with one
+//! goes through `csv_core`, so quoting means what it means in the small files. Each segment feeds
+//! its own [`Sink`]; the caller merges the sinks in file order.
+//!
+//! Line numbers inside a segment count from the segment's first byte, since a segment cannot know
+//! how many lines come before it until the segments before it are read. [`Part::first_line`] says
+//! where each one starts, for the merge.
+//!
+//! Cutting at line ends is only right when no quoted cell holds a line end across a cut. A record
+//! with a line end inside quotes (or a quote still open where its segment stops) is noticed, and the
+//! file is then read again as one segment, which is always right.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use csv_core::ReadRecordResult;
+use memchr::{memchr, memchr_iter};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::DatasetError;
+use crate::ingest::parse::Row;
+use crate::ingest::schema::{FileSpec, Header};
+use crate::ingest::{Reject, hex, small};
+use crate::model::records::Line;
+
+/// Bytes read at a time by each segment.
+const BLOCK: usize = 4 << 20;
+/// Below this size a file is read as one segment: splitting would cost more than it saves.
+const SPLIT_ABOVE: u64 = 8 << 20;
+/// The most SPEC columns any big file has.
+const MAX_COLUMNS: usize = 24;
+
+/// What a segment's records go to.
+pub trait Sink: Send {
+    /// A record whose cells are in SPEC column order. `row.line` counts from the segment's first
+    /// line (0); `offset` is the record's first byte in the file.
+    fn row(&mut self, row: &Row, offset: u64);
+    /// A record that could not be split into the header's cells; its line counts like `row`'s.
+    fn reject(&mut self, reject: Reject);
+}
+
+/// One segment's sink, and where the segment sits in the file.
+pub struct Part<S> {
+    pub sink: S,
+    /// The line the segment starts on: add it to the sink's line numbers.
+    pub first_line: Line,
+    /// Records in the segment, used or not.
+    pub rows: u64,
+}
+
+/// A big input file whose header matched its spec.
+pub struct Source {
+    pub spec: &'static FileSpec,
+    pub header: Header,
+    path: PathBuf,
+    len: u64,
+    /// Where the first data record starts, and its line.
+    data_start: u64,
+    first_line: Line,
+}
+
+impl Source {
+    /// Opens `dir/<spec.name>` and checks its header. `None` when an optional file is absent.
+    pub fn open(dir: &Path, spec: &'static FileSpec) -> Result<Option<Source>, DatasetError> {
+        let path = dir.join(spec.name);
+        let io = |source| DatasetError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !spec.required => {
+                return Ok(None);
+            }
+            Err(e) => return Err(io(e)),
+        };
+        assert!(spec.columns.len() <= MAX_COLUMNS, "SPEC columns fit a row");
+        let len = file.metadata().map_err(io)?.len();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(&file));
+        let first = reader.byte_records().next();
+        let header = small::read_header(spec, first)?;
+        let data_start = reader.position().byte().min(len);
+        // The header's line ends: usually one, unless a header cell is quoted across lines.
+        let mut head = Vec::new();
+        (&file).seek(SeekFrom::Start(0)).map_err(io)?;
+        (&file)
+            .take(data_start)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        let first_line = 1 + memchr_iter(b'\n', &head).count() as Line;
+        Ok(Some(Source {
+            spec,
+            header,
+            path,
+            len,
+            data_start,
+            first_line,
+        }))
+    }
+
+    /// Reads every record into sinks made by `make`, one per segment, and hashes the file on a
+    /// thread of its own meanwhile. Returns the parts in file order and the file's SHA-256.
+    pub fn read<S: Sink>(
+        &self,
+        make: impl Fn() -> S + Sync,
+    ) -> Result<(Vec<Part<S>>, String), DatasetError> {
+        let io = |source| DatasetError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let (digest, parts) = std::thread::scope(|s| {
+            let digest = s.spawn(|| sha256(&self.path));
+            let parts = self.read_parts(&make);
+            (digest.join(), parts)
+        });
+        let digest = digest
+            .unwrap_or_else(|_| Err(std::io::Error::other("hashing thread panicked")))
+            .map_err(io)?;
+        Ok((parts.map_err(io)?, digest))
+    }
+
+    fn read_parts<S: Sink>(&self, make: &(impl Fn() -> S + Sync)) -> std::io::Result<Vec<Part<S>>> {
+        let cuts = self.cuts(rayon::current_num_threads())?;
+        let mut segments = read_segments(self, &cuts, make)?;
+        if cuts.len() > 2 && segments.iter().any(|s| s.quoted_line_end) {
+            segments = read_segments(self, &[self.data_start, self.len], make)?;
+        }
+        let mut first_line = self.first_line;
+        Ok(segments
+            .into_iter()
+            .map(|s| {
+                let part = Part {
+                    sink: s.sink,
+                    first_line,
+                    rows: s.rows,
+                };
+                first_line += s.line_ends;
+                part
+            })
+            .collect())
+    }
+
+    /// Segment bounds: `n` roughly equal byte ranges of the data, each starting just after a `\n`.
+    fn cuts(&self, n: usize) -> std::io::Result<Vec<u64>> {
+        let data = self.len - self.data_start;
+        let n = if data < SPLIT_ABOVE { 1 } else { n.max(1) as u64 };
+        let mut cuts = vec![self.data_start];
+        let mut file = File::open(&self.path)?;
+        for i in 1..n {
+            let nominal = self.data_start + data * i / n;
+            let cut = next_line_start(&mut file, nominal)?.min(self.len);
+            if cut > *cuts.last().unwrap_or(&0) && cut < self.len {
+                cuts.push(cut);
+            }
+        }
+        cuts.push(self.len);
+        Ok(cuts)
+    }
+}
+
+/// The position just after the first `\n` at or after `from`, or the end of the file.
+fn next_line_start(file: &mut File, from: u64) -> std::io::Result<u64> {
+    file.seek(SeekFrom::Start(from))?;
+    let mut buf = vec![0u8; 64 << 10];
+    let mut at = from;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(at);
+        }
+        if let Some(i) = memchr(b'\n', &buf[..n]) {
+            return Ok(at + i as u64 + 1);
+        }
+        at += n as u64;
+    }
+}
+
+/// What reading one segment gave.
+struct Segment<S> {
+    sink: S,
+    rows: u64,
+    line_ends: u64,
+    /// A record held a line end inside quotes, or stopped inside them.
+    quoted_line_end: bool,
+}
+
+fn read_segments<S: Sink>(
+    source: &Source,
+    cuts: &[u64],
+    make: &(impl Fn() -> S + Sync),
+) -> std::io::Result<Vec<Segment<S>>> {
+    cuts.par_windows(2)
+        .map(|w| {
+            let mut reader = SegmentReader::new(source, make());
+            reader.read(w[0], w[1])?;
+            Ok(Segment {
+                sink: reader.sink,
+                rows: reader.rows,
+                line_ends: reader.line,
+                quoted_line_end: reader.quoted_line_end,
+            })
+        })
+        .collect()
+}
+
+struct SegmentReader<'s, S> {
+    source: &'s Source,
+    sink: S,
+    rows: u64,
+    /// Line ends passed so far: the current line, counted from the segment's first.
+    line: Line,
+    quoted_line_end: bool,
+    /// Scratch for records with quotes: the unescaped cells and where each ends.
+    cells: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl<'s, S: Sink> SegmentReader<'s, S> {
+    fn new(source: &'s Source, sink: S) -> Self {
+        SegmentReader {
+            source,
+            sink,
+            rows: 0,
+            line: 0,
+            quoted_line_end: false,
+            cells: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Reads the records in `[start, end)`, which starts at a record.
+    fn read(&mut self, start: u64, end: u64) -> std::io::Result<()> {
+        let mut file = File::open(&self.source.path)?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut input = file.take(end - start);
+        let mut buf = vec![0u8; BLOCK.min((end - start) as usize + 1)];
+        let (mut filled, mut eof, mut offset) = (0usize, false, start);
+        loop {
+            while !eof && filled < buf.len() {
+                match input.read(&mut buf[filled..])? {
+                    0 => eof = true,
+                    n => filled += n,
+                }
+            }
+            let used = self.records(&buf[..filled], eof, offset);
+            if eof && used == filled {
+                return Ok(());
+            }
+            if used == 0 && filled == buf.len() {
+                // One record longer than the buffer.
+                buf.resize(buf.len() * 2, 0);
+            }
+            buf.copy_within(used..filled, 0);
+            filled -= used;
+            offset += used as u64;
+        }
+    }
+
+    /// Handles the complete records at the start of `data`; returns the bytes they took. With
+    /// `eof`, the last record needs no line end.
+    fn records(&mut self, data: &[u8], eof: bool, offset: u64) -> usize {
+        let mut pos = 0;
+        while pos < data.len() {
+            let rest = &data[pos..];
+            let newline = memchr(b'\n', rest);
+            let line_len = match newline {
+                Some(i) => i,
+                None if eof => rest.len(),
+                None => break,
+            };
+            let line = &rest[..line_len];
+            if memchr(b'"', line).is_none() {
+                let text = line.strip_suffix(b"\r").unwrap_or(line);
+                if !text.is_empty() {
+                    self.plain(text, offset + pos as u64);
+                }
+                self.line += u64::from(newline.is_some());
+                pos += (line_len + 1).min(rest.len());
+                continue;
+            }
+            let Some((used, is_record)) = self.quoted(rest, eof) else {
+                break;
+            };
+            let record = &rest[..used];
+            self.quoted_line_end |= line_end_inside_quotes(record);
+            let line_ends = memchr_iter(b'\n', record).count() as Line;
+            if is_record {
+                self.emit_quoted(offset + pos as u64);
+            }
+            self.line += line_ends;
+            pos += used;
+        }
+        pos
+    }
+
+    /// A record without quotes: its cells are the text between commas.
+    fn plain(&mut self, text: &[u8], offset: u64) {
+        self.rows += 1;
+        let Ok(text) = std::str::from_utf8(text) else {
+            let reject = self.not_utf8(text.split(|&b| b == b','));
+            self.sink.reject(reject);
+            return;
+        };
+        let mut cells = [""; 64];
+        let mut count = 0;
+        for cell in text.split(',') {
+            if count < cells.len() {
+                cells[count] = cell;
+            }
+            count += 1;
+        }
+        self.emit(&cells[..count.min(cells.len())], count, offset);
+    }
+
+    /// Reads one record that holds quotes with `csv_core`, into `self.cells` and `self.ends`.
+    /// Returns the bytes it took and whether they held a record (not only line ends), or `None`
+    /// when `data` ends inside it and more is to come.
+    fn quoted(&mut self, data: &[u8], eof: bool) -> Option<(usize, bool)> {
+        let mut core = csv_core::Reader::new();
+        self.cells.resize(self.cells.capacity().max(1 << 10), 0);
+        self.ends.resize(self.ends.capacity().max(MAX_COLUMNS * 2), 0);
+        let (mut nin, mut nout, mut nend) = (0, 0, 0);
+        loop {
+            let input = if nin < data.len() { &data[nin..] } else { &[][..] };
+            let (result, i, o, e) =
+                core.read_record(input, &mut self.cells[nout..], &mut self.ends[nend..]);
+            (nin, nout, nend) = (nin + i, nout + o, nend + e);
+            match result {
+                ReadRecordResult::InputEmpty if !eof => return None,
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => self.cells.resize(self.cells.len() * 2, 0),
+                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                result @ (ReadRecordResult::Record | ReadRecordResult::End) => {
+                    self.cells.truncate(nout);
+                    self.ends.truncate(nend);
+                    return Some((nin.max(1), result == ReadRecordResult::Record));
+                }
+            }
+        }
+    }
+
+    fn emit_quoted(&mut self, offset: u64) {
+        self.rows += 1;
+        let cells = std::mem::take(&mut self.cells);
+        let ends = std::mem::take(&mut self.ends);
+        let mut start = 0;
+        let raw: Vec<&[u8]> = ends
+            .iter()
+            .map(|&end| {
+                let cell = &cells[start..end];
+                start = end;
+                cell
+            })
+            .collect();
+        match raw
+            .iter()
+            .map(|c| std::str::from_utf8(c))
+            .collect::<Result<Vec<&str>, _>>()
+        {
+            Ok(text) => self.emit(&text, text.len(), offset),
+            Err(_) => {
+                let reject = self.not_utf8(raw.iter().copied());
+                self.sink.reject(reject);
+            }
+        }
+        self.cells = cells;
+        self.ends = ends;
+    }
+
+    /// Hands a split record to the sink, or rejects it when its cells do not match the header.
+    fn emit(&mut self, cells: &[&str], count: usize, offset: u64) {
+        let header = &self.source.header;
+        let spec = self.source.spec;
+        if count != header.names.len() {
+            self.sink.reject(Reject {
+                file: spec.name,
+                line: self.line,
+                column: String::new(),
+                value: String::new(),
+                reason: format!(
+                    "row has {count} fields but the header has {}",
+                    header.names.len()
+                ),
+            });
+            return;
+        }
+        let mut values = [""; MAX_COLUMNS];
+        for (value, &pos) in values.iter_mut().zip(&header.positions) {
+            *value = cells[pos];
+        }
+        let row = Row {
+            line: self.line,
+            columns: spec.columns,
+            values: &values[..spec.columns.len()],
+        };
+        self.sink.row(&row, offset);
+    }
+
+    /// The reject for a record with a cell that is not UTF-8, naming the first such SPEC column.
+    fn not_utf8<'c>(&self, cells: impl Iterator<Item = &'c [u8]>) -> Reject {
+        let bad: Vec<usize> = cells
+            .enumerate()
+            .filter(|(_, c)| std::str::from_utf8(c).is_err())
+            .map(|(i, _)| i)
+            .collect();
+        let spec = self.source.spec;
+        let column = spec
+            .columns
+            .iter()
+            .zip(&self.source.header.positions)
+            .find(|(_, pos)| bad.contains(pos))
+            .map_or("", |(c, _)| c);
+        Reject {
+            file: spec.name,
+            line: self.line,
+            column: column.into(),
+            value: String::new(),
+            reason: "not valid UTF-8".into(),
+        }
+    }
+}
+
+/// Whether a record's bytes hold a line end inside quotes, or end with a quote still open.
+fn line_end_inside_quotes(record: &[u8]) -> bool {
+    let mut open = false;
+    for &b in record {
+        match b {
+            b'"' => open = !open,
+            b'\n' if open => return true,
+            _ => {}
+        }
+    }
+    open
+}
+
+/// The file's SHA-256, as lowercase hex.
+fn sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex(&hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
+}

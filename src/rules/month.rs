@@ -1,0 +1,131 @@
+//! One pass over the month's bill lines that feeds every rule.
+//!
+//! `bills.csv` is the one input too big to hold. Each rule therefore works as a fold: it adds one
+//! line at a time to sums it keeps per group (R2, R5, R6), or to the few lines it must keep (R3's
+//! hosted children, R7's findings and metered bills). A [`Pass`] holds every rule's fold for the
+//! lines of one segment of the file; passes over different segments merge. The order of the rules
+//! inside [`Pass::add`] is the order of their dependencies: R3 says where a line rolls up before
+//! R6 and R7 look at it.
+
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+
+use crate::ingest::big::Fold;
+use crate::model::period::Period;
+use crate::model::records::{BillLine, Line, Text};
+use crate::rules::consumption::{self, Consumption};
+use crate::rules::invoices::{self, Issuers};
+use crate::rules::rebate::{self, Rates, Rebates};
+use crate::rules::reconcile::{self, Finding, Meter};
+use crate::rules::rollup::{Hosting, Rollup};
+
+/// What every line is judged against: the month and each rule's indexed tables.
+pub struct Tables<'a> {
+    pub period: Period,
+    pub rates: Rates<'a>,
+    pub hosting: Hosting<'a>,
+    pub issuers: Issuers<'a>,
+    pub meter: Meter<'a>,
+}
+
+/// Σ payable of the lines each period selects, per currency: the source side of the
+/// conservation checks in `manifest.json`. `None` where the period selects no line.
+#[derive(Debug, Default)]
+pub struct Selected {
+    pub by_currency: FxHashMap<usize, (Text, Option<Decimal>, Option<Decimal>)>,
+}
+
+/// Every rule's fold over some bill lines.
+pub struct Pass<'t, 'a> {
+    tables: &'t Tables<'a>,
+    pub selected: Selected,
+    pub consumption: consumption::Sums,
+    pub rebates: rebate::Sums<'t, 'a>,
+    pub rollup: Rollup,
+    pub invoices: invoices::Sums,
+    pub reconcile: reconcile::Matches,
+}
+
+impl<'t, 'a> Pass<'t, 'a> {
+    pub fn new(tables: &'t Tables<'a>) -> Self {
+        Pass {
+            tables,
+            selected: Selected::default(),
+            consumption: consumption::Sums::default(),
+            rebates: rebate::Sums::new(&tables.rates),
+            rollup: Rollup::default(),
+            invoices: invoices::Sums::default(),
+            reconcile: reconcile::Matches::new(&tables.meter),
+        }
+    }
+
+    /// What the month's rules found, once every line is added.
+    pub fn finish(self) -> Results {
+        Results {
+            selected: self.selected,
+            consumption: self.consumption.finish(),
+            rebates: self.rebates.finish(),
+            rollup: self.rollup.finish(),
+            invoices: self.invoices,
+            findings: self.reconcile.finish(&self.tables.meter),
+        }
+    }
+}
+
+impl Fold for Pass<'_, '_> {
+    fn add(&mut self, b: &BillLine) {
+        let t = self.tables;
+        let used = t.period.contains(b.charge_start);
+        let deducted = b.deducted_at.is_some_and(|d| t.period.contains(d));
+        if used || deducted {
+            let sums = self
+                .selected
+                .by_currency
+                .entry(b.currency.id())
+                .or_insert_with(|| (b.currency.clone(), None, None));
+            if used {
+                *sums.1.get_or_insert_default() += b.payable_amount;
+            }
+            if deducted {
+                *sums.2.get_or_insert_default() += b.payable_amount;
+            }
+        }
+        self.consumption.add(b, &t.period);
+        self.rebates.add(b);
+        let rolled_to = t.hosting.add(b, &mut self.rollup);
+        self.invoices.add(&t.issuers, b, rolled_to.as_ref());
+        self.reconcile.add(&t.meter, b, rolled_to.as_ref());
+    }
+
+    fn merge(&mut self, later: Self, lines_before: Line) {
+        for (key, (currency, used, deducted)) in later.selected.by_currency {
+            let sums = self
+                .selected
+                .by_currency
+                .entry(key)
+                .or_insert((currency, None, None));
+            if let Some(used) = used {
+                *sums.1.get_or_insert_default() += used;
+            }
+            if let Some(deducted) = deducted {
+                *sums.2.get_or_insert_default() += deducted;
+            }
+        }
+        self.consumption.merge(later.consumption);
+        self.rebates.merge(later.rebates);
+        self.rollup.merge(later.rollup, lines_before);
+        self.invoices.merge(later.invoices);
+        self.reconcile.merge(later.reconcile, lines_before);
+    }
+}
+
+/// The month's rules, applied to every bill line.
+pub struct Results {
+    pub selected: Selected,
+    pub consumption: Vec<Consumption>,
+    pub rebates: Rebates,
+    pub rollup: Rollup,
+    /// Invoice sums; [`invoices::invoices`] turns them into the list.
+    pub invoices: invoices::Sums,
+    pub findings: Vec<Finding>,
+}
