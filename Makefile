@@ -1,6 +1,6 @@
 # Every routine command. `make run` and `make test` are all a fresh machine needs.
 CARGO ?= cargo
-# One profile for building, running and testing, so polars is compiled once.
+# One profile for building, running and testing, so the dependencies are compiled once.
 PROFILE := --release
 SETTLE := target/release/settle
 

@@ -285,3 +285,66 @@ fn absent(spec: &FileSpec) -> InputFile {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    /// Counts lines and sums payable, keeping every line number it saw.
+    #[derive(Default)]
+    struct Count {
+        lines: Vec<Line>,
+        payable: Decimal,
+    }
+
+    impl Fold for Count {
+        fn add(&mut self, b: &BillLine) {
+            self.lines.push(b.line);
+            self.payable += b.payable_amount;
+        }
+        fn merge(&mut self, later: Self, lines_before: Line) {
+            self.lines
+                .extend(later.lines.iter().map(|l| l + lines_before));
+            self.payable += later.payable;
+        }
+    }
+
+    /// A file big enough to be read in several segments, with a duplicate `bill_id` far from its
+    /// first row: the later row is rejected, and the lines around it keep their numbers.
+    #[test]
+    fn duplicates_across_segments() {
+        let dir = std::env::temp_dir().join(format!("settle-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rows = 120_000;
+        let mut text = schema::BILLS.columns.join(",") + "\n";
+        for i in 0..rows {
+            let id = if i == rows - 10 { 7 } else { i };
+            text += &format!(
+                "b{id},acc,cvm,,r{i},postpaid,hour,2026-10-01 00:00:00,2026-10-01 01:00:00,,\
+                 1.00,0,0,1.00,paid,cash,CNY\n"
+            );
+        }
+        assert!(text.len() as u64 > 8 << 20, "more than one segment");
+        std::fs::write(dir.join(schema::BILLS.name), &text).unwrap();
+        let mut cx = Context::new(chrono_tz::Asia::Shanghai);
+        cx.accounts
+            .insert(crate::model::records::Text::from("acc").id());
+        let bills = fold_bills(&dir, &cx, Count::default).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let duplicate_line = (rows - 10 + 2) as Line;
+        assert_eq!(bills.input.rows, rows as u64);
+        assert_eq!(bills.fold.lines.len(), rows - 1);
+        assert_eq!(bills.fold.payable, Decimal::from(rows as u64 - 1));
+        let expected: Vec<Line> = (2..rows as Line + 2)
+            .filter(|&l| l != duplicate_line)
+            .collect();
+        assert_eq!(bills.fold.lines, expected);
+        assert_eq!(bills.rejects.len(), 1);
+        assert_eq!(bills.rejects[0].line, duplicate_line);
+        assert_eq!(
+            bills.rejects[0].reason,
+            "duplicate `bill_id`; the row on line 9 is used"
+        );
+    }
+}

@@ -31,8 +31,9 @@ impl<'a> Row<'a> {
 #[derive(Clone)]
 pub struct Context {
     pub zone: Zone,
-    pub accounts: FxHashSet<Text>,
-    pub partners: FxHashSet<Text>,
+    /// The known accounts and partners, by [`Text::id`].
+    pub accounts: FxHashSet<usize>,
+    pub partners: FxHashSet<usize>,
 }
 
 impl Context {
@@ -45,18 +46,18 @@ impl Context {
     }
 
     fn account(&mut self, cell: Cell) -> Result<Text, CellError> {
-        let id = cell.required()?;
-        match self.accounts.get(id) {
-            Some(t) => Ok(t.clone()),
-            None => Err(cell.fail("unknown account: not in `accounts.csv`")),
+        let id = Text::from(cell.required()?);
+        match self.accounts.contains(&id.id()) {
+            true => Ok(id),
+            false => Err(cell.fail("unknown account: not in `accounts.csv`")),
         }
     }
 
     fn partner(&mut self, cell: Cell) -> Result<Text, CellError> {
-        let id = cell.required()?;
-        match self.partners.get(id) {
-            Some(t) => Ok(t.clone()),
-            None => Err(cell.fail("unknown partner: not in `partners.csv`")),
+        let id = Text::from(cell.required()?);
+        match self.partners.contains(&id.id()) {
+            true => Ok(id),
+            false => Err(cell.fail("unknown partner: not in `partners.csv`")),
         }
     }
 
@@ -214,7 +215,7 @@ pub fn bill(row: &Row, cx: &mut Context) -> Result<BillLine, CellError> {
         account_id: cx.account(account)?,
         product: Text::from(product.required()?),
         sub_product: Text::from(sub_product.text()),
-        resource_id: Text::from(resource.text()),
+        resource_id: Id::from(resource.text()),
         payment_mode: mode.choice(PaymentMode::parse, PaymentMode::NAMES)?,
         billing_cycle: cycle.choice(BillingCycle::parse, BillingCycle::NAMES)?,
         charge_start: start.timestamp(&mut cx.zone)?,
@@ -254,7 +255,7 @@ pub fn usage(row: &Row, cx: &mut Context) -> Result<UsageRecord, CellError> {
         account_id: cx.account(account)?,
         product: Text::from(product.required()?),
         sub_product: Text::from(sub_product.text()),
-        resource_id: Text::from(resource.required()?),
+        resource_id: Id::from(resource.required()?),
         start: start.timestamp(&mut cx.zone)?,
         end: end.timestamp(&mut cx.zone)?,
         quantity: quantity.non_negative()?,

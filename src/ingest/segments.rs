@@ -118,7 +118,7 @@ impl Source {
         };
         let (digest, parts) = std::thread::scope(|s| {
             let digest = s.spawn(|| sha256(&self.path));
-            let parts = self.read_parts(&make);
+            let parts = self.read_parts(&make, rayon::current_num_threads(), SPLIT_ABOVE);
             (digest.join(), parts)
         });
         let digest = digest
@@ -127,8 +127,14 @@ impl Source {
         Ok((parts.map_err(io)?, digest))
     }
 
-    fn read_parts<S: Sink>(&self, make: &(impl Fn() -> S + Sync)) -> std::io::Result<Vec<Part<S>>> {
-        let cuts = self.cuts(rayon::current_num_threads())?;
+    /// Reads in `n` segments, or one when the data is smaller than `split_above` bytes.
+    fn read_parts<S: Sink>(
+        &self,
+        make: &(impl Fn() -> S + Sync),
+        n: usize,
+        split_above: u64,
+    ) -> std::io::Result<Vec<Part<S>>> {
+        let cuts = self.cuts(n, split_above)?;
         let mut segments = read_segments(self, &cuts, make)?;
         if cuts.len() > 2 && segments.iter().any(|s| s.quoted_line_end) {
             segments = read_segments(self, &[self.data_start, self.len], make)?;
@@ -149,9 +155,13 @@ impl Source {
     }
 
     /// Segment bounds: `n` roughly equal byte ranges of the data, each starting just after a `\n`.
-    fn cuts(&self, n: usize) -> std::io::Result<Vec<u64>> {
+    fn cuts(&self, n: usize, split_above: u64) -> std::io::Result<Vec<u64>> {
         let data = self.len - self.data_start;
-        let n = if data < SPLIT_ABOVE { 1 } else { n.max(1) as u64 };
+        let n = if data < split_above {
+            1
+        } else {
+            n.max(1) as u64
+        };
         let mut cuts = vec![self.data_start];
         let mut file = File::open(&self.path)?;
         for i in 1..n {
@@ -326,10 +336,15 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
     fn quoted(&mut self, data: &[u8], eof: bool) -> Option<(usize, bool)> {
         let mut core = csv_core::Reader::new();
         self.cells.resize(self.cells.capacity().max(1 << 10), 0);
-        self.ends.resize(self.ends.capacity().max(MAX_COLUMNS * 2), 0);
+        self.ends
+            .resize(self.ends.capacity().max(MAX_COLUMNS * 2), 0);
         let (mut nin, mut nout, mut nend) = (0, 0, 0);
         loop {
-            let input = if nin < data.len() { &data[nin..] } else { &[][..] };
+            let input = if nin < data.len() {
+                &data[nin..]
+            } else {
+                &[][..]
+            };
             let (result, i, o, e) =
                 core.read_record(input, &mut self.cells[nout..], &mut self.ends[nend..]);
             (nin, nout, nend) = (nin + i, nout + o, nend + e);
@@ -452,5 +467,101 @@ fn sha256(path: &Path) -> std::io::Result<String> {
             return Ok(hex(&hasher.finalize()));
         }
         hasher.update(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::schema::USAGE;
+
+    /// Keeps what a segment saw: (line, usage_id, resource_id) and rejects' lines.
+    #[derive(Default)]
+    struct Seen {
+        rows: Vec<(Line, String, String)>,
+        rejects: Vec<Line>,
+    }
+
+    impl Sink for Seen {
+        fn row(&mut self, row: &Row, _: u64) {
+            self.rows
+                .push((row.line, row.values[0].into(), row.values[4].into()));
+        }
+        fn reject(&mut self, reject: Reject) {
+            self.rejects.push(reject.line);
+        }
+    }
+
+    /// Reads `text` as `usage.csv` in `n` segments; returns every row and reject with its
+    /// absolute line, and how many segments were read.
+    fn read(text: &str, n: usize) -> (Vec<(Line, String, String)>, Vec<Line>, usize) {
+        let dir = std::env::temp_dir().join(format!(
+            "settle-segments-{}-{n}-{}",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(USAGE.name), text).unwrap();
+        let source = Source::open(&dir, &USAGE).unwrap().unwrap();
+        let parts = source.read_parts(&Seen::default, n, 0).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let count = parts.len();
+        let (mut rows, mut rejects) = (Vec::new(), Vec::new());
+        for p in parts {
+            rows.extend(
+                p.sink
+                    .rows
+                    .into_iter()
+                    .map(|(l, a, b)| (l + p.first_line, a, b)),
+            );
+            rejects.extend(p.sink.rejects.into_iter().map(|l| l + p.first_line));
+        }
+        (rows, rejects, count)
+    }
+
+    const HEADER: &str = "usage_id,account_id,product,sub_product,resource_id,start,end,quantity,unit,unit_price,currency\r\n";
+
+    fn body(rows: usize) -> String {
+        (0..rows)
+            .map(|i| format!("u{i},a,p,,r{i},s,e,1,h,2,CNY\r\n"))
+            .collect()
+    }
+
+    #[test]
+    fn segments_agree_with_one_pass() {
+        let text = format!("{HEADER}{}\r\nu-x,a,p\n{}", body(500), body(700));
+        let (one, one_rejects, count) = read(&text, 1);
+        assert_eq!(count, 1);
+        assert_eq!(one.len(), 1200);
+        assert_eq!(one[0].0, 2, "the first record is on line 2");
+        assert_eq!(one[500].0, 504, "an empty line and a short row come first");
+        assert_eq!(one_rejects, vec![503]);
+        for n in [2, 3, 7] {
+            let (rows, rejects, count) = read(&text, n);
+            assert_eq!(count, n, "{n} segments");
+            assert_eq!(rows, one, "{n} segments");
+            assert_eq!(rejects, one_rejects, "{n} segments");
+        }
+    }
+
+    #[test]
+    fn a_line_end_inside_quotes_is_read_whole() {
+        let quoted = "u-q,a,p,,\"r\r\nspanning, three\nlines\",s,e,1,h,2,CNY\r\n";
+        let text = format!("{HEADER}{}{quoted}{}", body(300), body(300));
+        let (one, _, _) = read(&text, 1);
+        assert_eq!(
+            one[300],
+            (302, "u-q".into(), "r\r\nspanning, three\nlines".into())
+        );
+        assert_eq!(
+            one[301].0, 305,
+            "the next record starts after the three lines"
+        );
+        for n in [2, 4, 9] {
+            let (rows, rejects, count) = read(&text, n);
+            assert_eq!(rows, one, "{n} segments");
+            assert!(rejects.is_empty());
+            assert!(count <= n);
+        }
     }
 }

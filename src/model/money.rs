@@ -126,7 +126,10 @@ fn parse_short(b: &[u8]) -> Option<Decimal> {
     if let Some(i) = dot {
         scale = (digits.len() - i - 1) as u32;
     }
-    Some(Decimal::new(if negative { -mantissa } else { mantissa }, scale))
+    Some(Decimal::new(
+        if negative { -mantissa } else { mantissa },
+        scale,
+    ))
 }
 
 #[cfg(test)]

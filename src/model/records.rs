@@ -12,7 +12,6 @@ use std::ops::Deref;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
-use rustc_hash::FxHashSet;
 
 use crate::model::time::Timestamp;
 
@@ -29,7 +28,15 @@ pub type Id = Arc<str>;
 #[derive(Clone)]
 pub struct Text(&'static str);
 
-static NAMES: LazyLock<Mutex<FxHashSet<&'static str>>> = LazyLock::new(Mutex::default);
+/// A set of names, hashed with foldhash, which spreads ids that differ only in their last digits
+/// (`acc-0000001`, `acc-0000002`, ...) well.
+pub type NameSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
+
+/// A map keyed by [`Text::id`]s, or other integers. Hashed with foldhash too: Fx hashes tuples of
+/// addresses that differ only in a few middle bits into long collision chains.
+pub type IdMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
+static NAMES: LazyLock<Mutex<NameSet<&'static str>>> = LazyLock::new(Mutex::default);
 
 impl Text {
     /// A number equal for two `Text`s exactly when their contents are equal, cheap to hash: the
@@ -39,14 +46,42 @@ impl Text {
     }
 }
 
+/// A name of up to 31 bytes, held inline with its length in the last byte. Looking one up
+/// compares words inside the table, where following a pointer to the shared copy would cost a
+/// cache miss per line among a million resource ids.
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+struct Short([u64; 4]);
+
+impl Short {
+    fn new(s: &str) -> Option<Short> {
+        let b = s.as_bytes();
+        if b.len() > 31 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        bytes[..b.len()].copy_from_slice(b);
+        bytes[31] = b.len() as u8;
+        Some(Short(std::array::from_fn(|i| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(word)
+        })))
+    }
+}
+
 thread_local! {
-    /// Each thread's copy of the names it has seen, so that reading a file rarely takes the lock.
-    static SEEN: std::cell::RefCell<FxHashSet<&'static str>> = std::cell::RefCell::default();
+    /// Each thread's map of the short names it has seen, so that reading a file rarely takes the
+    /// lock.
+    static SEEN: std::cell::RefCell<std::collections::HashMap<Short, &'static str, foldhash::fast::FixedState>> =
+        std::cell::RefCell::default();
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        if let Some(shared) = SEEN.with_borrow(|seen| seen.get(s).copied()) {
+        let short = Short::new(s);
+        if let Some(short) = short
+            && let Some(shared) = SEEN.with_borrow(|seen| seen.get(&short).copied())
+        {
             return Text(shared);
         }
         let shared = {
@@ -60,7 +95,9 @@ impl From<&str> for Text {
                 }
             }
         };
-        SEEN.with_borrow_mut(|seen| seen.insert(shared));
+        if let Some(short) = short {
+            SEEN.with_borrow_mut(|seen| seen.insert(short, shared));
+        }
         Text(shared)
     }
 }
@@ -113,7 +150,7 @@ impl PartialOrd for Text {
 
 impl Ord for Text {
     fn cmp(&self, other: &Text) -> std::cmp::Ordering {
-        self.0.cmp(&other.0)
+        self.0.cmp(other.0)
     }
 }
 
@@ -221,7 +258,7 @@ pub struct BillLine {
     pub account_id: Text,
     pub product: Text,
     pub sub_product: Text,
-    pub resource_id: Text,
+    pub resource_id: Id,
     pub payment_mode: PaymentMode,
     pub billing_cycle: BillingCycle,
     pub charge_start: Timestamp,
@@ -244,7 +281,7 @@ pub struct UsageRecord {
     pub account_id: Text,
     pub product: Text,
     pub sub_product: Text,
-    pub resource_id: Text,
+    pub resource_id: Id,
     pub start: Timestamp,
     pub end: Timestamp,
     pub quantity: Decimal,

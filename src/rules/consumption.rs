@@ -12,10 +12,9 @@
 //! Showing both, and their difference, answers "why don't these agree?".
 
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use crate::model::period::Period;
-use crate::model::records::{BillLine, Text};
+use crate::model::records::{BillLine, IdMap, Text};
 
 /// One row of `consumption.csv`, with exact (unrounded) sums.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,7 +35,7 @@ pub struct Consumption {
 /// lines merge.
 #[derive(Debug, Default)]
 pub struct Sums {
-    rows: FxHashMap<(usize, usize, usize), Consumption>,
+    rows: IdMap<(usize, usize, usize), Consumption>,
 }
 
 impl Sums {

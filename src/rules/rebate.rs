@@ -19,8 +19,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rustc_hash::FxHashMap;
-
 use rust_decimal::Decimal;
 
 use crate::config::RebateBasis;
@@ -127,8 +125,8 @@ impl<'a> Rates<'a> {
 pub struct Sums<'r, 'a> {
     rates: &'r Rates<'a>,
     /// Each key's resolution per interval, worked out the first time the key is seen.
-    segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution<'a>>)>>,
-    groups: FxHashMap<GroupKey, RebateLine>,
+    segments: IdMap<Key, Vec<(Timestamp, Option<Resolution<'a>>)>>,
+    groups: IdMap<GroupKey, RebateLine>,
     unlinked: BTreeMap<Text, Decimal>,
 }
 
@@ -136,8 +134,8 @@ impl<'r, 'a> Sums<'r, 'a> {
     pub fn new(rates: &'r Rates<'a>) -> Self {
         Sums {
             rates,
-            segments: FxHashMap::default(),
-            groups: FxHashMap::default(),
+            segments: IdMap::default(),
+            groups: IdMap::default(),
             unlinked: BTreeMap::new(),
         }
     }

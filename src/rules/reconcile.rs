@@ -19,7 +19,6 @@
 //! bill of another key.
 
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use crate::model::period::Period;
 use crate::model::records::*;
@@ -73,7 +72,7 @@ pub struct Finding {
     pub account_id: Text,
     pub product: Text,
     pub sub_product: Text,
-    pub resource_id: Text,
+    pub resource_id: Id,
     pub currency: Text,
     pub window_start: Timestamp,
     pub window_end: Timestamp,
@@ -89,25 +88,26 @@ impl Finding {
     }
 }
 
-/// A resource: account, product, sub-product, resource and currency, by [`Text::id`].
-type Key = (usize, usize, usize, usize, usize);
+/// A resource: account, product, sub-product and currency by [`Text::id`], and the resource id,
+/// which is too varied to be worth interning.
+type Key<'a> = (usize, usize, usize, &'a str, usize);
 
-fn bill_key(b: &BillLine) -> Key {
+fn bill_key(b: &BillLine) -> Key<'_> {
     (
         b.account_id.id(),
         b.product.id(),
         b.sub_product.id(),
-        b.resource_id.id(),
+        &b.resource_id,
         b.currency.id(),
     )
 }
 
-fn usage_key(u: &UsageRecord) -> Key {
+fn usage_key(u: &UsageRecord) -> Key<'_> {
     (
         u.account_id.id(),
         u.product.id(),
         u.sub_product.id(),
-        u.resource_id.id(),
+        &u.resource_id,
         u.currency.id(),
     )
 }
@@ -116,7 +116,7 @@ fn usage_key(u: &UsageRecord) -> Key {
 /// by start. Also what the per-line checks need.
 pub struct Meter<'a> {
     usage: &'a [UsageRecord],
-    records: FxHashMap<Key, (u32, Vec<usize>)>,
+    records: IdMap<Key<'a>, (u32, Vec<usize>)>,
     discounts: Discounts<'a>,
     period: Period,
     tolerance: Decimal,
@@ -129,10 +129,14 @@ impl<'a> Meter<'a> {
         period: &Period,
         tolerance: Decimal,
     ) -> Self {
-        let mut records: FxHashMap<Key, (u32, Vec<usize>)> = FxHashMap::default();
+        let mut records: IdMap<Key<'a>, (u32, Vec<usize>)> = IdMap::default();
         for (i, u) in usage.iter().enumerate() {
             let next = records.len() as u32;
-            records.entry(usage_key(u)).or_insert((next, Vec::new())).1.push(i);
+            records
+                .entry(usage_key(u))
+                .or_insert((next, Vec::new()))
+                .1
+                .push(i);
         }
         for (_, list) in records.values_mut() {
             list.sort_by_key(|&i| (usage[i].start, usage[i].end));
@@ -166,7 +170,7 @@ struct Metered {
 pub struct Matches {
     findings: Vec<Finding>,
     covered: Vec<bool>,
-    metered: FxHashMap<u32, Vec<Metered>>,
+    metered: IdMap<u32, Vec<Metered>>,
 }
 
 impl Matches {
@@ -174,7 +178,7 @@ impl Matches {
         Matches {
             findings: Vec::new(),
             covered: vec![false; meter.usage.len()],
-            metered: FxHashMap::default(),
+            metered: IdMap::default(),
         }
     }
 
@@ -307,8 +311,7 @@ impl Matches {
             });
         }
 
-        let lists: FxHashMap<u32, &Vec<usize>> =
-            meter.records.values().map(|(k, l)| (*k, l)).collect();
+        let lists: IdMap<u32, &Vec<usize>> = meter.records.values().map(|(k, l)| (*k, l)).collect();
         for (key, mut bills) in metered {
             if bills.len() < 2 {
                 continue;
@@ -322,7 +325,11 @@ impl Matches {
                 if group.len() < 2 || !group.iter().any(|b| period.contains(b.start)) {
                     continue;
                 }
-                let start = group.iter().map(|b| b.start).min().unwrap_or(group[0].start);
+                let start = group
+                    .iter()
+                    .map(|b| b.start)
+                    .min()
+                    .unwrap_or(group[0].start);
                 let end = group.iter().map(|b| b.end).max().unwrap_or(group[0].end);
                 let inside: Vec<&UsageRecord> = list
                     .iter()

@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use crate::ingest::{Reject, schema};
 use crate::model::records::*;
@@ -139,27 +138,30 @@ fn find_cycle(relations: &[&Relation]) -> Option<Cycle> {
 /// The discount rate each bill line is expected at (R3, R4, or the account's own contract),
 /// indexed so that asking costs a lookup, not a scan of the relations.
 pub struct Discounts<'a> {
-    accounts: &'a BTreeMap<Text, Account>,
+    /// Each account's own rate, by id.
+    rates: IdMap<usize, Decimal>,
     /// Inheriting management relations, by child.
-    inherit: FxHashMap<usize, Vec<&'a Relation>>,
+    inherit: IdMap<usize, Vec<&'a Relation>>,
 }
 
 impl<'a> Discounts<'a> {
     pub fn new(relations: &'a [Relation], accounts: &'a BTreeMap<Text, Account>) -> Self {
-        let mut inherit: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
+        let mut inherit: IdMap<usize, Vec<&Relation>> = IdMap::default();
         for r in relations
             .iter()
             .filter(|r| r.kind == RelationKind::Management && r.inherit_discount)
         {
             inherit.entry(r.child_id.id()).or_default().push(r);
         }
-        Discounts { accounts, inherit }
+        let rates = accounts
+            .values()
+            .map(|a| (a.account_id.id(), a.discount_rate))
+            .collect();
+        Discounts { rates, inherit }
     }
 
     fn rate(&self, id: &Text) -> Decimal {
-        self.accounts
-            .get(id)
-            .map_or(Decimal::ZERO, |a| a.discount_rate)
+        self.rates.get(&id.id()).copied().unwrap_or(Decimal::ZERO)
     }
 
     /// The master's rate when the line is rolled up to it; the master's rate under an inheriting
