@@ -105,7 +105,8 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
     let (month, bills) = {
         let tables = tables(&data, &clock.period);
-        let bills = data.read_bills(progress, || Pass::new(&tables))?;
+        progress.stage("reading bills.csv and applying the rules");
+        let bills = data.read_bills(|| Pass::new(&tables))?;
         (bills.fold.finish(), (bills.input, bills.rejects))
     };
     data.add_bills(bills.0, bills.1);
@@ -134,7 +135,8 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
 pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error> {
     let mut data = ingest::load(inputs, progress)?;
     checks::apply(&mut data)?;
-    let bills = data.read_bills(progress, || ())?;
+    progress.stage("reading bills.csv");
+    let bills = data.read_bills(|| ())?;
     data.add_bills(bills.input, bills.rejects);
     Ok(data)
 }

@@ -195,10 +195,8 @@ impl Dataset {
     /// result to the dataset with [`Dataset::add_bills`].
     pub fn read_bills<F: big::Fold>(
         &self,
-        progress: &dyn Progress,
         make: impl Fn() -> F + Sync,
     ) -> Result<big::Bills<F>, DatasetError> {
-        progress.stage(&format!("reading {}", schema::BILLS.name));
         big::fold_bills(&self.dir, &self.cx, make)
     }
 
