@@ -157,7 +157,6 @@ fn tables<'a>(data: &'a Dataset, period: &Period) -> Tables<'a> {
         period: *period,
         rates: Rates::new(
             &RebateInput {
-                bills: &[],
                 links: &data.links,
                 partners: &data.partners,
                 rates: &data.rates,

@@ -91,7 +91,8 @@ pub struct Dataset {
     pub rejects: Vec<Reject>,
 }
 
-/// Reads and checks every input file of the dataset in `dir` but `bills.csv`: see [`Dataset::bills`].
+/// Reads and checks every input file of the dataset in `dir` but `bills.csv`: see
+/// [`Dataset::read_bills`].
 pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError> {
     if !dir.is_dir() {
         return Err(DatasetError::NotAFolder(dir.to_path_buf()));

@@ -47,7 +47,6 @@ impl RateSource {
 
 /// The tables rebates are computed from.
 pub struct RebateInput<'a> {
-    pub bills: &'a [BillLine],
     pub links: &'a [PartnerLink],
     pub partners: &'a BTreeMap<Text, Partner>,
     pub rates: &'a [RebateRate],
@@ -94,11 +93,16 @@ type Key = (usize, usize, usize, PaymentMode);
 /// A statement line's identity: partner, currency, the line key, rate and rate source.
 type GroupKey = (usize, usize, Key, Decimal, RateSource);
 
-/// R5 over `input.bills`: [`Sums`] of every line.
-pub fn rebates(input: &RebateInput, period: &Period, basis: RebateBasis) -> Rebates {
+/// R5 over `bills`: [`Sums`] of every line.
+pub fn rebates(
+    bills: &[BillLine],
+    input: &RebateInput,
+    period: &Period,
+    basis: RebateBasis,
+) -> Rebates {
     let rates = Rates::new(input, period, basis);
     let mut sums = Sums::new(&rates);
-    for b in input.bills {
+    for b in bills {
         sums.add(b);
     }
     sums.finish()
@@ -686,13 +690,12 @@ mod tests {
         ];
         let specials = [special(3, None, None, "0.2", "2026-10-15 00:00:00")];
         let input = RebateInput {
-            bills: &bills,
             links: &links,
             partners: &partners,
             rates: &rates,
             specials: &specials,
         };
-        let out = rebates(&input, &october(), RebateBasis::Usage);
+        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         let got: Vec<(&str, Decimal, RateSource, Decimal)> = out
             .lines
             .iter()
@@ -737,13 +740,12 @@ mod tests {
             .cloned()
             .collect();
         let input = RebateInput {
-            bills: &bills,
             links: &links,
             partners: &partners,
             rates: &[],
             specials: &kept,
         };
-        let out = rebates(&input, &october(), RebateBasis::Usage);
+        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         assert_eq!(out.lines[0].rate, d("0.3"));
     }
 
@@ -753,13 +755,12 @@ mod tests {
         let bills = [bill("a", "", PaymentMode::Postpaid, "2026-10-20", "10")];
         let links = [link("a", "p1", "2026-01-01", None)];
         let input = RebateInput {
-            bills: &bills,
             links: &links,
             partners: &partners,
             rates: &[],
             specials: &[],
         };
-        let out = rebates(&input, &october(), RebateBasis::Usage);
+        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         assert_eq!(
             (out.lines[0].rate, out.lines[0].base),
             (Decimal::ZERO, d("10"))
