@@ -67,17 +67,16 @@ impl Sums {
 
     pub fn merge(&mut self, other: Sums) {
         for (key, c) in other.rows {
-            match self.rows.entry(key) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(c);
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    let row = o.get_mut();
-                    row.usage_period += c.usage_period;
-                    row.deduction_period += c.deduction_period;
-                    row.not_deducted += c.not_deducted;
-                }
-            }
+            let (used, deducted, not_deducted) =
+                (c.usage_period, c.deduction_period, c.not_deducted);
+            self.rows
+                .entry(key)
+                .and_modify(|row| {
+                    row.usage_period += used;
+                    row.deduction_period += deducted;
+                    row.not_deducted += not_deducted;
+                })
+                .or_insert(c);
         }
     }
 

@@ -224,12 +224,11 @@ impl Sums {
 
     pub fn merge(&mut self, other: Sums) {
         for (key, sum) in other.sums {
-            match self.sums.entry(key) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(sum);
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().3 += sum.3,
-            }
+            let amount = sum.3;
+            self.sums
+                .entry(key)
+                .and_modify(|s| s.3 += amount)
+                .or_insert(sum);
         }
     }
 }

@@ -192,17 +192,15 @@ impl<'r, 'a> Sums<'r, 'a> {
 
     pub fn merge(&mut self, other: Sums) {
         for (key, l) in other.groups {
-            match self.groups.entry(key) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(l);
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    let line = o.get_mut();
-                    line.base += l.base;
-                    line.rebate += l.rebate;
-                    line.lines += l.lines;
-                }
-            }
+            let (base, rebate, lines) = (l.base, l.rebate, l.lines);
+            self.groups
+                .entry(key)
+                .and_modify(|line| {
+                    line.base += base;
+                    line.rebate += rebate;
+                    line.lines += lines;
+                })
+                .or_insert(l);
         }
         for (currency, amount) in other.unlinked {
             *self.unlinked.entry(currency).or_default() += amount;
