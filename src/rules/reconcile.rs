@@ -116,7 +116,10 @@ fn usage_key(u: &UsageRecord) -> Key<'_> {
 /// by start. Also what the per-line checks need.
 pub struct Meter<'a> {
     usage: &'a [UsageRecord],
-    records: IdMap<Key<'a>, (u32, Vec<usize>)>,
+    /// Each metered resource's place in `lists`.
+    resources: IdMap<Key<'a>, u32>,
+    /// Each metered resource's records.
+    lists: Vec<Vec<usize>>,
     discounts: Discounts<'a>,
     period: Period,
     tolerance: Decimal,
@@ -129,21 +132,22 @@ impl<'a> Meter<'a> {
         period: &Period,
         tolerance: Decimal,
     ) -> Self {
-        let mut records: IdMap<Key<'a>, (u32, Vec<usize>)> = IdMap::default();
+        let mut resources: IdMap<Key<'a>, u32> = IdMap::default();
+        let mut lists: Vec<Vec<usize>> = Vec::new();
         for (i, u) in usage.iter().enumerate() {
-            let next = records.len() as u32;
-            records
-                .entry(usage_key(u))
-                .or_insert((next, Vec::new()))
-                .1
-                .push(i);
+            let place = *resources.entry(usage_key(u)).or_insert_with(|| {
+                lists.push(Vec::new());
+                (lists.len() - 1) as u32
+            });
+            lists[place as usize].push(i);
         }
-        for (_, list) in records.values_mut() {
+        for list in &mut lists {
             list.sort_by_key(|&i| (usage[i].start, usage[i].end));
         }
         Meter {
             usage,
-            records,
+            resources,
+            lists,
             discounts,
             period: *period,
             tolerance,
@@ -187,9 +191,10 @@ impl Matches {
         let usage = meter.usage;
         let in_scope = meter.period.contains(b.charge_start);
         if b.billing_cycle != BillingCycle::Once
-            && let Some((key, list)) = meter.records.get(&bill_key(b))
+            && let Some(&place) = meter.resources.get(&bill_key(b))
         {
-            self.metered.entry(*key).or_default().push(Metered {
+            let list = &meter.lists[place as usize];
+            self.metered.entry(place).or_default().push(Metered {
                 start: b.charge_start,
                 end: b.charge_end,
                 line: b.line,
@@ -311,13 +316,12 @@ impl Matches {
             });
         }
 
-        let lists: IdMap<u32, &Vec<usize>> = meter.records.values().map(|(k, l)| (*k, l)).collect();
-        for (key, mut bills) in metered {
+        for (place, mut bills) in metered {
             if bills.len() < 2 {
                 continue;
             }
             bills.sort_by_key(|b| (b.start, b.end, b.line));
-            let list = lists.get(&key).map_or(&[][..], |l| l.as_slice());
+            let list = &meter.lists[place as usize];
             let Some(resource) = list.first().map(|&i| &usage[i]) else {
                 continue;
             };
