@@ -12,6 +12,7 @@ use std::ops::Deref;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::time::Timestamp;
 
@@ -28,15 +29,7 @@ pub type Id = Arc<str>;
 #[derive(Clone)]
 pub struct Text(&'static str);
 
-/// A set of names, hashed with foldhash, which spreads ids that differ only in their last digits
-/// (`acc-0000001`, `acc-0000002`, ...) well.
-pub type NameSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
-
-/// A map keyed by [`Text::id`]s, or other integers. Hashed with foldhash too: Fx hashes tuples of
-/// addresses that differ only in a few middle bits into long collision chains.
-pub type IdMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
-
-static NAMES: LazyLock<Mutex<NameSet<&'static str>>> = LazyLock::new(Mutex::default);
+static NAMES: LazyLock<Mutex<FxHashSet<&'static str>>> = LazyLock::new(Mutex::default);
 
 impl Text {
     /// A number equal for two `Text`s exactly when their contents are equal, cheap to hash: the
@@ -72,7 +65,7 @@ impl Short {
 thread_local! {
     /// Each thread's map of the short names it has seen, so that reading a file rarely takes the
     /// lock.
-    static SEEN: std::cell::RefCell<std::collections::HashMap<Short, &'static str, foldhash::fast::FixedState>> =
+    static SEEN: std::cell::RefCell<FxHashMap<Short, &'static str>> =
         std::cell::RefCell::default();
 }
 

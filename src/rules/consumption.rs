@@ -12,9 +12,10 @@
 //! Showing both, and their difference, answers "why don't these agree?".
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::model::period::Period;
-use crate::model::records::{BillLine, IdMap, Text};
+use crate::model::records::{BillLine, Text};
 
 /// One row of `consumption.csv`, with exact (unrounded) sums.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub struct Consumption {
 /// lines merge.
 #[derive(Debug, Default)]
 pub struct Sums {
-    rows: IdMap<(usize, usize, usize), Consumption>,
+    rows: FxHashMap<(usize, usize, usize), Consumption>,
 }
 
 impl Sums {

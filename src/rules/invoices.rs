@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::model::money::{Rounding, round};
 use crate::model::period::Period;
@@ -139,14 +140,14 @@ type Sum = (Option<Text>, Text, Text, Decimal);
 /// Who invoices a bill line: the resale links and the management relations invoiced by the
 /// master, by account.
 pub struct Issuers<'a> {
-    resale: IdMap<usize, Vec<&'a PartnerLink>>,
-    managed: IdMap<usize, Vec<&'a Relation>>,
+    resale: FxHashMap<usize, Vec<&'a PartnerLink>>,
+    managed: FxHashMap<usize, Vec<&'a Relation>>,
     period: Period,
 }
 
 impl<'a> Issuers<'a> {
     pub fn new(input: &InvoiceInput<'a>, period: &Period) -> Self {
-        let mut resale: IdMap<usize, Vec<&PartnerLink>> = IdMap::default();
+        let mut resale: FxHashMap<usize, Vec<&PartnerLink>> = FxHashMap::default();
         for l in input
             .links
             .iter()
@@ -154,7 +155,7 @@ impl<'a> Issuers<'a> {
         {
             resale.entry(l.account_id.id()).or_default().push(l);
         }
-        let mut managed: IdMap<usize, Vec<&Relation>> = IdMap::default();
+        let mut managed: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
         for r in input
             .relations
             .iter()
@@ -173,7 +174,7 @@ impl<'a> Issuers<'a> {
 /// The running invoice sums over some bill lines.
 #[derive(Default)]
 pub struct Sums {
-    sums: IdMap<SumKey, Sum>,
+    sums: FxHashMap<SumKey, Sum>,
 }
 
 impl Sums {

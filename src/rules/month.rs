@@ -8,10 +8,11 @@
 //! R6 and R7 look at it.
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::ingest::big::Fold;
 use crate::model::period::Period;
-use crate::model::records::{BillLine, IdMap, Line, Text};
+use crate::model::records::{BillLine, Line, Text};
 use crate::rules::consumption::{self, Consumption};
 use crate::rules::invoices::{self, Issuers};
 use crate::rules::rebate::{self, Rates, Rebates};
@@ -31,7 +32,7 @@ pub struct Tables<'a> {
 /// conservation checks in `manifest.json`. `None` where the period selects no line.
 #[derive(Debug, Default)]
 pub struct Selected {
-    pub by_currency: IdMap<usize, (Text, Option<Decimal>, Option<Decimal>)>,
+    pub by_currency: FxHashMap<usize, (Text, Option<Decimal>, Option<Decimal>)>,
 }
 
 /// Every rule's fold over some bill lines.

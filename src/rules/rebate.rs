@@ -20,6 +20,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::config::RebateBasis;
 use crate::ingest::Reject;
@@ -129,8 +130,8 @@ impl<'a> Rates<'a> {
 pub struct Sums<'r, 'a> {
     rates: &'r Rates<'a>,
     /// Each key's resolution per interval, worked out the first time the key is seen.
-    segments: IdMap<Key, Vec<(Timestamp, Option<Resolution<'a>>)>>,
-    groups: IdMap<GroupKey, RebateLine>,
+    segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution<'a>>)>>,
+    groups: FxHashMap<GroupKey, RebateLine>,
     unlinked: BTreeMap<Text, Decimal>,
 }
 
@@ -138,8 +139,8 @@ impl<'r, 'a> Sums<'r, 'a> {
     pub fn new(rates: &'r Rates<'a>) -> Self {
         Sums {
             rates,
-            segments: IdMap::default(),
-            groups: IdMap::default(),
+            segments: FxHashMap::default(),
+            groups: FxHashMap::default(),
             unlinked: BTreeMap::new(),
         }
     }

@@ -19,6 +19,7 @@
 //! bill of another key.
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::model::period::Period;
 use crate::model::records::*;
@@ -117,7 +118,7 @@ fn usage_key(u: &UsageRecord) -> Key<'_> {
 pub struct Meter<'a> {
     usage: &'a [UsageRecord],
     /// Each metered resource's place in `lists`.
-    resources: IdMap<Key<'a>, u32>,
+    resources: FxHashMap<Key<'a>, u32>,
     /// Each metered resource's records.
     lists: Vec<Vec<usize>>,
     discounts: Discounts<'a>,
@@ -132,7 +133,7 @@ impl<'a> Meter<'a> {
         period: &Period,
         tolerance: Decimal,
     ) -> Self {
-        let mut resources: IdMap<Key<'a>, u32> = IdMap::default();
+        let mut resources: FxHashMap<Key<'a>, u32> = FxHashMap::default();
         let mut lists: Vec<Vec<usize>> = Vec::new();
         for (i, u) in usage.iter().enumerate() {
             let place = *resources.entry(usage_key(u)).or_insert_with(|| {
@@ -174,7 +175,7 @@ struct Metered {
 pub struct Matches {
     findings: Vec<Finding>,
     covered: Vec<bool>,
-    metered: IdMap<u32, Vec<Metered>>,
+    metered: FxHashMap<u32, Vec<Metered>>,
 }
 
 impl Matches {
@@ -182,7 +183,7 @@ impl Matches {
         Matches {
             findings: Vec::new(),
             covered: vec![false; meter.usage.len()],
-            metered: IdMap::default(),
+            metered: FxHashMap::default(),
         }
     }
 

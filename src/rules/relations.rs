@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::ingest::{Reject, schema};
 use crate::model::records::*;
@@ -139,14 +140,14 @@ fn find_cycle(relations: &[&Relation]) -> Option<Cycle> {
 /// indexed so that asking costs a lookup, not a scan of the relations.
 pub struct Discounts<'a> {
     /// Each account's own rate, by id.
-    rates: IdMap<usize, Decimal>,
+    rates: FxHashMap<usize, Decimal>,
     /// Inheriting management relations, by child.
-    inherit: IdMap<usize, Vec<&'a Relation>>,
+    inherit: FxHashMap<usize, Vec<&'a Relation>>,
 }
 
 impl<'a> Discounts<'a> {
     pub fn new(relations: &'a [Relation], accounts: &'a BTreeMap<Text, Account>) -> Self {
-        let mut inherit: IdMap<usize, Vec<&Relation>> = IdMap::default();
+        let mut inherit: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
         for r in relations
             .iter()
             .filter(|r| r.kind == RelationKind::Management && r.inherit_discount)

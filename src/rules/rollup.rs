@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::model::period::{Month, Period};
 use crate::model::records::*;
@@ -139,7 +140,7 @@ pub fn rollup(
 
 /// The valid hosting relations in force during the month, by child.
 pub struct Hosting<'a> {
-    by_child: IdMap<usize, Vec<&'a Relation>>,
+    by_child: FxHashMap<usize, Vec<&'a Relation>>,
     accounts: &'a BTreeMap<Text, Account>,
     period: Period,
     tz: Tz,
@@ -156,7 +157,7 @@ impl<'a> Hosting<'a> {
             from: period.start,
             to: Some(period.end),
         };
-        let mut by_child: IdMap<usize, Vec<&Relation>> = IdMap::default();
+        let mut by_child: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
         for r in relations
             .iter()
             .filter(|r| r.kind == RelationKind::Hosting && r.window.overlaps(&month))
