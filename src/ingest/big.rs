@@ -150,7 +150,7 @@ pub fn fold_bills<F: Fold>(
     // Some ids may repeat: find the rows that truly do, then fold again without the later ones.
     let first_lines: Vec<Line> = parts.iter().map(|p| p.first_line).collect();
     drop(parts);
-    let (found, _) = source.read(|| Clashing {
+    let found = source.read_again(|| Clashing {
         cx: cx.clone(),
         clashes: &clashes,
         rows: Vec::new(),
@@ -181,7 +181,7 @@ pub fn fold_bills<F: Fold>(
             });
         }
     }
-    let (parts, _) = source.read(|| sink(&skip))?;
+    let parts = source.read_again(|| sink(&skip))?;
     let (fold, mut rejects) = merge(make(), parts);
     rejects.extend(duplicates);
     Ok(Bills {

@@ -128,6 +128,18 @@ impl Source {
     }
 
     /// Reads in `n` segments, or one when the data is smaller than `split_above` bytes.
+    /// Reads every record again, as [`Source::read`] does, without hashing the file again.
+    pub fn read_again<S: Sink>(
+        &self,
+        make: impl Fn() -> S + Sync,
+    ) -> Result<Vec<Part<S>>, DatasetError> {
+        self.read_parts(&make, rayon::current_num_threads(), SPLIT_ABOVE)
+            .map_err(|source| DatasetError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     fn read_parts<S: Sink>(
         &self,
         make: &(impl Fn() -> S + Sync),
