@@ -17,7 +17,7 @@ use crate::error::DatasetError;
 use crate::ingest::cell::CellError;
 use crate::ingest::parse::{self, Context, Row};
 use crate::ingest::schema::{self, FileSpec};
-use crate::ingest::segments::{Part, Sink, Source};
+use crate::ingest::segments::{Part, Sink, Source, Split};
 use crate::ingest::{HasLine, InputFile, Loaded, Reject};
 use crate::model::records::{BillLine, Line};
 
@@ -35,7 +35,7 @@ pub fn read_all<T: HasLine + Send>(
             input: absent(spec),
         });
     };
-    let (parts, sha256) = source.read(|| Collect {
+    let (parts, sha256) = source.read(Split::Segments, || Collect {
         file: spec.name,
         cx: cx.clone(),
         parse,
@@ -84,13 +84,18 @@ impl<T: Send> Sink for Collect<T> {
     }
 }
 
-/// What the bill lines are folded into: one per segment, merged in file order.
+/// What the bill lines are folded into: one per core, each over the lines of some accounts, then
+/// merged.
 pub trait Fold: Send {
     fn add(&mut self, bill: &BillLine);
-    /// Appends the fold of the segment that follows; `lines_before` is added to the line numbers
+    /// Adds the fold of other lines, in any order; `lines_before` is added to the line numbers
     /// it kept.
-    fn merge(&mut self, later: Self, lines_before: Line);
+    fn merge(&mut self, other: Self, lines_before: Line);
 }
+
+/// How `bills.csv` is shared between the cores: by account, so that each core's fold holds the
+/// groups of its own accounts only, and no group is held twice.
+const BY_ACCOUNT: Split = Split::Shards { column: 1 };
 
 /// Reading bills without rules, as `settle validate` does.
 impl Fold for () {
@@ -124,7 +129,7 @@ pub fn fold_bills<F: Fold>(
         skip,
     };
     let empty = FxHashSet::default();
-    let (parts, sha256) = source.read(|| sink(&empty))?;
+    let (parts, sha256) = source.read(BY_ACCOUNT, || sink(&empty))?;
     let input = input(&source, &parts, sha256);
 
     let mut ids: Vec<u64> = parts
@@ -148,17 +153,16 @@ pub fn fold_bills<F: Fold>(
     }
 
     // Some ids may repeat: find the rows that truly do, then fold again without the later ones.
-    let first_lines: Vec<Line> = parts.iter().map(|p| p.first_line).collect();
     drop(parts);
-    let found = source.read_again(|| Clashing {
+    let found = source.read_again(Split::Segments, || Clashing {
         cx: cx.clone(),
         clashes: &clashes,
         rows: Vec::new(),
     })?;
     let mut rows: Vec<(String, u64, Line)> = found
         .into_iter()
-        .zip(&first_lines)
-        .flat_map(|(part, &first)| {
+        .flat_map(|part| {
+            let first = part.first_line;
             part.sink
                 .rows
                 .into_iter()
@@ -181,7 +185,7 @@ pub fn fold_bills<F: Fold>(
             });
         }
     }
-    let parts = source.read_again(|| sink(&skip))?;
+    let parts = source.read_again(BY_ACCOUNT, || sink(&skip))?;
     let (fold, mut rejects) = merge(make(), parts);
     rejects.extend(duplicates);
     Ok(Bills {
@@ -191,7 +195,7 @@ pub fn fold_bills<F: Fold>(
     })
 }
 
-/// Merges the segments' folds and rejects, in file order, into `fold`.
+/// Merges the cores' folds into `fold`, and their rejects in line order.
 fn merge<F: Fold>(mut fold: F, parts: Vec<Part<BillSink<F>>>) -> (F, Vec<Reject>) {
     let mut rejects = Vec::new();
     for part in parts {
@@ -200,6 +204,7 @@ fn merge<F: Fold>(mut fold: F, parts: Vec<Part<BillSink<F>>>) -> (F, Vec<Reject>
         shift(&mut later, part.first_line);
         rejects.append(&mut later);
     }
+    rejects.sort_by_key(|r| r.line);
     (fold, rejects)
 }
 
@@ -335,11 +340,13 @@ mod tests {
         let duplicate_line = (rows - 10 + 2) as Line;
         assert_eq!(bills.input.rows, rows as u64);
         assert_eq!(bills.fold.lines.len(), rows - 1);
+        let mut lines = bills.fold.lines;
+        lines.sort_unstable();
         assert_eq!(bills.fold.payable, Decimal::from(rows as u64 - 1));
         let expected: Vec<Line> = (2..rows as Line + 2)
             .filter(|&l| l != duplicate_line)
             .collect();
-        assert_eq!(bills.fold.lines, expected);
+        assert_eq!(lines, expected);
         assert_eq!(bills.rejects.len(), 1);
         assert_eq!(bills.rejects[0].line, duplicate_line);
         assert_eq!(

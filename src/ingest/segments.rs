@@ -14,6 +14,7 @@
 //! file is then read again as one segment, which is always right.
 
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,17 @@ pub trait Sink: Send {
     fn row(&mut self, row: &Row, offset: u64);
     /// A record that could not be split into the header's cells; its line counts like `row`'s.
     fn reject(&mut self, reject: Reject);
+}
+
+/// How the cores share a file.
+#[derive(Copy, Clone, Debug)]
+pub enum Split {
+    /// Each core reads one contiguous segment and takes all of its records.
+    Segments,
+    /// Each core reads the whole file and takes the records whose cell in this SPEC column
+    /// hashes to it, so that every value of the column is seen by one core only. The records it
+    /// cannot split, and their rejects, go to the first core.
+    Shards { column: usize },
 }
 
 /// One segment's sink, and where the segment sits in the file.
@@ -106,10 +118,11 @@ impl Source {
         }))
     }
 
-    /// Reads every record into sinks made by `make`, one per segment, and hashes the file on a
+    /// Reads every record into sinks made by `make`, one per core, and hashes the file on a
     /// thread of its own meanwhile. Returns the parts in file order and the file's SHA-256.
     pub fn read<S: Sink>(
         &self,
+        split: Split,
         make: impl Fn() -> S + Sync,
     ) -> Result<(Vec<Part<S>>, String), DatasetError> {
         let io = |source| DatasetError::Io {
@@ -118,7 +131,7 @@ impl Source {
         };
         let (digest, parts) = std::thread::scope(|s| {
             let digest = s.spawn(|| sha256(&self.path));
-            let parts = self.read_parts(&make, rayon::current_num_threads(), SPLIT_ABOVE);
+            let parts = self.read_parts(split, &make, rayon::current_num_threads(), SPLIT_ABOVE);
             (digest.join(), parts)
         });
         let digest = digest
@@ -127,30 +140,72 @@ impl Source {
         Ok((parts.map_err(io)?, digest))
     }
 
-    /// Reads in `n` segments, or one when the data is smaller than `split_above` bytes.
     /// Reads every record again, as [`Source::read`] does, without hashing the file again.
     pub fn read_again<S: Sink>(
         &self,
+        split: Split,
         make: impl Fn() -> S + Sync,
     ) -> Result<Vec<Part<S>>, DatasetError> {
-        self.read_parts(&make, rayon::current_num_threads(), SPLIT_ABOVE)
+        self.read_parts(split, &make, rayon::current_num_threads(), SPLIT_ABOVE)
             .map_err(|source| DatasetError::Io {
                 path: self.path.clone(),
                 source,
             })
     }
 
+    /// Reads with `n` cores, or one when the data is smaller than `split_above` bytes.
     fn read_parts<S: Sink>(
         &self,
+        split: Split,
         make: &(impl Fn() -> S + Sync),
         n: usize,
         split_above: u64,
     ) -> std::io::Result<Vec<Part<S>>> {
-        let cuts = self.cuts(n, split_above)?;
-        let mut segments = read_segments(self, &cuts, make)?;
-        if cuts.len() > 2 && segments.iter().any(|s| s.quoted_line_end) {
-            segments = read_segments(self, &[self.data_start, self.len], make)?;
-        }
+        let whole = |shard| Job {
+            start: self.data_start,
+            end: self.len,
+            shard,
+        };
+        let segments = match split {
+            Split::Segments => {
+                let cuts = self.cuts(n, split_above)?;
+                let jobs: Vec<Job> = cuts
+                    .windows(2)
+                    .map(|w| Job {
+                        start: w[0],
+                        end: w[1],
+                        shard: None,
+                    })
+                    .collect();
+                let segments = read_jobs(self, &jobs, make)?;
+                if jobs.len() > 1 && segments.iter().any(|s| s.quoted_line_end) {
+                    read_jobs(self, &[whole(None)], make)?
+                } else {
+                    segments
+                }
+            }
+            Split::Shards { column } => {
+                let n = self.cores(n, split_above);
+                let jobs: Vec<Job> = (0..n)
+                    .map(|index| {
+                        whole(Some(Shard {
+                            index,
+                            count: n,
+                            column,
+                        }))
+                    })
+                    .collect();
+                let shards = read_jobs(self, &jobs, make)?;
+                return Ok(shards
+                    .into_iter()
+                    .map(|s| Part {
+                        sink: s.sink,
+                        first_line: self.first_line,
+                        rows: s.rows,
+                    })
+                    .collect());
+            }
+        };
         let mut first_line = self.first_line;
         Ok(segments
             .into_iter()
@@ -166,14 +221,19 @@ impl Source {
             .collect())
     }
 
+    /// How many cores share the file: `n`, or one when its data is smaller than `split_above`.
+    fn cores(&self, n: usize, split_above: u64) -> usize {
+        if self.len - self.data_start < split_above {
+            1
+        } else {
+            n.max(1)
+        }
+    }
+
     /// Segment bounds: `n` roughly equal byte ranges of the data, each starting just after a `\n`.
     fn cuts(&self, n: usize, split_above: u64) -> std::io::Result<Vec<u64>> {
         let data = self.len - self.data_start;
-        let n = if data < split_above {
-            1
-        } else {
-            n.max(1) as u64
-        };
+        let n = self.cores(n, split_above) as u64;
         let mut cuts = vec![self.data_start];
         let mut file = File::open(&self.path)?;
         for i in 1..n {
@@ -214,15 +274,30 @@ struct Segment<S> {
     quoted_line_end: bool,
 }
 
-fn read_segments<S: Sink>(
+/// One core's share of a read: the bytes `[start, end)`, which start at a record, and the shard
+/// it takes when every core reads the whole file.
+struct Job {
+    start: u64,
+    end: u64,
+    shard: Option<Shard>,
+}
+
+#[derive(Copy, Clone)]
+struct Shard {
+    index: usize,
+    count: usize,
+    column: usize,
+}
+
+fn read_jobs<S: Sink>(
     source: &Source,
-    cuts: &[u64],
+    jobs: &[Job],
     make: &(impl Fn() -> S + Sync),
 ) -> std::io::Result<Vec<Segment<S>>> {
-    cuts.par_windows(2)
-        .map(|w| {
-            let mut reader = SegmentReader::new(source, make());
-            reader.read(w[0], w[1])?;
+    jobs.par_iter()
+        .map(|job| {
+            let mut reader = SegmentReader::new(source, make(), job.shard);
+            reader.read(job.start, job.end)?;
             Ok(Segment {
                 sink: reader.sink,
                 rows: reader.rows,
@@ -236,6 +311,8 @@ fn read_segments<S: Sink>(
 struct SegmentReader<'s, S> {
     source: &'s Source,
     sink: S,
+    shard: Option<Shard>,
+    /// Records taken: handed to the sink, or rejected.
     rows: u64,
     /// Line ends passed so far: the current line, counted from the segment's first.
     line: Line,
@@ -246,10 +323,11 @@ struct SegmentReader<'s, S> {
 }
 
 impl<'s, S: Sink> SegmentReader<'s, S> {
-    fn new(source: &'s Source, sink: S) -> Self {
+    fn new(source: &'s Source, sink: S, shard: Option<Shard>) -> Self {
         SegmentReader {
             source,
             sink,
+            shard,
             rows: 0,
             line: 0,
             quoted_line_end: false,
@@ -325,10 +403,9 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
 
     /// A record without quotes: its cells are the text between commas.
     fn plain(&mut self, text: &[u8], offset: u64) {
-        self.rows += 1;
         let Ok(text) = std::str::from_utf8(text) else {
             let reject = self.not_utf8(text.split(|&b| b == b','));
-            self.sink.reject(reject);
+            self.reject(reject);
             return;
         };
         // Cells on the stack for the usual row; a row wider than that is collected instead.
@@ -379,7 +456,6 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
     }
 
     fn emit_quoted(&mut self, offset: u64) {
-        self.rows += 1;
         let cells = std::mem::take(&mut self.cells);
         let ends = std::mem::take(&mut self.ends);
         let mut start = 0;
@@ -399,7 +475,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             Ok(text) => self.emit(&text, offset),
             Err(_) => {
                 let reject = self.not_utf8(raw.iter().copied());
-                self.sink.reject(reject);
+                self.reject(reject);
             }
         }
         self.cells = cells;
@@ -411,7 +487,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
         let header = &self.source.header;
         let spec = self.source.spec;
         if cells.len() != header.names.len() {
-            self.sink.reject(Reject {
+            self.reject(Reject {
                 file: spec.name,
                 line: self.line,
                 column: String::new(),
@@ -424,6 +500,12 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             });
             return;
         }
+        if let Some(shard) = self.shard
+            && owner(cells[header.positions[shard.column]], shard.count) != shard.index
+        {
+            return;
+        }
+        self.rows += 1;
         let mut values = [""; MAX_COLUMNS];
         for (value, &pos) in values.iter_mut().zip(&header.positions) {
             *value = cells[pos];
@@ -434,6 +516,14 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             values: &values[..spec.columns.len()],
         };
         self.sink.row(&row, offset);
+    }
+
+    /// Rejects a record it could not split. With shards, the first core takes these.
+    fn reject(&mut self, reject: Reject) {
+        if self.shard.is_none_or(|s| s.index == 0) {
+            self.rows += 1;
+            self.sink.reject(reject);
+        }
     }
 
     /// The reject for a record with a cell that is not UTF-8, naming the first such SPEC column.
@@ -458,6 +548,13 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             reason: "not valid UTF-8".into(),
         }
     }
+}
+
+/// The shard, of `count`, that takes the records with this cell.
+fn owner(cell: &str, count: usize) -> usize {
+    let mut h = rustc_hash::FxHasher::default();
+    cell.trim().hash(&mut h);
+    (h.finish() % count as u64) as usize
 }
 
 /// Whether a record's bytes hold a line end inside quotes, or end with a quote still open.
@@ -512,6 +609,18 @@ mod tests {
     /// Reads `text` as `usage.csv` in `n` segments; returns every row and reject with its
     /// absolute line, and how many segments were read.
     fn read(text: &str, n: usize) -> (Vec<(Line, String, String)>, Vec<Line>, usize) {
+        let (parts, _) = read_split(text, Split::Segments, n);
+        parts
+    }
+
+    /// Reads `text` as `usage.csv` with `n` cores; returns every row and reject with its absolute
+    /// line, in the order of the parts, how many parts were read, and the records each part took.
+    #[allow(clippy::type_complexity)]
+    fn read_split(
+        text: &str,
+        split: Split,
+        n: usize,
+    ) -> ((Vec<(Line, String, String)>, Vec<Line>, usize), Vec<u64>) {
         let dir = std::env::temp_dir().join(format!(
             "settle-segments-{}-{n}-{}",
             std::process::id(),
@@ -520,9 +629,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(USAGE.name), text).unwrap();
         let source = Source::open(&dir, &USAGE).unwrap().unwrap();
-        let parts = source.read_parts(&Seen::default, n, 0).unwrap();
+        let parts = source.read_parts(split, &Seen::default, n, 0).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         let count = parts.len();
+        let taken = parts.iter().map(|p| p.rows).collect();
         let (mut rows, mut rejects) = (Vec::new(), Vec::new());
         for p in parts {
             rows.extend(
@@ -533,7 +643,7 @@ mod tests {
             );
             rejects.extend(p.sink.rejects.into_iter().map(|l| l + p.first_line));
         }
-        (rows, rejects, count)
+        ((rows, rejects, count), taken)
     }
 
     const HEADER: &str = "usage_id,account_id,product,sub_product,resource_id,start,end,quantity,unit,unit_price,currency\r\n";
@@ -589,6 +699,32 @@ mod tests {
             assert_eq!(rows, one, "{n} segments");
             assert!(rejects.is_empty());
             assert!(count <= n);
+        }
+    }
+
+    /// Shards see the whole file: together they take every row once, with its line, each
+    /// account's rows go to one shard, and the first shard takes the rejects.
+    #[test]
+    fn shards_agree_with_one_pass() {
+        let rows: String = (0..900)
+            .map(|i| format!("u{i},a{},p,,r{i},s,e,1,h,2,CNY\n", i % 13))
+            .collect();
+        let text = format!("{HEADER}{rows}u-x,a,p\n{rows}");
+        let (one, one_rejects, _) = read(&text, 1);
+        assert_eq!(one.len(), 1800);
+        for n in [2, 3] {
+            let ((mut rows, rejects, count), taken) =
+                read_split(&text, Split::Shards { column: 1 }, n);
+            assert_eq!(count, n);
+            assert_eq!(
+                taken.iter().sum::<u64>(),
+                1801,
+                "every record is taken once"
+            );
+            assert!(taken.iter().all(|&t| t > 0), "{taken:?}");
+            rows.sort();
+            assert_eq!(rows, one, "{n} shards");
+            assert_eq!(rejects, one_rejects, "{n} shards");
         }
     }
 }

@@ -12,7 +12,7 @@ use std::ops::Deref;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::model::time::Timestamp;
 
@@ -25,17 +25,27 @@ pub type Id = Arc<str>;
 ///
 /// The shared copy lives until the process ends. `settle` is a batch run, and a name read once is
 /// usually read millions of times, so a `Text` is a plain reference: copying one costs no atomic
-/// reference count, which would otherwise bounce between cores on every line.
+/// reference count, which would otherwise bounce between cores on every line. It is one word, a
+/// reference to the shared copy's own reference to its bytes, so that the keys the rules group a
+/// month's lines by stay small.
 #[derive(Clone)]
-pub struct Text(&'static str);
+pub struct Text(&'static Name);
 
-static NAMES: LazyLock<Mutex<FxHashSet<&'static str>>> = LazyLock::new(Mutex::default);
+/// The shared copy of a name: a one-word handle to its bytes.
+struct Name(Box<str>);
+
+static NAMES: LazyLock<Mutex<FxHashMap<&'static str, &'static Name>>> =
+    LazyLock::new(Mutex::default);
 
 impl Text {
     /// A number equal for two `Text`s exactly when their contents are equal, cheap to hash: the
     /// address of the shared copy, which interning makes unique per contents.
     pub fn id(&self) -> usize {
-        self.0.as_ptr() as usize
+        std::ptr::from_ref(self.0) as usize
+    }
+
+    fn as_str(&self) -> &'static str {
+        &self.0.0
     }
 }
 
@@ -65,7 +75,7 @@ impl Short {
 thread_local! {
     /// Each thread's map of the short names it has seen, so that reading a file rarely takes the
     /// lock.
-    static SEEN: std::cell::RefCell<FxHashMap<Short, &'static str>> =
+    static SEEN: std::cell::RefCell<FxHashMap<Short, &'static Name>> =
         std::cell::RefCell::default();
 }
 
@@ -82,8 +92,8 @@ impl From<&str> for Text {
             match names.get(s) {
                 Some(shared) => *shared,
                 None => {
-                    let shared: &'static str = Box::leak(Box::<str>::from(s));
-                    names.insert(shared);
+                    let shared: &'static Name = Box::leak(Box::new(Name(s.into())));
+                    names.insert(&shared.0, shared);
                     shared
                 }
             }
@@ -111,19 +121,19 @@ impl Deref for Text {
     type Target = str;
 
     fn deref(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Text {
     fn as_ref(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Text {
     fn borrow(&self) -> &str {
-        self.0
+        self.as_str()
     }
 }
 
@@ -143,37 +153,37 @@ impl PartialOrd for Text {
 
 impl Ord for Text {
     fn cmp(&self, other: &Text) -> std::cmp::Ordering {
-        self.0.cmp(other.0)
+        self.as_str().cmp(other.as_str())
     }
 }
 
 impl Hash for Text {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
+        self.as_str().hash(state);
     }
 }
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Text {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        self.as_str() == *other
     }
 }
 
@@ -264,6 +274,40 @@ pub struct BillLine {
     pub payment_status: PaymentStatus,
     pub paid_with: PaidWith,
     pub currency: Text,
+}
+
+/// The finest grouping any rule sums bill lines by: account, product, sub-product, payment mode
+/// and currency. R5 prices each such group; R2 adds groups up by account, product and currency.
+/// Equal and hashed by [`Text::id`], so a lookup never reads the names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineKey {
+    pub account_id: Text,
+    pub product: Text,
+    pub sub_product: Text,
+    pub payment_mode: PaymentMode,
+    pub currency: Text,
+}
+
+impl Hash for LineKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.account_id.id());
+        state.write_usize(self.product.id());
+        state.write_usize(self.sub_product.id());
+        state.write_usize(self.currency.id());
+        self.payment_mode.hash(state);
+    }
+}
+
+impl BillLine {
+    pub fn key(&self) -> LineKey {
+        LineKey {
+            account_id: self.account_id.clone(),
+            product: self.product.clone(),
+            sub_product: self.sub_product.clone(),
+            payment_mode: self.payment_mode,
+            currency: self.currency.clone(),
+        }
+    }
 }
 
 /// `usage.csv`: one record of the reseller's own meter.

@@ -11,11 +11,12 @@
 //! the two differ every month by post-paid usage that is deducted a month later (seed 002, FAQ 5).
 //! Showing both, and their difference, answers "why don't these agree?".
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
 use crate::model::period::Period;
-use crate::model::records::{BillLine, Text};
+use crate::model::records::{BillLine, LineKey, Text};
 
 /// One row of `consumption.csv`, with exact (unrounded) sums.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,73 +33,69 @@ pub struct Consumption {
     pub not_deducted: Decimal,
 }
 
-/// The running sums of R2 over some bill lines: one pass adds lines, and passes over different
-/// lines merge.
-#[derive(Debug, Default)]
+/// Whether the month selects a line at all: used in it, or deducted in it.
+pub fn selects(b: &BillLine, period: &Period) -> bool {
+    period.contains(b.charge_start) || b.deducted_at.is_some_and(|t| period.contains(t))
+}
+
+/// The running sums of R2 over the selected lines of one [`LineKey`]. [`rows`] adds them up into
+/// the rows of `consumption.csv`; a key may come more than once, with sums over different lines.
+#[derive(Clone, Debug, Default)]
 pub struct Sums {
-    rows: FxHashMap<(usize, usize, usize), Consumption>,
+    usage_period: Decimal,
+    deduction_period: Decimal,
+    not_deducted: Decimal,
 }
 
 impl Sums {
     pub fn add(&mut self, b: &BillLine, period: &Period) {
-        let used = period.contains(b.charge_start);
-        let deducted = b.deducted_at.is_some_and(|t| period.contains(t));
-        if !used && !deducted {
-            return;
-        }
-        let row = self
-            .rows
-            .entry((b.account_id.id(), b.product.id(), b.currency.id()))
-            .or_insert_with(|| Consumption {
-                account_id: b.account_id.clone(),
-                product: b.product.clone(),
-                currency: b.currency.clone(),
-                ..Consumption::default()
-            });
-        if used {
-            row.usage_period += b.payable_amount;
+        if period.contains(b.charge_start) {
+            self.usage_period += b.payable_amount;
             if b.deducted_at.is_none_or(|t| t >= period.end) {
-                row.not_deducted += b.payable_amount;
+                self.not_deducted += b.payable_amount;
             }
         }
-        if deducted {
-            row.deduction_period += b.payable_amount;
+        if b.deducted_at.is_some_and(|t| period.contains(t)) {
+            self.deduction_period += b.payable_amount;
         }
-    }
-
-    pub fn merge(&mut self, other: Sums) {
-        for (key, c) in other.rows {
-            let (used, deducted, not_deducted) =
-                (c.usage_period, c.deduction_period, c.not_deducted);
-            self.rows
-                .entry(key)
-                .and_modify(|row| {
-                    row.usage_period += used;
-                    row.deduction_period += deducted;
-                    row.not_deducted += not_deducted;
-                })
-                .or_insert(c);
-        }
-    }
-
-    /// Rows sorted by account, product and currency: one for each key with a line in either
-    /// period.
-    pub fn finish(self) -> Vec<Consumption> {
-        let mut rows: Vec<Consumption> = self.rows.into_values().collect();
-        rows.sort_unstable_by(|a, b| {
-            (&a.account_id, &a.product, &a.currency).cmp(&(&b.account_id, &b.product, &b.currency))
-        });
-        rows
     }
 }
 
-/// R2 over `bills`: [`Sums`] of every line.
+/// The rows of `consumption.csv`, sorted by account, product and currency: one for each of them
+/// with a selected line, summed over sub-products and payment modes.
+pub fn rows<'s>(sums: impl IntoIterator<Item = (&'s LineKey, &'s Sums)>) -> Vec<Consumption> {
+    let mut rows: Vec<Consumption> = sums
+        .into_iter()
+        .map(|(key, s)| Consumption {
+            account_id: key.account_id.clone(),
+            product: key.product.clone(),
+            currency: key.currency.clone(),
+            usage_period: s.usage_period,
+            deduction_period: s.deduction_period,
+            not_deducted: s.not_deducted,
+        })
+        .collect();
+    let row = |c: &Consumption| (c.account_id.clone(), c.product.clone(), c.currency.clone());
+    rows.par_sort_unstable_by_key(row);
+    rows.dedup_by(|later, kept| {
+        let same = row(later) == row(kept);
+        if same {
+            kept.usage_period += later.usage_period;
+            kept.deduction_period += later.deduction_period;
+            kept.not_deducted += later.not_deducted;
+        }
+        same
+    });
+    rows
+}
+
+/// R2 over `bills`.
 pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
-    let mut sums = Sums::default();
-    for b in bills {
-        sums.add(b, period);
+    let mut sums: FxHashMap<LineKey, Sums> = FxHashMap::default();
+    for b in bills.iter().filter(|b| selects(b, period)) {
+        sums.entry(b.key()).or_default().add(b, period);
     }
-    sums.finish()
+    rows(&sums)
 }
 
 #[cfg(test)]

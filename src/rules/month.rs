@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 
 use crate::ingest::big::Fold;
 use crate::model::period::Period;
-use crate::model::records::{BillLine, Line, Text};
+use crate::model::records::{BillLine, Line, LineKey, Text};
 use crate::rules::consumption::{self, Consumption};
 use crate::rules::invoices::{self, Issuers};
 use crate::rules::rebate::{self, Rates, Rebates};
@@ -35,12 +35,23 @@ pub struct Selected {
     pub by_currency: FxHashMap<usize, (Text, Option<Decimal>, Option<Decimal>)>,
 }
 
+/// R2's and R5's sums for one [`LineKey`]. They share one table, so that a line costs one lookup
+/// for both: at ten million lines the tables outgrow the caches, and each lookup is a miss.
+struct Group<'a> {
+    consumption: consumption::Sums,
+    rebate: rebate::Sums<'a>,
+}
+
 /// Every rule's fold over some bill lines.
 pub struct Pass<'t, 'a> {
     tables: &'t Tables<'a>,
     pub selected: Selected,
-    pub consumption: consumption::Sums,
-    pub rebates: rebate::Sums<'t, 'a>,
+    /// The groups this pass added lines to.
+    groups: FxHashMap<LineKey, Group<'a>>,
+    /// The groups of the passes merged into this one. Passes over different accounts hold
+    /// different keys, so their tables are kept side by side rather than merged into one; a key
+    /// held twice is still summed right, since R2 and R5 add keys up when they finish.
+    merged: Vec<FxHashMap<LineKey, Group<'a>>>,
     pub rollup: Rollup,
     pub invoices: invoices::Sums,
     pub reconcile: reconcile::Matches,
@@ -51,20 +62,28 @@ impl<'t, 'a> Pass<'t, 'a> {
         Pass {
             tables,
             selected: Selected::default(),
-            consumption: consumption::Sums::default(),
-            rebates: rebate::Sums::new(&tables.rates),
+            groups: FxHashMap::default(),
+            merged: Vec::new(),
             rollup: Rollup::default(),
             invoices: invoices::Sums::default(),
             reconcile: reconcile::Matches::new(&tables.meter),
         }
     }
 
+    fn groups(&self) -> impl Iterator<Item = (&LineKey, &Group<'a>)> {
+        self.merged.iter().chain([&self.groups]).flatten()
+    }
+
     /// What the month's rules found, once every line is added.
     pub fn finish(self) -> Results {
+        let (consumption, rebates) = rayon::join(
+            || consumption::rows(self.groups().map(|(k, g)| (k, &g.consumption))),
+            || rebate::statement_lines(self.groups().map(|(k, g)| (k, &g.rebate))),
+        );
         Results {
             selected: self.selected,
-            consumption: self.consumption.finish(),
-            rebates: self.rebates.finish(),
+            consumption,
+            rebates,
             rollup: self.rollup.finish(),
             invoices: self.invoices,
             findings: self.reconcile.finish(&self.tables.meter),
@@ -75,9 +94,9 @@ impl<'t, 'a> Pass<'t, 'a> {
 impl Fold for Pass<'_, '_> {
     fn add(&mut self, b: &BillLine) {
         let t = self.tables;
-        let used = t.period.contains(b.charge_start);
-        let deducted = b.deducted_at.is_some_and(|d| t.period.contains(d));
-        if used || deducted {
+        if consumption::selects(b, &t.period) {
+            let used = t.period.contains(b.charge_start);
+            let deducted = b.deducted_at.is_some_and(|d| t.period.contains(d));
             let sums = self
                 .selected
                 .by_currency
@@ -89,9 +108,15 @@ impl Fold for Pass<'_, '_> {
             if deducted {
                 *sums.2.get_or_insert_default() += b.payable_amount;
             }
+            let group = self.groups.entry(b.key()).or_insert_with(|| Group {
+                consumption: consumption::Sums::default(),
+                rebate: t.rates.sums(b),
+            });
+            group.consumption.add(b, &t.period);
+            if t.rates.counts(b) {
+                group.rebate.add(b);
+            }
         }
-        self.consumption.add(b, &t.period);
-        self.rebates.add(b);
         let rolled_to = t.hosting.add(b, &mut self.rollup);
         self.invoices.add(&t.issuers, b, rolled_to.as_ref());
         self.reconcile.add(&t.meter, b, rolled_to.as_ref());
@@ -111,8 +136,8 @@ impl Fold for Pass<'_, '_> {
                 *sums.2.get_or_insert_default() += deducted;
             }
         }
-        self.consumption.merge(later.consumption);
-        self.rebates.merge(later.rebates);
+        self.merged.push(later.groups);
+        self.merged.extend(later.merged);
         self.rollup.merge(later.rollup, lines_before);
         self.invoices.merge(later.invoices);
         self.reconcile.merge(later.reconcile, lines_before);

@@ -19,6 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
@@ -88,13 +89,7 @@ struct Resolution<'a> {
     source: RateSource,
 }
 
-/// (account, product, sub-product, payment mode), by [`Text::id`]: everything but time that a rate
-/// depends on.
-type Key = (usize, usize, usize, PaymentMode);
-/// A statement line's identity: partner, currency, the line key, rate and rate source.
-type GroupKey = (usize, usize, Key, Decimal, RateSource);
-
-/// R5 over `bills`: [`Sums`] of every line.
+/// R5 over `bills`.
 pub fn rebates(
     bills: &[BillLine],
     input: &RebateInput,
@@ -102,11 +97,11 @@ pub fn rebates(
     basis: RebateBasis,
 ) -> Rebates {
     let rates = Rates::new(input, period, basis);
-    let mut sums = Sums::new(&rates);
-    for b in bills {
-        sums.add(b);
+    let mut sums: FxHashMap<LineKey, Sums> = FxHashMap::default();
+    for b in bills.iter().filter(|b| rates.counts(b)) {
+        sums.entry(b.key()).or_insert_with(|| rates.sums(b)).add(b);
     }
-    sums.finish()
+    statement_lines(&sums)
 }
 
 /// What every line's rebate is resolved against: the rate tables, the month and the basis.
@@ -124,120 +119,124 @@ impl<'a> Rates<'a> {
             basis,
         }
     }
-}
 
-/// The running statement lines of R5 over some bill lines.
-pub struct Sums<'r, 'a> {
-    rates: &'r Rates<'a>,
-    /// Each key's resolution per interval, worked out the first time the key is seen.
-    segments: FxHashMap<Key, Vec<(Timestamp, Option<Resolution<'a>>)>>,
-    groups: FxHashMap<GroupKey, RebateLine>,
-    unlinked: BTreeMap<Text, Decimal>,
-}
-
-impl<'r, 'a> Sums<'r, 'a> {
-    pub fn new(rates: &'r Rates<'a>) -> Self {
-        Sums {
-            rates,
-            segments: FxHashMap::default(),
-            groups: FxHashMap::default(),
-            unlinked: BTreeMap::new(),
+    /// Whether a line counts in the month on the `rebate_basis` period.
+    pub fn counts(&self, b: &BillLine) -> bool {
+        match self.basis {
+            RebateBasis::Usage => self.period.contains(b.charge_start),
+            RebateBasis::Deduction => b.deducted_at.is_some_and(|t| self.period.contains(t)),
         }
     }
 
-    pub fn add(&mut self, b: &BillLine) {
-        let period = &self.rates.period;
-        let counted = match self.rates.basis {
-            RebateBasis::Usage => period.contains(b.charge_start),
-            RebateBasis::Deduction => b.deducted_at.is_some_and(|t| period.contains(t)),
-        };
-        if !counted {
-            return;
-        }
-        let key = (
-            b.account_id.id(),
-            b.product.id(),
-            b.sub_product.id(),
-            b.payment_mode,
-        );
-        let tables = &self.rates.tables;
-        let segs = self
-            .segments
-            .entry(key)
-            .or_insert_with(|| tables.segments(b));
-        let i = segs.partition_point(|(start, _)| *start <= b.charge_start);
-        let Some(Some(r)) = i.checked_sub(1).map(|i| &segs[i].1) else {
-            *self.unlinked.entry(b.currency.clone()).or_default() += b.payable_amount;
-            return;
-        };
-        let line = self
-            .groups
-            .entry((r.partner.id(), b.currency.id(), key, r.rate, r.source))
-            .or_insert_with(|| RebateLine {
-                partner_id: r.partner.clone(),
-                currency: b.currency.clone(),
-                account_id: b.account_id.clone(),
-                product: b.product.clone(),
-                sub_product: b.sub_product.clone(),
-                payment_mode: b.payment_mode,
-                rate: r.rate,
-                source: r.source,
+    /// Empty sums for the key of `b`, with the key's resolution on each interval worked out.
+    pub fn sums(&self, b: &BillLine) -> Sums<'a> {
+        let mut spans = self
+            .tables
+            .segments(b)
+            .into_iter()
+            .map(|(start, resolution)| Span {
+                start,
+                resolution,
                 base: Decimal::ZERO,
-                rebate: Decimal::ZERO,
                 lines: 0,
             });
-        line.base += b.payable_amount;
-        line.rebate += b.payable_amount * r.rate;
-        line.lines += 1;
+        let first = spans
+            .next()
+            .expect("a key has at least the interval from the start of time");
+        Sums {
+            first,
+            rest: spans.collect(),
+        }
+    }
+}
+
+/// The running sums of R5 over the counted lines of one [`LineKey`]: the key's resolution on
+/// each interval between the edges of the windows that bear on it, and the payable of the lines
+/// whose `charge_start` falls in each. Most keys have one interval, held inline.
+#[derive(Clone, Debug)]
+pub struct Sums<'a> {
+    first: Span<'a>,
+    rest: Vec<Span<'a>>,
+}
+
+#[derive(Clone, Debug)]
+struct Span<'a> {
+    start: Timestamp,
+    resolution: Option<Resolution<'a>>,
+    base: Decimal,
+    lines: u64,
+}
+
+impl<'a> Sums<'a> {
+    pub fn add(&mut self, b: &BillLine) {
+        let i = self.rest.partition_point(|s| s.start <= b.charge_start);
+        let span = match i.checked_sub(1) {
+            Some(i) => &mut self.rest[i],
+            None => &mut self.first,
+        };
+        span.base += b.payable_amount;
+        span.lines += 1;
     }
 
-    pub fn merge(&mut self, other: Sums) {
-        for (key, l) in other.groups {
-            let (base, rebate, lines) = (l.base, l.rebate, l.lines);
-            self.groups
-                .entry(key)
-                .and_modify(|line| {
-                    line.base += base;
-                    line.rebate += rebate;
-                    line.lines += lines;
-                })
-                .or_insert(l);
-        }
-        for (currency, amount) in other.unlinked {
-            *self.unlinked.entry(currency).or_default() += amount;
-        }
+    fn spans(&self) -> impl Iterator<Item = &Span<'a>> {
+        std::iter::once(&self.first).chain(&self.rest)
     }
+}
 
-    /// The statement lines sorted by partner, currency and line key.
-    pub fn finish(self) -> Rebates {
-        let mut lines: Vec<RebateLine> = self.groups.into_values().collect();
-        lines.sort_by(|a, b| {
-            (
-                &a.partner_id,
-                &a.currency,
-                &a.account_id,
-                &a.product,
-                &a.sub_product,
-                a.payment_mode,
-                a.rate,
-                a.source,
-            )
-                .cmp(&(
-                    &b.partner_id,
-                    &b.currency,
-                    &b.account_id,
-                    &b.product,
-                    &b.sub_product,
-                    b.payment_mode,
-                    b.rate,
-                    b.source,
-                ))
-        });
-        Rebates {
-            lines,
-            unlinked: self.unlinked,
+/// The statement lines, sorted by partner, currency and line key: each key's intervals with lines,
+/// grouped by partner, rate and rate source. A key may come more than once, with sums over
+/// different lines. A line's rebate is its base × rate, unrounded.
+pub fn statement_lines<'s, 'a: 's>(
+    sums: impl IntoIterator<Item = (&'s LineKey, &'s Sums<'a>)>,
+) -> Rebates {
+    let mut lines: Vec<RebateLine> = Vec::new();
+    let mut unlinked: BTreeMap<Text, Decimal> = BTreeMap::new();
+    for (key, sums) in sums {
+        for span in sums.spans().filter(|s| s.lines > 0) {
+            let Some(r) = &span.resolution else {
+                *unlinked.entry(key.currency.clone()).or_default() += span.base;
+                continue;
+            };
+            lines.push(RebateLine {
+                partner_id: r.partner.clone(),
+                currency: key.currency.clone(),
+                account_id: key.account_id.clone(),
+                product: key.product.clone(),
+                sub_product: key.sub_product.clone(),
+                payment_mode: key.payment_mode,
+                rate: r.rate,
+                source: r.source,
+                base: span.base,
+                rebate: Decimal::ZERO,
+                lines: span.lines,
+            });
         }
     }
+    let group = |l: &RebateLine| {
+        (
+            l.partner_id.clone(),
+            l.currency.clone(),
+            l.account_id.clone(),
+            l.product.clone(),
+            l.sub_product.clone(),
+            l.payment_mode,
+            l.rate,
+            l.source,
+        )
+    };
+    lines.par_sort_unstable_by_key(group);
+    lines.dedup_by(|later, kept| {
+        let same = group(later) == group(kept);
+        if same {
+            kept.base += later.base;
+            kept.lines += later.lines;
+        }
+        same
+    });
+    for line in &mut lines {
+        line.rebate = line.base * line.rate;
+    }
+    Rebates { lines, unlinked }
 }
 
 /// The rate tables, indexed for resolution.
