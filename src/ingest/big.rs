@@ -1,6 +1,7 @@
 //! The big files. `usage.csv` is kept whole, since reconciliation looks records up by resource.
-//! `bills.csv` is never held in memory: each segment's lines go straight into a [`Fold`] (the
-//! month's rules), so memory grows with the number of groups the rules keep, not with lines.
+//! `bills.csv` is never held in memory: each core reads it whole and folds the lines of its own
+//! accounts straight into a [`Fold`] (the month's rules), so memory grows with the number of
+//! groups the rules keep, not with lines, and no group is kept on two cores.
 //!
 //! A `bill_id` must be unique, and the first row of an id is the one used. A fold cannot take a
 //! line back, so the read keeps only a 64-bit hash of each id. When two hashes agree (a duplicate,
@@ -239,7 +240,7 @@ impl<F: Fold> Sink for BillSink<'_, F> {
     }
 }
 
-/// Finds the used rows whose `bill_id` hash clashes: (id, offset, line in segment).
+/// Finds the used rows whose `bill_id` hash clashes: (id, offset, line in its part).
 struct Clashing<'s> {
     cx: Context,
     clashes: &'s FxHashSet<u64>,
@@ -314,10 +315,11 @@ mod tests {
         }
     }
 
-    /// A file big enough to be read in several segments, with a duplicate `bill_id` far from its
-    /// first row: the later row is rejected, and the lines around it keep their numbers.
+    /// A file big enough to be read by several cores, with a duplicate `bill_id` far from its
+    /// first row and on another account: the later row is rejected, and the lines around it keep
+    /// their numbers.
     #[test]
-    fn duplicates_across_segments() {
+    fn duplicates_across_cores() {
         let dir = std::env::temp_dir().join(format!("settle-big-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let rows = 120_000;
@@ -325,15 +327,18 @@ mod tests {
         for i in 0..rows {
             let id = if i == rows - 10 { 7 } else { i };
             text += &format!(
-                "b{id},acc,cvm,,r{i},postpaid,hour,2026-10-01 00:00:00,2026-10-01 01:00:00,,\
-                 1.00,0,0,1.00,paid,cash,CNY\n"
+                "b{id},acc{},cvm,,r{i},postpaid,hour,2026-10-01 00:00:00,2026-10-01 01:00:00,,\
+                 1.00,0,0,1.00,paid,cash,CNY\n",
+                i % 5
             );
         }
-        assert!(text.len() as u64 > 8 << 20, "more than one segment");
+        assert!(text.len() as u64 > 8 << 20, "more than one core reads");
         std::fs::write(dir.join(schema::BILLS.name), &text).unwrap();
         let mut cx = Context::new(chrono_tz::Asia::Shanghai);
-        cx.accounts
-            .insert(crate::model::records::Text::from("acc").id());
+        for a in 0..5 {
+            cx.accounts
+                .insert(crate::model::records::Text::from(format!("acc{a}")).id());
+        }
         let bills = fold_bills(&dir, &cx, Count::default).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
 

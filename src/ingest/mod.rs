@@ -1,8 +1,8 @@
 //! Ingestion: a dataset folder in, typed records and rejects out.
 //!
 //! Every SPEC input file is read here and nowhere else. The small tables go through the `csv`
-//! crate ([`small`]); `bills.csv` and `usage.csv`, which hold millions of lines, are read in
-//! segments on every core ([`segments`], [`big`]). Both hand each row to the same parse function
+//! crate ([`small`]); `bills.csv` and `usage.csv`, which hold millions of lines, are read on
+//! every core ([`segments`], [`big`]). Both hand each row to the same parse function
 //! ([`parse`]), so a row means the same thing whichever reader carried it.
 //!
 //! [`load`] reads everything but `bills.csv`. The bill lines are folded straight into the month's

@@ -1,9 +1,12 @@
-//! Reads a big CSV file (`bills.csv`, `usage.csv`) on every core, in one pass, in bounded memory.
+//! Reads a big CSV file (`bills.csv`, `usage.csv`) on every core, in bounded memory.
 //!
-//! The file is cut at line ends into one contiguous segment per core. Each segment is read in
-//! blocks and split into records: a line without `"` is split at its commas, and a line with one
-//! goes through `csv_core`, so quoting means what it means in the small files. Each segment feeds
-//! its own [`Sink`]; the caller merges the sinks in file order.
+//! The cores share a file in one of two ways ([`Split`]). With segments, it is cut at line ends
+//! into one contiguous segment per core, and the caller merges the sinks in file order. With
+//! shards, every core reads the whole file and takes the records whose cell in one column hashes
+//! to it: reading is cheap next to what a sink does with a record, and each sink then holds the
+//! groups of its own accounts only. Either way, each core reads in blocks and splits records: a
+//! line without `"` is split at its commas, and a line with one goes through `csv_core`, so
+//! quoting means what it means in the small files.
 //!
 //! Line numbers inside a segment count from the segment's first byte, since a segment cannot know
 //! how many lines come before it until the segments before it are read. [`Part::first_line`] says
@@ -11,7 +14,8 @@
 //!
 //! Cutting at line ends is only right when no quoted cell holds a line end across a cut. A record
 //! with a line end inside quotes (or a quote still open where its segment stops) is noticed, and the
-//! file is then read again as one segment, which is always right.
+//! file is then read again as one segment, which is always right. Shards read the whole file, so
+//! they never cut a record.
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};

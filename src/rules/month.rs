@@ -3,7 +3,7 @@
 //! `bills.csv` is the one input too big to hold. Each rule therefore works as a fold: it adds one
 //! line at a time to sums it keeps per group (R2, R5, R6), or to the few lines it must keep (R3's
 //! hosted children, R7's findings and metered bills). A [`Pass`] holds every rule's fold for the
-//! lines of one segment of the file; passes over different segments merge. The order of the rules
+//! lines one core reads (those of its accounts); passes over different lines merge. The order of the rules
 //! inside [`Pass::add`] is the order of their dependencies: R3 says where a line rolls up before
 //! R6 and R7 look at it.
 
