@@ -60,12 +60,12 @@ pub enum Split {
     Shards { column: usize },
 }
 
-/// One segment's sink, and where the segment sits in the file.
+/// One core's sink, and where its line numbers start.
 pub struct Part<S> {
     pub sink: S,
-    /// The line the segment starts on: add it to the sink's line numbers.
+    /// The line the part's line numbers count from: add it to the sink's line numbers.
     pub first_line: Line,
-    /// Records in the segment, used or not.
+    /// Records this part took, used or not: the parts' counts add up to the file's records.
     pub rows: u64,
 }
 
