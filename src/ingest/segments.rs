@@ -170,7 +170,8 @@ impl Source {
             end: self.len,
             shard,
         };
-        let segments = match split {
+        // Segments count lines from their own start; shards, from the start of the data.
+        let (parts, contiguous) = match split {
             Split::Segments => {
                 let cuts = self.cuts(n, split_above)?;
                 let jobs: Vec<Job> = cuts
@@ -183,9 +184,9 @@ impl Source {
                     .collect();
                 let segments = read_jobs(self, &jobs, make)?;
                 if jobs.len() > 1 && segments.iter().any(|s| s.quoted_line_end) {
-                    read_jobs(self, &[whole(None)], make)?
+                    (read_jobs(self, &[whole(None)], make)?, true)
                 } else {
-                    segments
+                    (segments, true)
                 }
             }
             Split::Shards { column } => {
@@ -199,19 +200,11 @@ impl Source {
                         }))
                     })
                     .collect();
-                let shards = read_jobs(self, &jobs, make)?;
-                return Ok(shards
-                    .into_iter()
-                    .map(|s| Part {
-                        sink: s.sink,
-                        first_line: self.first_line,
-                        rows: s.rows,
-                    })
-                    .collect());
+                (read_jobs(self, &jobs, make)?, false)
             }
         };
         let mut first_line = self.first_line;
-        Ok(segments
+        Ok(parts
             .into_iter()
             .map(|s| {
                 let part = Part {
@@ -219,7 +212,9 @@ impl Source {
                     first_line,
                     rows: s.rows,
                 };
-                first_line += s.line_ends;
+                if contiguous {
+                    first_line += s.line_ends;
+                }
                 part
             })
             .collect())

@@ -11,7 +11,6 @@
 //! the two differ every month by post-paid usage that is deducted a month later (seed 002, FAQ 5).
 //! Showing both, and their difference, answers "why don't these agree?".
 
-use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
@@ -75,17 +74,15 @@ pub fn rows<'s>(sums: impl IntoIterator<Item = (&'s LineKey, &'s Sums)>) -> Vec<
             not_deducted: s.not_deducted,
         })
         .collect();
-    let row = |c: &Consumption| (c.account_id.clone(), c.product.clone(), c.currency.clone());
-    rows.par_sort_unstable_by_key(row);
-    rows.dedup_by(|later, kept| {
-        let same = row(later) == row(kept);
-        if same {
+    super::coalesce(
+        &mut rows,
+        |c| (c.account_id.clone(), c.product.clone(), c.currency.clone()),
+        |kept, later| {
             kept.usage_period += later.usage_period;
             kept.deduction_period += later.deduction_period;
             kept.not_deducted += later.not_deducted;
-        }
-        same
-    });
+        },
+    );
     rows
 }
 

@@ -8,3 +8,22 @@ pub mod rebate;
 pub mod reconcile;
 pub mod relations;
 pub mod rollup;
+
+use rayon::prelude::*;
+
+/// Sorts `rows` by `key` and adds each run of rows with equal keys into its first, with `add`.
+/// Rules that sum per group finish this way: the cores' sums may hold a group more than once.
+fn coalesce<T: Send, K: Ord + Send>(
+    rows: &mut Vec<T>,
+    key: impl Fn(&T) -> K + Sync,
+    add: impl Fn(&mut T, &T),
+) {
+    rows.par_sort_unstable_by_key(&key);
+    rows.dedup_by(|later, kept| {
+        let same = key(later) == key(kept);
+        if same {
+            add(kept, later);
+        }
+        same
+    });
+}

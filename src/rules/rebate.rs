@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
@@ -212,27 +211,25 @@ pub fn statement_lines<'s, 'a: 's>(
             });
         }
     }
-    let group = |l: &RebateLine| {
-        (
-            l.partner_id.clone(),
-            l.currency.clone(),
-            l.account_id.clone(),
-            l.product.clone(),
-            l.sub_product.clone(),
-            l.payment_mode,
-            l.rate,
-            l.source,
-        )
-    };
-    lines.par_sort_unstable_by_key(group);
-    lines.dedup_by(|later, kept| {
-        let same = group(later) == group(kept);
-        if same {
+    super::coalesce(
+        &mut lines,
+        |l| {
+            (
+                l.partner_id.clone(),
+                l.currency.clone(),
+                l.account_id.clone(),
+                l.product.clone(),
+                l.sub_product.clone(),
+                l.payment_mode,
+                l.rate,
+                l.source,
+            )
+        },
+        |kept, later| {
             kept.base += later.base;
             kept.lines += later.lines;
-        }
-        same
-    });
+        },
+    );
     for line in &mut lines {
         line.rebate = line.base * line.rate;
     }
