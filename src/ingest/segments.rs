@@ -410,13 +410,16 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
         // Cells on the stack for the usual row; a row wider than that is collected instead.
         let mut cells = [""; 64];
         let mut count = 0;
-        for cell in text.split(',') {
+        let mut start = 0;
+        for end in memchr_iter(b',', text.as_bytes()).chain([text.len()]) {
             if count == cells.len() {
                 let all: Vec<&str> = text.split(',').collect();
                 self.emit(&all, offset);
                 return;
             }
-            cells[count] = cell;
+            // A comma is one byte of ASCII, so both ends are character boundaries.
+            cells[count] = &text[start..end];
+            start = end + 1;
             count += 1;
         }
         self.emit(&cells[..count], offset);

@@ -129,16 +129,21 @@ impl<'a> Rates<'a> {
 
     /// Empty sums for the key of `b`, with the key's resolution on each interval worked out.
     pub fn sums(&self, b: &BillLine) -> Sums<'a> {
-        let mut spans = self
-            .tables
-            .segments(b)
-            .into_iter()
-            .map(|(start, resolution)| Span {
-                start,
-                resolution,
-                base: Decimal::ZERO,
-                lines: 0,
-            });
+        let mut segments = self.tables.segments(b);
+        if self.basis == RebateBasis::Usage {
+            // A counted line starts inside the month, so only the intervals that overlap the month
+            // can take lines. Most keys then hold one interval, inline.
+            let end = segments.partition_point(|(start, _)| *start < self.period.end);
+            segments.truncate(end);
+            let first = segments.partition_point(|(start, _)| *start <= self.period.start);
+            segments.drain(..first.saturating_sub(1));
+        }
+        let mut spans = segments.into_iter().map(|(start, resolution)| Span {
+            start,
+            resolution,
+            base: Decimal::ZERO,
+            lines: 0,
+        });
         let first = spans
             .next()
             .expect("a key has at least the interval from the start of time");
@@ -704,6 +709,48 @@ mod tests {
                 ("p2", d("0.08"), RateSource::Base, d("8")),
             ]
         );
+    }
+
+    /// Only the intervals that overlap the month take lines: a link that ends exactly at the
+    /// month's start, one that starts exactly at its end, and the line on the month's first instant.
+    #[test]
+    fn links_ending_and_starting_at_the_month_edges() {
+        let partners: BTreeMap<_, _> = [
+            partner("p1", InvoiceKind::Special, "0"),
+            partner("p2", InvoiceKind::Special, "0"),
+            partner("p3", InvoiceKind::Special, "0"),
+        ]
+        .into();
+        let bills = [
+            bill("a", "", PaymentMode::Postpaid, "2026-09-30 23:00:00", "100"),
+            bill("a", "", PaymentMode::Postpaid, "2026-10-01 00:00:00", "100"),
+            bill("a", "", PaymentMode::Postpaid, "2026-10-31 23:00:00", "10"),
+            bill("a", "", PaymentMode::Postpaid, "2026-11-01 00:00:00", "100"),
+        ];
+        let links = [
+            link("a", "p1", "2026-01-01", Some("2026-10-01 00:00:00")),
+            link(
+                "a",
+                "p2",
+                "2026-10-01 00:00:00",
+                Some("2026-11-01 00:00:00"),
+            ),
+            link("a", "p3", "2026-11-01 00:00:00", None),
+        ];
+        let rates = [rate(ModeFilter::Any, "0.1")];
+        let input = RebateInput {
+            links: &links,
+            partners: &partners,
+            rates: &rates,
+            specials: &[],
+        };
+        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
+        let got: Vec<(&str, Decimal, u64)> = out
+            .lines
+            .iter()
+            .map(|l| (l.partner_id.as_ref(), l.base, l.lines))
+            .collect();
+        assert_eq!(got, vec![("p2", d("110"), 2)]);
     }
 
     #[test]
