@@ -5,7 +5,6 @@
 //! own row; checks across rows (unique ids, overlapping windows) run after a whole file is read.
 
 use chrono_tz::Tz;
-use rustc_hash::FxHashSet;
 
 use crate::ingest::cell::{Cell, CellError};
 use crate::model::records::*;
@@ -31,34 +30,30 @@ impl<'a> Row<'a> {
 #[derive(Clone)]
 pub struct Context {
     pub zone: Zone,
-    /// The known accounts and partners, by [`Text::id`].
-    pub accounts: FxHashSet<usize>,
-    pub partners: FxHashSet<usize>,
+    /// The known accounts and partners.
+    pub accounts: Known,
+    pub partners: Known,
 }
 
 impl Context {
     pub fn new(tz: Tz) -> Context {
         Context {
             zone: Zone::new(tz),
-            accounts: FxHashSet::default(),
-            partners: FxHashSet::default(),
+            accounts: Known::default(),
+            partners: Known::default(),
         }
     }
 
     fn account(&mut self, cell: Cell) -> Result<Text, CellError> {
-        let id = Text::from(cell.required()?);
-        match self.accounts.contains(&id.id()) {
-            true => Ok(id),
-            false => Err(cell.fail("unknown account: not in `accounts.csv`")),
-        }
+        self.accounts
+            .get(cell.required()?)
+            .ok_or_else(|| cell.fail("unknown account: not in `accounts.csv`"))
     }
 
     fn partner(&mut self, cell: Cell) -> Result<Text, CellError> {
-        let id = Text::from(cell.required()?);
-        match self.partners.contains(&id.id()) {
-            true => Ok(id),
-            false => Err(cell.fail("unknown partner: not in `partners.csv`")),
-        }
+        self.partners
+            .get(cell.required()?)
+            .ok_or_else(|| cell.fail("unknown partner: not in `partners.csv`"))
     }
 
     fn window(&mut self, from: Cell, to: Cell) -> Result<Window, CellError> {

@@ -187,6 +187,37 @@ impl PartialEq<&str> for Text {
     }
 }
 
+/// A set of names that finds a name from its text in one probe, without interning the text
+/// first. Every bill line names its account, and a dataset may know a million of them: interning
+/// and then asking whether the account is known would be two cache misses per line.
+#[derive(Clone, Default)]
+pub struct Known {
+    short: FxHashMap<Short, Text>,
+    long: FxHashMap<&'static str, Text>,
+}
+
+impl Known {
+    pub fn get(&self, s: &str) -> Option<Text> {
+        match Short::new(s) {
+            Some(short) => self.short.get(&short).cloned(),
+            None => self.long.get(s).cloned(),
+        }
+    }
+}
+
+impl FromIterator<Text> for Known {
+    fn from_iter<I: IntoIterator<Item = Text>>(names: I) -> Known {
+        let mut known = Known::default();
+        for name in names {
+            match Short::new(&name) {
+                Some(short) => known.short.insert(short, name),
+                None => known.long.insert(name.as_str(), name),
+            };
+        }
+        known
+    }
+}
+
 /// Declares a closed set of values read from one CSV column, with the exact spellings SPEC uses.
 macro_rules! cell_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
