@@ -70,15 +70,16 @@ impl<'t, 'a> Pass<'t, 'a> {
         }
     }
 
-    fn groups(&self) -> impl Iterator<Item = (&LineKey, &Group<'a>)> {
-        self.merged.iter().chain([&self.groups]).flatten()
-    }
-
     /// What the month's rules found, once every line is added.
     pub fn finish(self) -> Results {
+        // Reconciliation first, so that its metered bills are gone before R2 and R5 build rows.
+        let findings = self.reconcile.finish(&self.tables.meter);
+        let mut tables = self.merged;
+        tables.push(self.groups);
+        let groups = || tables.iter().flatten();
         let (consumption, rebates) = rayon::join(
-            || consumption::rows(self.groups().map(|(k, g)| (k, &g.consumption))),
-            || rebate::statement_lines(self.groups().map(|(k, g)| (k, &g.rebate))),
+            || consumption::rows(groups().map(|(k, g)| (k, &g.consumption))),
+            || rebate::statement_lines(groups().map(|(k, g)| (k, &g.rebate))),
         );
         Results {
             selected: self.selected,
@@ -86,7 +87,7 @@ impl<'t, 'a> Pass<'t, 'a> {
             rebates,
             rollup: self.rollup.finish(),
             invoices: self.invoices,
-            findings: self.reconcile.finish(&self.tables.meter),
+            findings,
         }
     }
 }

@@ -163,6 +163,8 @@ impl<'a> Meter<'a> {
 /// A bill line on a metered resource, kept for finding duplicates.
 #[derive(Clone, Debug)]
 struct Metered {
+    /// The resource's place in [`Meter`]'s lists.
+    place: u32,
     start: Timestamp,
     end: Timestamp,
     line: Line,
@@ -171,11 +173,13 @@ struct Metered {
 }
 
 /// The running reconciliation over some bill lines: the findings so far, which usage records some
-/// bill covers, and the metered bills by resource.
+/// bill covers, and the metered bills. These are kept in one list, not a list per resource, so
+/// that a month with millions of them does not also hold a growing list and a table entry for each
+/// resource; [`Matches::finish`] sorts them by resource.
 pub struct Matches {
     findings: Vec<Finding>,
     covered: Vec<bool>,
-    metered: FxHashMap<u32, Vec<Metered>>,
+    metered: Vec<Metered>,
 }
 
 impl Matches {
@@ -183,7 +187,7 @@ impl Matches {
         Matches {
             findings: Vec::new(),
             covered: vec![false; meter.usage.len()],
-            metered: FxHashMap::default(),
+            metered: Vec::new(),
         }
     }
 
@@ -195,7 +199,8 @@ impl Matches {
             && let Some(&place) = meter.resources.get(&bill_key(b))
         {
             let list = &meter.lists[place as usize];
-            self.metered.entry(place).or_default().push(Metered {
+            self.metered.push(Metered {
+                place,
                 start: b.charge_start,
                 end: b.charge_end,
                 line: b.line,
@@ -278,11 +283,13 @@ impl Matches {
         for (mine, theirs) in self.covered.iter_mut().zip(later.covered) {
             *mine |= theirs;
         }
-        for (key, mut bills) in later.metered {
-            for b in &mut bills {
-                b.line += lines_before;
-            }
-            self.metered.entry(key).or_default().append(&mut bills);
+        for b in &mut later.metered {
+            b.line += lines_before;
+        }
+        if self.metered.is_empty() {
+            self.metered = later.metered;
+        } else {
+            self.metered.append(&mut later.metered);
         }
     }
 
@@ -292,7 +299,7 @@ impl Matches {
         let Matches {
             mut findings,
             covered,
-            metered,
+            mut metered,
         } = self;
         let usage = meter.usage;
         let period = &meter.period;
@@ -317,16 +324,16 @@ impl Matches {
             });
         }
 
-        for (place, mut bills) in metered {
+        metered.sort_unstable_by_key(|b| (b.place, b.start, b.end, b.line));
+        for bills in metered.chunk_by(|a, b| a.place == b.place) {
             if bills.len() < 2 {
                 continue;
             }
-            bills.sort_by_key(|b| (b.start, b.end, b.line));
-            let list = &meter.lists[place as usize];
+            let list = &meter.lists[bills[0].place as usize];
             let Some(resource) = list.first().map(|&i| &usage[i]) else {
                 continue;
             };
-            for group in overlapping_groups(&bills) {
+            for group in overlapping_groups(bills) {
                 if group.len() < 2 || !group.iter().any(|b| period.contains(b.start)) {
                     continue;
                 }
