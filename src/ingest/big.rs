@@ -44,7 +44,7 @@ pub fn read_all<T: HasLine + Send>(
         rejects: Vec::new(),
     })?;
     let mut out = Loaded {
-        records: Vec::new(),
+        records: Vec::with_capacity(parts.iter().map(|p| p.sink.records.len()).sum()),
         rejects: Vec::new(),
         input: input(&source, &parts, sha256),
     };

@@ -117,10 +117,12 @@ fn usage_key(u: &UsageRecord) -> Key<'_> {
 /// by start. Also what the per-line checks need.
 pub struct Meter<'a> {
     usage: &'a [UsageRecord],
-    /// Each metered resource's place in `lists`.
+    /// Each metered resource's place.
     resources: FxHashMap<Key<'a>, u32>,
-    /// Each metered resource's records.
-    lists: Vec<Vec<usize>>,
+    /// The records as places in `usage`, by resource place, then start and end.
+    records: Vec<u32>,
+    /// Where each resource place's records start in `records`, and one more for the end.
+    bounds: Vec<u32>,
     discounts: Discounts<'a>,
     period: Period,
     tolerance: Decimal,
@@ -134,25 +136,38 @@ impl<'a> Meter<'a> {
         tolerance: Decimal,
     ) -> Self {
         let mut resources: FxHashMap<Key<'a>, u32> = FxHashMap::default();
-        let mut lists: Vec<Vec<usize>> = Vec::new();
-        for (i, u) in usage.iter().enumerate() {
-            let place = *resources.entry(usage_key(u)).or_insert_with(|| {
-                lists.push(Vec::new());
-                (lists.len() - 1) as u32
-            });
-            lists[place as usize].push(i);
+        let mut places: Vec<u32> = Vec::with_capacity(usage.len());
+        for u in usage {
+            let next = resources.len() as u32;
+            places.push(*resources.entry(usage_key(u)).or_insert(next));
         }
-        for list in &mut lists {
-            list.sort_by_key(|&i| (usage[i].start, usage[i].end));
+        let mut records: Vec<u32> = (0..usage.len() as u32).collect();
+        records.sort_unstable_by_key(|&i| {
+            let u = &usage[i as usize];
+            (places[i as usize], u.start, u.end, i)
+        });
+        let mut bounds = Vec::with_capacity(resources.len() + 1);
+        for (at, &i) in records.iter().enumerate() {
+            if bounds.len() <= places[i as usize] as usize {
+                bounds.push(at as u32);
+            }
         }
+        bounds.push(records.len() as u32);
         Meter {
             usage,
             resources,
-            lists,
+            records,
+            bounds,
             discounts,
             period: *period,
             tolerance,
         }
+    }
+
+    /// A metered resource's records, as places in `usage`, sorted by start and end.
+    fn list(&self, place: u32) -> &[u32] {
+        let place = place as usize;
+        &self.records[self.bounds[place] as usize..self.bounds[place + 1] as usize]
     }
 
     fn beyond(&self, d: Decimal) -> bool {
@@ -198,7 +213,7 @@ impl Matches {
         if b.billing_cycle != BillingCycle::Once
             && let Some(&place) = meter.resources.get(&bill_key(b))
         {
-            let list = &meter.lists[place as usize];
+            let list = meter.list(place);
             self.metered.push(Metered {
                 place,
                 start: b.charge_start,
@@ -207,12 +222,13 @@ impl Matches {
                 bill_id: b.bill_id.clone(),
                 list_amount: b.list_amount,
             });
-            let first = list.partition_point(|&i| usage[i].start < b.charge_start);
+            let first = list.partition_point(|&i| usage[i as usize].start < b.charge_start);
             let inside: Vec<&UsageRecord> = list[first..]
                 .iter()
-                .take_while(|&&i| usage[i].start < b.charge_end)
-                .filter(|&&i| usage[i].end <= b.charge_end)
-                .map(|&i| {
+                .map(|&i| i as usize)
+                .take_while(|&i| usage[i].start < b.charge_end)
+                .filter(|&i| usage[i].end <= b.charge_end)
+                .map(|i| {
                     self.covered[i] = true;
                     &usage[i]
                 })
@@ -329,8 +345,8 @@ impl Matches {
             if bills.len() < 2 {
                 continue;
             }
-            let list = &meter.lists[bills[0].place as usize];
-            let Some(resource) = list.first().map(|&i| &usage[i]) else {
+            let list = meter.list(bills[0].place);
+            let Some(resource) = list.first().map(|&i| &usage[i as usize]) else {
                 continue;
             };
             for group in overlapping_groups(bills) {
@@ -345,7 +361,7 @@ impl Matches {
                 let end = group.iter().map(|b| b.end).max().unwrap_or(group[0].end);
                 let inside: Vec<&UsageRecord> = list
                     .iter()
-                    .map(|&i| &usage[i])
+                    .map(|&i| &usage[i as usize])
                     .filter(|u| group.iter().any(|b| b.start <= u.start && u.end <= b.end))
                     .collect();
                 findings.push(Finding {
