@@ -84,7 +84,9 @@ pub struct Rebates {
 #[derive(Clone, Debug, PartialEq)]
 struct Resolution<'a> {
     partner: &'a Text,
-    rate: Decimal,
+    /// The rate, where the rate tables hold it: a resolution is kept for every interval of
+    /// every key.
+    rate: &'a Decimal,
     source: RateSource,
 }
 
@@ -160,7 +162,7 @@ impl<'a> Rates<'a> {
 #[derive(Clone, Debug)]
 pub struct Sums<'a> {
     first: Span<'a>,
-    rest: Vec<Span<'a>>,
+    rest: Box<[Span<'a>]>,
 }
 
 #[derive(Clone, Debug)]
@@ -208,7 +210,7 @@ pub fn statement_lines<'s, 'a: 's>(
                 product: key.product.clone(),
                 sub_product: key.sub_product.clone(),
                 payment_mode: key.payment_mode,
-                rate: r.rate,
+                rate: *r.rate,
                 source: r.source,
                 base: span.base,
                 rebate: Decimal::ZERO,
@@ -310,7 +312,7 @@ impl<'a> Tables<'a> {
                     match special {
                         Some(s) => Resolution {
                             partner: &link.partner_id,
-                            rate: s.rate,
+                            rate: &s.rate,
                             source: RateSource::Special,
                         },
                         None => {
@@ -328,7 +330,7 @@ impl<'a> Tables<'a> {
                                         )
                                 })
                                 .max_by_key(|r| r.payment_mode != ModeFilter::Any)
-                                .map_or(Decimal::ZERO, |r| r.rate);
+                                .map_or(&Decimal::ZERO, |r| &r.rate);
                             Resolution {
                                 partner: &link.partner_id,
                                 rate,
