@@ -8,7 +8,7 @@
 
 use printpdf::{
     Color, FontId, LinePoint, Mm, OffsetDateTime, Op, PaintMode, ParsedFont, PdfDocument, PdfFont,
-    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem,
+    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextMatrix,
 };
 use sha2::{Digest, Sha256};
 
@@ -159,7 +159,7 @@ pub struct Doc<'a> {
     t: &'a Templates,
     font: &'a Font,
     title: String,
-    pages: Vec<Vec<Op>>,
+    pages: Vec<Page>,
     /// The top of the free space on the current page, in points from the bottom.
     y: f32,
 }
@@ -186,7 +186,7 @@ impl<'a> Doc<'a> {
             t,
             font,
             title: title.to_string(),
-            pages: vec![Vec::new()],
+            pages: vec![Page::default()],
             y: 0.0,
         };
         doc.y = doc.top();
@@ -239,7 +239,7 @@ impl<'a> Doc<'a> {
         Self::mm(self.t.layout.page_width - self.t.layout.margin_right)
     }
 
-    fn ops(&mut self) -> &mut Vec<Op> {
+    fn page(&mut self) -> &mut Page {
         self.pages.last_mut().expect("a document always has a page")
     }
 
@@ -252,7 +252,7 @@ impl<'a> Doc<'a> {
         if self.y - height >= self.bottom() {
             return false;
         }
-        self.pages.push(Vec::new());
+        self.pages.push(Page::default());
         self.y = self.top();
         let size = self.t.layout.small_size;
         let header = format!("{} · {}", self.t.company.name, self.title);
@@ -266,24 +266,24 @@ impl<'a> Doc<'a> {
     }
 
     fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
-        push_text(self.ops(), x, y, size, text);
+        self.page().text(x, y, size, text);
     }
 
     fn rule(&mut self, x1: f32, x2: f32, y: f32, thickness: f32) {
         let color = rgb(&self.t.layout.rule_color);
-        push_rule(self.ops(), color, x1, x2, y, thickness);
+        push_rule(self.page().graphics(), color, x1, x2, y, thickness);
     }
 
     fn fill(&mut self, x: f32, y: f32, width: f32, height: f32, hex: &str) {
         let color = rgb(hex);
-        let ops = self.ops();
+        let ops = self.page().graphics();
         ops.push(Op::SetFillColor { col: color });
         ops.push(rectangle(x, y, width, height, PaintMode::Fill));
     }
 
     fn outline(&mut self, x: f32, y: f32, width: f32, height: f32) {
         let color = rgb(&self.t.layout.rule_color);
-        let ops = self.ops();
+        let ops = self.page().graphics();
         ops.push(Op::SetOutlineColor { col: color });
         ops.push(Op::SetOutlineThickness { pt: Pt(0.6) });
         ops.push(rectangle(x, y, width, height, PaintMode::Stroke));
@@ -502,15 +502,22 @@ impl<'a> Doc<'a> {
         let y = Self::mm(self.t.layout.margin_bottom) - size;
         let (left, right) = (self.left(), self.right());
         let color = rgb(&self.t.layout.rule_color);
-        for (n, ops) in self.pages.iter_mut().enumerate() {
+        for (n, page) in self.pages.iter_mut().enumerate() {
             let label = self
                 .t
                 .label("page")
                 .replace("{n}", &(n + 1).to_string())
                 .replace("{total}", &total.to_string());
-            push_rule(ops, color.clone(), left, right, y + size * 1.6, 0.4);
-            push_text(ops, left, y, size, footer);
-            push_text(ops, right - self.font.width(&label, size), y, size, &label);
+            push_rule(
+                page.graphics(),
+                color.clone(),
+                left,
+                right,
+                y + size * 1.6,
+                0.4,
+            );
+            page.text(left, y, size, footer);
+            page.text(right - self.font.width(&label, size), y, size, &label);
         }
         let mut doc = PdfDocument::new(&self.title);
         let date = OffsetDateTime::from_unix_timestamp(as_of.0).unwrap_or_else(|_| {
@@ -529,7 +536,7 @@ impl<'a> Doc<'a> {
         let pages = self
             .pages
             .into_iter()
-            .map(|ops| PdfPage::new(Mm(w), Mm(h), ops))
+            .map(|page| PdfPage::new(Mm(w), Mm(h), page.finish()))
             .collect();
         doc.with_pages(pages);
         let options = PdfSaveOptions {
@@ -586,28 +593,59 @@ fn rectangle(x: f32, y: f32, width: f32, height: f32, mode: PaintMode) -> Op {
     }
 }
 
-fn push_text(ops: &mut Vec<Op>, x: f32, y: f32, size: f32, text: &str) {
-    if text.is_empty() {
-        return;
+/// One page's drawing operations. Text is set in one text object for as long as no shape is
+/// drawn between, each run placed by an absolute text matrix: a table of a thousand cells is then a
+/// thousand placements and strings, not a thousand text objects with their font and colour.
+#[derive(Default)]
+struct Page {
+    ops: Vec<Op>,
+    /// The font size, while a text object is open.
+    text_size: Option<f32>,
+}
+
+impl Page {
+    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if self.text_size.is_none() {
+            self.ops.push(Op::StartTextSection);
+            self.ops.push(Op::SetFillColor {
+                col: Color::Rgb(Rgb {
+                    r: 0.0,
+                    g: 0.0,
+                    b: 0.0,
+                    icc_profile: None,
+                }),
+            });
+        }
+        if self.text_size != Some(size) {
+            self.ops.push(Op::SetFont {
+                font: PdfFontHandle::External(FontId(FONT_ID.into())),
+                size: Pt(size),
+            });
+            self.text_size = Some(size);
+        }
+        self.ops.push(Op::SetTextMatrix {
+            matrix: TextMatrix::Translate(Pt(x), Pt(y)),
+        });
+        self.ops.push(Op::ShowText {
+            items: vec![TextItem::Text(text.to_string())],
+        });
     }
-    ops.push(Op::StartTextSection);
-    ops.push(Op::SetFillColor {
-        col: Color::Rgb(Rgb {
-            r: 0.0,
-            g: 0.0,
-            b: 0.0,
-            icc_profile: None,
-        }),
-    });
-    ops.push(Op::SetFont {
-        font: PdfFontHandle::External(FontId(FONT_ID.into())),
-        size: Pt(size),
-    });
-    ops.push(Op::SetTextCursor { pos: point(x, y) });
-    ops.push(Op::ShowText {
-        items: vec![TextItem::Text(text.to_string())],
-    });
-    ops.push(Op::EndTextSection);
+
+    /// The operations, for drawing shapes: closes the text object, where shapes may not go.
+    fn graphics(&mut self) -> &mut Vec<Op> {
+        if self.text_size.take().is_some() {
+            self.ops.push(Op::EndTextSection);
+        }
+        &mut self.ops
+    }
+
+    fn finish(mut self) -> Vec<Op> {
+        self.graphics();
+        self.ops
+    }
 }
 
 fn push_rule(ops: &mut Vec<Op>, color: Color, x1: f32, x2: f32, y: f32, thickness: f32) {
