@@ -19,7 +19,20 @@ use settle::progress::{Progress, Quiet};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay`: number 15 of `mi_option_e` in the mimalloc 3 header that
+/// libmimalloc-sys 0.1.49 builds (pinned in Cargo.toml).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> ExitCode {
+    // Return freed memory to the system at once rather than 10 ms later. A big run frees its
+    // group tables as they grow, and the delay let the old tables and the new ones be resident
+    // together: a peak of 0.96 to 1.00 GiB at ten million lines, against 0.82 to 0.85 GiB, for
+    // time within the runs' noise of a few percent.
+    // SAFETY: a plain C call that stores a number; made before any other thread exists.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0)
+    };
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

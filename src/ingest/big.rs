@@ -122,11 +122,14 @@ pub fn fold_bills<F: Fold>(
         dir: dir.to_path_buf(),
         file: spec.name,
     })?;
+    // Each core keeps the id hash of about its share of the lines; reserving that share up front
+    // spares the list a last doubling, tens of megabytes at ten million lines.
+    let share = source.estimated_rows()? / rayon::current_num_threads().max(1) as u64;
     let sink = |skip| BillSink {
         cx: cx.clone(),
         fold: make(),
         rejects: Vec::new(),
-        ids: Vec::new(),
+        ids: Vec::with_capacity(share as usize),
         skip,
     };
     let empty = FxHashSet::default();
