@@ -170,13 +170,10 @@ pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
         .collect()
 }
 
-pub fn outputs(files: &[OutputFile]) -> Vec<OutputEntry> {
-    files
-        .iter()
-        .map(|f| OutputEntry {
-            file: f.path.clone(),
-            sha256: f.sha256(),
-            bytes: f.bytes.len(),
-        })
-        .collect()
+pub fn output(f: &OutputFile) -> OutputEntry {
+    OutputEntry {
+        file: f.path.clone(),
+        sha256: f.sha256(),
+        bytes: f.bytes.len(),
+    }
 }

@@ -31,48 +31,93 @@ impl OutputFile {
     }
 }
 
-/// Writes `files` as the folder `target`, replacing any earlier one in a single rename.
-pub fn write_atomic(target: &Path, files: &[OutputFile]) -> Result<(), Error> {
-    let fail = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Output { path, source }
-    };
-    let parent = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let created = missing_ancestors(parent);
-    std::fs::create_dir_all(parent).map_err(fail(parent))?;
-    let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        if temp.exists() {
-            std::fs::remove_dir_all(&temp).map_err(fail(&temp))?;
+/// A period folder being written. Files go into a temporary folder beside the target as they are
+/// made, so that a month's PDFs need not all be held in memory; [`Staging::commit`] then renames
+/// the folder into place, replacing any earlier one. Dropped without a commit (a failed run), it
+/// removes what it wrote and the folders it created.
+pub struct Staging {
+    target: PathBuf,
+    temp: PathBuf,
+    /// Ancestors of the target this run created, outermost first.
+    created: Vec<PathBuf>,
+    committed: bool,
+}
+
+impl Staging {
+    pub fn new(target: &Path) -> Result<Staging, Error> {
+        let parent = target.parent().unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let staging = Staging {
+            target: target.to_path_buf(),
+            temp: parent.join(format!(".{name}.tmp-{}", std::process::id())),
+            created: missing_ancestors(parent),
+            committed: false,
+        };
+        std::fs::create_dir_all(parent).map_err(fail(parent))?;
+        if staging.temp.exists() {
+            std::fs::remove_dir_all(&staging.temp).map_err(fail(&staging.temp))?;
         }
-        for f in files {
-            let path = temp.join(&f.path);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(fail(dir))?;
-            }
-            std::fs::write(&path, &f.bytes).map_err(fail(&path))?;
+        std::fs::create_dir(&staging.temp).map_err(fail(&staging.temp))?;
+        Ok(staging)
+    }
+
+    /// Writes one file into the folder; several threads may write at once.
+    pub fn write(&self, file: &OutputFile) -> Result<(), Error> {
+        let path = self.temp.join(&file.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail(dir))?;
         }
+        std::fs::write(&path, &file.bytes).map_err(fail(&path))
+    }
+
+    /// Puts the folder in place of the target, in one rename.
+    pub fn commit(mut self) -> Result<(), Error> {
+        let target = self.target.clone();
+        let parent = target.parent().unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         if target.exists() {
-            std::fs::rename(target, &old).map_err(fail(target))?;
+            std::fs::rename(&target, &old).map_err(fail(&target))?;
         }
-        std::fs::rename(&temp, target).map_err(fail(target))?;
+        std::fs::rename(&self.temp, &target).map_err(fail(&target))?;
+        self.committed = true;
         if old.exists() {
             std::fs::remove_dir_all(&old).map_err(fail(&old))?;
         }
         Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&temp);
-        for dir in created.iter().rev() {
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        let _ = std::fs::remove_dir_all(&self.temp);
+        for dir in self.created.iter().rev() {
             let _ = std::fs::remove_dir(dir);
         }
     }
-    result
+}
+
+fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
+    let path = path.to_path_buf();
+    move |source| Error::Output { path, source }
+}
+
+/// Writes `files` as the folder `target`, replacing any earlier one in a single rename.
+pub fn write_atomic(target: &Path, files: &[OutputFile]) -> Result<(), Error> {
+    let staging = Staging::new(target)?;
+    for f in files {
+        staging.write(f)?;
+    }
+    staging.commit()
 }
 
 /// `dir` and those of its ancestors that do not exist yet, outermost last.
@@ -120,5 +165,20 @@ mod tests {
             .collect();
         assert_eq!(leftovers, vec!["2026-10"]);
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    /// A run that fails after writing some files leaves neither them nor the folders it made.
+    #[test]
+    fn a_failed_run_leaves_nothing() {
+        let root = scratch("failed");
+        let target = root.join("demo").join("2026-10");
+        {
+            let staging = Staging::new(&target).unwrap();
+            staging
+                .write(&OutputFile::new("statements/p1.pdf", b"%PDF".to_vec()))
+                .unwrap();
+            assert!(!target.exists(), "nothing is in place before the commit");
+        }
+        assert!(!root.exists(), "the folders the run made are gone");
     }
 }

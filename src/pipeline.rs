@@ -13,7 +13,7 @@ use crate::ingest::{self, Dataset, Reject};
 use crate::manifest::{self, Ledger, Manifest};
 use crate::model::period::{Month, Period};
 use crate::model::time::{Timestamp, parse_timestamp};
-use crate::output::{self, OutputFile};
+use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
 use crate::render::pdf::Font;
 use crate::render::rollups::DetailRow;
@@ -115,17 +115,19 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
             rejects: data.rejects,
         });
     }
-    let (files, reconciliation) = render_all(&data, month, &clock, templates.as_ref(), progress)?;
     let folder = cfg
         .out
         .join(&data.name)
         .join(clock.period.month.to_string());
+    let staging = Staging::new(&folder)?;
+    let (files, reconciliation) =
+        render_all(&data, month, &clock, templates.as_ref(), &staging, progress)?;
     progress.stage("writing outputs");
-    output::write_atomic(&folder, &files)?;
+    staging.commit()?;
     Ok(RunSummary {
         reconciliation,
         folder,
-        files: files.len(),
+        files,
         warnings: warnings(&data),
         rejects: data.rejects,
     })
@@ -192,15 +194,17 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
         .collect()
 }
 
-/// Applies the rules and renders every output file, the manifest last. PDFs are rendered, in
-/// parallel, when `templates` are given.
+/// Applies the rules and renders every output file into `staging`, the manifest last, and
+/// returns how many there are. PDFs are rendered, in parallel, when `templates` are given; each
+/// is written as soon as it is made.
 pub fn render_all(
     data: &Dataset,
     month: Results,
     clock: &Clock,
     templates: Option<&Templates>,
+    staging: &Staging,
     progress: &dyn Progress,
-) -> Result<(Vec<OutputFile>, Vec<manifest::FindingSummary>), Error> {
+) -> Result<(usize, Vec<manifest::FindingSummary>), Error> {
     let tz = data.settings.timezone;
     let period = &clock.period;
     let Results {
@@ -314,6 +318,7 @@ pub fn render_all(
             render::rollups::detail(rows),
         ));
     }
+    let mut outputs: Vec<manifest::OutputEntry> = Vec::new();
     if let Some(templates) = templates {
         progress.stage("rendering PDFs");
         let font = Font::new(templates)?;
@@ -330,29 +335,38 @@ pub fn render_all(
             .chain(rollup_rows.iter().map(|(m, rows)| PdfJob::Rollup(m, rows)))
             .chain([PdfJob::Invoices, PdfJob::Reconciliation])
             .collect();
-        let pdfs: Vec<OutputFile> = jobs
+        let pdfs: Vec<manifest::OutputEntry> = jobs
             .par_iter()
-            .map(|job| match job {
-                PdfJob::Statement(p, list) => OutputFile::new(
-                    format!("statements/{}.pdf", file_stem(p)),
-                    documents::statement(&cx, p, list),
-                ),
-                PdfJob::Rollup(m, rows) => OutputFile::new(
-                    format!("rollups/{}.pdf", file_stem(m)),
-                    documents::rollup(&cx, m, rows),
-                ),
-                PdfJob::Invoices => {
-                    OutputFile::new("invoices.pdf", documents::invoices(&cx, &invoices))
-                }
-                PdfJob::Reconciliation => OutputFile::new(
-                    "reconciliation.pdf",
-                    documents::reconciliation(&cx, &findings),
-                ),
+            .map(|job| {
+                let file = match job {
+                    PdfJob::Statement(p, list) => OutputFile::new(
+                        format!("statements/{}.pdf", file_stem(p)),
+                        documents::statement(&cx, p, list),
+                    ),
+                    PdfJob::Rollup(m, rows) => OutputFile::new(
+                        format!("rollups/{}.pdf", file_stem(m)),
+                        documents::rollup(&cx, m, rows),
+                    ),
+                    PdfJob::Invoices => {
+                        OutputFile::new("invoices.pdf", documents::invoices(&cx, &invoices))
+                    }
+                    PdfJob::Reconciliation => OutputFile::new(
+                        "reconciliation.pdf",
+                        documents::reconciliation(&cx, &findings),
+                    ),
+                };
+                staging.write(&file)?;
+                Ok(manifest::output(&file))
             })
-            .collect();
-        files.extend(pdfs);
+            .collect::<Result<_, Error>>()?;
+        outputs.extend(pdfs);
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    for file in &files {
+        staging.write(file)?;
+    }
+    outputs.extend(files.iter().map(manifest::output));
+    outputs.sort_by(|a, b| a.file.cmp(&b.file));
+    let count = outputs.len() + 1;
 
     let summary = manifest::findings_summary(&findings, data.settings.rounding);
     let manifest = Manifest {
@@ -365,12 +379,12 @@ pub fn render_all(
         as_of: clock.as_of.format_rfc3339(tz),
         settings: &data.settings,
         inputs: manifest::inputs(data),
-        outputs: manifest::outputs(&files),
+        outputs,
         conservation: ledger.checks(),
         reconciliation: &summary,
     };
     let mut json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     json.push(b'\n');
-    files.push(OutputFile::new("manifest.json", json));
-    Ok((files, summary))
+    staging.write(&OutputFile::new("manifest.json", json))?;
+    Ok((count, summary))
 }
