@@ -118,16 +118,19 @@ fn warn_rejects(rejects: &[Reject]) {
 }
 
 /// A spinner on stderr that names the current stage; invisible when stderr is not a terminal.
+/// The stage on a terminal: a spinner, and a bar with the time left while a long stage
+/// says how much work it has.
 struct Spinner(Option<ProgressBar>);
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
 
 impl Spinner {
     fn new(terminal: bool) -> Spinner {
         Spinner(terminal.then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            bar.set_style(style("{spinner} {msg} ({elapsed})"));
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         }))
@@ -143,7 +146,25 @@ impl Spinner {
 impl Progress for Spinner {
     fn stage(&self, what: &str) {
         if let Some(bar) = &self.0 {
+            bar.set_style(style("{spinner} {msg} ({elapsed})"));
             bar.set_message(what.to_string());
+            bar.unset_length();
+        }
+    }
+
+    fn work(&self, total: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(0);
+            bar.set_length(total);
+            bar.set_style(style(
+                "{spinner} {msg} {wide_bar} {percent:>3}% ({elapsed}, about {eta} left)",
+            ));
+        }
+    }
+
+    fn advance(&self, done: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(done);
         }
     }
 }

@@ -106,7 +106,8 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     let (month, bills) = {
         let tables = tables(&data, &clock.period);
         progress.stage("reading bills.csv and applying the rules");
-        let bills = data.read_bills(|| Pass::new(&tables))?;
+        let bills = data.read_bills(|| Pass::new(&tables), progress)?;
+        progress.stage("finishing the rules");
         (bills.fold.finish(), (bills.input, bills.rejects))
     };
     data.add_bills(bills.0, bills.1);
@@ -122,7 +123,6 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     let staging = Staging::new(&folder)?;
     let (files, reconciliation) =
         render_all(&data, month, &clock, templates.as_ref(), &staging, progress)?;
-    progress.stage("writing outputs");
     staging.commit()?;
     Ok(RunSummary {
         reconciliation,
@@ -138,7 +138,7 @@ pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error
     let mut data = ingest::load(inputs, progress)?;
     checks::apply(&mut data)?;
     progress.stage("reading bills.csv");
-    let bills = data.read_bills(|| ())?;
+    let bills = data.read_bills(|| (), progress)?;
     data.add_bills(bills.input, bills.rejects);
     Ok(data)
 }
@@ -270,6 +270,7 @@ pub fn render_all(
     for (currency, amount) in &rebates.unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
+    progress.stage("rendering the CSVs");
     let rollup_groups = render::rollups::groups(&rollup.lines);
 
     let mut files = vec![
@@ -335,6 +336,7 @@ pub fn render_all(
             .chain(rollup_rows.iter().map(|(m, rows)| PdfJob::Rollup(m, rows)))
             .chain([PdfJob::Invoices, PdfJob::Reconciliation])
             .collect();
+        progress.work(jobs.len() as u64);
         let pdfs: Vec<manifest::OutputEntry> = jobs
             .par_iter()
             .map(|job| {
@@ -356,11 +358,13 @@ pub fn render_all(
                     ),
                 };
                 staging.write(&file)?;
+                progress.advance(1);
                 Ok(manifest::output(&file))
             })
             .collect::<Result<_, Error>>()?;
         outputs.extend(pdfs);
     }
+    progress.stage("writing outputs");
     for file in &files {
         staging.write(file)?;
     }

@@ -21,6 +21,7 @@ use crate::ingest::schema::{self, FileSpec};
 use crate::ingest::segments::{Part, Sink, Source, Split};
 use crate::ingest::{HasLine, InputFile, Loaded, Reject};
 use crate::model::records::{BillLine, Line};
+use crate::progress::Progress;
 
 /// Reads a big file whose accepted records are all kept. An absent optional file gives no rows.
 pub fn read_all<T: HasLine + Send>(
@@ -28,6 +29,7 @@ pub fn read_all<T: HasLine + Send>(
     spec: &'static FileSpec,
     cx: &Context,
     parse: fn(&Row, &mut Context) -> Result<T, CellError>,
+    progress: &dyn Progress,
 ) -> Result<Loaded<T>, DatasetError> {
     let Some(source) = Source::open(dir, spec)? else {
         return Ok(Loaded {
@@ -36,13 +38,17 @@ pub fn read_all<T: HasLine + Send>(
             input: absent(spec),
         });
     };
-    let (parts, sha256) = source.read(Split::Segments, || Collect {
-        file: spec.name,
-        cx: cx.clone(),
-        parse,
-        records: Vec::new(),
-        rejects: Vec::new(),
-    })?;
+    let (parts, sha256) = source.read(
+        Split::Segments,
+        || Collect {
+            file: spec.name,
+            cx: cx.clone(),
+            parse,
+            records: Vec::new(),
+            rejects: Vec::new(),
+        },
+        progress,
+    )?;
     let mut out = Loaded {
         records: Vec::with_capacity(parts.iter().map(|p| p.sink.records.len()).sum()),
         rejects: Vec::new(),
@@ -116,6 +122,7 @@ pub fn fold_bills<F: Fold>(
     dir: &Path,
     cx: &Context,
     make: impl Fn() -> F + Sync,
+    progress: &dyn Progress,
 ) -> Result<Bills<F>, DatasetError> {
     let spec = &schema::BILLS;
     let source = Source::open(dir, spec)?.ok_or_else(|| DatasetError::MissingFile {
@@ -133,7 +140,7 @@ pub fn fold_bills<F: Fold>(
         skip,
     };
     let empty = FxHashSet::default();
-    let (mut parts, sha256) = source.read(BY_ACCOUNT, || sink(&empty))?;
+    let (mut parts, sha256) = source.read(BY_ACCOUNT, || sink(&empty), progress)?;
     let input = input(&source, &parts, sha256);
 
     let clashes = clashes(
@@ -153,11 +160,16 @@ pub fn fold_bills<F: Fold>(
 
     // Some ids may repeat: find the rows that truly do, then fold again without the later ones.
     drop(parts);
-    let found = source.read_again(Split::Segments, || Clashing {
-        cx: cx.clone(),
-        clashes: &clashes,
-        rows: Vec::new(),
-    })?;
+    progress.stage("reading bills.csv again to find duplicate bill_ids");
+    let found = source.read_again(
+        Split::Segments,
+        || Clashing {
+            cx: cx.clone(),
+            clashes: &clashes,
+            rows: Vec::new(),
+        },
+        progress,
+    )?;
     let mut rows: Vec<(String, u64, Line)> = found
         .into_iter()
         .flat_map(|part| {
@@ -184,7 +196,8 @@ pub fn fold_bills<F: Fold>(
             });
         }
     }
-    let parts = source.read_again(BY_ACCOUNT, || sink(&skip))?;
+    progress.stage("applying the rules again without the duplicate bill_ids");
+    let parts = source.read_again(BY_ACCOUNT, || sink(&skip), progress)?;
     let (fold, mut rejects) = merge(make(), parts);
     rejects.extend(duplicates);
     Ok(Bills {
@@ -371,7 +384,7 @@ mod tests {
         cx.accounts = (0..5)
             .map(|a| crate::model::records::Text::from(format!("acc{a}")))
             .collect();
-        let bills = fold_bills(&dir, &cx, Count::default).unwrap();
+        let bills = fold_bills(&dir, &cx, Count::default, &crate::progress::Quiet).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
 
         let duplicate_line = (rows - 10 + 2) as Line;

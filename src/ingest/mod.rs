@@ -158,7 +158,7 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
     let requests = seen.take(requests);
 
     progress.stage(&format!("reading {}", schema::USAGE.name));
-    let mut usage = big::read_all(dir, &schema::USAGE, &cx, parse::usage)?;
+    let mut usage = big::read_all(dir, &schema::USAGE, &cx, parse::usage, progress)?;
     unique(&mut usage, |u| &*u.usage_id, "usage_id");
     let usage = seen.take(usage);
 
@@ -197,8 +197,9 @@ impl Dataset {
     pub fn read_bills<F: big::Fold>(
         &self,
         make: impl Fn() -> F + Sync,
+        progress: &dyn Progress,
     ) -> Result<big::Bills<F>, DatasetError> {
-        big::fold_bills(&self.dir, &self.cx, make)
+        big::fold_bills(&self.dir, &self.cx, make, progress)
     }
 
     /// Adds what reading `bills.csv` found, its facts and its rejects, to the dataset's.

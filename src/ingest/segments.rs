@@ -32,6 +32,7 @@ use crate::ingest::parse::Row;
 use crate::ingest::schema::{FileSpec, Header};
 use crate::ingest::{Reject, hex, small};
 use crate::model::records::Line;
+use crate::progress::Progress;
 
 /// Bytes read at a time by each segment.
 const BLOCK: usize = 4 << 20;
@@ -144,6 +145,7 @@ impl Source {
         &self,
         split: Split,
         make: impl Fn() -> S + Sync,
+        progress: &dyn Progress,
     ) -> Result<(Vec<Part<S>>, String), DatasetError> {
         let io = |source| DatasetError::Io {
             path: self.path.clone(),
@@ -151,7 +153,13 @@ impl Source {
         };
         let (digest, parts) = std::thread::scope(|s| {
             let digest = s.spawn(|| sha256(&self.path));
-            let parts = self.read_parts(split, &make, rayon::current_num_threads(), SPLIT_ABOVE);
+            let parts = self.read_parts(
+                split,
+                &make,
+                rayon::current_num_threads(),
+                SPLIT_ABOVE,
+                progress,
+            );
             (digest.join(), parts)
         });
         let digest = digest
@@ -165,12 +173,19 @@ impl Source {
         &self,
         split: Split,
         make: impl Fn() -> S + Sync,
+        progress: &dyn Progress,
     ) -> Result<Vec<Part<S>>, DatasetError> {
-        self.read_parts(split, &make, rayon::current_num_threads(), SPLIT_ABOVE)
-            .map_err(|source| DatasetError::Io {
-                path: self.path.clone(),
-                source,
-            })
+        self.read_parts(
+            split,
+            &make,
+            rayon::current_num_threads(),
+            SPLIT_ABOVE,
+            progress,
+        )
+        .map_err(|source| DatasetError::Io {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// Reads with `n` cores, or one when the data is smaller than `split_above` bytes.
@@ -180,6 +195,7 @@ impl Source {
         make: &(impl Fn() -> S + Sync),
         n: usize,
         split_above: u64,
+        progress: &dyn Progress,
     ) -> std::io::Result<Vec<Part<S>>> {
         let whole = |shard| Job {
             start: self.data_start,
@@ -198,9 +214,9 @@ impl Source {
                         shard: None,
                     })
                     .collect();
-                let segments = read_jobs(self, &jobs, make)?;
+                let segments = read_jobs(self, &jobs, make, progress)?;
                 if jobs.len() > 1 && segments.iter().any(|s| s.quoted_line_end) {
-                    (read_jobs(self, &[whole(None)], make)?, true)
+                    (read_jobs(self, &[whole(None)], make, progress)?, true)
                 } else {
                     (segments, true)
                 }
@@ -216,7 +232,7 @@ impl Source {
                         }))
                     })
                     .collect();
-                (read_jobs(self, &jobs, make)?, false)
+                (read_jobs(self, &jobs, make, progress)?, false)
             }
         };
         let mut first_line = self.first_line;
@@ -308,10 +324,12 @@ fn read_jobs<S: Sink>(
     source: &Source,
     jobs: &[Job],
     make: &(impl Fn() -> S + Sync),
+    progress: &dyn Progress,
 ) -> std::io::Result<Vec<Segment<S>>> {
+    progress.work(jobs.iter().map(|j| j.end - j.start).sum());
     jobs.par_iter()
         .map(|job| {
-            let mut reader = SegmentReader::new(source, make(), job.shard);
+            let mut reader = SegmentReader::new(source, make(), job.shard, progress);
             reader.read(job.start, job.end)?;
             Ok(Segment {
                 sink: reader.sink,
@@ -325,6 +343,7 @@ fn read_jobs<S: Sink>(
 
 struct SegmentReader<'s, S> {
     source: &'s Source,
+    progress: &'s dyn Progress,
     sink: S,
     shard: Option<Shard>,
     /// Records taken: handed to the sink, or rejected.
@@ -338,9 +357,10 @@ struct SegmentReader<'s, S> {
 }
 
 impl<'s, S: Sink> SegmentReader<'s, S> {
-    fn new(source: &'s Source, sink: S, shard: Option<Shard>) -> Self {
+    fn new(source: &'s Source, sink: S, shard: Option<Shard>, progress: &'s dyn Progress) -> Self {
         SegmentReader {
             source,
+            progress,
             sink,
             shard,
             rows: 0,
@@ -362,7 +382,10 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             while !eof && filled < buf.len() {
                 match input.read(&mut buf[filled..])? {
                     0 => eof = true,
-                    n => filled += n,
+                    n => {
+                        filled += n;
+                        self.progress.advance(n as u64);
+                    }
                 }
             }
             let used = self.records(&buf[..filled], eof, offset);
@@ -647,7 +670,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(USAGE.name), text).unwrap();
         let source = Source::open(&dir, &USAGE).unwrap().unwrap();
-        let parts = source.read_parts(split, &Seen::default, n, 0).unwrap();
+        let parts = source
+            .read_parts(split, &Seen::default, n, 0, &crate::progress::Quiet)
+            .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         let count = parts.len();
         let taken = parts.iter().map(|p| p.rows).collect();
