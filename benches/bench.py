@@ -44,6 +44,9 @@ COPY (
 """
 
 
+RUNS = 3
+
+
 def timed(cmd):
     """Runs cmd under GNU time; returns (wall s, cpu s, peak RSS MiB)."""
     proc = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
@@ -83,9 +86,18 @@ def main():
         out = os.path.join(CACHE, "out")
         # One warm-up read so both tools start from a warm page cache.
         subprocess.run(["cat", os.path.join(path, "bills.csv")], stdout=subprocess.DEVNULL, check=True)
-        settle = timed([SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out, "--no-pdf"])
-        with_pdf = timed([SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out])
-        duck = timed([PYTHON, "-c", DUCKDB_QUERY, os.path.join(path, "bills.csv"), os.path.join(CACHE, "duckdb.csv")])
+        commands = [
+            [SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out, "--no-pdf"],
+            [SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out],
+            [PYTHON, "-c", DUCKDB_QUERY, os.path.join(path, "bills.csv"), os.path.join(CACHE, "duckdb.csv")],
+        ]
+        # Each command RUNS times, taking turns, so that a noisy spell falls on all of them; each
+        # reports its median run by wall time.
+        runs = [[] for _ in commands]
+        for _ in range(RUNS):
+            for cmd, times in zip(commands, runs):
+                times.append(timed(cmd))
+        settle, with_pdf, duck = (sorted(times)[len(times) // 2] for times in runs)
         rows.append((lines, size_mb, settle, with_pdf, duck))
         print(
             f"{lines:>11,} lines ({size_mb:,.0f} MB): settle {settle[0]:.2f} s wall, {settle[1]:.2f} s CPU, "
@@ -109,7 +121,8 @@ def write_table(rows):
         pass
     table = [
         "<!-- bench:start -->",
-        f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, {cpu}.",
+        f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, {cpu};"
+        f" each figure is the median of {RUNS} runs by wall time.",
         "",
         "| bill lines | bills.csv | settle (CSV) wall | CPU | peak RSS | settle + PDF wall | peak RSS | DuckDB wall | CPU | peak RSS | CSV / DuckDB | PDF / DuckDB |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
