@@ -111,6 +111,8 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
         (bills.fold.finish(), (bills.input, bills.rejects))
     };
     data.add_bills(bills.0, bills.1);
+    // The meter is done with: no output reads the usage records themselves.
+    drop(std::mem::take(&mut data.usage));
     if cfg.strict && !data.rejects.is_empty() {
         return Err(Error::Strict {
             rejects: data.rejects,
@@ -270,7 +272,7 @@ pub fn render_all(
     for (currency, amount) in &rebates.unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
-    progress.stage("rendering the CSVs");
+    progress.stage("writing the CSVs");
     let rollup_groups = render::rollups::groups(&rollup.lines);
 
     let mut files = vec![
@@ -319,7 +321,13 @@ pub fn render_all(
             render::rollups::detail(rows),
         ));
     }
-    let mut outputs: Vec<manifest::OutputEntry> = Vec::new();
+    // The CSVs go to disk before the PDFs are laid out, so that they are not held meanwhile.
+    for file in &files {
+        staging.write(file)?;
+    }
+    let mut outputs: Vec<manifest::OutputEntry> = files.iter().map(manifest::output).collect();
+    drop(files);
+    drop(consumption);
     if let Some(templates) = templates {
         progress.stage("rendering PDFs");
         let font = Font::new(templates)?;
@@ -364,11 +372,7 @@ pub fn render_all(
             .collect::<Result<_, Error>>()?;
         outputs.extend(pdfs);
     }
-    progress.stage("writing outputs");
-    for file in &files {
-        staging.write(file)?;
-    }
-    outputs.extend(files.iter().map(manifest::output));
+    progress.stage("writing manifest.json");
     outputs.sort_by(|a, b| a.file.cmp(&b.file));
     let count = outputs.len() + 1;
 
