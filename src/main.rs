@@ -117,9 +117,8 @@ fn warn_rejects(rejects: &[Reject]) {
     }
 }
 
-/// A spinner on stderr that names the current stage; invisible when stderr is not a terminal.
-/// The stage on a terminal: a spinner, and a bar with the time left while a long stage
-/// says how much work it has.
+/// A spinner on stderr that names the current stage, and a bar with the time left while a long
+/// stage says how much work it has; invisible when stderr is not a terminal.
 struct Spinner(Option<ProgressBar>);
 
 fn style(template: &str) -> ProgressStyle {

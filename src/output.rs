@@ -1,8 +1,10 @@
 //! The output stage: the only code that writes files.
 //!
-//! A period's outputs are written into a temporary folder beside the target and renamed into place,
-//! so a crash or a failed run never leaves a half-written period behind; a re-run replaces the old
-//! folder whole. `manifest.json` records what went in and what came out, with SHA-256 sums.
+//! A period's outputs are written into a temporary folder beside the target as they are made, and
+//! renamed into place at the end, so a failed run never leaves a half-written period behind; a
+//! re-run replaces the old folder whole. A run killed outright (say by Ctrl-C) can leave its
+//! temporary folder, `.<period>.tmp-<pid>`, which is safe to delete. `manifest.json` records what
+//! went in and what came out, with SHA-256 sums.
 
 use std::path::{Path, PathBuf};
 
@@ -32,12 +34,14 @@ impl OutputFile {
 }
 
 /// A period folder being written. Files go into a temporary folder beside the target as they are
-/// made, so that a month's PDFs need not all be held in memory; [`Staging::commit`] then renames
-/// the folder into place, replacing any earlier one. Dropped without a commit (a failed run), it
-/// removes what it wrote and the folders it created.
+/// made, so that a month's PDFs need not all be held in memory; [`Staging::commit`] then puts the
+/// folder in place of the target. Dropped without a commit (a failed run), it removes what it
+/// wrote and the folders it created.
 pub struct Staging {
     target: PathBuf,
     temp: PathBuf,
+    /// Where an earlier folder of the target is moved aside while the new one takes its place.
+    old: PathBuf,
     /// Ancestors of the target this run created, outermost first.
     created: Vec<PathBuf>,
     committed: bool,
@@ -50,9 +54,11 @@ impl Staging {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let pid = std::process::id();
         let staging = Staging {
             target: target.to_path_buf(),
-            temp: parent.join(format!(".{name}.tmp-{}", std::process::id())),
+            temp: parent.join(format!(".{name}.tmp-{pid}")),
+            old: parent.join(format!(".{name}.old-{pid}")),
             created: missing_ancestors(parent),
             committed: false,
         };
@@ -73,22 +79,24 @@ impl Staging {
         std::fs::write(&path, &file.bytes).map_err(fail(&path))
     }
 
-    /// Puts the folder in place of the target, in one rename.
+    /// Puts the folder in place of the target: an earlier folder is moved aside, the new one is
+    /// renamed into place, and the earlier one is removed. If the new one cannot be put in place,
+    /// the earlier one is put back.
     pub fn commit(mut self) -> Result<(), Error> {
-        let target = self.target.clone();
-        let parent = target.parent().unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        if target.exists() {
-            std::fs::rename(&target, &old).map_err(fail(&target))?;
+        let had_old = self.target.exists();
+        if had_old {
+            std::fs::rename(&self.target, &self.old).map_err(fail(&self.target))?;
         }
-        std::fs::rename(&self.temp, &target).map_err(fail(&target))?;
+        if let Err(e) = std::fs::rename(&self.temp, &self.target) {
+            if had_old {
+                let _ = std::fs::rename(&self.old, &self.target);
+            }
+            return Err(fail(&self.target)(e));
+        }
         self.committed = true;
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(fail(&old))?;
+        // The new outputs are in place; a folder left over here is only clutter.
+        if had_old {
+            let _ = std::fs::remove_dir_all(&self.old);
         }
         Ok(())
     }
@@ -111,16 +119,7 @@ fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
     move |source| Error::Output { path, source }
 }
 
-/// Writes `files` as the folder `target`, replacing any earlier one in a single rename.
-pub fn write_atomic(target: &Path, files: &[OutputFile]) -> Result<(), Error> {
-    let staging = Staging::new(target)?;
-    for f in files {
-        staging.write(f)?;
-    }
-    staging.commit()
-}
-
-/// `dir` and those of its ancestors that do not exist yet, outermost last.
+/// `dir` and those of its ancestors that do not exist yet, outermost first.
 fn missing_ancestors(dir: &Path) -> Vec<PathBuf> {
     dir.ancestors()
         .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
@@ -145,15 +144,18 @@ mod tests {
     fn replaces_the_whole_folder() {
         let root = scratch("replace");
         let target = root.join("demo").join("2026-10");
-        write_atomic(
-            &target,
-            &[
-                OutputFile::new("a.csv", b"1".to_vec()),
-                OutputFile::new("x/b.csv", b"2".to_vec()),
-            ],
-        )
-        .unwrap();
-        write_atomic(&target, &[OutputFile::new("a.csv", b"3".to_vec())]).unwrap();
+        let write = |files: &[OutputFile]| {
+            let staging = Staging::new(&target).unwrap();
+            for f in files {
+                staging.write(f).unwrap();
+            }
+            staging.commit().unwrap();
+        };
+        write(&[
+            OutputFile::new("a.csv", b"1".to_vec()),
+            OutputFile::new("x/b.csv", b"2".to_vec()),
+        ]);
+        write(&[OutputFile::new("a.csv", b"3".to_vec())]);
         assert_eq!(std::fs::read(target.join("a.csv")).unwrap(), b"3");
         assert!(
             !target.join("x").exists(),

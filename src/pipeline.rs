@@ -196,7 +196,7 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
         .collect()
 }
 
-/// Applies the rules and renders every output file into `staging`, the manifest last, and
+/// Renders the month's results into every output file in `staging`, the manifest last, and
 /// returns how many there are. PDFs are rendered, in parallel, when `templates` are given; each
 /// is written as soon as it is made.
 pub fn render_all(

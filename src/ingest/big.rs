@@ -8,6 +8,8 @@
 //! or by rare chance two ids), the rows behind them are read again to find the true duplicates,
 //! and the lines are folded once more without the later rows.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::hash::{BuildHasher, Hash};
 use std::path::Path;
 
@@ -132,23 +134,22 @@ pub fn fold_bills<F: Fold>(
     // Each core keeps the id hash of about its share of the lines; reserving that share up front
     // spares the list a last doubling, tens of megabytes at ten million lines.
     let share = source.estimated_rows()? / rayon::current_num_threads().max(1) as u64;
-    let sink = |skip| BillSink {
+    let sink = |skip, ids| BillSink {
         cx: cx.clone(),
         fold: make(),
         rejects: Vec::new(),
-        ids: Vec::with_capacity(share as usize),
+        ids,
         skip,
     };
     let empty = FxHashSet::default();
-    let (mut parts, sha256) = source.read(BY_ACCOUNT, || sink(&empty), progress)?;
+    let (mut parts, sha256) = source.read(
+        BY_ACCOUNT,
+        || sink(&empty, Some(Vec::with_capacity(share as usize))),
+        progress,
+    )?;
     let input = input(&source, &parts, sha256);
 
-    let clashes = clashes(
-        parts
-            .iter_mut()
-            .map(|p| std::mem::take(&mut p.sink.ids))
-            .collect(),
-    );
+    let clashes = clashes(parts.iter_mut().filter_map(|p| p.sink.ids.take()).collect());
     if clashes.is_empty() {
         let (fold, rejects) = merge(make(), parts);
         return Ok(Bills {
@@ -197,7 +198,7 @@ pub fn fold_bills<F: Fold>(
         }
     }
     progress.stage("applying the rules again without the duplicate bill_ids");
-    let parts = source.read_again(BY_ACCOUNT, || sink(&skip), progress)?;
+    let parts = source.read_again(BY_ACCOUNT, || sink(&skip, None), progress)?;
     let (fold, mut rejects) = merge(make(), parts);
     rejects.extend(duplicates);
     Ok(Bills {
@@ -224,8 +225,8 @@ struct BillSink<'s, F> {
     cx: Context,
     fold: F,
     rejects: Vec<Reject>,
-    /// A hash of each used line's `bill_id`.
-    ids: Vec<u64>,
+    /// A hash of each used line's `bill_id`, on the first read.
+    ids: Option<Vec<u64>>,
     /// Offsets of rows not to use: later rows of a duplicate `bill_id`.
     skip: &'s FxHashSet<u64>,
 }
@@ -237,7 +238,9 @@ impl<F: Fold> Sink for BillSink<'_, F> {
         }
         match parse::bill(row, &mut self.cx) {
             Ok(b) => {
-                self.ids.push(id_hash(&b.bill_id));
+                if let Some(ids) = &mut self.ids {
+                    ids.push(id_hash(&b.bill_id));
+                }
                 self.fold.add(&b);
             }
             Err(e) => self
@@ -273,26 +276,24 @@ impl Sink for Clashing<'_> {
 }
 
 /// The hashes that occur more than once in all of `lists`. Each list is sorted in place and the
-/// lists are walked side by side, so no hash is copied: at a hundred million lines they are the
+/// lists are merged as they stand, so no hash is copied: at a hundred million lines they are the
 /// biggest thing the read keeps.
 fn clashes(mut lists: Vec<Vec<u64>>) -> FxHashSet<u64> {
     lists.par_iter_mut().for_each(|l| l.sort_unstable());
+    let mut next: BinaryHeap<Reverse<(u64, usize, usize)>> = lists
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.first().map(|&h| Reverse((h, i, 0))))
+        .collect();
     let mut clashes = FxHashSet::default();
-    for (i, a) in lists.iter().enumerate() {
-        clashes.extend(a.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]));
-        for b in &lists[i + 1..] {
-            let (mut x, mut y) = (a.iter().peekable(), b.iter().peekable());
-            while let (Some(&&p), Some(&&q)) = (x.peek(), y.peek()) {
-                match p.cmp(&q) {
-                    std::cmp::Ordering::Less => _ = x.next(),
-                    std::cmp::Ordering::Greater => _ = y.next(),
-                    std::cmp::Ordering::Equal => {
-                        clashes.insert(p);
-                        x.next();
-                        y.next();
-                    }
-                }
-            }
+    let mut last = None;
+    while let Some(Reverse((h, list, at))) = next.pop() {
+        if last == Some(h) {
+            clashes.insert(h);
+        }
+        last = Some(h);
+        if let Some(&after) = lists[list].get(at + 1) {
+            next.push(Reverse((after, list, at + 1)));
         }
     }
     clashes
@@ -381,9 +382,11 @@ mod tests {
         assert!(text.len() as u64 > 8 << 20, "more than one core reads");
         std::fs::write(dir.join(schema::BILLS.name), &text).unwrap();
         let mut cx = Context::new(chrono_tz::Asia::Shanghai);
-        cx.accounts = (0..5)
-            .map(|a| crate::model::records::Text::from(format!("acc{a}")))
-            .collect();
+        cx.accounts = std::sync::Arc::new(
+            (0..5)
+                .map(|a| crate::model::records::Text::from(format!("acc{a}")))
+                .collect(),
+        );
         let bills = fold_bills(&dir, &cx, Count::default, &crate::progress::Quiet).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
 

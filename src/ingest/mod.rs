@@ -22,6 +22,7 @@ pub mod small;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::error::DatasetError;
@@ -113,13 +114,13 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
     let mut accounts = small::read(dir, &schema::ACCOUNTS, &mut cx, parse::account)?;
     unique(&mut accounts, |a| &*a.account_id, "account_id");
     let accounts = seen.take(accounts);
-    cx.accounts = accounts.iter().map(|a| a.account_id.clone()).collect();
+    cx.accounts = Arc::new(accounts.iter().map(|a| a.account_id.clone()).collect());
 
     progress.stage(&format!("reading {}", schema::PARTNERS.name));
     let mut partners = small::read(dir, &schema::PARTNERS, &mut cx, parse::partner)?;
     unique(&mut partners, |p| &*p.partner_id, "partner_id");
     let partners = seen.take(partners);
-    cx.partners = partners.iter().map(|p| p.partner_id.clone()).collect();
+    cx.partners = Arc::new(partners.iter().map(|p| p.partner_id.clone()).collect());
 
     progress.stage(&format!("reading {}", schema::PARTNER_LINKS.name));
     let mut links = small::read(dir, &schema::PARTNER_LINKS, &mut cx, parse::partner_link)?;

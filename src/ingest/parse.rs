@@ -4,6 +4,8 @@
 //! segments, on every core), so a row means the same thing whichever reader carried it. Each function checks only its
 //! own row; checks across rows (unique ids, overlapping windows) run after a whole file is read.
 
+use std::sync::Arc;
+
 use chrono_tz::Tz;
 
 use crate::ingest::cell::{Cell, CellError};
@@ -30,17 +32,17 @@ impl<'a> Row<'a> {
 #[derive(Clone)]
 pub struct Context {
     pub zone: Zone,
-    /// The known accounts and partners.
-    pub accounts: Known,
-    pub partners: Known,
+    /// The known accounts and partners, shared by the copies each core parses with.
+    pub accounts: Arc<Known>,
+    pub partners: Arc<Known>,
 }
 
 impl Context {
     pub fn new(tz: Tz) -> Context {
         Context {
             zone: Zone::new(tz),
-            accounts: Known::default(),
-            partners: Known::default(),
+            accounts: Arc::default(),
+            partners: Arc::default(),
         }
     }
 

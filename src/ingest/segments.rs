@@ -123,8 +123,8 @@ impl Source {
         }))
     }
 
-    /// About how many records the file holds, a little over rather than under: its data's size
-    /// over the mean length of the lines in its first 64 KiB.
+    /// About how many records the file holds: its data's size over the mean length of the lines
+    /// in its first 64 KiB, with 5% to spare.
     pub fn estimated_rows(&self) -> Result<u64, DatasetError> {
         let io = |source| DatasetError::Io {
             path: self.path.clone(),

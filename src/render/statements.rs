@@ -5,6 +5,7 @@ use crate::model::money::{Rounding, format_2dp, round};
 use crate::model::period::Month;
 use crate::render::csv::{Cell, CsvDoc};
 use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
 
 use crate::rules::rebate::{PayoutStatus, Statement};
 
@@ -144,8 +145,19 @@ fn csv_label(key: &str) -> &'static str {
 }
 
 /// A file name from an id: letters, digits, `.`, `_` and `-` are kept, anything else becomes `_`,
-/// so an id can never leave its folder.
+/// so an id can never leave its folder. An id that needed a change also gets the first 8 hex
+/// digits of its SHA-256, so that two ids never share a file (`伙伴一` and `伙伴二` both become
+/// `___`).
 pub fn file_stem(id: &str) -> String {
+    let stem = safe_stem(id);
+    if stem == id {
+        return stem;
+    }
+    let digest = crate::ingest::hex(&Sha256::digest(id.as_bytes()));
+    format!("{stem}-{}", &digest[..8])
+}
+
+fn safe_stem(id: &str) -> String {
     let stem: String = id
         .chars()
         .map(|c| {
@@ -160,5 +172,26 @@ pub fn file_stem(id: &str) -> String {
         format!("_{stem}")
     } else {
         stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+
+    #[test]
+    fn file_stems_stay_in_their_folder_and_never_share_a_file() {
+        assert_eq!(file_stem("p-01"), "p-01");
+        let (one, two) = (file_stem("伙伴一"), file_stem("伙伴二"));
+        assert_ne!(one, two);
+        assert!(one.starts_with("___-") && one.len() == 12, "{one}");
+        for id in ["../x", "..", "a/b", "a b"] {
+            let stem = file_stem(id);
+            assert!(
+                !stem.contains('/') && !stem.trim_matches('.').is_empty(),
+                "{id} → {stem}"
+            );
+        }
+        assert_ne!(file_stem("a/b"), file_stem("a_b"));
     }
 }

@@ -74,9 +74,9 @@ impl<'t, 'a> Pass<'t, 'a> {
     pub fn finish(self) -> Results {
         // Reconciliation first, so that its metered bills are gone before R2 and R5 build rows.
         let findings = self.reconcile.finish(&self.tables.meter);
-        let mut tables = self.merged;
-        tables.push(self.groups);
-        let groups = || tables.iter().flatten();
+        let mut maps = self.merged;
+        maps.push(self.groups);
+        let groups = || maps.iter().flatten();
         let (consumption, rebates) = rayon::join(
             || consumption::rows(groups().map(|(k, g)| (k, &g.consumption))),
             || rebate::statement_lines(groups().map(|(k, g)| (k, &g.rebate))),

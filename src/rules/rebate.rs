@@ -84,8 +84,8 @@ pub struct Rebates {
 #[derive(Clone, Debug, PartialEq)]
 struct Resolution<'a> {
     partner: &'a Text,
-    /// The rate, where the rate tables hold it: a resolution is kept for every interval of
-    /// every key.
+    /// The rate, where the rate tables hold it: a resolution is kept for every interval a key
+    /// keeps, so it stays small.
     rate: &'a Decimal,
     source: RateSource,
 }

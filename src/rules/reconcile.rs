@@ -136,6 +136,10 @@ impl<'a> Meter<'a> {
         tolerance: Decimal,
     ) -> Self {
         let mut resources: FxHashMap<Key<'a>, u32> = FxHashMap::default();
+        assert!(
+            u32::try_from(usage.len()).is_ok(),
+            "fewer than 4 billion usage records"
+        );
         let mut places: Vec<u32> = Vec::with_capacity(usage.len());
         for u in usage {
             let next = resources.len() as u32;
@@ -178,7 +182,7 @@ impl<'a> Meter<'a> {
 /// A bill line on a metered resource, kept for finding duplicates.
 #[derive(Clone, Debug)]
 struct Metered {
-    /// The resource's place in [`Meter`]'s lists.
+    /// The resource's place in the [`Meter`].
     place: u32,
     start: Timestamp,
     end: Timestamp,
