@@ -188,13 +188,7 @@ pub fn fold_bills<F: Fold>(
         let (_, _, used) = &group[0];
         for (id, offset, line) in &group[1..] {
             skip.insert(*offset);
-            duplicates.push(Reject {
-                file: spec.name,
-                line: *line,
-                column: "bill_id".into(),
-                value: id.clone(),
-                reason: format!("duplicate `bill_id`; the row on line {used} is used"),
-            });
+            duplicates.push(Reject::duplicate(spec.name, *line, "bill_id", id, *used));
         }
     }
     progress.stage("applying the rules again without the duplicate bill_ids");

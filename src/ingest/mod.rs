@@ -52,6 +52,23 @@ impl Reject {
             reason: e.reason,
         }
     }
+
+    /// A later row of an id that must be unique; the row on line `used` is the one used.
+    pub fn duplicate(
+        file: &'static str,
+        line: Line,
+        column: &str,
+        value: &str,
+        used: Line,
+    ) -> Reject {
+        Reject {
+            file,
+            line,
+            column: column.into(),
+            value: value.into(),
+            reason: format!("duplicate `{column}`; the row on line {used} is used"),
+        }
+    }
 }
 
 /// What was read from one input file, for the manifest.
@@ -287,16 +304,13 @@ fn unique<T: HasLine>(loaded: &mut Loaded<T>, id: impl Fn(&T) -> &str, column: &
         match first {
             Some(f) if id(&loaded.records[f]) == id(row) => {
                 drop[i] = true;
-                loaded.rejects.push(Reject {
-                    file: loaded.input.spec.name,
-                    line: row.line(),
-                    column: column.into(),
-                    value: id(row).to_string(),
-                    reason: format!(
-                        "duplicate `{column}`; the row on line {} is used",
-                        loaded.records[f].line()
-                    ),
-                });
+                loaded.rejects.push(Reject::duplicate(
+                    loaded.input.spec.name,
+                    row.line(),
+                    column,
+                    id(row),
+                    loaded.records[f].line(),
+                ));
             }
             _ => first = Some(i),
         }
