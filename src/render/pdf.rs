@@ -271,7 +271,7 @@ impl<'a> Doc<'a> {
 
     fn rule(&mut self, x1: f32, x2: f32, y: f32, thickness: f32) {
         let color = rgb(&self.t.layout.rule_color);
-        push_rule(self.page().graphics(), color, x1, x2, y, thickness);
+        self.page().rule(color, x1, x2, y, thickness);
     }
 
     fn fill(&mut self, x: f32, y: f32, width: f32, height: f32, hex: &str) {
@@ -508,14 +508,7 @@ impl<'a> Doc<'a> {
                 .label("page")
                 .replace("{n}", &(n + 1).to_string())
                 .replace("{total}", &total.to_string());
-            push_rule(
-                page.graphics(),
-                color.clone(),
-                left,
-                right,
-                y + size * 1.6,
-                0.4,
-            );
+            page.rule(color.clone(), left, right, y + size * 1.6, 0.4);
             page.text(left, y, size, footer);
             page.text(right - self.font.width(&label, size), y, size, &label);
         }
@@ -634,6 +627,28 @@ impl Page {
         });
     }
 
+    /// A horizontal line from `x1` to `x2`.
+    fn rule(&mut self, color: Color, x1: f32, x2: f32, y: f32, thickness: f32) {
+        let ops = self.graphics();
+        ops.push(Op::SetOutlineColor { col: color });
+        ops.push(Op::SetOutlineThickness { pt: Pt(thickness) });
+        ops.push(Op::DrawLine {
+            line: printpdf::Line {
+                points: vec![
+                    LinePoint {
+                        p: point(x1, y),
+                        bezier: false,
+                    },
+                    LinePoint {
+                        p: point(x2, y),
+                        bezier: false,
+                    },
+                ],
+                is_closed: false,
+            },
+        });
+    }
+
     /// The operations, for drawing shapes: closes the text object, where shapes may not go.
     fn graphics(&mut self) -> &mut Vec<Op> {
         if self.text_size.take().is_some() {
@@ -646,26 +661,6 @@ impl Page {
         self.graphics();
         self.ops
     }
-}
-
-fn push_rule(ops: &mut Vec<Op>, color: Color, x1: f32, x2: f32, y: f32, thickness: f32) {
-    ops.push(Op::SetOutlineColor { col: color });
-    ops.push(Op::SetOutlineThickness { pt: Pt(thickness) });
-    ops.push(Op::DrawLine {
-        line: printpdf::Line {
-            points: vec![
-                LinePoint {
-                    p: point(x1, y),
-                    bezier: false,
-                },
-                LinePoint {
-                    p: point(x2, y),
-                    bezier: false,
-                },
-            ],
-            is_closed: false,
-        },
-    });
 }
 
 /// Replaces the two strings of the trailer's `/ID` with a digest of the document, leaving every
