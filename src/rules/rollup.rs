@@ -215,6 +215,20 @@ impl<'a> Hosting<'a> {
     }
 }
 
+/// The order of the rollup's lines: master, child, product, currency, status, start and bill.
+fn order(l: &RollupLine) -> impl Ord + '_ {
+    let b = &l.bill;
+    (
+        &l.master_id,
+        &b.account_id,
+        &b.product,
+        &b.currency,
+        l.status,
+        b.charge_start,
+        &b.bill_id,
+    )
+}
+
 impl Rollup {
     /// Appends the lines of a later pass, whose line numbers count from `lines_before`.
     pub fn merge(&mut self, mut later: Rollup, lines_before: Line) {
@@ -226,26 +240,7 @@ impl Rollup {
 
     /// Sorts the lines by master, child, product, currency, status, start and bill.
     pub fn finish(mut self) -> Rollup {
-        self.lines.sort_by(|a, b| {
-            (
-                &a.master_id,
-                &a.bill.account_id,
-                &a.bill.product,
-                &a.bill.currency,
-                a.status,
-                a.bill.charge_start,
-                &a.bill.bill_id,
-            )
-                .cmp(&(
-                    &b.master_id,
-                    &b.bill.account_id,
-                    &b.bill.product,
-                    &b.bill.currency,
-                    b.status,
-                    b.bill.charge_start,
-                    &b.bill.bill_id,
-                ))
-        });
+        self.lines.sort_by(|a, b| order(a).cmp(&order(b)));
         self
     }
 }
