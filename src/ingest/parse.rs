@@ -1,8 +1,9 @@
 //! Row → typed record, one function per input file.
 //!
-//! The same functions serve the small files (read with the `csv` crate) and the big ones (read in
-//! segments, on every core), so a row means the same thing whichever reader carried it. Each function checks only its
-//! own row; checks across rows (unique ids, overlapping windows) run after a whole file is read.
+//! The same functions serve the small files (read with the `csv` crate) and the big ones (read on
+//! every core), so a row means the same thing whichever reader carried it. Each function checks
+//! only its own row; checks across rows (unique ids, overlapping windows) run after a whole file
+//! is read, or, for `bill_id`, from hashes kept while it is read.
 
 use std::sync::Arc;
 

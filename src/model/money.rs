@@ -101,9 +101,9 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
 }
 
 /// The common case of [`parse_decimal`], without its checks' cost: an optional `-`, then at most
-/// 18 characters of digits with an optional `.` between two of them. `None` for anything else, which the full
-/// parser then reads or rejects. A negative zero is left to the full parser too, so both paths
-/// give the same value.
+/// 18 characters of digits with an optional `.` between two of them. `None` for anything else,
+/// which the full parser then reads or rejects. A negative zero is left to the full parser too,
+/// so both paths give the same value.
 fn parse_short(b: &[u8]) -> Option<Decimal> {
     let (negative, digits) = match b.split_first() {
         Some((b'-', rest)) => (true, rest),

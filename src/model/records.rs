@@ -52,7 +52,7 @@ impl Text {
 
 /// A name of up to 31 bytes, held inline with its length in the last byte. Looking one up
 /// compares words inside the table, where following a pointer to the shared copy would cost a
-/// cache miss per line among a million resource ids.
+/// cache miss per lookup among a dataset's hundreds of thousands of account names.
 #[derive(Copy, Clone, PartialEq, Eq, Hash)]
 struct Short([u64; 4]);
 
