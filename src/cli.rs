@@ -110,6 +110,7 @@ impl RunArgs {
             strict: self.strict,
             templates: self.templates,
             no_pdf: self.no_pdf,
+            lines_per_batch: crate::ingest::batches::LINES_PER_BATCH,
         }
     }
 }

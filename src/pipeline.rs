@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 use crate::checks;
 use crate::config::RebateBasis;
 use crate::error::Error;
+use crate::ingest::batches::LINES_PER_BATCH;
+use crate::ingest::big::Batch;
 use crate::ingest::{self, Dataset, Reject};
 use crate::manifest::{self, Ledger, Manifest};
 use crate::model::period::{Month, Period};
+use crate::model::records::UsageRecord;
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
@@ -47,6 +50,8 @@ pub struct RunConfig {
     pub templates: Option<PathBuf>,
     /// Skip the PDF documents.
     pub no_pdf: bool,
+    /// About how many bill lines the rules hold at once: see [`crate::ingest::batches`].
+    pub lines_per_batch: u64,
 }
 
 /// What a finished run reports back.
@@ -103,16 +108,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     let mut data = ingest::load(&cfg.inputs, progress)?;
     checks::apply(&mut data)?;
     let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
-    let (month, bills) = {
-        let tables = tables(&data, &clock.period);
-        progress.stage("reading bills.csv and applying the rules");
-        let bills = data.read_bills(|| Pass::new(&tables), progress)?;
-        progress.stage("finishing the rules");
-        (bills.fold.finish(), (bills.input, bills.rejects))
-    };
-    data.add_bills(bills.0, bills.1);
-    // The meter is done with: no output reads the usage records themselves.
-    drop(std::mem::take(&mut data.usage));
+    let month = apply_rules(&mut data, &clock.period, cfg.lines_per_batch, progress)?;
     if cfg.strict && !data.rejects.is_empty() {
         return Err(Error::Strict {
             rejects: data.rejects,
@@ -135,13 +131,71 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     })
 }
 
+/// The month's rules over every bill line, batch by batch; what reading `bills.csv` found joins
+/// the dataset's inputs and rejects.
+fn apply_rules(
+    data: &mut Dataset,
+    period: &Period,
+    lines_per_batch: u64,
+    progress: &dyn Progress,
+) -> Result<Results, Error> {
+    let mut bills = data.bills(lines_per_batch)?;
+    let month = loop {
+        let mut month = Results::default();
+        let count = bills.batches().count();
+        for index in 0..count {
+            let of = if count > 1 {
+                format!(" (batch {} of {count})", index + 1)
+            } else {
+                String::new()
+            };
+            let again = if bills.is_again() {
+                ", again without the duplicate bill_ids"
+            } else {
+                ""
+            };
+            let batch = Batch {
+                batches: bills.batches(),
+                index,
+            };
+            if count > 1 {
+                progress.stage(&format!("reading usage.csv{of}"));
+            }
+            let usage = data.usage(batch, progress)?;
+            let tables = tables(data, &usage, period);
+            progress.stage(&format!(
+                "reading bills.csv and applying the rules{of}{again}"
+            ));
+            let pass = bills.fold(index, || Pass::new(&tables), progress)?;
+            progress.stage(&format!("finishing the rules{of}"));
+            month.merge(pass.finish());
+        }
+        if !bills.again(progress)? {
+            break month;
+        }
+    };
+    let (input, rejects) = bills.finish();
+    data.add_bills(input, rejects);
+    Ok(month)
+}
+
 /// `settle validate`: the dataset checked, nothing written.
 pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error> {
     let mut data = ingest::load(inputs, progress)?;
     checks::apply(&mut data)?;
-    progress.stage("reading bills.csv");
-    let bills = data.read_bills(|| (), progress)?;
-    data.add_bills(bills.input, bills.rejects);
+    let mut bills = data.bills(LINES_PER_BATCH)?;
+    loop {
+        let count = bills.batches().count();
+        for index in 0..count {
+            progress.stage("reading bills.csv");
+            bills.fold(index, || (), progress)?;
+        }
+        if !bills.again(progress)? {
+            break;
+        }
+    }
+    let (input, rejects) = bills.finish();
+    data.add_bills(input, rejects);
     Ok(data)
 }
 
@@ -154,8 +208,8 @@ fn invoice_input(data: &Dataset) -> InvoiceInput<'_> {
     }
 }
 
-/// Indexes the checked tables for the pass over the bill lines.
-fn tables<'a>(data: &'a Dataset, period: &Period) -> Tables<'a> {
+/// Indexes the checked tables, and one batch's `usage`, for the pass over its bill lines.
+fn tables<'a>(data: &'a Dataset, usage: &'a [UsageRecord], period: &Period) -> Tables<'a> {
     let tz = data.settings.timezone;
     Tables {
         period: *period,
@@ -172,7 +226,7 @@ fn tables<'a>(data: &'a Dataset, period: &Period) -> Tables<'a> {
         hosting: Hosting::new(&data.relations, &data.accounts, period, tz),
         issuers: Issuers::new(&invoice_input(data), period),
         meter: Meter::new(
-            &data.usage,
+            usage,
             Discounts::new(&data.relations, &data.accounts),
             period,
             data.settings.reconcile_tolerance,

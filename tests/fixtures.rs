@@ -12,40 +12,13 @@
 //! `BLESS=1 cargo test --test fixtures` rewrites `expected/` from the actual results. Review the
 //! diff before committing it.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-}
-
-/// Every file under `dir`, by path relative to it.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let path = e.expect("readable dir entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .expect("inside dir")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, std::fs::read(&path).expect("readable file"));
-            }
-        }
-    }
-    out
-}
+use common::tree;
 
 struct Actual {
     exit_code: String,
@@ -55,8 +28,7 @@ struct Actual {
 }
 
 fn run_case(case: &Path, scratch: &Path) -> Actual {
-    let cmd =
-        std::fs::read_to_string(case.join("cmd")).unwrap_or_else(|_| "run --period 2026-10".into());
+    let cmd = common::args(case);
     let args: Vec<&str> = cmd.split_whitespace().collect();
     let out_root = scratch.join("out");
     let mut command = Command::new(env!("CARGO_BIN_EXE_settle"));
@@ -144,13 +116,7 @@ fn compare(case: &str, expected: &Path, actual: &Actual) -> Vec<String> {
 #[test]
 fn fixtures_match_expected() {
     let blessing = std::env::var_os("BLESS").is_some_and(|v| v == "1");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .expect("tests/fixtures exists")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("inputs").is_dir())
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty(), "no fixture cases found");
+    let cases = common::cases();
     let mut problems = Vec::new();
     for case in &cases {
         let name = case

@@ -1,12 +1,17 @@
-//! The big files. `usage.csv` is kept whole, since reconciliation looks records up by resource.
-//! `bills.csv` is never held in memory: each core reads it whole and folds the lines of its own
-//! accounts straight into a [`Fold`] (the month's rules), so memory grows with the number of
-//! groups the rules keep, not with lines, and no group is kept on two cores.
+//! The big files, read in [`Batches`] of accounts, so that memory does not grow with the month.
 //!
-//! A `bill_id` must be unique, and the first row of an id is the one used. A fold cannot take a
-//! line back, so the read keeps only a 64-bit hash of each id. When two hashes agree (a duplicate,
-//! or by rare chance two ids), the rows behind them are read again to find the true duplicates,
-//! and the lines are folded once more without the later rows.
+//! Neither file is held whole. `usage.csv` is read once to check it, then once per batch for the
+//! records of the batch's accounts, which the meter indexes. `bills.csv` is read once per batch:
+//! each core reads it whole and folds the lines of its own accounts of the batch straight into a
+//! [`Fold`] (the month's rules), so memory grows with the groups one batch keeps, and no group is
+//! kept on two cores.
+//!
+//! A `bill_id` or `usage_id` must be unique, and the first row of an id is the one used. A fold
+//! cannot take a line back, so a read keeps only a 64-bit hash of each id (for `bills.csv`, each
+//! batch the hashes of one class of ids, over all accounts). When two hashes agree (a duplicate,
+//! or by rare chance two ids), the rows behind them are read again to find the true duplicates.
+//! The meter is checked before any batch; bills found duplicate after the batches are folded once
+//! more without the later rows.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -17,79 +22,184 @@ use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::error::DatasetError;
+use crate::ingest::batches::Batches;
 use crate::ingest::cell::CellError;
 use crate::ingest::parse::{self, Context, Row};
 use crate::ingest::schema::{self, FileSpec};
 use crate::ingest::segments::{Part, Sink, Source, Split};
-use crate::ingest::{HasLine, InputFile, Loaded, Reject};
+use crate::ingest::{HasLine, InputFile, Reject};
 use crate::model::records::{BillLine, Line};
 use crate::progress::Progress;
 
-/// Reads a big file whose accepted records are all kept. An absent optional file gives no rows.
-pub fn read_all<T: HasLine + Send>(
+/// Where a big file's id is: its first SPEC column.
+const ID: usize = 0;
+/// Where a big file's account is: its second SPEC column.
+const ACCOUNT: usize = 1;
+
+/// What checking a big file found: its facts, its rejects (rows that do not parse, and later rows
+/// of an id), and the byte offsets of the later rows, which no batch reads.
+pub struct Checked {
+    pub input: InputFile,
+    pub rejects: Vec<Reject>,
+    pub skip: FxHashSet<u64>,
+}
+
+/// Reads every row of a big file whose records are read again by batch ([`read_batch`]), and
+/// checks that its ids are unique. An absent optional file gives no rows.
+pub fn check<T: Send>(
     dir: &Path,
     spec: &'static FileSpec,
     cx: &Context,
     parse: fn(&Row, &mut Context) -> Result<T, CellError>,
     progress: &dyn Progress,
-) -> Result<Loaded<T>, DatasetError> {
+) -> Result<Checked, DatasetError> {
     let Some(source) = Source::open(dir, spec)? else {
-        return Ok(Loaded {
-            records: Vec::new(),
-            rejects: Vec::new(),
+        return Ok(Checked {
             input: absent(spec),
+            rejects: Vec::new(),
+            skip: FxHashSet::default(),
         });
     };
     let (parts, sha256) = source.read(
         Split::Segments,
-        || Collect {
+        || Check {
             file: spec.name,
             cx: cx.clone(),
             parse,
-            records: Vec::new(),
+            ids: Vec::new(),
             rejects: Vec::new(),
         },
         progress,
     )?;
-    let mut out = Loaded {
-        records: Vec::with_capacity(parts.iter().map(|p| p.sink.records.len()).sum()),
-        rejects: Vec::new(),
-        input: input(&source, &parts, sha256),
-    };
+    let input = input(&source, &parts, sha256);
+    let mut rejects = Vec::new();
+    let mut ids = Vec::new();
     for part in parts {
-        let Collect {
-            mut records,
-            mut rejects,
-            ..
-        } = part.sink;
-        for r in &mut records {
-            *r.line_mut() += part.first_line;
-        }
-        shift(&mut rejects, part.first_line);
-        out.records.append(&mut records);
-        out.rejects.append(&mut rejects);
+        let mut later = part.sink.rejects;
+        shift(&mut later, part.first_line);
+        rejects.append(&mut later);
+        ids.push(part.sink.ids);
     }
-    Ok(out)
+    let clashes = clashes(ids);
+    let mut skip = FxHashSet::default();
+    if !clashes.is_empty() {
+        progress.stage(&format!(
+            "reading {} again to find duplicate {}s",
+            spec.name, spec.columns[ID]
+        ));
+        let found = duplicates(
+            &source,
+            cx,
+            &clashes,
+            |row, cx| parse(row, cx).is_ok(),
+            progress,
+        )?;
+        skip = found.0;
+        rejects.extend(found.1);
+    }
+    Ok(Checked {
+        input,
+        rejects,
+        skip,
+    })
 }
 
-struct Collect<T> {
+/// Hashes the id of each row that parses, and rejects the others.
+struct Check<T> {
     file: &'static str,
     cx: Context,
     parse: fn(&Row, &mut Context) -> Result<T, CellError>,
-    records: Vec<T>,
+    ids: Vec<u64>,
     rejects: Vec<Reject>,
 }
 
-impl<T: Send> Sink for Collect<T> {
+impl<T: Send> Sink for Check<T> {
     fn row(&mut self, row: &Row, _offset: u64) {
         match (self.parse)(row, &mut self.cx) {
-            Ok(r) => self.records.push(r),
+            Ok(_) => self.ids.push(id_hash(row.values[ID].trim())),
             Err(e) => self.rejects.push(Reject::from_cell(self.file, row.line, e)),
         }
     }
 
     fn reject(&mut self, reject: Reject) {
         self.rejects.push(reject);
+    }
+}
+
+/// The records of one batch's accounts in a checked file, in file order, without the rows
+/// `skip` names. Their rejects were reported by [`check`].
+pub fn read_batch<T: HasLine + Send>(
+    dir: &Path,
+    spec: &'static FileSpec,
+    cx: &Context,
+    parse: fn(&Row, &mut Context) -> Result<T, CellError>,
+    batch: Batch,
+    skip: &FxHashSet<u64>,
+    progress: &dyn Progress,
+) -> Result<Vec<T>, DatasetError> {
+    let Some(source) = Source::open(dir, spec)? else {
+        return Ok(Vec::new());
+    };
+    let parts = source.read_again(
+        Split::Segments,
+        || Collect {
+            cx: cx.clone(),
+            parse,
+            batch,
+            skip,
+            records: Vec::new(),
+        },
+        progress,
+    )?;
+    let mut records = Vec::with_capacity(parts.iter().map(|p| p.sink.records.len()).sum());
+    for part in parts {
+        let mut later = part.sink.records;
+        for r in &mut later {
+            *r.line_mut() += part.first_line;
+        }
+        records.append(&mut later);
+    }
+    Ok(records)
+}
+
+/// Keeps the records of one batch that parse.
+struct Collect<'k, T> {
+    cx: Context,
+    parse: fn(&Row, &mut Context) -> Result<T, CellError>,
+    batch: Batch<'k>,
+    skip: &'k FxHashSet<u64>,
+    records: Vec<T>,
+}
+
+impl<T: Send> Sink for Collect<'_, T> {
+    fn row(&mut self, row: &Row, offset: u64) {
+        if !self.batch.takes(row) || self.skip.contains(&offset) {
+            return;
+        }
+        if let Ok(r) = (self.parse)(row, &mut self.cx) {
+            self.records.push(r);
+        }
+    }
+
+    fn reject(&mut self, _: Reject) {}
+}
+
+/// One batch of [`Batches`].
+#[derive(Copy, Clone)]
+pub struct Batch<'b> {
+    pub batches: &'b Batches,
+    pub index: usize,
+}
+
+impl Batch<'_> {
+    /// Whether the row's account is in this batch.
+    fn takes(&self, row: &Row) -> bool {
+        self.batches.of(row.values[ACCOUNT].trim()) == self.index
+    }
+
+    /// Whether this batch keeps the hash of an id: each batch keeps one class of them.
+    fn keeps(&self, hash: u64) -> bool {
+        hash % self.batches.count() as u64 == self.index as u64
     }
 }
 
@@ -104,7 +214,7 @@ pub trait Fold: Send {
 
 /// How `bills.csv` is shared between the cores: by account, so that each core's fold holds the
 /// groups of its own accounts only, and no group is held twice.
-const BY_ACCOUNT: Split = Split::Shards { column: 1 };
+const BY_ACCOUNT: Split = Split::Shards { column: ACCOUNT };
 
 /// Reading bills without rules, as `settle validate` does.
 impl Fold for () {
@@ -112,61 +222,189 @@ impl Fold for () {
     fn merge(&mut self, _: (), _: Line) {}
 }
 
-/// `bills.csv`, folded.
-pub struct Bills<F> {
-    pub fold: F,
-    pub rejects: Vec<Reject>,
-    pub input: InputFile,
+/// `bills.csv`, read batch by batch. Fold every batch with [`Bills::fold`], then ask
+/// [`Bills::again`] whether duplicate `bill_id`s were found, in which case every batch must be
+/// folded again; then [`Bills::finish`] gives the file's facts and rejects.
+pub struct Bills<'c> {
+    source: Source,
+    cx: &'c Context,
+    batches: Batches,
+    /// Rows the file holds, as estimated before reading it.
+    estimated_rows: u64,
+    input: Option<InputFile>,
+    rejects: Vec<Reject>,
+    /// `bill_id` hashes held by more than one row, found by the batches so far.
+    clashes: FxHashSet<u64>,
+    /// Once duplicates are found: the offsets of their later rows, and their rejects.
+    skip: FxHashSet<u64>,
+    duplicates: Vec<Reject>,
 }
 
-/// Reads `bills.csv` into folds made by `make`.
-pub fn fold_bills<F: Fold>(
-    dir: &Path,
-    cx: &Context,
-    make: impl Fn() -> F + Sync,
-    progress: &dyn Progress,
-) -> Result<Bills<F>, DatasetError> {
-    let spec = &schema::BILLS;
-    let source = Source::open(dir, spec)?.ok_or_else(|| DatasetError::MissingFile {
-        dir: dir.to_path_buf(),
-        file: spec.name,
-    })?;
-    // Each core keeps the id hash of about its share of the lines; reserving that share up front
-    // spares the list a last doubling, tens of megabytes at ten million lines.
-    let share = source.estimated_rows()? / rayon::current_num_threads().max(1) as u64;
-    let sink = |skip, ids| BillSink {
-        cx: cx.clone(),
-        fold: make(),
-        rejects: Vec::new(),
-        ids,
-        skip,
-    };
-    let empty = FxHashSet::default();
-    let (mut parts, sha256) = source.read(
-        BY_ACCOUNT,
-        || sink(&empty, Some(Vec::with_capacity(share as usize))),
-        progress,
-    )?;
-    let input = input(&source, &parts, sha256);
-
-    let clashes = clashes(parts.iter_mut().filter_map(|p| p.sink.ids.take()).collect());
-    if clashes.is_empty() {
-        let (fold, rejects) = merge(make(), parts);
-        return Ok(Bills {
-            fold,
-            rejects,
-            input,
-        });
+impl<'c> Bills<'c> {
+    /// Opens `bills.csv` and cuts its accounts into batches of about `lines_per_batch` lines.
+    pub fn open(dir: &Path, cx: &'c Context, lines_per_batch: u64) -> Result<Self, DatasetError> {
+        let spec = &schema::BILLS;
+        let source = Source::open(dir, spec)?.ok_or_else(|| DatasetError::MissingFile {
+            dir: dir.to_path_buf(),
+            file: spec.name,
+        })?;
+        let estimated_rows = source.estimated_rows()?;
+        Ok(Bills {
+            batches: Batches::plan(&cx.accounts, estimated_rows, lines_per_batch),
+            source,
+            cx,
+            estimated_rows,
+            input: None,
+            rejects: Vec::new(),
+            clashes: FxHashSet::default(),
+            skip: FxHashSet::default(),
+            duplicates: Vec::new(),
+        })
     }
 
-    // Some ids may repeat: find the rows that truly do, then fold again without the later ones.
-    drop(parts);
-    progress.stage("reading bills.csv again to find duplicate bill_ids");
+    pub fn batches(&self) -> &Batches {
+        &self.batches
+    }
+
+    /// Whether the batches are being folded again, without duplicate rows.
+    pub fn is_again(&self) -> bool {
+        !self.skip.is_empty()
+    }
+
+    /// Folds the lines of batch `index`'s accounts into folds made by `make`, one per core.
+    pub fn fold<F: Fold>(
+        &mut self,
+        index: usize,
+        make: impl Fn() -> F + Sync,
+        progress: &dyn Progress,
+    ) -> Result<F, DatasetError> {
+        let batch = Batch {
+            batches: &self.batches,
+            index,
+        };
+        let first = !self.is_again();
+        // Each core keeps the id hashes of about its share of one class; reserving that share up
+        // front spares the list a last doubling, tens of megabytes at ten million lines.
+        let share = self.estimated_rows
+            / rayon::current_num_threads().max(1) as u64
+            / self.batches.count() as u64;
+        let sink = || BillSink {
+            cx: self.cx.clone(),
+            fold: make(),
+            rejects: Vec::new(),
+            ids: first.then(|| Vec::with_capacity(share as usize)),
+            skip: &self.skip,
+            batch,
+        };
+        let mut parts = match self.input {
+            None => {
+                let (parts, sha256) = self.source.read(BY_ACCOUNT, sink, progress)?;
+                self.input = Some(input(&self.source, &parts, sha256));
+                parts
+            }
+            Some(_) => self.source.read_again(BY_ACCOUNT, sink, progress)?,
+        };
+        if first {
+            let lists = parts.iter_mut().filter_map(|p| p.sink.ids.take()).collect();
+            self.clashes.extend(clashes(lists));
+        }
+        let mut fold = make();
+        for part in parts {
+            fold.merge(part.sink.fold, part.first_line);
+            let mut later = part.sink.rejects;
+            shift(&mut later, part.first_line);
+            self.rejects.append(&mut later);
+        }
+        Ok(fold)
+    }
+
+    /// Once every batch is folded: whether some rows repeat a `bill_id` and every batch must be
+    /// folded again, without those rows.
+    pub fn again(&mut self, progress: &dyn Progress) -> Result<bool, DatasetError> {
+        if self.is_again() || self.clashes.is_empty() {
+            return Ok(false);
+        }
+        progress.stage("reading bills.csv again to find duplicate bill_ids");
+        let clashes = std::mem::take(&mut self.clashes);
+        let (skip, duplicates) = duplicates(
+            &self.source,
+            self.cx,
+            &clashes,
+            |row, cx| parse::bill(row, cx).is_ok(),
+            progress,
+        )?;
+        if skip.is_empty() {
+            return Ok(false);
+        }
+        self.skip = skip;
+        self.duplicates = duplicates;
+        self.rejects.clear();
+        Ok(true)
+    }
+
+    /// The file's facts, and its rejects in line order.
+    pub fn finish(self) -> (InputFile, Vec<Reject>) {
+        let mut rejects = self.rejects;
+        rejects.extend(self.duplicates);
+        rejects.sort_by_key(|r| r.line);
+        let input = self.input.unwrap_or_else(|| absent(self.source.spec));
+        (input, rejects)
+    }
+}
+
+struct BillSink<'s, F> {
+    cx: Context,
+    fold: F,
+    rejects: Vec<Reject>,
+    /// On the first read of each batch, the hash of each `bill_id` of the batch's class.
+    ids: Option<Vec<u64>>,
+    /// Offsets of rows not to use: later rows of a duplicate `bill_id`.
+    skip: &'s FxHashSet<u64>,
+    batch: Batch<'s>,
+}
+
+impl<F: Fold> Sink for BillSink<'_, F> {
+    fn row(&mut self, row: &Row, offset: u64) {
+        if let Some(ids) = &mut self.ids {
+            let hash = id_hash(row.values[ID].trim());
+            if self.batch.keeps(hash) {
+                ids.push(hash);
+            }
+        }
+        if !self.batch.takes(row) || self.skip.contains(&offset) {
+            return;
+        }
+        match parse::bill(row, &mut self.cx) {
+            Ok(b) => self.fold.add(&b),
+            Err(e) => self
+                .rejects
+                .push(Reject::from_cell(schema::BILLS.name, row.line, e)),
+        }
+    }
+
+    /// A row that could not be split: the first batch reports it.
+    fn reject(&mut self, reject: Reject) {
+        if self.batch.index == 0 {
+            self.rejects.push(reject);
+        }
+    }
+}
+
+/// Reads a file again for the rows whose id hash is among `clashes` and that `parses` accepts,
+/// and finds which of them repeat an id: their offsets, and a reject for each naming the row used.
+fn duplicates(
+    source: &Source,
+    cx: &Context,
+    clashes: &FxHashSet<u64>,
+    parses: impl Fn(&Row, &mut Context) -> bool + Sync,
+    progress: &dyn Progress,
+) -> Result<(FxHashSet<u64>, Vec<Reject>), DatasetError> {
     let found = source.read_again(
         Split::Segments,
         || Clashing {
             cx: cx.clone(),
-            clashes: &clashes,
+            clashes,
+            parses: &parses,
             rows: Vec::new(),
         },
         progress,
@@ -182,87 +420,37 @@ pub fn fold_bills<F: Fold>(
         })
         .collect();
     rows.sort_unstable();
-    let mut duplicates = Vec::new();
     let mut skip = FxHashSet::default();
+    let mut rejects = Vec::new();
     for group in rows.chunk_by(|a, b| a.0 == b.0) {
         let (_, _, used) = &group[0];
         for (id, offset, line) in &group[1..] {
             skip.insert(*offset);
-            duplicates.push(Reject::duplicate(spec.name, *line, "bill_id", id, *used));
+            rejects.push(Reject::duplicate(
+                source.spec.name,
+                *line,
+                source.spec.columns[ID],
+                id,
+                *used,
+            ));
         }
     }
-    progress.stage("applying the rules again without the duplicate bill_ids");
-    let parts = source.read_again(BY_ACCOUNT, || sink(&skip, None), progress)?;
-    let (fold, mut rejects) = merge(make(), parts);
-    rejects.extend(duplicates);
-    Ok(Bills {
-        fold,
-        rejects,
-        input,
-    })
+    Ok((skip, rejects))
 }
 
-/// Merges the cores' folds into `fold`, and their rejects in line order.
-fn merge<F: Fold>(mut fold: F, parts: Vec<Part<BillSink<F>>>) -> (F, Vec<Reject>) {
-    let mut rejects = Vec::new();
-    for part in parts {
-        fold.merge(part.sink.fold, part.first_line);
-        let mut later = part.sink.rejects;
-        shift(&mut later, part.first_line);
-        rejects.append(&mut later);
-    }
-    rejects.sort_by_key(|r| r.line);
-    (fold, rejects)
-}
-
-struct BillSink<'s, F> {
-    cx: Context,
-    fold: F,
-    rejects: Vec<Reject>,
-    /// A hash of each used line's `bill_id`, on the first read.
-    ids: Option<Vec<u64>>,
-    /// Offsets of rows not to use: later rows of a duplicate `bill_id`.
-    skip: &'s FxHashSet<u64>,
-}
-
-impl<F: Fold> Sink for BillSink<'_, F> {
-    fn row(&mut self, row: &Row, offset: u64) {
-        if self.skip.contains(&offset) {
-            return;
-        }
-        match parse::bill(row, &mut self.cx) {
-            Ok(b) => {
-                if let Some(ids) = &mut self.ids {
-                    ids.push(id_hash(&b.bill_id));
-                }
-                self.fold.add(&b);
-            }
-            Err(e) => self
-                .rejects
-                .push(Reject::from_cell(schema::BILLS.name, row.line, e)),
-        }
-    }
-
-    fn reject(&mut self, reject: Reject) {
-        self.rejects.push(reject);
-    }
-}
-
-/// Finds the used rows whose `bill_id` hash clashes: (id, offset, line in its part).
-struct Clashing<'s> {
+/// Finds the used rows whose id hash clashes: (id, offset, line in its part).
+struct Clashing<'s, P> {
     cx: Context,
     clashes: &'s FxHashSet<u64>,
+    parses: &'s P,
     rows: Vec<(String, u64, Line)>,
 }
 
-impl Sink for Clashing<'_> {
+impl<P: Fn(&Row, &mut Context) -> bool + Sync> Sink for Clashing<'_, P> {
     fn row(&mut self, row: &Row, offset: u64) {
-        let id = row.values[0].trim();
-        if !self.clashes.contains(&id_hash(id)) {
-            return;
-        }
-        if let Ok(b) = parse::bill(row, &mut self.cx) {
-            self.rows.push((b.bill_id.to_string(), offset, row.line));
+        let id = row.values[ID].trim();
+        if self.clashes.contains(&id_hash(id)) && (self.parses)(row, &mut self.cx) {
+            self.rows.push((id.to_string(), offset, row.line));
         }
     }
 
@@ -356,11 +544,27 @@ mod tests {
         assert!(clashes(vec![vec![1, 2], vec![3], vec![]]).is_empty());
     }
 
+    /// Folds every batch, and again if duplicates are found, as the pipeline does.
+    fn fold_all(dir: &Path, cx: &Context, lines_per_batch: u64) -> (Count, InputFile, Vec<Reject>) {
+        let quiet = &crate::progress::Quiet;
+        let mut bills = Bills::open(dir, cx, lines_per_batch).unwrap();
+        loop {
+            let mut all = Count::default();
+            for index in 0..bills.batches().count() {
+                all.merge(bills.fold(index, Count::default, quiet).unwrap(), 0);
+            }
+            if !bills.again(quiet).unwrap() {
+                let (input, rejects) = bills.finish();
+                return (all, input, rejects);
+            }
+        }
+    }
+
     /// A file big enough to be read by several cores, with a duplicate `bill_id` far from its
     /// first row and on another account: the later row is rejected, and the lines around it keep
-    /// their numbers.
+    /// their numbers, whether the accounts are read in one batch or in three.
     #[test]
-    fn duplicates_across_cores() {
+    fn duplicates_across_cores_and_batches() {
         let dir = std::env::temp_dir().join(format!("settle-big-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let rows = 120_000;
@@ -381,24 +585,37 @@ mod tests {
                 .map(|a| crate::model::records::Text::from(format!("acc{a}")))
                 .collect(),
         );
-        let bills = fold_bills(&dir, &cx, Count::default, &crate::progress::Quiet).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
+        for (lines_per_batch, batches) in [(u64::MAX, 1), (50_000, 3)] {
+            let bills = Bills::open(&dir, &cx, lines_per_batch).unwrap();
+            assert_eq!(bills.batches().count(), batches);
+            let (fold, input, rejects) = fold_all(&dir, &cx, lines_per_batch);
 
-        let duplicate_line = (rows - 10 + 2) as Line;
-        assert_eq!(bills.input.rows, rows as u64);
-        assert_eq!(bills.fold.lines.len(), rows - 1);
-        let mut lines = bills.fold.lines;
-        lines.sort_unstable();
-        assert_eq!(bills.fold.payable, Decimal::from(rows as u64 - 1));
-        let expected: Vec<Line> = (2..rows as Line + 2)
-            .filter(|&l| l != duplicate_line)
-            .collect();
-        assert_eq!(lines, expected);
-        assert_eq!(bills.rejects.len(), 1);
-        assert_eq!(bills.rejects[0].line, duplicate_line);
-        assert_eq!(
-            bills.rejects[0].reason,
-            "duplicate `bill_id`; the row on line 9 is used"
-        );
+            let duplicate_line = (rows - 10 + 2) as Line;
+            assert_eq!(input.rows, rows as u64);
+            assert_eq!(fold.lines.len(), rows - 1);
+            let mut lines = fold.lines;
+            lines.sort_unstable();
+            assert_eq!(fold.payable, Decimal::from(rows as u64 - 1));
+            let expected: Vec<Line> = (2..rows as Line + 2)
+                .filter(|&l| l != duplicate_line)
+                .collect();
+            assert_eq!(lines, expected);
+            assert_eq!(rejects.len(), 1);
+            assert_eq!(rejects[0].line, duplicate_line);
+            assert_eq!(
+                rejects[0].reason,
+                "duplicate `bill_id`; the row on line 9 is used"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The id and account columns the batches read are where the big files have them.
+    #[test]
+    fn id_and_account_columns() {
+        for spec in [&schema::BILLS, &schema::USAGE] {
+            assert!(spec.columns[ID].ends_with("_id"));
+            assert_eq!(spec.columns[ACCOUNT], "account_id");
+        }
     }
 }

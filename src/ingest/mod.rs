@@ -5,14 +5,16 @@
 //! every core ([`segments`], [`big`]). Both hand each row to the same parse function
 //! ([`parse`]), so a row means the same thing whichever reader carried it.
 //!
-//! [`load`] reads everything but `bills.csv`. The bill lines are folded straight into the month's
-//! rules by [`big::fold_bills`], once the tables the rules need are checked, and are never held in
-//! memory all at once.
+//! [`load`] reads the small files and checks `usage.csv`. The bill lines are folded straight
+//! into the month's rules by [`big::Bills`], once the tables the rules need are checked, and the
+//! meter's records are read for one [`batches::Batches`] batch of accounts at a time: neither big
+//! file is held in memory all at once.
 //!
 //! A bad row never stops the run: it becomes a [`Reject`] naming its file, line, column, value and
 //! reason. Only a dataset that cannot be used at all (a missing required file or column) is an
 //! error.
 
+pub mod batches;
 pub mod big;
 pub mod cell;
 pub mod parse;
@@ -104,13 +106,14 @@ pub struct Dataset {
     pub rates: Vec<RebateRate>,
     pub specials: Vec<SpecialRebate>,
     pub requests: Vec<InvoiceRequest>,
-    pub usage: Vec<UsageRecord>,
+    /// Offsets of the `usage.csv` rows no batch reads: later rows of a `usage_id`.
+    usage_skip: rustc_hash::FxHashSet<u64>,
     pub inputs: Vec<InputFile>,
     pub rejects: Vec<Reject>,
 }
 
 /// Reads and checks every input file of the dataset in `dir` but `bills.csv`: see
-/// [`Dataset::read_bills`].
+/// [`Dataset::bills`]. `usage.csv` is checked here and read by batch with [`Dataset::usage`].
 pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError> {
     if !dir.is_dir() {
         return Err(DatasetError::NotAFolder(dir.to_path_buf()));
@@ -176,9 +179,9 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
     let requests = seen.take(requests);
 
     progress.stage(&format!("reading {}", schema::USAGE.name));
-    let mut usage = big::read_all(dir, &schema::USAGE, &cx, parse::usage, progress)?;
-    unique(&mut usage, |u| &*u.usage_id, "usage_id");
-    let usage = seen.take(usage);
+    let usage = big::check(dir, &schema::USAGE, &cx, parse::usage, progress)?;
+    seen.inputs.push(usage.input);
+    seen.rejects.extend(usage.rejects);
 
     let Seen {
         inputs,
@@ -203,21 +206,34 @@ pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError
         rates,
         specials,
         requests,
-        usage,
+        usage_skip: usage.skip,
         inputs,
         rejects,
     })
 }
 
 impl Dataset {
-    /// Reads `bills.csv`, folding its lines into folds made by `make` (one per core). Add the
-    /// result to the dataset with [`Dataset::add_bills`].
-    pub fn read_bills<F: big::Fold>(
+    /// Opens `bills.csv`, its accounts cut into batches of about `lines_per_batch` lines. Add
+    /// what reading it finds to the dataset with [`Dataset::add_bills`].
+    pub fn bills(&self, lines_per_batch: u64) -> Result<big::Bills<'_>, DatasetError> {
+        big::Bills::open(&self.dir, &self.cx, lines_per_batch)
+    }
+
+    /// The usage records of one batch's accounts, in file order.
+    pub fn usage(
         &self,
-        make: impl Fn() -> F + Sync,
+        batch: big::Batch,
         progress: &dyn Progress,
-    ) -> Result<big::Bills<F>, DatasetError> {
-        big::fold_bills(&self.dir, &self.cx, make, progress)
+    ) -> Result<Vec<UsageRecord>, DatasetError> {
+        big::read_batch(
+            &self.dir,
+            &schema::USAGE,
+            &self.cx,
+            parse::usage,
+            batch,
+            &self.usage_skip,
+            progress,
+        )
     }
 
     /// Adds what reading `bills.csv` found, its facts and its rejects, to the dataset's.

@@ -204,6 +204,14 @@ impl Known {
             None => self.long.get(s).cloned(),
         }
     }
+
+    /// Every name in the set, in no order.
+    pub fn names(&self) -> impl Iterator<Item = &str> + use<'_> {
+        self.short
+            .values()
+            .chain(self.long.values())
+            .map(|t| t.as_str())
+    }
 }
 
 impl FromIterator<Text> for Known {

@@ -35,6 +35,23 @@ pub struct Selected {
     pub by_currency: FxHashMap<usize, (Text, Option<Decimal>, Option<Decimal>)>,
 }
 
+impl Selected {
+    fn merge(&mut self, later: Selected) {
+        for (key, (currency, used, deducted)) in later.by_currency {
+            let sums = self
+                .by_currency
+                .entry(key)
+                .or_insert((currency, None, None));
+            if let Some(used) = used {
+                *sums.1.get_or_insert_default() += used;
+            }
+            if let Some(deducted) = deducted {
+                *sums.2.get_or_insert_default() += deducted;
+            }
+        }
+    }
+}
+
 /// R2's and R5's sums for one [`LineKey`]. They share one table, so that a line costs one lookup
 /// for both: at ten million lines the tables outgrow the caches, and each lookup is a miss.
 struct Group<'a> {
@@ -124,19 +141,7 @@ impl Fold for Pass<'_, '_> {
     }
 
     fn merge(&mut self, later: Self, lines_before: Line) {
-        for (key, (currency, used, deducted)) in later.selected.by_currency {
-            let sums = self
-                .selected
-                .by_currency
-                .entry(key)
-                .or_insert((currency, None, None));
-            if let Some(used) = used {
-                *sums.1.get_or_insert_default() += used;
-            }
-            if let Some(deducted) = deducted {
-                *sums.2.get_or_insert_default() += deducted;
-            }
-        }
+        self.selected.merge(later.selected);
         self.merged.push(later.groups);
         self.merged.extend(later.merged);
         self.rollup.merge(later.rollup, lines_before);
@@ -146,6 +151,7 @@ impl Fold for Pass<'_, '_> {
 }
 
 /// The month's rules, applied to every bill line.
+#[derive(Default)]
 pub struct Results {
     pub selected: Selected,
     pub consumption: Vec<Consumption>,
@@ -154,4 +160,19 @@ pub struct Results {
     /// Invoice sums; [`invoices::invoices`] turns them into the list.
     pub invoices: invoices::Sums,
     pub findings: Vec<Finding>,
+}
+
+impl Results {
+    /// Adds the results of a later batch of accounts, whose ids all come after this one's: the
+    /// consumption rows stay sorted by account when appended, and the other lists are merged
+    /// into their order.
+    pub fn merge(&mut self, later: Results) {
+        self.selected.merge(later.selected);
+        self.consumption.extend(later.consumption);
+        self.rebates.merge(later.rebates);
+        self.rollup.merge(later.rollup, 0);
+        self.rollup = std::mem::take(&mut self.rollup).finish();
+        self.invoices.merge(later.invoices);
+        reconcile::merge(&mut self.findings, later.findings);
+    }
 }

@@ -218,29 +218,50 @@ pub fn statement_lines<'s, 'a: 's>(
             });
         }
     }
-    super::coalesce(
-        &mut lines,
-        |l| {
-            (
-                l.partner_id.clone(),
-                l.currency.clone(),
-                l.account_id.clone(),
-                l.product.clone(),
-                l.sub_product.clone(),
-                l.payment_mode,
-                l.rate,
-                l.source,
-            )
-        },
-        |kept, later| {
-            kept.base += later.base;
-            kept.lines += later.lines;
-        },
-    );
+    super::coalesce(&mut lines, order, |kept, later| {
+        kept.base += later.base;
+        kept.lines += later.lines;
+    });
     for line in &mut lines {
         line.rebate = line.base * line.rate;
     }
     Rebates { lines, unlinked }
+}
+
+/// The order of statement lines: partner, currency, line key, rate and its source.
+fn order(
+    l: &RebateLine,
+) -> (
+    Text,
+    Text,
+    Text,
+    Text,
+    Text,
+    PaymentMode,
+    Decimal,
+    RateSource,
+) {
+    (
+        l.partner_id.clone(),
+        l.currency.clone(),
+        l.account_id.clone(),
+        l.product.clone(),
+        l.sub_product.clone(),
+        l.payment_mode,
+        l.rate,
+        l.source,
+    )
+}
+
+impl Rebates {
+    /// Adds the statement lines of other accounts, in their order.
+    pub fn merge(&mut self, later: Rebates) {
+        self.lines.extend(later.lines);
+        self.lines.sort_by_key(order);
+        for (currency, amount) in later.unlinked {
+            *self.unlinked.entry(currency).or_default() += amount;
+        }
+    }
 }
 
 /// The rate tables, indexed for resolution.
@@ -544,6 +565,38 @@ mod tests {
             from: ts(from),
             to: to.map(ts),
         }
+    }
+
+    /// Batches hold different accounts: merging their statements puts the lines back in
+    /// partner order, and adds up the unlinked sums.
+    #[test]
+    fn merging_batches_orders_by_partner() {
+        let line = |partner: &str, account: &str| RebateLine {
+            partner_id: partner.into(),
+            currency: "CNY".into(),
+            account_id: account.into(),
+            product: "cvm".into(),
+            sub_product: "".into(),
+            payment_mode: PaymentMode::Postpaid,
+            rate: d("0.1"),
+            source: RateSource::Base,
+            base: d("10"),
+            rebate: d("1"),
+            lines: 1,
+        };
+        let batch = |lines: Vec<RebateLine>, unlinked: &str| Rebates {
+            lines,
+            unlinked: BTreeMap::from([(Text::from("CNY"), d(unlinked))]),
+        };
+        let mut first = batch(vec![line("p1", "a"), line("p2", "b")], "1");
+        first.merge(batch(vec![line("p1", "c"), line("p3", "d")], "2"));
+        let order: Vec<(&str, &str)> = first
+            .lines
+            .iter()
+            .map(|l| (&*l.partner_id, &*l.account_id))
+            .collect();
+        assert_eq!(order, [("p1", "a"), ("p1", "c"), ("p2", "b"), ("p3", "d")]);
+        assert_eq!(first.unlinked[&Text::from("CNY")], d("3"));
     }
 
     fn bill(account: &str, sub: &str, mode: PaymentMode, start: &str, payable: &str) -> BillLine {

@@ -385,16 +385,25 @@ impl Matches {
             }
         }
 
-        findings.sort_by(|a, b| {
-            b.difference()
-                .abs()
-                .cmp(&a.difference().abs())
-                .then(a.kind.cmp(&b.kind))
-                .then_with(|| a.bill_ids.cmp(&b.bill_ids))
-                .then_with(|| a.usage_ids.cmp(&b.usage_ids))
-        });
+        findings.sort_by(most_money_first);
         findings
     }
+}
+
+/// The order of findings: most money first, then by kind, bills and usage records.
+fn most_money_first(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.difference()
+        .abs()
+        .cmp(&a.difference().abs())
+        .then(a.kind.cmp(&b.kind))
+        .then_with(|| a.bill_ids.cmp(&b.bill_ids))
+        .then_with(|| a.usage_ids.cmp(&b.usage_ids))
+}
+
+/// Adds `later`'s findings, over other accounts, to `findings`, in their order.
+pub fn merge(findings: &mut Vec<Finding>, later: Vec<Finding>) {
+    findings.extend(later);
+    findings.sort_by(most_money_first);
 }
 
 /// Splits bills sorted by start into groups connected by overlapping windows.
