@@ -307,15 +307,6 @@ pub fn render_all(
             c.deduction_period,
         );
     }
-    let statements = rebate::settle(
-        &rebates.lines,
-        &data.partners,
-        &SettleTerms {
-            rounding: data.settings.rounding,
-            ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
-            base_currency: data.settings.base_currency.as_str().into(),
-        },
-    );
     let basis = match data.settings.rebate_basis {
         RebateBasis::Usage => "usage_period",
         RebateBasis::Deduction => "deduction_period",
@@ -326,40 +317,58 @@ pub fn render_all(
     for (currency, amount) in &rebates.unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
+    let statements = rebate::settle(
+        rebates.lines,
+        &data.partners,
+        &SettleTerms {
+            rounding: data.settings.rounding,
+            ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
+            base_currency: data.settings.base_currency.as_str().into(),
+        },
+    );
     progress.stage("writing the CSVs");
+    // Each CSV goes to disk as soon as it is made, so that no two are held at once.
+    let mut outputs: Vec<manifest::OutputEntry> = Vec::new();
+    let mut write = |path: String, bytes: Vec<u8>| -> Result<(), Error> {
+        let file = OutputFile::new(path, bytes);
+        staging.write(&file)?;
+        outputs.push(manifest::output(&file));
+        Ok(())
+    };
+    write(
+        "consumption.csv".into(),
+        tables::consumption(&consumption, period.month, data),
+    )?;
+    drop(consumption);
+    write("rejects.csv".into(), tables::rejects(&data.rejects))?;
+    write(
+        "statements.csv".into(),
+        render::statements::summary(&statements, period.month, data),
+    )?;
     let rollup_groups = render::rollups::groups(&rollup.lines);
-
-    let mut files = vec![
-        OutputFile::new(
-            "consumption.csv",
-            tables::consumption(&consumption, period.month, data),
-        ),
-        OutputFile::new("rejects.csv", tables::rejects(&data.rejects)),
-        OutputFile::new(
-            "statements.csv",
-            render::statements::summary(&statements, period.month, data),
-        ),
-        OutputFile::new(
-            "rollups.csv",
-            render::rollups::summary(&rollup_groups, data),
-        ),
-        OutputFile::new("invoices.csv", render::invoices::list(&invoices, tz)),
-        OutputFile::new(
-            "reconciliation.csv",
-            render::reconciliation::findings(&findings, data.settings.rounding, tz),
-        ),
-        OutputFile::new("invoices_summary.csv", render::invoices::summary(&invoices)),
-    ];
+    write(
+        "rollups.csv".into(),
+        render::rollups::summary(&rollup_groups, data),
+    )?;
+    write("invoices.csv".into(), render::invoices::list(&invoices, tz))?;
+    write(
+        "reconciliation.csv".into(),
+        render::reconciliation::findings(&findings, data.settings.rounding, tz),
+    )?;
+    write(
+        "invoices_summary.csv".into(),
+        render::invoices::summary(&invoices),
+    )?;
     let mut by_partner: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
     for s in &statements {
         by_partner.entry(&s.partner_id).or_default().push(s);
     }
     let by_partner_list: Vec<(&str, Vec<&Statement>)> = by_partner.into_iter().collect();
     for (partner, list) in &by_partner_list {
-        files.push(OutputFile::new(
+        write(
             format!("statements/{}.csv", file_stem(partner)),
             render::statements::detail(list, data),
-        ));
+        )?;
     }
     let mut by_master: BTreeMap<&str, Vec<&render::rollups::Group>> = BTreeMap::new();
     for g in &rollup_groups {
@@ -370,18 +379,11 @@ pub fn render_all(
         .map(|(master, groups)| (master, render::rollups::detail_rows(&groups, data)))
         .collect();
     for (master, rows) in &rollup_rows {
-        files.push(OutputFile::new(
+        write(
             format!("rollups/{}.csv", file_stem(master)),
             render::rollups::detail(rows),
-        ));
+        )?;
     }
-    // The CSVs go to disk before the PDFs are laid out, so that they are not held meanwhile.
-    for file in &files {
-        staging.write(file)?;
-    }
-    let mut outputs: Vec<manifest::OutputEntry> = files.iter().map(manifest::output).collect();
-    drop(files);
-    drop(consumption);
     if let Some(templates) = templates {
         progress.stage("rendering PDFs");
         let font = Font::new(templates)?;

@@ -493,7 +493,7 @@ pub struct SettleTerms {
 /// Turns statement lines into statements: one per partner and currency, and one in the base
 /// currency, showing 0, for a partner with no lines.
 pub fn settle(
-    lines: &[RebateLine],
+    lines: Vec<RebateLine>,
     partners: &BTreeMap<Text, Partner>,
     terms: &SettleTerms,
 ) -> Vec<Statement> {
@@ -502,7 +502,7 @@ pub fn settle(
         by_key
             .entry((l.partner_id.clone(), l.currency.clone()))
             .or_default()
-            .push(l.clone());
+            .push(l);
     }
     for id in partners.keys() {
         if !by_key.keys().any(|(p, _)| p == id) {
@@ -868,7 +868,7 @@ mod tests {
     fn seed_002_ordinary_invoice_pays_94_of_100() {
         let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Ordinary, "0")].into();
         let line = rebate_line("CNY", "1000", "100");
-        let s = &settle(&[line], &partners, &terms())[0];
+        let s = &settle(vec![line], &partners, &terms())[0];
         assert_eq!(
             (s.total, s.tax_deduction, s.net, s.payable_now),
             (d("100"), d("6.00"), d("94.00"), d("94.00"))
@@ -883,7 +883,7 @@ mod tests {
         ]
         .into();
         let line = rebate_line("USD", "100.05", "10.005");
-        let s = settle(&[line], &partners, &terms());
+        let s = settle(vec![line], &partners, &terms());
         assert_eq!(s.len(), 2);
         assert_eq!(
             (s[0].status, s[0].total, s[0].payable_now),
