@@ -13,7 +13,6 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::ingest::{Dataset, InputFile};
 use crate::model::money::{Rounding, format_2dp, round};
-use crate::output::OutputFile;
 use crate::rules::reconcile::{Finding, Kind};
 
 #[derive(Serialize)]
@@ -168,12 +167,4 @@ pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
             }
         })
         .collect()
-}
-
-pub fn output(f: &OutputFile) -> OutputEntry {
-    OutputEntry {
-        file: f.path.clone(),
-        sha256: f.sha256(),
-        bytes: f.bytes.len(),
-    }
 }

@@ -6,12 +6,15 @@
 //! temporary folder, `.<period>.tmp-<pid>`, which is safe to delete. `manifest.json` records what
 //! went in and what came out, with SHA-256 sums.
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::ingest::hex;
+use crate::manifest::OutputEntry;
 
 /// One output file: its path inside the period folder (with `/`), and its bytes.
 #[derive(Clone, Debug)]
@@ -28,8 +31,41 @@ impl OutputFile {
         }
     }
 
-    pub fn sha256(&self) -> String {
-        hex(&Sha256::digest(&self.bytes))
+    /// The file's entry in `manifest.json`.
+    pub fn entry(&self) -> OutputEntry {
+        OutputEntry {
+            file: self.path.clone(),
+            sha256: hex(&Sha256::digest(&self.bytes)),
+            bytes: self.bytes.len(),
+        }
+    }
+}
+
+/// An output file written in pieces, each hashed as it goes by: the one output too big to hold
+/// whole, `consumption.csv`.
+pub struct Appending {
+    path: String,
+    at: PathBuf,
+    file: BufWriter<File>,
+    sha256: Sha256,
+    bytes: usize,
+}
+
+impl Appending {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.sha256.update(bytes);
+        self.bytes += bytes.len();
+        self.file.write_all(bytes).map_err(fail(&self.at))
+    }
+
+    /// Flushes the file, and gives its entry in `manifest.json`.
+    pub fn finish(mut self) -> Result<OutputEntry, Error> {
+        self.file.flush().map_err(fail(&self.at))?;
+        Ok(OutputEntry {
+            file: self.path,
+            sha256: hex(&self.sha256.finalize()),
+            bytes: self.bytes,
+        })
     }
 }
 
@@ -77,6 +113,19 @@ impl Staging {
             std::fs::create_dir_all(dir).map_err(fail(dir))?;
         }
         std::fs::write(&path, &file.bytes).map_err(fail(&path))
+    }
+
+    /// Starts a file written in pieces, emptying it if it was started before.
+    pub fn create(&self, path: &str) -> Result<Appending, Error> {
+        let at = self.temp.join(path);
+        let file = File::create(&at).map_err(fail(&at))?;
+        Ok(Appending {
+            path: path.to_string(),
+            at,
+            file: BufWriter::new(file),
+            sha256: Sha256::new(),
+            bytes: 0,
+        })
     }
 
     /// Puts the folder in place of the target: an earlier folder is moved aside, the new one is

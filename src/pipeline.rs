@@ -18,6 +18,7 @@ use crate::model::records::UsageRecord;
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
+use crate::render::csv::CsvDoc;
 use crate::render::pdf::Font;
 use crate::render::rollups::DetailRow;
 use crate::render::template::Templates;
@@ -108,19 +109,32 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     let mut data = ingest::load(&cfg.inputs, progress)?;
     checks::apply(&mut data)?;
     let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
-    let month = apply_rules(&mut data, &clock.period, cfg.lines_per_batch, progress)?;
-    if cfg.strict && !data.rejects.is_empty() {
-        return Err(Error::Strict {
-            rejects: data.rejects,
-        });
-    }
     let folder = cfg
         .out
         .join(&data.name)
         .join(clock.period.month.to_string());
     let staging = Staging::new(&folder)?;
-    let (files, reconciliation) =
-        render_all(&data, month, &clock, templates.as_ref(), &staging, progress)?;
+    let (month, consumption) = apply_rules(
+        &mut data,
+        &clock.period,
+        cfg.lines_per_batch,
+        &staging,
+        progress,
+    )?;
+    if cfg.strict && !data.rejects.is_empty() {
+        return Err(Error::Strict {
+            rejects: data.rejects,
+        });
+    }
+    let (files, reconciliation) = render_all(
+        &data,
+        month,
+        consumption,
+        &clock,
+        templates.as_ref(),
+        &staging,
+        progress,
+    )?;
     staging.commit()?;
     Ok(RunSummary {
         reconciliation,
@@ -131,17 +145,29 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     })
 }
 
+/// `consumption.csv`, written batch by batch as the rules finish, so that its rows are never
+/// all held: each batch's rows are sorted by account, and the batches come in account order.
+/// Also what the rows attribute, for the conservation checks.
+pub struct ConsumptionFile {
+    entry: manifest::OutputEntry,
+    ledger: Ledger,
+}
+
 /// The month's rules over every bill line, batch by batch; what reading `bills.csv` found joins
-/// the dataset's inputs and rejects.
+/// the dataset's inputs and rejects. The results are all but the consumption rows, which go
+/// into `consumption.csv` in `staging`.
 fn apply_rules(
     data: &mut Dataset,
     period: &Period,
     lines_per_batch: u64,
+    staging: &Staging,
     progress: &dyn Progress,
-) -> Result<Results, Error> {
+) -> Result<(Results, ConsumptionFile), Error> {
     let mut bills = data.bills(lines_per_batch)?;
-    let month = loop {
+    let (month, file, ledger) = loop {
         let mut month = Results::default();
+        let mut file = staging.create("consumption.csv")?;
+        let mut ledger = Ledger::default();
         let count = bills.batches().count();
         for index in 0..count {
             let of = if count > 1 {
@@ -168,15 +194,41 @@ fn apply_rules(
             ));
             let pass = bills.fold(index, || Pass::new(&tables), progress)?;
             progress.stage(&format!("finishing the rules{of}"));
-            month.merge(pass.finish());
+            let mut finished = pass.finish();
+            let rows = std::mem::take(&mut finished.consumption);
+            for c in &rows {
+                ledger.attributed(
+                    &c.currency,
+                    "usage_period",
+                    "consumption.usage_period",
+                    c.usage_period,
+                );
+                ledger.attributed(
+                    &c.currency,
+                    "deduction_period",
+                    "consumption.deduction_period",
+                    c.deduction_period,
+                );
+            }
+            let doc = if index == 0 {
+                tables::consumption_doc()
+            } else {
+                CsvDoc::continued()
+            };
+            file.write(&tables::consumption(doc, &rows, period.month, data))?;
+            month.merge(finished);
         }
         if !bills.again(progress)? {
-            break month;
+            break (month, file, ledger);
         }
     };
     let (input, rejects) = bills.finish();
     data.add_bills(input, rejects);
-    Ok(month)
+    let consumption = ConsumptionFile {
+        entry: file.finish()?,
+        ledger,
+    };
+    Ok((month, consumption))
 }
 
 /// `settle validate`: the dataset checked, nothing written.
@@ -256,6 +308,7 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
 pub fn render_all(
     data: &Dataset,
     month: Results,
+    consumption: ConsumptionFile,
     clock: &Clock,
     templates: Option<&Templates>,
     staging: &Staging,
@@ -265,13 +318,13 @@ pub fn render_all(
     let period = &clock.period;
     let Results {
         selected,
-        consumption,
+        consumption: _, // written batch by batch, into `consumption`
         rebates,
         rollup,
         invoices,
         findings,
     } = month;
-    let mut ledger = Ledger::default();
+    let ConsumptionFile { entry, mut ledger } = consumption;
     for (currency, used, deducted) in selected.by_currency.values() {
         if let Some(used) = used {
             ledger.source(currency, "usage_period", *used);
@@ -293,20 +346,6 @@ pub fn render_all(
             tz,
         },
     );
-    for c in &consumption {
-        ledger.attributed(
-            &c.currency,
-            "usage_period",
-            "consumption.usage_period",
-            c.usage_period,
-        );
-        ledger.attributed(
-            &c.currency,
-            "deduction_period",
-            "consumption.deduction_period",
-            c.deduction_period,
-        );
-    }
     let basis = match data.settings.rebate_basis {
         RebateBasis::Usage => "usage_period",
         RebateBasis::Deduction => "deduction_period",
@@ -328,18 +367,13 @@ pub fn render_all(
     );
     progress.stage("writing the CSVs");
     // Each CSV goes to disk as soon as it is made, so that no two are held at once.
-    let mut outputs: Vec<manifest::OutputEntry> = Vec::new();
+    let mut outputs: Vec<manifest::OutputEntry> = vec![entry];
     let mut write = |path: String, bytes: Vec<u8>| -> Result<(), Error> {
         let file = OutputFile::new(path, bytes);
         staging.write(&file)?;
-        outputs.push(manifest::output(&file));
+        outputs.push(file.entry());
         Ok(())
     };
-    write(
-        "consumption.csv".into(),
-        tables::consumption(&consumption, period.month, data),
-    )?;
-    drop(consumption);
     write("rejects.csv".into(), tables::rejects(&data.rejects))?;
     write(
         "statements.csv".into(),
@@ -423,7 +457,7 @@ pub fn render_all(
                 };
                 staging.write(&file)?;
                 progress.advance(1);
-                Ok(manifest::output(&file))
+                Ok(file.entry())
             })
             .collect::<Result<_, Error>>()?;
         outputs.extend(pdfs);

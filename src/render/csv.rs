@@ -41,6 +41,14 @@ impl CsvDoc {
         CsvDoc { writer }
     }
 
+    /// A document that continues one made by [`CsvDoc::new`]: rows only, to be appended to it.
+    pub fn continued() -> CsvDoc {
+        let writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        CsvDoc { writer }
+    }
+
     pub fn row<I: IntoIterator<Item = Cell>>(&mut self, cells: I) {
         let cells: Vec<Cow<str>> = cells
             .into_iter()

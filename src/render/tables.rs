@@ -11,21 +11,11 @@ pub fn money(amount: rust_decimal::Decimal, rounding: Rounding) -> Cell {
     Cell::Num(format_2dp(round(amount, rounding)))
 }
 
-/// `consumption.csv`. The difference is printed usage minus printed deduction, so each row adds up
-/// as printed (R8).
-pub fn consumption(rows: &[Consumption], month: Month, data: &Dataset) -> Vec<u8> {
+/// Rows of `consumption.csv`, added to `doc`: [`consumption_doc`] for the file's first rows, or
+/// [`CsvDoc::continued`] for rows that follow them. The difference is printed usage minus printed
+/// deduction, so each row adds up as printed (R8).
+pub fn consumption(mut doc: CsvDoc, rows: &[Consumption], month: Month, data: &Dataset) -> Vec<u8> {
     let r = data.settings.rounding;
-    let mut doc = CsvDoc::new(&[
-        "period",
-        "account_id",
-        "account_name",
-        "product",
-        "currency",
-        "usage_period_amount",
-        "deduction_period_amount",
-        "difference",
-        "not_deducted_amount",
-    ]);
     for c in rows {
         let name = data
             .accounts
@@ -45,6 +35,21 @@ pub fn consumption(rows: &[Consumption], month: Month, data: &Dataset) -> Vec<u8
         ]);
     }
     doc.finish()
+}
+
+/// `consumption.csv`'s header, for [`consumption`] to add rows to.
+pub fn consumption_doc() -> CsvDoc {
+    CsvDoc::new(&[
+        "period",
+        "account_id",
+        "account_name",
+        "product",
+        "currency",
+        "usage_period_amount",
+        "deduction_period_amount",
+        "difference",
+        "not_deducted_amount",
+    ])
 }
 
 /// `rejects.csv`: every input row that was not used, in file and line order.
