@@ -28,7 +28,7 @@ use crate::rules::month::{Pass, Results, Tables};
 use crate::rules::rebate::{self, Rates, RebateInput, SettleTerms, Statement};
 use crate::rules::reconcile::Meter;
 use crate::rules::relations::Discounts;
-use crate::rules::rollup::Hosting;
+use crate::rules::rollup::{Hosting, Rollup};
 use rayon::prelude::*;
 
 /// One PDF to render.
@@ -320,7 +320,7 @@ pub fn render_all(
         selected,
         consumption: _, // written batch by batch, into `consumption`
         rebates,
-        rollup,
+        rollups,
         invoices,
         findings,
     } = month;
@@ -350,14 +350,14 @@ pub fn render_all(
         RebateBasis::Usage => "usage_period",
         RebateBasis::Deduction => "deduction_period",
     };
-    for l in &rebates.lines {
+    for l in rebates.lines() {
         ledger.attributed(&l.currency, basis, "statements", l.base);
     }
     for (currency, amount) in &rebates.unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
     let statements = rebate::settle(
-        rebates.lines,
+        rebates,
         &data.partners,
         &SettleTerms {
             rounding: data.settings.rounding,
@@ -379,6 +379,7 @@ pub fn render_all(
         "statements.csv".into(),
         render::statements::summary(&statements, period.month, data),
     )?;
+    let rollup = Rollup::concat(rollups);
     let rollup_groups = render::rollups::groups(&rollup.lines);
     write(
         "rollups.csv".into(),

@@ -122,7 +122,7 @@ pub fn statement(cx: &Context, partner_id: &str, statements: &[&Statement]) -> V
                         money(round(l.base, r)),
                         l.rate.normalize().to_string(),
                         l.source.as_str().to_string(),
-                        money(round(l.rebate, r)),
+                        money(round(l.rebate(), r)),
                     ])
                 })
                 .collect();

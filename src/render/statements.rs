@@ -74,7 +74,7 @@ pub fn detail(statements: &[&Statement], data: &Dataset) -> Vec<u8> {
                 Cell::Num(format_2dp(round(l.base, r))),
                 Cell::Num(l.rate.normalize().to_string()),
                 Cell::from(l.source.as_str()),
-                Cell::Num(format_2dp(round(l.rebate, r))),
+                Cell::Num(format_2dp(round(l.rebate(), r))),
                 Cell::from(s.currency.as_ref()),
             ]);
         }

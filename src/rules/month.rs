@@ -102,7 +102,7 @@ impl<'t, 'a> Pass<'t, 'a> {
             selected: self.selected,
             consumption,
             rebates,
-            rollup: self.rollup.finish(),
+            rollups: vec![self.rollup],
             invoices: self.invoices,
             findings,
         }
@@ -156,7 +156,9 @@ pub struct Results {
     pub selected: Selected,
     pub consumption: Vec<Consumption>,
     pub rebates: Rebates,
-    pub rollup: Rollup,
+    /// The hosted children's lines, one rollup per batch of accounts, each in no order:
+    /// [`Rollup::concat`] puts them together.
+    pub rollups: Vec<Rollup>,
     /// Invoice sums; [`invoices::invoices`] turns them into the list.
     pub invoices: invoices::Sums,
     pub findings: Vec<Finding>,
@@ -164,14 +166,13 @@ pub struct Results {
 
 impl Results {
     /// Adds the results of a later batch of accounts, whose ids all come after this one's: the
-    /// consumption rows stay sorted by account when appended, and the other lists are merged
-    /// into their order.
+    /// consumption rows stay sorted by account when appended, the statement lines and rollups
+    /// are kept as runs, one per batch, and the findings are merged into their order.
     pub fn merge(&mut self, later: Results) {
         self.selected.merge(later.selected);
         self.consumption.extend(later.consumption);
         self.rebates.merge(later.rebates);
-        self.rollup.merge(later.rollup, 0);
-        self.rollup = std::mem::take(&mut self.rollup).finish();
+        self.rollups.extend(later.rollups);
         self.invoices.merge(later.invoices);
         reconcile::merge(&mut self.findings, later.findings);
     }

@@ -67,15 +67,24 @@ pub struct RebateLine {
     pub source: RateSource,
     /// Σ payable of the grouped lines.
     pub base: Decimal,
-    /// Σ payable × rate, unrounded.
-    pub rebate: Decimal,
     pub lines: u64,
 }
 
-/// The result of R5: statement lines sorted by partner, currency and line key.
+impl RebateLine {
+    /// Σ payable × rate, unrounded: base × rate, which is exact.
+    pub fn rebate(&self) -> Decimal {
+        self.base * self.rate
+    }
+}
+
+/// The result of R5: statement lines in runs, one per batch of accounts. Each run is sorted by
+/// partner, currency and line key, and a later run's accounts come after an earlier run's, so a
+/// partner's lines in one currency are in order when its runs' lines are put one after another.
+/// They are kept apart, rather than merged into one list, so that adding a batch never copies
+/// the lines before it.
 #[derive(Debug, Default)]
 pub struct Rebates {
-    pub lines: Vec<RebateLine>,
+    pub runs: Vec<Vec<RebateLine>>,
     /// Σ payable, per currency, of counted lines whose account had no partner link in force.
     pub unlinked: BTreeMap<Text, Decimal>,
 }
@@ -213,7 +222,6 @@ pub fn statement_lines<'s, 'a: 's>(
                 rate: *r.rate,
                 source: r.source,
                 base: span.base,
-                rebate: Decimal::ZERO,
                 lines: span.lines,
             });
         }
@@ -222,10 +230,10 @@ pub fn statement_lines<'s, 'a: 's>(
         kept.base += later.base;
         kept.lines += later.lines;
     });
-    for line in &mut lines {
-        line.rebate = line.base * line.rate;
+    Rebates {
+        runs: vec![lines],
+        unlinked,
     }
-    Rebates { lines, unlinked }
 }
 
 /// The order of statement lines: partner, currency, line key, rate and its source.
@@ -254,10 +262,14 @@ fn order(
 }
 
 impl Rebates {
-    /// Adds the statement lines of other accounts, in their order.
+    /// Every statement line, run by run.
+    pub fn lines(&self) -> impl Iterator<Item = &RebateLine> {
+        self.runs.iter().flatten()
+    }
+
+    /// Adds the statement lines of a later batch of accounts.
     pub fn merge(&mut self, later: Rebates) {
-        self.lines.extend(later.lines);
-        self.lines.sort_by_key(order);
+        self.runs.extend(later.runs);
         for (currency, amount) in later.unlinked {
             *self.unlinked.entry(currency).or_default() += amount;
         }
@@ -493,16 +505,33 @@ pub struct SettleTerms {
 /// Turns statement lines into statements: one per partner and currency, and one in the base
 /// currency, showing 0, for a partner with no lines.
 pub fn settle(
-    lines: Vec<RebateLine>,
+    rebates: Rebates,
     partners: &BTreeMap<Text, Partner>,
     terms: &SettleTerms,
 ) -> Vec<Statement> {
-    let mut by_key: BTreeMap<(Text, Text), Vec<RebateLine>> = BTreeMap::new();
-    for l in lines {
-        by_key
+    // Each statement's list is made to measure, and each run is let go once moved.
+    let mut sizes: BTreeMap<(Text, Text), usize> = BTreeMap::new();
+    for l in rebates.lines() {
+        *sizes
             .entry((l.partner_id.clone(), l.currency.clone()))
-            .or_default()
-            .push(l);
+            .or_default() += 1;
+    }
+    let mut by_key: BTreeMap<(Text, Text), Vec<RebateLine>> = sizes
+        .into_iter()
+        .map(|(key, n)| (key, Vec::with_capacity(n)))
+        .collect();
+    for run in rebates.runs {
+        let mut run = run.into_iter().peekable();
+        while let Some(first) = run.next() {
+            let (partner, currency) = (first.partner_id.clone(), first.currency.clone());
+            let list = by_key
+                .entry((partner.clone(), currency.clone()))
+                .or_default();
+            list.push(first);
+            while let Some(l) = run.next_if(|l| l.partner_id == partner && l.currency == currency) {
+                list.push(l);
+            }
+        }
     }
     for id in partners.keys() {
         if !by_key.keys().any(|(p, _)| p == id) {
@@ -514,8 +543,8 @@ pub fn settle(
         .filter_map(|((partner_id, currency), lines)| {
             let partner = partners.get(&partner_id)?;
             let r = terms.rounding;
-            let total: Decimal = lines.iter().map(|l| round(l.rebate, r)).sum();
-            let exact: Decimal = lines.iter().map(|l| l.rebate).sum();
+            let total: Decimal = lines.iter().map(|l| round(l.rebate(), r)).sum();
+            let exact: Decimal = lines.iter().map(RebateLine::rebate).sum();
             let tax_deduction = match partner.invoice_kind {
                 InvoiceKind::Ordinary => round(total * terms.ordinary_invoice_tax_rate, r),
                 InvoiceKind::Special => Decimal::ZERO,
@@ -567,10 +596,10 @@ mod tests {
         }
     }
 
-    /// Batches hold different accounts: merging their statements puts the lines back in
-    /// partner order, and adds up the unlinked sums.
+    /// Batches hold different accounts: settling their runs of lines gives each partner's
+    /// lines in order, and the unlinked sums add up.
     #[test]
-    fn merging_batches_orders_by_partner() {
+    fn settling_runs_of_batches() {
         let line = |partner: &str, account: &str| RebateLine {
             partner_id: partner.into(),
             currency: "CNY".into(),
@@ -581,22 +610,35 @@ mod tests {
             rate: d("0.1"),
             source: RateSource::Base,
             base: d("10"),
-            rebate: d("1"),
             lines: 1,
         };
         let batch = |lines: Vec<RebateLine>, unlinked: &str| Rebates {
-            lines,
+            runs: vec![lines],
             unlinked: BTreeMap::from([(Text::from("CNY"), d(unlinked))]),
         };
-        let mut first = batch(vec![line("p1", "a"), line("p2", "b")], "1");
-        first.merge(batch(vec![line("p1", "c"), line("p3", "d")], "2"));
-        let order: Vec<(&str, &str)> = first
-            .lines
-            .iter()
-            .map(|l| (&*l.partner_id, &*l.account_id))
+        let mut rebates = batch(vec![line("p1", "a"), line("p2", "b")], "1");
+        rebates.merge(batch(vec![line("p1", "c"), line("p3", "d")], "2"));
+        assert_eq!(rebates.unlinked[&Text::from("CNY")], d("3"));
+        let partners: BTreeMap<Text, Partner> = ["p1", "p2", "p3"]
+            .into_iter()
+            .map(|p| partner(p, InvoiceKind::Special, "0"))
             .collect();
-        assert_eq!(order, [("p1", "a"), ("p1", "c"), ("p2", "b"), ("p3", "d")]);
-        assert_eq!(first.unlinked[&Text::from("CNY")], d("3"));
+        let statements = settle(rebates, &partners, &terms());
+        let order: Vec<(&str, Vec<&str>, Decimal)> = statements
+            .iter()
+            .map(|s| {
+                let accounts = s.lines.iter().map(|l| &*l.account_id).collect();
+                (&*s.partner_id, accounts, s.total)
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("p1", vec!["a", "c"], d("2")),
+                ("p2", vec!["b"], d("1")),
+                ("p3", vec!["d"], d("1"))
+            ]
+        );
     }
 
     fn bill(account: &str, sub: &str, mode: PaymentMode, start: &str, payable: &str) -> BillLine {
@@ -677,7 +719,8 @@ mod tests {
     }
 
     /// One statement line of partner `p1` at rate 0.1.
-    fn rebate_line(currency: &str, base: &str, rebate: &str) -> RebateLine {
+    /// A line at the rate 0.1.
+    fn rebate_line(currency: &str, base: &str) -> RebateLine {
         RebateLine {
             partner_id: "p1".into(),
             currency: currency.into(),
@@ -688,8 +731,14 @@ mod tests {
             rate: d("0.1"),
             source: RateSource::Base,
             base: d(base),
-            rebate: d(rebate),
             lines: 1,
+        }
+    }
+
+    fn run(line: RebateLine) -> Rebates {
+        Rebates {
+            runs: vec![vec![line]],
+            unlinked: BTreeMap::new(),
         }
     }
 
@@ -752,9 +801,8 @@ mod tests {
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         let got: Vec<(&str, Decimal, RateSource, Decimal)> = out
-            .lines
-            .iter()
-            .map(|l| (l.partner_id.as_ref(), l.rate, l.source, l.rebate))
+            .lines()
+            .map(|l| (l.partner_id.as_ref(), l.rate, l.source, l.rebate()))
             .collect();
         assert_eq!(
             got,
@@ -801,8 +849,7 @@ mod tests {
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         let got: Vec<(&str, Decimal, u64)> = out
-            .lines
-            .iter()
+            .lines()
             .map(|l| (l.partner_id.as_ref(), l.base, l.lines))
             .collect();
         assert_eq!(got, vec![("p2", d("110"), 2)]);
@@ -843,7 +890,7 @@ mod tests {
             specials: &kept,
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
-        assert_eq!(out.lines[0].rate, d("0.3"));
+        assert_eq!(out.runs[0][0].rate, d("0.3"));
     }
 
     #[test]
@@ -859,7 +906,7 @@ mod tests {
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         assert_eq!(
-            (out.lines[0].rate, out.lines[0].base),
+            (out.runs[0][0].rate, out.runs[0][0].base),
             (Decimal::ZERO, d("10"))
         );
     }
@@ -867,8 +914,8 @@ mod tests {
     #[test]
     fn seed_002_ordinary_invoice_pays_94_of_100() {
         let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Ordinary, "0")].into();
-        let line = rebate_line("CNY", "1000", "100");
-        let s = &settle(vec![line], &partners, &terms())[0];
+        let line = rebate_line("CNY", "1000");
+        let s = &settle(run(line), &partners, &terms())[0];
         assert_eq!(
             (s.total, s.tax_deduction, s.net, s.payable_now),
             (d("100"), d("6.00"), d("94.00"), d("94.00"))
@@ -882,8 +929,8 @@ mod tests {
             partner("p2", InvoiceKind::Special, "0"),
         ]
         .into();
-        let line = rebate_line("USD", "100.05", "10.005");
-        let s = settle(vec![line], &partners, &terms());
+        let line = rebate_line("USD", "100.05");
+        let s = settle(run(line), &partners, &terms());
         assert_eq!(s.len(), 2);
         assert_eq!(
             (s[0].status, s[0].total, s[0].payable_now),

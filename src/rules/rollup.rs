@@ -238,6 +238,18 @@ impl Rollup {
         self.lines.append(&mut later.lines);
     }
 
+    /// The rollups of every batch of accounts as one, sorted. The list is made to measure, and
+    /// each batch's lines are let go once moved.
+    pub fn concat(parts: Vec<Rollup>) -> Rollup {
+        let mut all = Rollup {
+            lines: Vec::with_capacity(parts.iter().map(|p| p.lines.len()).sum()),
+        };
+        for part in parts {
+            all.lines.extend(part.lines);
+        }
+        all.finish()
+    }
+
     /// Sorts the lines by master, child, product, currency, status, start and bill.
     pub fn finish(mut self) -> Rollup {
         self.lines.sort_by(|a, b| order(a).cmp(&order(b)));
