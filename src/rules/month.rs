@@ -102,7 +102,7 @@ impl<'t, 'a> Pass<'t, 'a> {
             selected: self.selected,
             consumption,
             rebates,
-            rollups: vec![self.rollup],
+            rollups: vec![self.rollup.shrink()],
             invoices: self.invoices,
             findings,
         }

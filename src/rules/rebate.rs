@@ -230,6 +230,8 @@ pub fn statement_lines<'s, 'a: 's>(
         kept.base += later.base;
         kept.lines += later.lines;
     });
+    // Kept until the month is rendered: without the room the list grew into.
+    lines.shrink_to_fit();
     Rebates {
         runs: vec![lines],
         unlinked,

@@ -238,6 +238,13 @@ impl Rollup {
         self.lines.append(&mut later.lines);
     }
 
+    /// The same lines without the room their list grew into, to be kept until the month is
+    /// rendered.
+    pub fn shrink(mut self) -> Rollup {
+        self.lines.shrink_to_fit();
+        self
+    }
+
     /// The rollups of every batch of accounts as one, sorted. The list is made to measure, and
     /// each batch's lines are let go once moved.
     pub fn concat(parts: Vec<Rollup>) -> Rollup {
