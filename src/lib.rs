@@ -18,4 +18,5 @@ pub mod pipeline;
 pub mod progress;
 pub mod render;
 pub mod rules;
+pub mod runs;
 pub mod synth;

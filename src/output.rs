@@ -78,6 +78,8 @@ pub struct Staging {
     temp: PathBuf,
     /// Where an earlier folder of the target is moved aside while the new one takes its place.
     old: PathBuf,
+    /// Where the run keeps what it needs for a while but never outputs; removed at the end.
+    scratch: PathBuf,
     /// Ancestors of the target this run created, outermost first.
     created: Vec<PathBuf>,
     committed: bool,
@@ -95,6 +97,7 @@ impl Staging {
             target: target.to_path_buf(),
             temp: parent.join(format!(".{name}.tmp-{pid}")),
             old: parent.join(format!(".{name}.old-{pid}")),
+            scratch: parent.join(format!(".{name}.scratch-{pid}")),
             created: missing_ancestors(parent),
             committed: false,
         };
@@ -113,6 +116,13 @@ impl Staging {
             std::fs::create_dir_all(dir).map_err(fail(dir))?;
         }
         std::fs::write(&path, &file.bytes).map_err(fail(&path))
+    }
+
+    /// A folder for files the run needs for a while, made on first use and removed when the
+    /// staging is done with, committed or not.
+    pub fn scratch(&self) -> Result<PathBuf, Error> {
+        std::fs::create_dir_all(&self.scratch).map_err(fail(&self.scratch))?;
+        Ok(self.scratch.clone())
     }
 
     /// Starts a file written in pieces, emptying it if it was started before.
@@ -153,6 +163,7 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
         if self.committed {
             return;
         }
@@ -198,6 +209,7 @@ mod tests {
             for f in files {
                 staging.write(f).unwrap();
             }
+            std::fs::write(staging.scratch().unwrap().join("run-0"), b"lines").unwrap();
             staging.commit().unwrap();
         };
         write(&[
@@ -214,7 +226,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(leftovers, vec!["2026-10"]);
+        assert_eq!(leftovers, vec!["2026-10"], "no scratch folder is left");
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -228,6 +240,7 @@ mod tests {
             staging
                 .write(&OutputFile::new("statements/p1.pdf", b"%PDF".to_vec()))
                 .unwrap();
+            std::fs::write(staging.scratch().unwrap().join("run-0"), b"lines").unwrap();
             assert!(!target.exists(), "nothing is in place before the commit");
         }
         assert!(!root.exists(), "the folders the run made are gone");

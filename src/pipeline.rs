@@ -14,7 +14,7 @@ use crate::ingest::big::Batch;
 use crate::ingest::{self, Dataset, Reject};
 use crate::manifest::{self, Ledger, Manifest};
 use crate::model::period::{Month, Period};
-use crate::model::records::UsageRecord;
+use crate::model::records::{Partner, UsageRecord};
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
@@ -29,11 +29,15 @@ use crate::rules::rebate::{self, Rates, RebateInput, SettleTerms, Statement};
 use crate::rules::reconcile::Meter;
 use crate::rules::relations::Discounts;
 use crate::rules::rollup::{Hosting, Rollup};
+use crate::runs::Runs;
 use rayon::prelude::*;
 
-/// One PDF to render.
+/// Statements made and written at once: enough to keep both cores busy, few enough that their
+/// lines are a small part of the month's.
+const PARTNERS_AT_ONCE: usize = 32;
+
+/// One PDF to render besides the statements.
 enum PdfJob<'a> {
-    Statement(&'a str, &'a [&'a Statement]),
     Rollup(&'a str, &'a [DetailRow<'a>]),
     Invoices,
     Reconciliation,
@@ -114,7 +118,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
         .join(&data.name)
         .join(clock.period.month.to_string());
     let staging = Staging::new(&folder)?;
-    let (month, consumption) = apply_rules(
+    let (month, streamed) = apply_rules(
         &mut data,
         &clock.period,
         cfg.lines_per_batch,
@@ -129,7 +133,7 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     let (files, reconciliation) = render_all(
         &data,
         month,
-        consumption,
+        streamed,
         &clock,
         templates.as_ref(),
         &staging,
@@ -145,30 +149,37 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     })
 }
 
-/// `consumption.csv`, written batch by batch as the rules finish, so that its rows are never
-/// all held: each batch's rows are sorted by account, and the batches come in account order.
-/// Also what the rows attribute, for the conservation checks.
-pub struct ConsumptionFile {
-    entry: manifest::OutputEntry,
+/// What the rules hand on as each batch finishes, so that it is never all held: `consumption.csv`,
+/// written batch by batch (each batch's rows are sorted by account, and the batches come in
+/// account order); the statement lines, in runs; and what both attribute, for the conservation
+/// checks.
+pub struct Streamed {
+    consumption: manifest::OutputEntry,
+    statement_lines: Runs,
     ledger: Ledger,
 }
 
 /// The month's rules over every bill line, batch by batch; what reading `bills.csv` found joins
-/// the dataset's inputs and rejects. The results are all but the consumption rows, which go
-/// into `consumption.csv` in `staging`.
+/// the dataset's inputs and rejects. The results are all but the consumption rows and the
+/// statement lines, which are handed on as each batch finishes.
 fn apply_rules(
     data: &mut Dataset,
     period: &Period,
     lines_per_batch: u64,
     staging: &Staging,
     progress: &dyn Progress,
-) -> Result<(Results, ConsumptionFile), Error> {
+) -> Result<(Results, Streamed), Error> {
     let mut bills = data.bills(lines_per_batch)?;
-    let (month, file, ledger) = loop {
+    let basis = match data.settings.rebate_basis {
+        RebateBasis::Usage => "usage_period",
+        RebateBasis::Deduction => "deduction_period",
+    };
+    let (month, file, statement_lines, ledger) = loop {
         let mut month = Results::default();
         let mut file = staging.create("consumption.csv")?;
-        let mut ledger = Ledger::default();
         let count = bills.batches().count();
+        let mut statement_lines = Runs::new((count > 1).then(|| staging.scratch()).transpose()?);
+        let mut ledger = Ledger::default();
         for index in 0..count {
             let of = if count > 1 {
                 format!(" (batch {} of {count})", index + 1)
@@ -216,19 +227,25 @@ fn apply_rules(
                 CsvDoc::continued()
             };
             file.write(&tables::consumption(doc, &rows, period.month, data))?;
+            let lines = std::mem::take(&mut finished.rebates.lines);
+            for l in &lines {
+                ledger.attributed(&l.currency, basis, "statements", l.base);
+            }
+            statement_lines.push(lines)?;
             month.merge(finished);
         }
         if !bills.again(progress)? {
-            break (month, file, ledger);
+            break (month, file, statement_lines, ledger);
         }
     };
     let (input, rejects) = bills.finish();
     data.add_bills(input, rejects);
-    let consumption = ConsumptionFile {
-        entry: file.finish()?,
+    let streamed = Streamed {
+        consumption: file.finish()?,
+        statement_lines,
         ledger,
     };
-    Ok((month, consumption))
+    Ok((month, streamed))
 }
 
 /// `settle validate`: the dataset checked, nothing written.
@@ -303,12 +320,12 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
 }
 
 /// Renders the month's results into every output file in `staging`, the manifest last, and
-/// returns how many there are. PDFs are rendered, in parallel, when `templates` are given; each
-/// is written as soon as it is made.
+/// returns how many there are. PDFs are rendered, in parallel, when `templates` are given. Each
+/// file is written as soon as it is made, and the statements are made a few partners at a time.
 pub fn render_all(
     data: &Dataset,
     month: Results,
-    consumption: ConsumptionFile,
+    streamed: Streamed,
     clock: &Clock,
     templates: Option<&Templates>,
     staging: &Staging,
@@ -318,13 +335,17 @@ pub fn render_all(
     let period = &clock.period;
     let Results {
         selected,
-        consumption: _, // written batch by batch, into `consumption`
+        consumption: _, // handed on batch by batch, as `streamed`
         rebates,
         rollups,
         invoices,
         findings,
     } = month;
-    let ConsumptionFile { entry, mut ledger } = consumption;
+    let Streamed {
+        consumption,
+        mut statement_lines,
+        mut ledger,
+    } = streamed;
     for (currency, used, deducted) in selected.by_currency.values() {
         if let Some(used) = used {
             ledger.source(currency, "usage_period", *used);
@@ -332,6 +353,13 @@ pub fn render_all(
         if let Some(deducted) = deducted {
             ledger.source(currency, "deduction_period", *deducted);
         }
+    }
+    let basis = match data.settings.rebate_basis {
+        RebateBasis::Usage => "usage_period",
+        RebateBasis::Deduction => "deduction_period",
+    };
+    for (currency, amount) in &rebates.unlinked {
+        ledger.attributed(currency, basis, "statements", *amount);
     }
     let invoices = invoices::invoices(
         invoices,
@@ -346,28 +374,20 @@ pub fn render_all(
             tz,
         },
     );
-    let basis = match data.settings.rebate_basis {
-        RebateBasis::Usage => "usage_period",
-        RebateBasis::Deduction => "deduction_period",
-    };
-    for l in rebates.lines() {
-        ledger.attributed(&l.currency, basis, "statements", l.base);
-    }
-    for (currency, amount) in &rebates.unlinked {
-        ledger.attributed(currency, basis, "statements", *amount);
-    }
-    let statements = rebate::settle(
-        rebates,
-        &data.partners,
-        &SettleTerms {
-            rounding: data.settings.rounding,
-            ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
-            base_currency: data.settings.base_currency.as_str().into(),
-        },
-    );
+    let font = templates.map(Font::new).transpose()?;
+    let pdf = templates
+        .zip(font.as_ref())
+        .map(|(templates, font)| documents::Context {
+            templates,
+            font,
+            data,
+            month: period.month,
+            as_of: clock.as_of,
+        });
+
     progress.stage("writing the CSVs");
     // Each CSV goes to disk as soon as it is made, so that no two are held at once.
-    let mut outputs: Vec<manifest::OutputEntry> = vec![entry];
+    let mut outputs: Vec<manifest::OutputEntry> = vec![consumption];
     let mut write = |path: String, bytes: Vec<u8>| -> Result<(), Error> {
         let file = OutputFile::new(path, bytes);
         staging.write(&file)?;
@@ -375,10 +395,6 @@ pub fn render_all(
         Ok(())
     };
     write("rejects.csv".into(), tables::rejects(&data.rejects))?;
-    write(
-        "statements.csv".into(),
-        render::statements::summary(&statements, period.month, data),
-    )?;
     let rollup = Rollup::concat(rollups);
     let rollup_groups = render::rollups::groups(&rollup.lines);
     write(
@@ -394,17 +410,6 @@ pub fn render_all(
         "invoices_summary.csv".into(),
         render::invoices::summary(&invoices),
     )?;
-    let mut by_partner: BTreeMap<&str, Vec<&Statement>> = BTreeMap::new();
-    for s in &statements {
-        by_partner.entry(&s.partner_id).or_default().push(s);
-    }
-    let by_partner_list: Vec<(&str, Vec<&Statement>)> = by_partner.into_iter().collect();
-    for (partner, list) in &by_partner_list {
-        write(
-            format!("statements/{}.csv", file_stem(partner)),
-            render::statements::detail(list, data),
-        )?;
-    }
     let mut by_master: BTreeMap<&str, Vec<&render::rollups::Group>> = BTreeMap::new();
     for g in &rollup_groups {
         by_master.entry(g.master_id).or_default().push(g);
@@ -419,41 +424,84 @@ pub fn render_all(
             render::rollups::detail(rows),
         )?;
     }
-    if let Some(templates) = templates {
+
+    progress.stage("writing the statements");
+    if pdf.is_some() {
+        progress.work((data.partners.len() + rollup_rows.len() + 2) as u64);
+    }
+    let terms = SettleTerms {
+        rounding: data.settings.rounding,
+        ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
+        base_currency: data.settings.base_currency.as_str().into(),
+    };
+    let partners: Vec<&Partner> = data.partners.values().collect();
+    let mut settled: Vec<Statement> = Vec::with_capacity(partners.len());
+    for chunk in partners.chunks(PARTNERS_AT_ONCE) {
+        let mut statements = Vec::with_capacity(chunk.len());
+        for partner in chunk {
+            let lines = statement_lines.take(&partner.partner_id)?;
+            statements.push(rebate::settle(partner, lines, &terms));
+        }
+        let files: Vec<Vec<manifest::OutputEntry>> = chunk
+            .par_iter()
+            .zip(&statements)
+            .map(|(partner, list)| {
+                let list: Vec<&Statement> = list.iter().collect();
+                let id = &partner.partner_id;
+                let mut files = vec![OutputFile::new(
+                    format!("statements/{}.csv", file_stem(id)),
+                    render::statements::detail(&list, data),
+                )];
+                if let Some(cx) = &pdf {
+                    files.push(OutputFile::new(
+                        format!("statements/{}.pdf", file_stem(id)),
+                        documents::statement(cx, id, &list),
+                    ));
+                    progress.advance(1);
+                }
+                files
+                    .iter()
+                    .map(|f| staging.write(f).map(|()| f.entry()))
+                    .collect()
+            })
+            .collect::<Result<_, Error>>()?;
+        outputs.extend(files.into_iter().flatten());
+        // statements.csv needs each statement's totals, not its lines.
+        settled.extend(statements.into_iter().flatten().map(|s| Statement {
+            lines: Vec::new(),
+            ..s
+        }));
+    }
+    outputs.push({
+        let file = OutputFile::new(
+            "statements.csv",
+            render::statements::summary(&settled, period.month, data),
+        );
+        staging.write(&file)?;
+        file.entry()
+    });
+
+    if let Some(cx) = &pdf {
         progress.stage("rendering PDFs");
-        let font = Font::new(templates)?;
-        let cx = documents::Context {
-            templates,
-            font: &font,
-            data,
-            month: period.month,
-            as_of: clock.as_of,
-        };
-        let jobs: Vec<PdfJob> = by_partner_list
+        let jobs: Vec<PdfJob> = rollup_rows
             .iter()
-            .map(|(p, list)| PdfJob::Statement(p, list))
-            .chain(rollup_rows.iter().map(|(m, rows)| PdfJob::Rollup(m, rows)))
+            .map(|(m, rows)| PdfJob::Rollup(m, rows))
             .chain([PdfJob::Invoices, PdfJob::Reconciliation])
             .collect();
-        progress.work(jobs.len() as u64);
         let pdfs: Vec<manifest::OutputEntry> = jobs
             .par_iter()
             .map(|job| {
                 let file = match job {
-                    PdfJob::Statement(p, list) => OutputFile::new(
-                        format!("statements/{}.pdf", file_stem(p)),
-                        documents::statement(&cx, p, list),
-                    ),
                     PdfJob::Rollup(m, rows) => OutputFile::new(
                         format!("rollups/{}.pdf", file_stem(m)),
-                        documents::rollup(&cx, m, rows),
+                        documents::rollup(cx, m, rows),
                     ),
                     PdfJob::Invoices => {
-                        OutputFile::new("invoices.pdf", documents::invoices(&cx, &invoices))
+                        OutputFile::new("invoices.pdf", documents::invoices(cx, &invoices))
                     }
                     PdfJob::Reconciliation => OutputFile::new(
                         "reconciliation.pdf",
-                        documents::reconciliation(&cx, &findings),
+                        documents::reconciliation(cx, &findings),
                     ),
                 };
                 staging.write(&file)?;

@@ -77,14 +77,10 @@ impl RebateLine {
     }
 }
 
-/// The result of R5: statement lines in runs, one per batch of accounts. Each run is sorted by
-/// partner, currency and line key, and a later run's accounts come after an earlier run's, so a
-/// partner's lines in one currency are in order when its runs' lines are put one after another.
-/// They are kept apart, rather than merged into one list, so that adding a batch never copies
-/// the lines before it.
+/// The result of R5: statement lines sorted by partner, currency and line key.
 #[derive(Debug, Default)]
 pub struct Rebates {
-    pub runs: Vec<Vec<RebateLine>>,
+    pub lines: Vec<RebateLine>,
     /// Σ payable, per currency, of counted lines whose account had no partner link in force.
     pub unlinked: BTreeMap<Text, Decimal>,
 }
@@ -232,10 +228,7 @@ pub fn statement_lines<'s, 'a: 's>(
     });
     // Kept until the month is rendered: without the room the list grew into.
     lines.shrink_to_fit();
-    Rebates {
-        runs: vec![lines],
-        unlinked,
-    }
+    Rebates { lines, unlinked }
 }
 
 /// The order of statement lines: partner, currency, line key, rate and its source.
@@ -264,14 +257,10 @@ fn order(
 }
 
 impl Rebates {
-    /// Every statement line, run by run.
-    pub fn lines(&self) -> impl Iterator<Item = &RebateLine> {
-        self.runs.iter().flatten()
-    }
-
-    /// Adds the statement lines of a later batch of accounts.
+    /// Adds the statement lines of other accounts, in their order.
     pub fn merge(&mut self, later: Rebates) {
-        self.runs.extend(later.runs);
+        self.lines.extend(later.lines);
+        self.lines.sort_by_key(order);
         for (currency, amount) in later.unlinked {
             *self.unlinked.entry(currency).or_default() += amount;
         }
@@ -504,47 +493,23 @@ pub struct SettleTerms {
     pub base_currency: Text,
 }
 
-/// Turns statement lines into statements: one per partner and currency, and one in the base
-/// currency, showing 0, for a partner with no lines.
-pub fn settle(
-    rebates: Rebates,
-    partners: &BTreeMap<Text, Partner>,
-    terms: &SettleTerms,
-) -> Vec<Statement> {
-    // Each statement's list is made to measure, and each run is let go once moved.
-    let mut sizes: BTreeMap<(Text, Text), usize> = BTreeMap::new();
-    for l in rebates.lines() {
-        *sizes
-            .entry((l.partner_id.clone(), l.currency.clone()))
-            .or_default() += 1;
-    }
-    let mut by_key: BTreeMap<(Text, Text), Vec<RebateLine>> = sizes
-        .into_iter()
-        .map(|(key, n)| (key, Vec::with_capacity(n)))
-        .collect();
-    for run in rebates.runs {
-        let mut run = run.into_iter().peekable();
-        while let Some(first) = run.next() {
-            let (partner, currency) = (first.partner_id.clone(), first.currency.clone());
-            let list = by_key
-                .entry((partner.clone(), currency.clone()))
-                .or_default();
-            list.push(first);
-            while let Some(l) = run.next_if(|l| l.partner_id == partner && l.currency == currency) {
-                list.push(l);
-            }
+/// Turns one partner's statement lines, sorted by currency and line key, into its statements:
+/// one per currency, or, with no lines, one in the base currency showing 0.
+pub fn settle(partner: &Partner, lines: Vec<RebateLine>, terms: &SettleTerms) -> Vec<Statement> {
+    let mut by_currency: Vec<(Text, Vec<RebateLine>)> = Vec::new();
+    for l in lines {
+        match by_currency.last_mut() {
+            Some((currency, list)) if *currency == l.currency => list.push(l),
+            _ => by_currency.push((l.currency.clone(), vec![l])),
         }
     }
-    for id in partners.keys() {
-        if !by_key.keys().any(|(p, _)| p == id) {
-            by_key.insert((id.clone(), terms.base_currency.clone()), Vec::new());
-        }
+    if by_currency.is_empty() {
+        by_currency.push((terms.base_currency.clone(), Vec::new()));
     }
-    by_key
+    let r = terms.rounding;
+    by_currency
         .into_iter()
-        .filter_map(|((partner_id, currency), lines)| {
-            let partner = partners.get(&partner_id)?;
-            let r = terms.rounding;
+        .map(|(currency, lines)| {
             let total: Decimal = lines.iter().map(|l| round(l.rebate(), r)).sum();
             let exact: Decimal = lines.iter().map(RebateLine::rebate).sum();
             let tax_deduction = match partner.invoice_kind {
@@ -557,8 +522,8 @@ pub fn settle(
             } else {
                 PayoutStatus::Payable
             };
-            Some(Statement {
-                partner_id,
+            Statement {
+                partner_id: partner.partner_id.clone(),
                 currency,
                 lines,
                 total,
@@ -571,7 +536,7 @@ pub fn settle(
                 } else {
                     Decimal::ZERO
                 },
-            })
+            }
         })
         .collect()
 }
@@ -598,49 +563,28 @@ mod tests {
         }
     }
 
-    /// Batches hold different accounts: settling their runs of lines gives each partner's
-    /// lines in order, and the unlinked sums add up.
+    /// Batches hold different accounts: merging their statement lines puts them back in
+    /// partner order, and adds up the unlinked sums.
     #[test]
-    fn settling_runs_of_batches() {
+    fn merging_batches_orders_by_partner() {
         let line = |partner: &str, account: &str| RebateLine {
             partner_id: partner.into(),
-            currency: "CNY".into(),
             account_id: account.into(),
-            product: "cvm".into(),
-            sub_product: "".into(),
-            payment_mode: PaymentMode::Postpaid,
-            rate: d("0.1"),
-            source: RateSource::Base,
-            base: d("10"),
-            lines: 1,
+            ..rebate_line("CNY", "10")
         };
         let batch = |lines: Vec<RebateLine>, unlinked: &str| Rebates {
-            runs: vec![lines],
+            lines,
             unlinked: BTreeMap::from([(Text::from("CNY"), d(unlinked))]),
         };
-        let mut rebates = batch(vec![line("p1", "a"), line("p2", "b")], "1");
-        rebates.merge(batch(vec![line("p1", "c"), line("p3", "d")], "2"));
-        assert_eq!(rebates.unlinked[&Text::from("CNY")], d("3"));
-        let partners: BTreeMap<Text, Partner> = ["p1", "p2", "p3"]
-            .into_iter()
-            .map(|p| partner(p, InvoiceKind::Special, "0"))
-            .collect();
-        let statements = settle(rebates, &partners, &terms());
-        let order: Vec<(&str, Vec<&str>, Decimal)> = statements
+        let mut first = batch(vec![line("p1", "a"), line("p2", "b")], "1");
+        first.merge(batch(vec![line("p1", "c"), line("p3", "d")], "2"));
+        let order: Vec<(&str, &str)> = first
+            .lines
             .iter()
-            .map(|s| {
-                let accounts = s.lines.iter().map(|l| &*l.account_id).collect();
-                (&*s.partner_id, accounts, s.total)
-            })
+            .map(|l| (&*l.partner_id, &*l.account_id))
             .collect();
-        assert_eq!(
-            order,
-            [
-                ("p1", vec!["a", "c"], d("2")),
-                ("p2", vec!["b"], d("1")),
-                ("p3", vec!["d"], d("1"))
-            ]
-        );
+        assert_eq!(order, [("p1", "a"), ("p1", "c"), ("p2", "b"), ("p3", "d")]);
+        assert_eq!(first.unlinked[&Text::from("CNY")], d("3"));
     }
 
     fn bill(account: &str, sub: &str, mode: PaymentMode, start: &str, payable: &str) -> BillLine {
@@ -721,7 +665,6 @@ mod tests {
     }
 
     /// One statement line of partner `p1` at rate 0.1.
-    /// A line at the rate 0.1.
     fn rebate_line(currency: &str, base: &str) -> RebateLine {
         RebateLine {
             partner_id: "p1".into(),
@@ -734,13 +677,6 @@ mod tests {
             source: RateSource::Base,
             base: d(base),
             lines: 1,
-        }
-    }
-
-    fn run(line: RebateLine) -> Rebates {
-        Rebates {
-            runs: vec![vec![line]],
-            unlinked: BTreeMap::new(),
         }
     }
 
@@ -803,7 +739,8 @@ mod tests {
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         let got: Vec<(&str, Decimal, RateSource, Decimal)> = out
-            .lines()
+            .lines
+            .iter()
             .map(|l| (l.partner_id.as_ref(), l.rate, l.source, l.rebate()))
             .collect();
         assert_eq!(
@@ -851,7 +788,8 @@ mod tests {
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         let got: Vec<(&str, Decimal, u64)> = out
-            .lines()
+            .lines
+            .iter()
             .map(|l| (l.partner_id.as_ref(), l.base, l.lines))
             .collect();
         assert_eq!(got, vec![("p2", d("110"), 2)]);
@@ -892,7 +830,7 @@ mod tests {
             specials: &kept,
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
-        assert_eq!(out.runs[0][0].rate, d("0.3"));
+        assert_eq!(out.lines[0].rate, d("0.3"));
     }
 
     #[test]
@@ -908,7 +846,7 @@ mod tests {
         };
         let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
         assert_eq!(
-            (out.runs[0][0].rate, out.runs[0][0].base),
+            (out.lines[0].rate, out.lines[0].base),
             (Decimal::ZERO, d("10"))
         );
     }
@@ -917,7 +855,7 @@ mod tests {
     fn seed_002_ordinary_invoice_pays_94_of_100() {
         let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Ordinary, "0")].into();
         let line = rebate_line("CNY", "1000");
-        let s = &settle(run(line), &partners, &terms())[0];
+        let s = &settle(&partners[&Text::from("p1")], vec![line], &terms())[0];
         assert_eq!(
             (s.total, s.tax_deduction, s.net, s.payable_now),
             (d("100"), d("6.00"), d("94.00"), d("94.00"))
@@ -932,14 +870,19 @@ mod tests {
         ]
         .into();
         let line = rebate_line("USD", "100.05");
-        let s = settle(run(line), &partners, &terms());
-        assert_eq!(s.len(), 2);
+        let p1 = settle(&partners[&Text::from("p1")], vec![line], &terms());
+        let p2 = settle(&partners[&Text::from("p2")], Vec::new(), &terms());
+        assert_eq!((p1.len(), p2.len()), (1, 1));
         assert_eq!(
-            (s[0].status, s[0].total, s[0].payable_now),
+            (p1[0].status, p1[0].total, p1[0].payable_now),
             (PayoutStatus::WithheldArrears, d("10.01"), d("0"))
         );
         assert_eq!(
-            (s[1].partner_id.as_ref(), s[1].currency.as_ref(), s[1].total),
+            (
+                p2[0].partner_id.as_ref(),
+                p2[0].currency.as_ref(),
+                p2[0].total
+            ),
             ("p2", "CNY", d("0"))
         );
     }
