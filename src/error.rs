@@ -79,6 +79,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("cannot write or read back the scratch file `{}`: {source}\nhint: a month of several batches keeps its statement lines there, beside the output folder, until the statements are written; check that the disk has room", .path.display())]
+    Scratch {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -89,7 +95,7 @@ impl Error {
         match self {
             Error::Dataset(_) | Error::Invocation(_) => 2,
             Error::Strict { .. } => 3,
-            Error::Output { .. } | Error::Internal(_) => 1,
+            Error::Output { .. } | Error::Scratch { .. } | Error::Internal(_) => 1,
         }
     }
 }

@@ -1,9 +1,11 @@
-//! The output stage: the only code that writes files.
+//! The output stage: the only code that writes output files.
 //!
 //! A period's outputs are written into a temporary folder beside the target as they are made, and
 //! renamed into place at the end, so a failed run never leaves a half-written period behind; a
-//! re-run replaces the old folder whole. A run killed outright (say by Ctrl-C) can leave its
-//! temporary folder, `.<period>.tmp-<pid>`, which is safe to delete. `manifest.json` records what
+//! re-run replaces the old folder whole. A month of several batches also keeps a scratch folder
+//! beside it, removed at the end. A run killed outright (say by Ctrl-C) can leave its temporary
+//! folder, `.<period>.tmp-<pid>`, and its scratch folder, `.<period>.scratch-<pid>`; both are safe
+//! to delete. `manifest.json` records what
 //! went in and what came out, with SHA-256 sums.
 
 use std::fs::File;

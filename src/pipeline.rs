@@ -1,7 +1,8 @@
 //! The pipeline: ingest → periods → rules → render → output, in that order and only that order.
 //!
 //! This is the one place that decides which stage runs when. Each stage is a function of the
-//! previous stage's result; only [`crate::output`] touches the output folder.
+//! previous stage's result. Only [`crate::output`] writes into the output folder; the one other
+//! writer, [`crate::runs`], keeps scratch files in a folder [`crate::output::Staging`] gives it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -181,33 +182,19 @@ fn apply_rules(
         let mut statement_lines = Runs::new((count > 1).then(|| staging.scratch()).transpose()?);
         let mut ledger = Ledger::default();
         for index in 0..count {
-            let of = if count > 1 {
-                format!(" (batch {} of {count})", index + 1)
-            } else {
-                String::new()
-            };
-            let again = if bills.is_again() {
-                ", again without the duplicate bill_ids"
-            } else {
-                ""
-            };
+            let which = which_batch(index, count, bills.is_again());
             let batch = Batch {
                 batches: bills.batches(),
                 index,
             };
-            if count > 1 {
-                progress.stage(&format!("reading usage.csv{of}"));
-            }
+            progress.stage(&format!("reading usage.csv{which}"));
             let usage = data.usage(batch, progress)?;
             let tables = tables(data, &usage, period);
-            progress.stage(&format!(
-                "reading bills.csv and applying the rules{of}{again}"
-            ));
+            progress.stage(&format!("reading bills.csv and applying the rules{which}"));
             let pass = bills.fold(index, || Pass::new(&tables), progress)?;
-            progress.stage(&format!("finishing the rules{of}"));
-            let mut finished = pass.finish();
-            let rows = std::mem::take(&mut finished.consumption);
-            for c in &rows {
+            progress.stage(&format!("finishing the rules{which}"));
+            let finished = pass.finish();
+            for c in &finished.consumption {
                 ledger.attributed(
                     &c.currency,
                     "usage_period",
@@ -226,13 +213,17 @@ fn apply_rules(
             } else {
                 CsvDoc::continued()
             };
-            file.write(&tables::consumption(doc, &rows, period.month, data))?;
-            let lines = std::mem::take(&mut finished.rebates.lines);
-            for l in &lines {
+            file.write(&tables::consumption(
+                doc,
+                &finished.consumption,
+                period.month,
+                data,
+            ))?;
+            for l in &finished.statement_lines {
                 ledger.attributed(&l.currency, basis, "statements", l.base);
             }
-            statement_lines.push(lines)?;
-            month.merge(finished);
+            statement_lines.push(finished.statement_lines)?;
+            month.merge(finished.results);
         }
         if !bills.again(progress)? {
             break (month, file, statement_lines, ledger);
@@ -248,6 +239,21 @@ fn apply_rules(
     Ok((month, streamed))
 }
 
+/// What a stage message adds to say which batch it is in: nothing for a month of one batch.
+fn which_batch(index: usize, count: usize, again: bool) -> String {
+    let of = if count > 1 {
+        format!(" (batch {} of {count})", index + 1)
+    } else {
+        String::new()
+    };
+    let again = if again {
+        ", again without the duplicate bill_ids"
+    } else {
+        ""
+    };
+    format!("{of}{again}")
+}
+
 /// `settle validate`: the dataset checked, nothing written.
 pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error> {
     let mut data = ingest::load(inputs, progress)?;
@@ -256,7 +262,8 @@ pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error
     loop {
         let count = bills.batches().count();
         for index in 0..count {
-            progress.stage("reading bills.csv");
+            let which = which_batch(index, count, bills.is_again());
+            progress.stage(&format!("reading bills.csv{which}"));
             bills.fold(index, || (), progress)?;
         }
         if !bills.again(progress)? {
@@ -322,7 +329,7 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
 /// Renders the month's results into every output file in `staging`, the manifest last, and
 /// returns how many there are. PDFs are rendered, in parallel, when `templates` are given. Each
 /// file is written as soon as it is made, and the statements are made a few partners at a time.
-pub fn render_all(
+fn render_all(
     data: &Dataset,
     month: Results,
     streamed: Streamed,
@@ -335,8 +342,7 @@ pub fn render_all(
     let period = &clock.period;
     let Results {
         selected,
-        consumption: _, // handed on batch by batch, as `streamed`
-        rebates,
+        unlinked,
         rollups,
         invoices,
         findings,
@@ -358,7 +364,7 @@ pub fn render_all(
         RebateBasis::Usage => "usage_period",
         RebateBasis::Deduction => "deduction_period",
     };
-    for (currency, amount) in &rebates.unlinked {
+    for (currency, amount) in &unlinked {
         ledger.attributed(currency, basis, "statements", *amount);
     }
     let invoices = invoices::invoices(
@@ -427,7 +433,7 @@ pub fn render_all(
 
     progress.stage("writing the statements");
     if pdf.is_some() {
-        progress.work((data.partners.len() + rollup_rows.len() + 2) as u64);
+        progress.work(data.partners.len() as u64);
     }
     let terms = SettleTerms {
         rounding: data.settings.rounding,
@@ -488,6 +494,7 @@ pub fn render_all(
             .map(|(m, rows)| PdfJob::Rollup(m, rows))
             .chain([PdfJob::Invoices, PdfJob::Reconciliation])
             .collect();
+        progress.work(jobs.len() as u64);
         let pdfs: Vec<manifest::OutputEntry> = jobs
             .par_iter()
             .map(|job| {

@@ -106,7 +106,7 @@ impl Run {
 
 fn fail(path: &Path) -> impl FnOnce(io::Error) -> Error + use<> {
     let path = path.to_path_buf();
-    move |source| Error::Output { path, source }
+    move |source| Error::Scratch { path, source }
 }
 
 fn write_run(path: &Path, lines: &[RebateLine]) -> io::Result<()> {
@@ -126,7 +126,11 @@ fn write_run(path: &Path, lines: &[RebateLine]) -> io::Result<()> {
             RateSource::Base => 0,
             RateSource::Special => 1,
         };
-        w.write_all(&[l.payment_mode as u8, source])?;
+        let mode = PaymentMode::NAMES
+            .iter()
+            .position(|name| *name == l.payment_mode.as_str())
+            .unwrap_or_default() as u8;
+        w.write_all(&[mode, source])?;
         w.write_all(&l.rate.serialize())?;
         w.write_all(&l.base.serialize())?;
         w.write_all(&l.lines.to_le_bytes())?;

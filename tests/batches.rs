@@ -69,7 +69,8 @@ fn one_account_per_batch_writes_the_same_bytes() {
 }
 
 /// A generated month of 40,000 lines, with partners, hosted children, USD lines and a meter,
-/// written in one batch and in batches of 8,000 lines: the same bytes.
+/// written with its PDFs in one batch and in batches of 8,000 lines: the same bytes, and no
+/// scratch folder left behind.
 #[test]
 fn a_generated_month_in_batches_writes_the_same_bytes() {
     let root = std::env::temp_dir().join(format!("settle-batches-gen-{}", std::process::id()));
@@ -89,17 +90,29 @@ fn a_generated_month_in_batches_writes_the_same_bytes() {
             as_of: None,
             strict: false,
             templates: None,
-            no_pdf: true,
+            no_pdf: false,
             lines_per_batch,
         };
         let summary = pipeline::run(&config, &Quiet).expect("the month runs");
+        let beside: Vec<_> = std::fs::read_dir(summary.folder.parent().expect("a dataset folder"))
+            .expect("the dataset folder")
+            .map(|e| e.expect("an entry").file_name())
+            .collect();
+        assert_eq!(
+            beside,
+            ["2026-10"],
+            "nothing is left beside the period's folder"
+        );
         common::tree(&summary.folder)
     };
     let whole = run(u64::MAX, "one");
     let batched = run(8_000, "batched");
     let _ = std::fs::remove_dir_all(&root);
 
-    assert!(whole.len() > 10, "statements and rollups are written");
+    assert!(
+        whole.keys().filter(|f| f.ends_with(".pdf")).count() > 10,
+        "statements and rollups are written as PDFs"
+    );
     assert_eq!(
         whole.keys().collect::<Vec<_>>(),
         batched.keys().collect::<Vec<_>>()

@@ -8,8 +8,10 @@
 //! before the next batch starts. What the rules hold at once is one batch's.
 //!
 //! The ranges follow the order of account ids, so the batches' consumption rows, each sorted by
-//! account, are sorted when put one after the other. A month of up to [`LINES_PER_BATCH`] lines is
-//! one batch, and each big file is read as before.
+//! account, are sorted when put one after the other. The number of lines is estimated from the
+//! size of `bills.csv` (with 5% to spare), and the batches hold about as many accounts each, so
+//! their lines are even only as far as the accounts' are. A month of up to [`LINES_PER_BATCH`]
+//! lines is one batch: `bills.csv` is read once.
 //!
 //! Which batch a row belongs to is decided from its `account_id` cell alone, by comparing text,
 //! so that every row falls in exactly one batch, known account or not, and is parsed (and, if

@@ -11,7 +11,8 @@
 //! batch the hashes of one class of ids, over all accounts). When two hashes agree (a duplicate,
 //! or by rare chance two ids), the rows behind them are read again to find the true duplicates.
 //! The meter is checked before any batch; bills found duplicate after the batches are folded once
-//! more without the later rows.
+//! more without the later rows. Every bill row's id is hashed, whether or not the row parses, so
+//! a bad row that repeats a good row's id costs that second read, which then finds nothing.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -7,6 +7,8 @@
 //! inside [`Pass::add`] is the order of their dependencies: R3 says where a line rolls up before
 //! R6 and R7 look at it.
 
+use std::collections::BTreeMap;
+
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
@@ -15,7 +17,7 @@ use crate::model::period::Period;
 use crate::model::records::{BillLine, Line, LineKey, Text};
 use crate::rules::consumption::{self, Consumption};
 use crate::rules::invoices::{self, Issuers};
-use crate::rules::rebate::{self, Rates, Rebates};
+use crate::rules::rebate::{self, Rates, RebateLine};
 use crate::rules::reconcile::{self, Finding, Meter};
 use crate::rules::rollup::{Hosting, Rollup};
 
@@ -88,7 +90,7 @@ impl<'t, 'a> Pass<'t, 'a> {
     }
 
     /// What the month's rules found, once every line is added.
-    pub fn finish(self) -> Results {
+    pub fn finish(self) -> Finished {
         // Reconciliation first, so that its metered bills are gone before R2 and R5 build rows.
         let findings = self.reconcile.finish(&self.tables.meter);
         let mut maps = self.merged;
@@ -98,13 +100,16 @@ impl<'t, 'a> Pass<'t, 'a> {
             || consumption::rows(groups().map(|(k, g)| (k, &g.consumption))),
             || rebate::statement_lines(groups().map(|(k, g)| (k, &g.rebate))),
         );
-        Results {
-            selected: self.selected,
+        Finished {
             consumption,
-            rebates,
-            rollups: vec![self.rollup.shrink()],
-            invoices: self.invoices,
-            findings,
+            statement_lines: rebates.lines,
+            results: Results {
+                selected: self.selected,
+                unlinked: rebates.unlinked,
+                rollups: vec![self.rollup.shrink()],
+                invoices: self.invoices,
+                findings,
+            },
         }
     }
 }
@@ -150,12 +155,23 @@ impl Fold for Pass<'_, '_> {
     }
 }
 
-/// The month's rules, applied to every bill line.
+/// What the rules found over one batch of accounts. The consumption rows and the statement
+/// lines are the month's biggest results, and are handed on batch by batch; the rest is merged
+/// into the month's [`Results`].
+pub struct Finished {
+    /// R2's rows, sorted by account, product and currency.
+    pub consumption: Vec<Consumption>,
+    /// R5's lines, sorted by partner, currency and line key.
+    pub statement_lines: Vec<RebateLine>,
+    pub results: Results,
+}
+
+/// The month's rules, applied to every bill line, but for what [`Finished`] hands on.
 #[derive(Default)]
 pub struct Results {
     pub selected: Selected,
-    pub consumption: Vec<Consumption>,
-    pub rebates: Rebates,
+    /// R5: Σ payable, per currency, of counted lines whose account had no partner link in force.
+    pub unlinked: BTreeMap<Text, Decimal>,
     /// The hosted children's lines, one rollup per batch of accounts, each in no order:
     /// [`Rollup::concat`] puts them together.
     pub rollups: Vec<Rollup>,
@@ -165,13 +181,13 @@ pub struct Results {
 }
 
 impl Results {
-    /// Adds the results of a later batch of accounts, whose ids all come after this one's: the
-    /// consumption rows stay sorted by account when appended, the statement lines and rollups
-    /// are kept as runs, one per batch, and the findings are merged into their order.
+    /// Adds the results of another batch of accounts: the rollups are kept one per batch, and the
+    /// findings are merged into their order.
     pub fn merge(&mut self, later: Results) {
         self.selected.merge(later.selected);
-        self.consumption.extend(later.consumption);
-        self.rebates.merge(later.rebates);
+        for (currency, amount) in later.unlinked {
+            *self.unlinked.entry(currency).or_default() += amount;
+        }
         self.rollups.extend(later.rollups);
         self.invoices.merge(later.invoices);
         reconcile::merge(&mut self.findings, later.findings);

@@ -256,17 +256,6 @@ fn order(
     )
 }
 
-impl Rebates {
-    /// Adds the statement lines of other accounts, in their order.
-    pub fn merge(&mut self, later: Rebates) {
-        self.lines.extend(later.lines);
-        self.lines.sort_by_key(order);
-        for (currency, amount) in later.unlinked {
-            *self.unlinked.entry(currency).or_default() += amount;
-        }
-    }
-}
-
 /// The rate tables, indexed for resolution.
 struct Tables<'a> {
     links: HashMap<&'a Text, Vec<&'a PartnerLink>>,
@@ -561,30 +550,6 @@ mod tests {
             from: ts(from),
             to: to.map(ts),
         }
-    }
-
-    /// Batches hold different accounts: merging their statement lines puts them back in
-    /// partner order, and adds up the unlinked sums.
-    #[test]
-    fn merging_batches_orders_by_partner() {
-        let line = |partner: &str, account: &str| RebateLine {
-            partner_id: partner.into(),
-            account_id: account.into(),
-            ..rebate_line("CNY", "10")
-        };
-        let batch = |lines: Vec<RebateLine>, unlinked: &str| Rebates {
-            lines,
-            unlinked: BTreeMap::from([(Text::from("CNY"), d(unlinked))]),
-        };
-        let mut first = batch(vec![line("p1", "a"), line("p2", "b")], "1");
-        first.merge(batch(vec![line("p1", "c"), line("p3", "d")], "2"));
-        let order: Vec<(&str, &str)> = first
-            .lines
-            .iter()
-            .map(|l| (&*l.partner_id, &*l.account_id))
-            .collect();
-        assert_eq!(order, [("p1", "a"), ("p1", "c"), ("p2", "b"), ("p3", "d")]);
-        assert_eq!(first.unlinked[&Text::from("CNY")], d("3"));
     }
 
     fn bill(account: &str, sub: &str, mode: PaymentMode, start: &str, payable: &str) -> BillLine {
