@@ -48,6 +48,20 @@ pub trait Sink: Send {
     fn row(&mut self, row: &Row, offset: u64);
     /// A record that could not be split into the header's cells; its line counts like `row`'s.
     fn reject(&mut self, reject: Reject);
+
+    /// Whether every record must be split and checked, for its rejects and the file's row count.
+    /// When not, a sharded read hands each record of its shard to [`Sink::glance`] first, often
+    /// before splitting the rest of it, and passes over the records it declines.
+    fn checks_all(&self) -> bool {
+        true
+    }
+
+    /// A record of this core's shard, by its cells in SPEC columns 0 and 1 (an id and an
+    /// account), when [`Sink::checks_all`] is false: whether to hand it to [`Sink::row`]. Called
+    /// once for each such record that has both cells.
+    fn glance(&mut self, _first: &str, _second: &str) -> bool {
+        true
+    }
 }
 
 /// How the cores share a file.
@@ -351,6 +365,8 @@ struct SegmentReader<'s, S> {
     /// Line ends passed so far: the current line, counted from the segment's first.
     line: Line,
     quoted_line_end: bool,
+    /// The record being split was handed to [`Sink::glance`] already.
+    glanced: bool,
     /// Scratch for records with quotes: the unescaped cells and where each ends.
     cells: Vec<u8>,
     ends: Vec<usize>,
@@ -366,6 +382,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             rows: 0,
             line: 0,
             quoted_line_end: false,
+            glanced: false,
             cells: Vec::new(),
             ends: Vec::new(),
         }
@@ -441,6 +458,49 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
 
     /// A record without quotes: its cells are the text between commas.
     fn plain(&mut self, text: &[u8], offset: u64) {
+        if let Some(shard) = self.shard
+            && !self.sink.checks_all()
+            && let Some((first, second)) = self.first_two(text)
+        {
+            // Most records of a sharded read belong to another core or are declined: they are
+            // passed over without splitting the rest of them.
+            let keyed = match shard.column {
+                0 => first,
+                1 => second,
+                _ => unreachable!("shards are keyed by SPEC column 0 or 1"),
+            };
+            if owner(keyed, shard.count) != shard.index || !self.sink.glance(first, second) {
+                return;
+            }
+            self.glanced = true;
+        }
+        self.split(text, offset);
+        self.glanced = false;
+    }
+
+    /// The record's cells in SPEC columns 0 and 1, when they are there and are text.
+    fn first_two<'t>(&self, text: &'t [u8]) -> Option<(&'t str, &'t str)> {
+        let positions = &self.source.header.positions;
+        let (at_first, at_second) = (*positions.first()?, *positions.get(1)?);
+        let mut cells = [None, None];
+        let mut start = 0;
+        for (i, end) in memchr_iter(b',', text)
+            .chain([text.len()])
+            .enumerate()
+            .take(at_first.max(at_second) + 1)
+        {
+            for (cell, at) in cells.iter_mut().zip([at_first, at_second]) {
+                if i == at {
+                    *cell = std::str::from_utf8(&text[start..end]).ok();
+                }
+            }
+            start = end + 1;
+        }
+        Some((cells[0]?, cells[1]?))
+    }
+
+    /// Splits a record without quotes at its commas.
+    fn split(&mut self, text: &[u8], offset: u64) {
         let Ok(text) = std::str::from_utf8(text) else {
             let reject = self.not_utf8(text.split(|&b| b == b','));
             self.reject(reject);
@@ -543,6 +603,15 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
         }
         if let Some(shard) = self.shard
             && owner(cells[header.positions[shard.column]], shard.count) != shard.index
+        {
+            return;
+        }
+        if self.shard.is_some()
+            && !self.glanced
+            && !self.sink.checks_all()
+            && !self
+                .sink
+                .glance(cells[header.positions[0]], cells[header.positions[1]])
         {
             return;
         }
