@@ -766,6 +766,73 @@ mod tests {
             .collect()
     }
 
+    /// A sink that glances: passes over account `b`, and keeps what it was shown.
+    #[derive(Default)]
+    struct Glancer {
+        glanced: Vec<(String, String)>,
+        rows: Vec<String>,
+    }
+
+    impl Sink for Glancer {
+        fn row(&mut self, row: &Row, _: u64) {
+            self.rows.push(row.values[0].into());
+        }
+        fn reject(&mut self, _: Reject) {}
+        fn checks_all(&self) -> bool {
+            false
+        }
+        fn glance(&mut self, first: &str, second: &str) -> bool {
+            self.glanced.push((first.into(), second.into()));
+            second != "b"
+        }
+    }
+
+    /// In a sharded read, each record with an id and an account is glanced at once, by its
+    /// SPEC columns whatever the header's order, quoted or not; declined records are not split
+    /// for `row`, and a record too short to have both cells goes the whole way.
+    #[test]
+    fn glancing_at_the_first_two_spec_columns() {
+        let header = "resource_id,account_id,product,sub_product,usage_id,start,end,quantity,unit,unit_price,currency\n";
+        let mut text = header.to_string();
+        let mut expected = Vec::new();
+        for i in 0..400 {
+            let account = ["a", "b", "c"][i % 3];
+            let product = if i % 7 == 0 { "\"p, q\"" } else { "p" };
+            text += &format!("r{i},{account},{product},,u{i},s,e,1,h,2,CNY\n");
+            expected.push((format!("u{i}"), account.to_string()));
+        }
+        text += "r-short\n";
+        let dir = std::env::temp_dir().join(format!("settle-glance-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(USAGE.name), &text).unwrap();
+        let source = Source::open(&dir, &USAGE).unwrap().unwrap();
+        let parts = source
+            .read_parts(
+                Split::Shards { column: 1 },
+                &Glancer::default,
+                2,
+                0,
+                &crate::progress::Quiet,
+            )
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(parts.len(), 2);
+        let mut glanced: Vec<(String, String)> =
+            parts.iter().flat_map(|p| p.sink.glanced.clone()).collect();
+        glanced.sort();
+        expected.sort();
+        assert_eq!(glanced, expected, "each record glanced at once");
+        let mut rows: Vec<String> = parts.iter().flat_map(|p| p.sink.rows.clone()).collect();
+        rows.sort();
+        let mut kept: Vec<String> = expected
+            .iter()
+            .filter(|(_, account)| account != "b")
+            .map(|(id, _)| id.clone())
+            .collect();
+        kept.sort();
+        assert_eq!(rows, kept, "declined records never reach `row`");
+    }
+
     #[test]
     fn segments_agree_with_one_pass() {
         let text = format!("{HEADER}{}\r\nu-x,a,p\n{}", body(500), body(700));
