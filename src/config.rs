@@ -11,16 +11,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::error::DatasetError;
+use crate::model::basis::RebateBasis;
 use crate::model::money::{Rounding, parse_decimal};
-
-/// Which period rebates are counted in (`rebate_basis`).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RebateBasis {
-    #[default]
-    Usage,
-    Deduction,
-}
 
 /// The validated contents of `settle.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,12 +1,11 @@
 //! Errors that stop a run, each with a message a user can act on.
 //!
-//! A bad *row* never stops a run: it becomes a [`crate::ingest::Reject`]. These errors are for a
+//! A bad *row* never stops a run: it becomes a [`crate::model::reject::Reject`]. These errors are for a
 //! dataset that cannot be used at all, and they map to the exit codes in SPEC.
 
 use std::path::PathBuf;
 
-use crate::ingest::Reject;
-use crate::render::report::reject_line;
+use crate::model::reject::Reject;
 
 /// A dataset that cannot be used: exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +105,7 @@ fn list_rejects(rejects: &[Reject]) -> String {
     let mut lines: Vec<String> = rejects
         .iter()
         .take(SHOWN)
-        .map(|r| format!("  {}", reject_line(r)))
+        .map(|r| format!("  {r}"))
         .collect();
     if rejects.len() > SHOWN {
         lines.push(format!("  … and {} more", rejects.len() - SHOWN));

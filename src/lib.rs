@@ -20,3 +20,4 @@ pub mod render;
 pub mod rules;
 pub mod runs;
 pub mod synth;
+pub mod view;

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use settle::cli::{Cli, Command};
 use settle::error::Error;
-use settle::ingest::Reject;
+use settle::model::reject::Reject;
 use settle::pipeline;
 use settle::progress::{Progress, Quiet};
 
@@ -94,7 +94,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             spinner.finish();
             let data = data?;
             let mut out = std::io::stdout().lock();
-            let report = settle::render::report::validation(&data);
+            let inputs = settle::view::inputs::rows(&data.inputs, &data.rejects);
+            let report = settle::render::report::validation(&data.name, &inputs, &data.rejects);
             if out.write_all(report.as_bytes()).is_err() {
                 return Ok(ExitCode::SUCCESS); // a closed pipe is not an error
             }

@@ -11,9 +11,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::ingest::{Dataset, InputFile};
-use crate::model::money::{Rounding, format_2dp, round};
-use crate::rules::reconcile::{Finding, Kind};
+use crate::model::basis::RebateBasis;
+use crate::view::inputs::InputRow;
+use crate::view::reconciliation::KindTotal;
 
 #[derive(Serialize)]
 pub struct Manifest<'a> {
@@ -25,7 +25,7 @@ pub struct Manifest<'a> {
     pub period_end: String,
     pub as_of: String,
     pub settings: &'a Settings,
-    pub inputs: Vec<InputEntry>,
+    pub inputs: Vec<InputRow>,
     pub outputs: Vec<OutputEntry>,
     pub conservation: Vec<Conservation>,
     pub reconciliation: &'a [FindingSummary],
@@ -41,33 +41,15 @@ pub struct FindingSummary {
     pub difference: String,
 }
 
-/// Counts and total difference per finding kind and currency, in SPEC order of kinds.
-pub fn findings_summary(findings: &[Finding], rounding: Rounding) -> Vec<FindingSummary> {
-    let mut sums: BTreeMap<(Kind, &str), (usize, Decimal)> = BTreeMap::new();
-    for f in findings {
-        let s = sums.entry((f.kind, &f.currency)).or_default();
-        s.0 += 1;
-        s.1 += round(f.billed, rounding) - round(f.expected, rounding);
+impl From<&KindTotal> for FindingSummary {
+    fn from(t: &KindTotal) -> Self {
+        FindingSummary {
+            finding: t.kind.as_str(),
+            currency: t.currency.clone(),
+            count: t.count,
+            difference: t.difference.plain(),
+        }
     }
-    sums.into_iter()
-        .map(|((kind, currency), (count, difference))| FindingSummary {
-            finding: kind.as_str(),
-            currency: currency.to_string(),
-            count,
-            difference: format_2dp(difference),
-        })
-        .collect()
-}
-
-#[derive(Serialize)]
-pub struct InputEntry {
-    pub file: &'static str,
-    pub present: bool,
-    pub sha256: Option<String>,
-    pub rows_in: u64,
-    pub rows_used: u64,
-    pub rows_rejected: u64,
-    pub unknown_columns: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -88,83 +70,118 @@ pub struct Conservation {
     pub balanced: bool,
 }
 
-/// Σ payable of the bill lines, by the selection they were picked for.
-type Source = BTreeMap<&'static str, Decimal>;
-/// What outputs attribute: `(label, selection, amount)`.
-type Attributed = Vec<(&'static str, &'static str, Decimal)>;
+/// Which bill lines a figure covers: those of the month's usage, or of its deductions.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Selection {
+    UsagePeriod,
+    DeductionPeriod,
+}
+
+impl Selection {
+    /// The lines R5 counts under `basis`.
+    pub fn of(basis: RebateBasis) -> Selection {
+        match basis {
+            RebateBasis::Usage => Selection::UsagePeriod,
+            RebateBasis::Deduction => Selection::DeductionPeriod,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Selection::UsagePeriod => "usage_period",
+            Selection::DeductionPeriod => "deduction_period",
+        }
+    }
+}
+
+/// An output that attributes the payable of bill lines, and the lines it covers.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Attribution {
+    /// `consumption.csv`'s `usage_period_amount`.
+    ConsumptionUsage,
+    /// `consumption.csv`'s `deduction_period_amount`.
+    ConsumptionDeduction,
+    /// The statements' base amounts, with the lines no partner link covers, under `rebate_basis`.
+    Statements(Selection),
+}
+
+impl Attribution {
+    fn selection(self) -> Selection {
+        match self {
+            Attribution::ConsumptionUsage => Selection::UsagePeriod,
+            Attribution::ConsumptionDeduction => Selection::DeductionPeriod,
+            Attribution::Statements(s) => s,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Attribution::ConsumptionUsage => "consumption.usage_period",
+            Attribution::ConsumptionDeduction => "consumption.deduction_period",
+            Attribution::Statements(_) => "statements",
+        }
+    }
+}
+
+/// One currency's two sides.
+#[derive(Default)]
+struct Sides {
+    /// Σ payable of the bill lines, by the selection they were picked for.
+    source: BTreeMap<Selection, Decimal>,
+    /// Σ of what each output attributes, in the order first recorded.
+    attributed: Vec<(Attribution, Decimal)>,
+}
 
 /// Per-currency sums on both sides, keyed by the period the lines were selected for.
 #[derive(Default)]
 pub struct Ledger {
-    sides: BTreeMap<String, (Source, Attributed)>,
+    sides: BTreeMap<String, Sides>,
 }
 
 impl Ledger {
     /// Records the source side: Σ payable of the bill lines selected for `selection`.
-    pub fn source(&mut self, currency: &str, selection: &'static str, amount: Decimal) {
-        *self
+    pub fn source(&mut self, currency: &str, selection: Selection, amount: Decimal) {
+        let sides = self.sides.entry(currency.to_string()).or_default();
+        *sides.source.entry(selection).or_default() += amount;
+    }
+
+    /// Records what an output attributes.
+    pub fn attributed(&mut self, currency: &str, output: Attribution, amount: Decimal) {
+        let side = &mut self
             .sides
             .entry(currency.to_string())
             .or_default()
-            .0
-            .entry(selection)
-            .or_default() += amount;
-    }
-
-    /// Records what an output attributes for `selection`, under the name `label`.
-    pub fn attributed(
-        &mut self,
-        currency: &str,
-        selection: &'static str,
-        label: &'static str,
-        amount: Decimal,
-    ) {
-        let side = &mut self.sides.entry(currency.to_string()).or_default().1;
-        match side.iter_mut().find(|(l, _, _)| *l == label) {
-            Some(entry) => entry.2 += amount,
-            None => side.push((label, selection, amount)),
+            .attributed;
+        match side.iter_mut().find(|(o, _)| *o == output) {
+            Some(entry) => entry.1 += amount,
+            None => side.push((output, amount)),
         }
     }
 
     pub fn checks(&self) -> Vec<Conservation> {
         self.sides
             .iter()
-            .map(|(currency, (source, outputs))| Conservation {
+            .map(|(currency, sides)| Conservation {
                 currency: currency.clone(),
-                bill_lines: source
+                bill_lines: sides
+                    .source
                     .iter()
-                    .map(|(k, v)| (*k, v.normalize().to_string()))
+                    .map(|(k, v)| (k.as_str(), v.normalize().to_string()))
                     .collect(),
-                attributed: outputs
+                attributed: sides
+                    .attributed
                     .iter()
-                    .map(|(l, _, v)| (*l, v.normalize().to_string()))
+                    .map(|(o, v)| (o.as_str(), v.normalize().to_string()))
                     .collect(),
-                balanced: outputs
-                    .iter()
-                    .all(|(_, sel, v)| source.get(sel).copied().unwrap_or_default() == *v),
+                balanced: sides.attributed.iter().all(|(o, v)| {
+                    sides
+                        .source
+                        .get(&o.selection())
+                        .copied()
+                        .unwrap_or_default()
+                        == *v
+                }),
             })
             .collect()
     }
-}
-
-pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
-    data.inputs
-        .iter()
-        .map(|i: &InputFile| {
-            let rejected = data
-                .rejects
-                .iter()
-                .filter(|r| r.file == i.spec.name)
-                .count() as u64;
-            InputEntry {
-                file: i.spec.name,
-                present: i.sha256.is_some(),
-                sha256: i.sha256.clone(),
-                rows_in: i.rows,
-                rows_used: i.rows - rejected,
-                rows_rejected: rejected,
-                unknown_columns: i.unknown_columns.clone(),
-            }
-        })
-        .collect()
 }

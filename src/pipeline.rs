@@ -1,50 +1,58 @@
-//! The pipeline: ingest → periods → rules → render → output, in that order and only that order.
+//! The pipeline: load → check → fold → settle → view → write, in that order and only that order.
 //!
 //! This is the one place that decides which stage runs when. Each stage is a function of the
-//! previous stage's result. Only [`crate::output`] writes into the output folder; the one other
-//! writer, [`crate::runs`], keeps scratch files in a folder [`crate::output::Staging`] gives it.
+//! previous stage's result:
+//! - [`Request::new`] checks the invocation at the boundary (the dataset folder, `settle.toml`,
+//!   `--period`, `--as-of`, the templates) before any input is read;
+//! - [`load`] reads the dataset ([`crate::ingest`]) and applies the cross-table checks
+//!   ([`crate::checks`]);
+//! - [`fold`] passes every bill line through the month's rules ([`crate::rules::month`]), batch by
+//!   batch, writing `consumption.csv` and keeping the statement lines as each batch finishes;
+//! - [`settle`] finishes the rules that need the whole month (R3's rollup, R6's list);
+//! - [`write`] turns each result into its view ([`crate::view`]), renders it and writes it, the
+//!   statements a few partners at a time, the manifest last.
+//!
+//! Only [`crate::output`] writes into the output folder; the one other writer, [`crate::runs`],
+//! keeps scratch files in a folder [`crate::output::Staging`] gives it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::checks;
-use crate::config::RebateBasis;
-use crate::error::Error;
+use crate::config::Settings;
+use crate::error::{DatasetError, Error};
 use crate::ingest::batches::LINES_PER_BATCH;
 use crate::ingest::big::Batch;
-use crate::ingest::{self, Dataset, Reject};
-use crate::manifest::{self, Ledger, Manifest};
+use crate::ingest::{self, Dataset};
+use crate::manifest::{
+    Attribution, FindingSummary, Ledger, Manifest, OutputEntry, Selection,
+};
 use crate::model::period::{Month, Period};
 use crate::model::records::{Partner, UsageRecord};
+use crate::model::reject::Reject;
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
 use crate::render::csv::CsvDoc;
 use crate::render::pdf::Font;
-use crate::render::rollups::DetailRow;
 use crate::render::template::Templates;
 use crate::render::{self, documents, statements::file_stem, tables};
-use crate::rules::invoices::{self, InvoiceInput, InvoiceTerms, Issuers};
+use crate::rules::discounts::Discounts;
+use crate::rules::invoices::{self, Invoice, InvoiceInput, InvoiceTerms, Issuers};
 use crate::rules::month::{Pass, Results, Tables};
-use crate::rules::rebate::{self, Rates, RebateInput, SettleTerms, Statement};
+use crate::rules::rates::RebateInput;
+use crate::rules::rebate::{self, Rates, SettleTerms};
 use crate::rules::reconcile::Meter;
-use crate::rules::relations::Discounts;
 use crate::rules::rollup::{Hosting, Rollup};
 use crate::runs::Runs;
-use rayon::prelude::*;
+use crate::view::{self, Look};
 
 /// Statements made and written at once: enough to keep both cores busy, few enough that their
 /// lines are a small part of the month's.
 const PARTNERS_AT_ONCE: usize = 32;
 
-/// One PDF to render besides the statements.
-enum PdfJob<'a> {
-    Rollup(&'a str, &'a [DetailRow<'a>]),
-    Invoices,
-    Reconciliation,
-}
-
-/// A validated `settle run` request.
+/// A `settle run` request, as the command line gives it.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
     pub inputs: PathBuf,
@@ -68,7 +76,7 @@ pub struct RunSummary {
     pub rejects: Vec<Reject>,
     pub warnings: Vec<String>,
     /// The reconciliation summary, as `manifest.json` holds it.
-    pub reconciliation: Vec<manifest::FindingSummary>,
+    pub reconciliation: Vec<FindingSummary>,
 }
 
 /// The month to run and the instant statuses are judged at.
@@ -77,69 +85,68 @@ pub struct Clock {
     pub as_of: Timestamp,
 }
 
-impl Clock {
-    pub fn resolve(
-        data: &Dataset,
-        month: Option<Month>,
-        as_of: Option<&str>,
-    ) -> Result<Clock, Error> {
-        let tz = data.settings.timezone;
+/// A request checked at the boundary: nothing downstream checks the invocation again.
+pub struct Request {
+    pub settings: Settings,
+    pub clock: Clock,
+    /// `None` under `--no-pdf`.
+    pub templates: Option<Templates>,
+}
+
+impl Request {
+    /// Checks the dataset folder, `settle.toml`, the month, `--as-of` and the templates, so that
+    /// a bad invocation fails before a long read.
+    pub fn new(cfg: &RunConfig) -> Result<Request, Error> {
+        if !cfg.inputs.is_dir() {
+            return Err(DatasetError::NotAFolder(cfg.inputs.clone()).into());
+        }
+        let settings = Settings::load(&cfg.inputs)?;
+        let tz = settings.timezone;
         // The only wall-clock read: which month "last month" is, when `--period` is not given.
-        let month = month.unwrap_or_else(|| {
+        let month = cfg.period.unwrap_or_else(|| {
             Month::of(chrono::Utc::now().with_timezone(&tz).date_naive()).previous()
         });
         let period = Period::new(month, tz);
-        let as_of = match as_of {
+        let as_of = match cfg.as_of.as_deref() {
             None => period.end,
             Some(s) => parse_timestamp(s, tz)
                 .map_err(|r| Error::Invocation(format!("`--as-of` `{s}`: {r}")))?,
         };
-        Ok(Clock { period, as_of })
+        let templates = if cfg.no_pdf {
+            None
+        } else {
+            let default = Path::new("templates");
+            let dir = cfg
+                .templates
+                .as_deref()
+                .or(default.join("layout.toml").is_file().then_some(default));
+            Some(Templates::load(dir)?)
+        };
+        Ok(Request {
+            settings,
+            clock: Clock { period, as_of },
+            templates,
+        })
     }
 }
 
 /// `settle run`: every output of one period, written atomically.
 pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error> {
-    // Templates first, so that a bad one fails before a long read.
-    let templates = if cfg.no_pdf {
-        None
-    } else {
-        let default = Path::new("templates");
-        let dir = cfg
-            .templates
-            .as_deref()
-            .or(default.join("layout.toml").is_file().then_some(default));
-        Some(Templates::load(dir)?)
-    };
-    let mut data = ingest::load(&cfg.inputs, progress)?;
-    checks::apply(&mut data)?;
-    let clock = Clock::resolve(&data, cfg.period, cfg.as_of.as_deref())?;
+    let request = Request::new(cfg)?;
+    let mut data = load(&cfg.inputs, request.settings.clone(), progress)?;
     let folder = cfg
         .out
         .join(&data.name)
-        .join(clock.period.month.to_string());
+        .join(request.clock.period.month.to_string());
     let staging = Staging::new(&folder)?;
-    let (month, streamed) = apply_rules(
-        &mut data,
-        &clock.period,
-        cfg.lines_per_batch,
-        &staging,
-        progress,
-    )?;
+    let (results, streamed) = fold(&mut data, &request.clock.period, cfg, &staging, progress)?;
     if cfg.strict && !data.rejects.is_empty() {
         return Err(Error::Strict {
             rejects: data.rejects,
         });
     }
-    let (files, reconciliation) = render_all(
-        &data,
-        month,
-        streamed,
-        &clock,
-        templates.as_ref(),
-        &staging,
-        progress,
-    )?;
+    let settled = settle(&data, results, &request.clock);
+    let (files, reconciliation) = write(&data, settled, streamed, &request, &staging, progress)?;
     staging.commit()?;
     Ok(RunSummary {
         reconciliation,
@@ -150,12 +157,19 @@ pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error
     })
 }
 
+/// Reads the dataset and applies the cross-table checks: rows they reject join the rejects.
+fn load(dir: &Path, settings: Settings, progress: &dyn Progress) -> Result<Dataset, Error> {
+    let mut data = ingest::load(dir, settings, progress)?;
+    checks::apply(&mut data)?;
+    Ok(data)
+}
+
 /// What the rules hand on as each batch finishes, so that it is never all held: `consumption.csv`,
 /// written batch by batch (each batch's rows are sorted by account, and the batches come in
 /// account order); the statement lines, in runs; and what both attribute, for the conservation
 /// checks.
 pub struct Streamed {
-    consumption: manifest::OutputEntry,
+    consumption: OutputEntry,
     statement_lines: Runs,
     ledger: Ledger,
 }
@@ -163,19 +177,17 @@ pub struct Streamed {
 /// The month's rules over every bill line, batch by batch; what reading `bills.csv` found joins
 /// the dataset's inputs and rejects. The results are all but the consumption rows and the
 /// statement lines, which are handed on as each batch finishes.
-fn apply_rules(
+fn fold(
     data: &mut Dataset,
     period: &Period,
-    lines_per_batch: u64,
+    cfg: &RunConfig,
     staging: &Staging,
     progress: &dyn Progress,
 ) -> Result<(Results, Streamed), Error> {
-    let mut bills = data.bills(lines_per_batch)?;
-    let basis = match data.settings.rebate_basis {
-        RebateBasis::Usage => "usage_period",
-        RebateBasis::Deduction => "deduction_period",
-    };
-    let (month, file, statement_lines, ledger) = loop {
+    let mut bills = data.bills(cfg.lines_per_batch)?;
+    let basis = Selection::of(data.settings.rebate_basis);
+    let look = look(data);
+    let (results, file, statement_lines, ledger) = loop {
         let mut month = Results::default();
         let mut file = staging.create("consumption.csv")?;
         let count = bills.batches().count();
@@ -195,16 +207,10 @@ fn apply_rules(
             progress.stage(&format!("finishing the rules{which}"));
             let finished = pass.finish();
             for c in &finished.consumption {
+                ledger.attributed(&c.currency, Attribution::ConsumptionUsage, c.usage_period);
                 ledger.attributed(
                     &c.currency,
-                    "usage_period",
-                    "consumption.usage_period",
-                    c.usage_period,
-                );
-                ledger.attributed(
-                    &c.currency,
-                    "deduction_period",
-                    "consumption.deduction_period",
+                    Attribution::ConsumptionDeduction,
                     c.deduction_period,
                 );
             }
@@ -213,14 +219,10 @@ fn apply_rules(
             } else {
                 CsvDoc::continued()
             };
-            file.write(&tables::consumption(
-                doc,
-                &finished.consumption,
-                period.month,
-                data,
-            ))?;
+            let rows = view::consumption::rows(&finished.consumption, &look);
+            file.write(&tables::consumption(doc, &rows, period.month))?;
             for l in &finished.statement_lines {
-                ledger.attributed(&l.currency, basis, "statements", l.base);
+                ledger.attributed(&l.currency, Attribution::Statements(basis), l.base);
             }
             statement_lines.push(finished.statement_lines)?;
             month.merge(finished.results);
@@ -236,7 +238,7 @@ fn apply_rules(
         statement_lines,
         ledger,
     };
-    Ok((month, streamed))
+    Ok((results, streamed))
 }
 
 /// What a stage message adds to say which batch it is in: nothing for a month of one batch.
@@ -254,10 +256,285 @@ fn which_batch(index: usize, count: usize, again: bool) -> String {
     format!("{of}{again}")
 }
 
+/// The month's results once the rules that need every line are finished.
+pub struct Settled {
+    results: Results,
+    rollup: Rollup,
+    invoices: Vec<Invoice>,
+}
+
+/// Finishes R3's rollup (one per batch, put together) and R6's invoice list.
+fn settle(data: &Dataset, mut results: Results, clock: &Clock) -> Settled {
+    let rollup = Rollup::concat(std::mem::take(&mut results.rollups));
+    let invoices = invoices::invoices(
+        std::mem::take(&mut results.invoices),
+        &invoice_input(data),
+        &clock.period,
+        clock.as_of,
+        &InvoiceTerms {
+            rounding: data.settings.rounding,
+            cod_threshold: data.settings.cod_threshold,
+            invoice_due_days: data.settings.invoice_due_days,
+            base_currency: data.settings.base_currency.as_str().into(),
+            tz: data.settings.timezone,
+        },
+    );
+    Settled {
+        results,
+        rollup,
+        invoices,
+    }
+}
+
+/// Writes every output into `staging`, each as soon as it is made and from its view, the
+/// statements a few partners at a time and the manifest last; returns how many files there are
+/// and the reconciliation summary.
+fn write(
+    data: &Dataset,
+    settled: Settled,
+    streamed: Streamed,
+    request: &Request,
+    staging: &Staging,
+    progress: &dyn Progress,
+) -> Result<(usize, Vec<FindingSummary>), Error> {
+    let look = look(data);
+    let Settled {
+        results,
+        rollup,
+        invoices,
+    } = settled;
+    let Streamed {
+        consumption,
+        mut statement_lines,
+        mut ledger,
+    } = streamed;
+    conserve(&mut ledger, &results, data);
+    let font = request.templates.as_ref().map(Font::new).transpose()?;
+    let pdf = request
+        .templates
+        .as_ref()
+        .zip(font.as_ref())
+        .map(|(templates, font)| documents::Context {
+            templates,
+            font,
+            month: request.clock.period.month,
+            as_of: request.clock.as_of,
+            tz: data.settings.timezone,
+            basis: data.settings.rebate_basis,
+        });
+    let mut out = Written {
+        staging,
+        outputs: vec![consumption],
+    };
+
+    progress.stage("writing the CSVs");
+    out.write("rejects.csv", tables::rejects(&data.rejects))?;
+    let groups = view::rollups::groups(&rollup.lines);
+    let masters = view::rollups::masters(&groups, &look);
+    out.write(
+        "rollups.csv",
+        render::rollups::summary(&view::rollups::summary(&groups, &look)),
+    )?;
+    for m in &masters {
+        let path = format!("rollups/{}.csv", file_stem(m.master_id));
+        out.write(&path, render::rollups::detail(&m.rows))?;
+    }
+    let invoice_rows = view::invoices::rows(&invoices, &look);
+    out.write("invoices.csv", render::invoices::list(&invoice_rows))?;
+    out.write(
+        "invoices_summary.csv",
+        render::invoices::summary(&view::invoices::summary(&invoice_rows)),
+    )?;
+    let findings = view::reconciliation::rows(&results.findings, &look);
+    let summary = view::reconciliation::summary(&findings);
+    out.write(
+        "reconciliation.csv",
+        render::reconciliation::findings(&findings),
+    )?;
+
+    let month = request.clock.period.month;
+    write_statements(
+        data,
+        month,
+        &mut statement_lines,
+        &look,
+        pdf.as_ref(),
+        &mut out,
+        progress,
+    )?;
+
+    if let Some(cx) = &pdf {
+        progress.stage("rendering PDFs");
+        progress.work(masters.len() as u64 + 2);
+        let rollups: Vec<OutputEntry> = masters
+            .par_iter()
+            .map(|m| {
+                let path = format!("rollups/{}.pdf", file_stem(m.master_id));
+                let entry = write_file(staging, path, documents::rollup(cx, m))?;
+                progress.advance(1);
+                Ok(entry)
+            })
+            .collect::<Result<_, Error>>()?;
+        out.outputs.extend(rollups);
+        let (list, report) = rayon::join(
+            || documents::invoices(cx, &invoice_rows),
+            || documents::reconciliation(cx, &summary, &findings),
+        );
+        out.write("invoices.pdf", list)?;
+        out.write("reconciliation.pdf", report)?;
+        progress.advance(2);
+    }
+    let summary: Vec<FindingSummary> = summary.iter().map(FindingSummary::from).collect();
+    progress.stage("writing manifest.json");
+    let count = write_manifest(data, request, out.outputs, &ledger, &summary, staging)?;
+    Ok((count, summary))
+}
+
+/// The outputs written so far, and where they go.
+struct Written<'s> {
+    staging: &'s Staging,
+    outputs: Vec<OutputEntry>,
+}
+
+impl Written<'_> {
+    fn write(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
+        let entry = write_file(self.staging, path.to_string(), bytes)?;
+        self.outputs.push(entry);
+        Ok(())
+    }
+}
+
+fn write_file(staging: &Staging, path: String, bytes: Vec<u8>) -> Result<OutputEntry, Error> {
+    let file = OutputFile::new(path, bytes);
+    staging.write(&file)?;
+    Ok(file.entry())
+}
+
+/// R5's settlement, partner by partner: each partner's lines are read back from the runs, settled,
+/// turned into its statements' view and written (CSV, and PDF with templates), a few partners at
+/// a time; `statements.csv` last, from every statement's summary row.
+fn write_statements(
+    data: &Dataset,
+    month: Month,
+    lines: &mut Runs,
+    look: &Look,
+    pdf: Option<&documents::Context>,
+    out: &mut Written,
+    progress: &dyn Progress,
+) -> Result<(), Error> {
+    progress.stage("writing the statements");
+    if pdf.is_some() {
+        progress.work(data.partners.len() as u64);
+    }
+    let terms = SettleTerms {
+        rounding: data.settings.rounding,
+        ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
+        base_currency: data.settings.base_currency.as_str().into(),
+    };
+    let partners: Vec<&Partner> = data.partners.values().collect();
+    let mut summaries = Vec::with_capacity(partners.len());
+    for chunk in partners.chunks(PARTNERS_AT_ONCE) {
+        let statements = chunk
+            .iter()
+            .map(|p| Ok(rebate::settle(p, lines.take(&p.partner_id)?, &terms)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let files: Vec<Vec<OutputEntry>> = chunk
+            .par_iter()
+            .zip(&statements)
+            .map(|(partner, list)| {
+                let views: Vec<_> = list
+                    .iter()
+                    .map(|s| view::statements::statement(s, look))
+                    .collect();
+                let stem = file_stem(&partner.partner_id);
+                let mut files = vec![write_file(
+                    out.staging,
+                    format!("statements/{stem}.csv"),
+                    render::statements::detail(&views),
+                )?];
+                if let Some(cx) = pdf {
+                    let bytes = documents::statement(cx, &partner.partner_id, &views);
+                    files.push(write_file(
+                        out.staging,
+                        format!("statements/{stem}.pdf"),
+                        bytes,
+                    )?);
+                    progress.advance(1);
+                }
+                Ok(files)
+            })
+            .collect::<Result<_, Error>>()?;
+        out.outputs.extend(files.into_iter().flatten());
+        // statements.csv needs each statement's summary row, not its lines.
+        summaries.extend(statements.into_iter().flatten().map(|s| rebate::Statement {
+            lines: Vec::new(),
+            ..s
+        }));
+    }
+    let rows: Vec<_> = summaries
+        .iter()
+        .map(|s| view::statements::summary(s, look))
+        .collect();
+    out.write("statements.csv", render::statements::summary(&rows, month))
+}
+
+/// The source side of the conservation checks, and what no statement attributes: the payable of
+/// counted lines whose account had no partner link.
+fn conserve(ledger: &mut Ledger, results: &Results, data: &Dataset) {
+    for (currency, used, deducted) in results.selected.by_currency.values() {
+        if let Some(used) = used {
+            ledger.source(currency, Selection::UsagePeriod, *used);
+        }
+        if let Some(deducted) = deducted {
+            ledger.source(currency, Selection::DeductionPeriod, *deducted);
+        }
+    }
+    let basis = Selection::of(data.settings.rebate_basis);
+    for (currency, amount) in &results.unlinked {
+        ledger.attributed(currency, Attribution::Statements(basis), *amount);
+    }
+}
+
+/// Writes `manifest.json`, listing `outputs`, and returns how many files the period holds.
+fn write_manifest(
+    data: &Dataset,
+    request: &Request,
+    mut outputs: Vec<OutputEntry>,
+    ledger: &Ledger,
+    summary: &[FindingSummary],
+    staging: &Staging,
+) -> Result<usize, Error> {
+    let tz = data.settings.timezone;
+    let period = &request.clock.period;
+    outputs.sort_by(|a, b| a.file.cmp(&b.file));
+    let count = outputs.len() + 1;
+    let manifest = Manifest {
+        tool: "settle",
+        version: env!("CARGO_PKG_VERSION"),
+        dataset: &data.name,
+        period: period.month.to_string(),
+        period_start: period.start.format_rfc3339(tz),
+        period_end: period.end.format_rfc3339(tz),
+        as_of: request.clock.as_of.format_rfc3339(tz),
+        settings: &data.settings,
+        inputs: view::inputs::rows(&data.inputs, &data.rejects),
+        outputs,
+        conservation: ledger.checks(),
+        reconciliation: summary,
+    };
+    let mut json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| Error::Internal(format!("`manifest.json` cannot be made: {e}")))?;
+    json.push(b'\n');
+    staging.write(&OutputFile::new("manifest.json", json))?;
+    Ok(count)
+}
+
 /// `settle validate`: the dataset checked, nothing written.
 pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error> {
-    let mut data = ingest::load(inputs, progress)?;
-    checks::apply(&mut data)?;
+    if !inputs.is_dir() {
+        return Err(DatasetError::NotAFolder(inputs.to_path_buf()).into());
+    }
+    let mut data = load(inputs, Settings::load(inputs)?, progress)?;
     let mut bills = data.bills(LINES_PER_BATCH)?;
     loop {
         let count = bills.batches().count();
@@ -273,6 +550,16 @@ pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error
     let (input, rejects) = bills.finish();
     data.add_bills(input, rejects);
     Ok(data)
+}
+
+/// The names, rounding and zone every view of this dataset uses.
+fn look(data: &Dataset) -> Look<'_> {
+    Look {
+        accounts: &data.accounts,
+        partners: &data.partners,
+        rounding: data.settings.rounding,
+        tz: data.settings.timezone,
+    }
 }
 
 fn invoice_input(data: &Dataset) -> InvoiceInput<'_> {
@@ -324,221 +611,4 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// Renders the month's results into every output file in `staging`, the manifest last, and
-/// returns how many there are. PDFs are rendered, in parallel, when `templates` are given. Each
-/// file is written as soon as it is made, and the statements are made a few partners at a time.
-fn render_all(
-    data: &Dataset,
-    month: Results,
-    streamed: Streamed,
-    clock: &Clock,
-    templates: Option<&Templates>,
-    staging: &Staging,
-    progress: &dyn Progress,
-) -> Result<(usize, Vec<manifest::FindingSummary>), Error> {
-    let tz = data.settings.timezone;
-    let period = &clock.period;
-    let Results {
-        selected,
-        unlinked,
-        rollups,
-        invoices,
-        findings,
-    } = month;
-    let Streamed {
-        consumption,
-        mut statement_lines,
-        mut ledger,
-    } = streamed;
-    for (currency, used, deducted) in selected.by_currency.values() {
-        if let Some(used) = used {
-            ledger.source(currency, "usage_period", *used);
-        }
-        if let Some(deducted) = deducted {
-            ledger.source(currency, "deduction_period", *deducted);
-        }
-    }
-    let basis = match data.settings.rebate_basis {
-        RebateBasis::Usage => "usage_period",
-        RebateBasis::Deduction => "deduction_period",
-    };
-    for (currency, amount) in &unlinked {
-        ledger.attributed(currency, basis, "statements", *amount);
-    }
-    let invoices = invoices::invoices(
-        invoices,
-        &invoice_input(data),
-        period,
-        clock.as_of,
-        &InvoiceTerms {
-            rounding: data.settings.rounding,
-            cod_threshold: data.settings.cod_threshold,
-            invoice_due_days: data.settings.invoice_due_days,
-            base_currency: data.settings.base_currency.as_str().into(),
-            tz,
-        },
-    );
-    let font = templates.map(Font::new).transpose()?;
-    let pdf = templates
-        .zip(font.as_ref())
-        .map(|(templates, font)| documents::Context {
-            templates,
-            font,
-            data,
-            month: period.month,
-            as_of: clock.as_of,
-        });
-
-    progress.stage("writing the CSVs");
-    // Each CSV goes to disk as soon as it is made, so that no two are held at once.
-    let mut outputs: Vec<manifest::OutputEntry> = vec![consumption];
-    let mut write = |path: String, bytes: Vec<u8>| -> Result<(), Error> {
-        let file = OutputFile::new(path, bytes);
-        staging.write(&file)?;
-        outputs.push(file.entry());
-        Ok(())
-    };
-    write("rejects.csv".into(), tables::rejects(&data.rejects))?;
-    let rollup = Rollup::concat(rollups);
-    let rollup_groups = render::rollups::groups(&rollup.lines);
-    write(
-        "rollups.csv".into(),
-        render::rollups::summary(&rollup_groups, data),
-    )?;
-    write("invoices.csv".into(), render::invoices::list(&invoices, tz))?;
-    write(
-        "reconciliation.csv".into(),
-        render::reconciliation::findings(&findings, data.settings.rounding, tz),
-    )?;
-    write(
-        "invoices_summary.csv".into(),
-        render::invoices::summary(&invoices),
-    )?;
-    let mut by_master: BTreeMap<&str, Vec<&render::rollups::Group>> = BTreeMap::new();
-    for g in &rollup_groups {
-        by_master.entry(g.master_id).or_default().push(g);
-    }
-    let rollup_rows: Vec<(&str, Vec<DetailRow>)> = by_master
-        .into_iter()
-        .map(|(master, groups)| (master, render::rollups::detail_rows(&groups, data)))
-        .collect();
-    for (master, rows) in &rollup_rows {
-        write(
-            format!("rollups/{}.csv", file_stem(master)),
-            render::rollups::detail(rows),
-        )?;
-    }
-
-    progress.stage("writing the statements");
-    if pdf.is_some() {
-        progress.work(data.partners.len() as u64);
-    }
-    let terms = SettleTerms {
-        rounding: data.settings.rounding,
-        ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
-        base_currency: data.settings.base_currency.as_str().into(),
-    };
-    let partners: Vec<&Partner> = data.partners.values().collect();
-    let mut settled: Vec<Statement> = Vec::with_capacity(partners.len());
-    for chunk in partners.chunks(PARTNERS_AT_ONCE) {
-        let mut statements = Vec::with_capacity(chunk.len());
-        for partner in chunk {
-            let lines = statement_lines.take(&partner.partner_id)?;
-            statements.push(rebate::settle(partner, lines, &terms));
-        }
-        let files: Vec<Vec<manifest::OutputEntry>> = chunk
-            .par_iter()
-            .zip(&statements)
-            .map(|(partner, list)| {
-                let list: Vec<&Statement> = list.iter().collect();
-                let id = &partner.partner_id;
-                let mut files = vec![OutputFile::new(
-                    format!("statements/{}.csv", file_stem(id)),
-                    render::statements::detail(&list, data),
-                )];
-                if let Some(cx) = &pdf {
-                    files.push(OutputFile::new(
-                        format!("statements/{}.pdf", file_stem(id)),
-                        documents::statement(cx, id, &list),
-                    ));
-                    progress.advance(1);
-                }
-                files
-                    .iter()
-                    .map(|f| staging.write(f).map(|()| f.entry()))
-                    .collect()
-            })
-            .collect::<Result<_, Error>>()?;
-        outputs.extend(files.into_iter().flatten());
-        // statements.csv needs each statement's totals, not its lines.
-        settled.extend(statements.into_iter().flatten().map(|s| Statement {
-            lines: Vec::new(),
-            ..s
-        }));
-    }
-    outputs.push({
-        let file = OutputFile::new(
-            "statements.csv",
-            render::statements::summary(&settled, period.month, data),
-        );
-        staging.write(&file)?;
-        file.entry()
-    });
-
-    if let Some(cx) = &pdf {
-        progress.stage("rendering PDFs");
-        let jobs: Vec<PdfJob> = rollup_rows
-            .iter()
-            .map(|(m, rows)| PdfJob::Rollup(m, rows))
-            .chain([PdfJob::Invoices, PdfJob::Reconciliation])
-            .collect();
-        progress.work(jobs.len() as u64);
-        let pdfs: Vec<manifest::OutputEntry> = jobs
-            .par_iter()
-            .map(|job| {
-                let file = match job {
-                    PdfJob::Rollup(m, rows) => OutputFile::new(
-                        format!("rollups/{}.pdf", file_stem(m)),
-                        documents::rollup(cx, m, rows),
-                    ),
-                    PdfJob::Invoices => {
-                        OutputFile::new("invoices.pdf", documents::invoices(cx, &invoices))
-                    }
-                    PdfJob::Reconciliation => OutputFile::new(
-                        "reconciliation.pdf",
-                        documents::reconciliation(cx, &findings),
-                    ),
-                };
-                staging.write(&file)?;
-                progress.advance(1);
-                Ok(file.entry())
-            })
-            .collect::<Result<_, Error>>()?;
-        outputs.extend(pdfs);
-    }
-    progress.stage("writing manifest.json");
-    outputs.sort_by(|a, b| a.file.cmp(&b.file));
-    let count = outputs.len() + 1;
-
-    let summary = manifest::findings_summary(&findings, data.settings.rounding);
-    let manifest = Manifest {
-        tool: "settle",
-        version: env!("CARGO_PKG_VERSION"),
-        dataset: &data.name,
-        period: period.month.to_string(),
-        period_start: period.start.format_rfc3339(tz),
-        period_end: period.end.format_rfc3339(tz),
-        as_of: clock.as_of.format_rfc3339(tz),
-        settings: &data.settings,
-        inputs: manifest::inputs(data),
-        outputs,
-        conservation: ledger.checks(),
-        reconciliation: &summary,
-    };
-    let mut json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    json.push(b'\n');
-    staging.write(&OutputFile::new("manifest.json", json))?;
-    Ok((count, summary))
 }

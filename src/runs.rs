@@ -16,7 +16,8 @@ use rust_decimal::Decimal;
 
 use crate::error::Error;
 use crate::model::records::{PaymentMode, Text};
-use crate::rules::rebate::{RateSource, RebateLine};
+use crate::rules::rates::RateSource;
+use crate::rules::rebate::RebateLine;
 
 /// The month's statement lines, as runs.
 pub struct Runs {

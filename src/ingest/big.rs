@@ -23,13 +23,15 @@ use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::error::DatasetError;
+use crate::ingest::InputFile;
 use crate::ingest::batches::Batches;
 use crate::ingest::cell::CellError;
 use crate::ingest::parse::{self, Context, Row};
 use crate::ingest::schema::{self, FileSpec};
 use crate::ingest::segments::{Part, Sink, Source, Split};
-use crate::ingest::{HasLine, InputFile, Reject};
-use crate::model::records::{BillLine, Line};
+use crate::model::fold::Fold;
+use crate::model::records::{HasLine, Line};
+use crate::model::reject::Reject;
 use crate::progress::Progress;
 
 /// Where a big file's id is: its first SPEC column.
@@ -118,7 +120,7 @@ impl<T: Send> Sink for Check<T> {
     fn row(&mut self, row: &Row, _offset: u64) {
         match (self.parse)(row, &mut self.cx) {
             Ok(_) => self.ids.push(id_hash(row.values[ID].trim())),
-            Err(e) => self.rejects.push(Reject::from_cell(self.file, row.line, e)),
+            Err(e) => self.rejects.push(e.reject(self.file, row.line)),
         }
     }
 
@@ -204,24 +206,9 @@ impl Batch<'_> {
     }
 }
 
-/// What the bill lines are folded into: one per core, each over the lines of some accounts, then
-/// merged.
-pub trait Fold: Send {
-    fn add(&mut self, bill: &BillLine);
-    /// Adds the fold of other lines, in any order; `lines_before` is added to the line numbers
-    /// it kept.
-    fn merge(&mut self, other: Self, lines_before: Line);
-}
-
 /// How `bills.csv` is shared between the cores: by account, so that each core's fold holds the
 /// groups of its own accounts only, and no group is held twice.
 const BY_ACCOUNT: Split = Split::Shards { column: ACCOUNT };
-
-/// Reading bills without rules, as `settle validate` does.
-impl Fold for () {
-    fn add(&mut self, _: &BillLine) {}
-    fn merge(&mut self, _: (), _: Line) {}
-}
 
 /// `bills.csv`, read batch by batch. Fold every batch with [`Bills::fold`], then ask
 /// [`Bills::again`] whether duplicate `bill_id`s were found, in which case every batch must be
@@ -389,9 +376,7 @@ impl<F: Fold> Sink for BillSink<'_, F> {
         }
         match parse::bill(row, &mut self.cx) {
             Ok(b) => self.fold.add(&b),
-            Err(e) => self
-                .rejects
-                .push(Reject::from_cell(schema::BILLS.name, row.line, e)),
+            Err(e) => self.rejects.push(e.reject(schema::BILLS.name, row.line)),
         }
     }
 
@@ -537,6 +522,7 @@ fn absent(spec: &FileSpec) -> InputFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::records::BillLine;
     use rust_decimal::Decimal;
 
     /// Counts lines and sums payable, keeping every line number it saw.

@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 
 use crate::config::{is_currency, one_of};
 use crate::model::money::parse_decimal;
+use crate::model::records::Line;
+use crate::model::reject::Reject;
 use crate::model::time::{Timestamp, Zone};
 
 /// Why one cell could not be used.
@@ -15,6 +17,19 @@ pub struct CellError {
     pub column: &'static str,
     pub value: String,
     pub reason: String,
+}
+
+impl CellError {
+    /// The reject of the row on `line` of `file` that holds this cell.
+    pub fn reject(self, file: &'static str, line: Line) -> Reject {
+        Reject {
+            file,
+            line,
+            column: self.column.to_string(),
+            value: self.value,
+            reason: self.reason,
+        }
+    }
 }
 
 /// A cell's text and the column it sits in.

@@ -28,50 +28,11 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::error::DatasetError;
-use crate::ingest::cell::CellError;
 use crate::ingest::parse::Context;
 use crate::ingest::schema::FileSpec;
 use crate::model::records::*;
+use crate::model::reject::Reject;
 use crate::progress::Progress;
-
-/// An input row that was not used, and why.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Reject {
-    pub file: &'static str,
-    pub line: Line,
-    pub column: String,
-    pub value: String,
-    pub reason: String,
-}
-
-impl Reject {
-    pub fn from_cell(file: &'static str, line: Line, e: CellError) -> Reject {
-        Reject {
-            file,
-            line,
-            column: e.column.to_string(),
-            value: e.value,
-            reason: e.reason,
-        }
-    }
-
-    /// A later row of an id that must be unique; the row on line `used` is the one used.
-    pub fn duplicate(
-        file: &'static str,
-        line: Line,
-        column: &str,
-        value: &str,
-        used: Line,
-    ) -> Reject {
-        Reject {
-            file,
-            line,
-            column: column.into(),
-            value: value.into(),
-            reason: format!("duplicate `{column}`; the row on line {used} is used"),
-        }
-    }
-}
 
 /// What was read from one input file, for the manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,13 +73,16 @@ pub struct Dataset {
     pub rejects: Vec<Reject>,
 }
 
-/// Reads and checks every input file of the dataset in `dir` but `bills.csv`: see
+/// Reads and checks every input file of the dataset in `dir`, under its `settings`, but `bills.csv`: see
 /// [`Dataset::bills`]. `usage.csv` is checked here and read by batch with [`Dataset::usage`].
-pub fn load(dir: &Path, progress: &dyn Progress) -> Result<Dataset, DatasetError> {
+pub fn load(
+    dir: &Path,
+    settings: Settings,
+    progress: &dyn Progress,
+) -> Result<Dataset, DatasetError> {
     if !dir.is_dir() {
         return Err(DatasetError::NotAFolder(dir.to_path_buf()));
     }
-    let settings = Settings::load(dir)?;
     for spec in schema::ALL.iter().filter(|s| s.required) {
         if !dir.join(spec.name).is_file() {
             return Err(DatasetError::MissingFile {
@@ -274,32 +238,6 @@ pub fn dataset_name(dir: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "dataset".into())
 }
-
-/// Records with a line number, so that cross-row checks can name the rows they reject.
-pub trait HasLine {
-    fn line(&self) -> Line;
-    fn line_mut(&mut self) -> &mut Line;
-}
-
-macro_rules! has_line {
-    ($($t:ty),+) => {
-        $(impl HasLine for $t {
-            fn line(&self) -> Line { self.line }
-            fn line_mut(&mut self) -> &mut Line { &mut self.line }
-        })+
-    };
-}
-has_line!(
-    Account,
-    Partner,
-    PartnerLink,
-    Relation,
-    RebateRate,
-    SpecialRebate,
-    InvoiceRequest,
-    BillLine,
-    UsageRecord
-);
 
 /// Keeps the first row of each id and rejects the later ones.
 fn unique<T: HasLine>(loaded: &mut Loaded<T>, id: impl Fn(&T) -> &str, column: &'static str) {

@@ -30,8 +30,9 @@ use sha2::{Digest, Sha256};
 use crate::error::DatasetError;
 use crate::ingest::parse::Row;
 use crate::ingest::schema::{FileSpec, Header};
-use crate::ingest::{Reject, hex, small};
+use crate::ingest::{hex, small};
 use crate::model::records::Line;
+use crate::model::reject::Reject;
 use crate::progress::Progress;
 
 /// Bytes read at a time by each segment.

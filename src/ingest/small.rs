@@ -9,7 +9,8 @@ use crate::error::DatasetError;
 use crate::ingest::cell::CellError;
 use crate::ingest::parse::{Context, Row};
 use crate::ingest::schema::{FileSpec, Header};
-use crate::ingest::{InputFile, LineCounter, Loaded, Reject, hex};
+use crate::ingest::{InputFile, LineCounter, Loaded, hex};
+use crate::model::reject::Reject;
 
 /// Reads one small file. An absent optional file gives no rows.
 pub fn read<T>(
@@ -100,7 +101,7 @@ pub fn read<T>(
         };
         match parse(&row, cx) {
             Ok(r) => out.records.push(r),
-            Err(e) => out.rejects.push(Reject::from_cell(spec.name, line, e)),
+            Err(e) => out.rejects.push(e.reject(spec.name, line)),
         }
     }
     Ok(out)

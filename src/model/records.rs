@@ -273,6 +273,18 @@ cell_enum!(
     ModeFilter { Prepaid = "prepaid", Postpaid = "postpaid", Any = "*" }
 );
 
+impl ModeFilter {
+    /// Whether a line of payment mode `mode` matches.
+    pub fn admits(self, mode: PaymentMode) -> bool {
+        matches!(
+            (self, mode),
+            (ModeFilter::Any, _)
+                | (ModeFilter::Prepaid, PaymentMode::Prepaid)
+                | (ModeFilter::Postpaid, PaymentMode::Postpaid)
+        )
+    }
+}
+
 /// Where an accepted row came from: its 1-based line in its file (line 1 is the header).
 pub type Line = u64;
 
@@ -435,6 +447,14 @@ pub struct SpecialRebate {
     pub window: Window,
 }
 
+impl SpecialRebate {
+    /// How many of the optional filters it sets: of two that match a line, the one that sets more
+    /// wins (R5), and two that set as many tie.
+    pub fn specificity(&self) -> u8 {
+        u8::from(self.sub_product.is_some()) + u8::from(self.payment_mode.is_some())
+    }
+}
+
 /// `invoice_requests.csv`: a marketplace invoice request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InvoiceRequest {
@@ -469,3 +489,29 @@ mod tests {
         assert_eq!(a, "cvm");
     }
 }
+
+/// Records with a line number, so that cross-row checks can name the rows they reject.
+pub trait HasLine {
+    fn line(&self) -> Line;
+    fn line_mut(&mut self) -> &mut Line;
+}
+
+macro_rules! has_line {
+    ($($t:ty),+) => {
+        $(impl HasLine for $t {
+            fn line(&self) -> Line { self.line }
+            fn line_mut(&mut self) -> &mut Line { &mut self.line }
+        })+
+    };
+}
+has_line!(
+    Account,
+    Partner,
+    PartnerLink,
+    Relation,
+    RebateRate,
+    SpecialRebate,
+    InvoiceRequest,
+    BillLine,
+    UsageRecord
+);

@@ -3,30 +3,30 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
+use chrono_tz::Tz;
 
-use crate::config::RebateBasis;
-use crate::ingest::Dataset;
-use crate::model::money::{Rounding, format_2dp, round};
+use crate::model::basis::RebateBasis;
 use crate::model::period::Month;
-use crate::model::records::{Id, InvoiceKind, Text};
+use crate::model::records::{Id, InvoiceKind};
 use crate::model::time::Timestamp;
 use crate::render::pdf::{Column, Doc, Font, Row, grouped};
-use crate::render::rollups::DetailRow;
-use crate::render::statements::{Total, totals};
 use crate::render::template::Templates;
-use crate::rules::invoices::Invoice;
-use crate::rules::rebate::{PayoutStatus, Statement};
-use crate::rules::reconcile::{Finding, Kind};
+use crate::rules::rebate::PayoutStatus;
 use crate::rules::rollup::RollupStatus;
+use crate::view::Figure;
+use crate::view::invoices::InvoiceRow;
+use crate::view::reconciliation::{FindingRow, KindTotal};
+use crate::view::rollups::{MasterView, RowKind};
+use crate::view::statements::{StatementView, Total};
 
 /// What every document shares.
 pub struct Context<'a> {
     pub templates: &'a Templates,
     pub font: &'a Font,
-    pub data: &'a Dataset,
     pub month: Month,
     pub as_of: Timestamp,
+    pub tz: Tz,
+    pub basis: RebateBasis,
 }
 
 impl Context<'_> {
@@ -37,10 +37,7 @@ impl Context<'_> {
     fn footer(&self) -> String {
         self.templates
             .label("generated")
-            .replace(
-                "{as_of}",
-                &self.as_of.format_local(self.data.settings.timezone),
-            )
+            .replace("{as_of}", &self.as_of.format_local(self.tz))
             .replace("{period}", &self.month.to_string())
             .replace("{version}", env!("CARGO_PKG_VERSION"))
     }
@@ -48,50 +45,38 @@ impl Context<'_> {
     fn doc(&self, title_key: &str) -> Doc<'_> {
         Doc::new(self.templates, self.font, self.templates.label(title_key))
     }
-
-    fn account_name(&self, id: &str) -> String {
-        self.data
-            .accounts
-            .get(id)
-            .map(|a| a.account_name.to_string())
-            .unwrap_or_default()
-    }
 }
 
-/// Money as the PDFs print it: rounded already, 2 decimals, thousands separators.
-fn money(amount: Decimal) -> String {
-    grouped(&format_2dp(amount))
+/// Money as the PDFs print it: 2 decimals, thousands separators.
+fn money(amount: Figure) -> String {
+    grouped(&amount.plain())
 }
 
 /// `statements/<partner_id>.pdf`: one section per currency, then the stamp and signature box.
-pub fn statement(cx: &Context, partner_id: &str, statements: &[&Statement]) -> Vec<u8> {
-    let r = cx.data.settings.rounding;
-    let partner = cx.data.partners.get(partner_id);
+pub fn statement(cx: &Context, partner_id: &str, statements: &[StatementView]) -> Vec<u8> {
     let mut doc = cx.doc("statement_title");
     for (i, s) in statements.iter().enumerate() {
         if i > 0 {
             doc.space(6.0);
         }
-        let basis = match cx.data.settings.rebate_basis {
+        let basis = match cx.basis {
             RebateBasis::Usage => cx.label("basis_usage"),
             RebateBasis::Deduction => cx.label("basis_deduction"),
         };
-        let kind = match partner.map(|p| p.invoice_kind) {
-            Some(InvoiceKind::Ordinary) => cx.label("kind_ordinary"),
-            _ => cx.label("kind_special"),
+        let kind = match s.invoice_kind {
+            InvoiceKind::Ordinary => cx.label("kind_ordinary"),
+            InvoiceKind::Special => cx.label("kind_special"),
         };
+        let c = s.summary.currency;
         doc.fields(&[
             (
                 cx.label("partner"),
-                format!("{} ({partner_id})", partner.map_or("", |p| &p.partner_name)),
+                format!("{} ({partner_id})", s.summary.partner_name),
             ),
             (cx.label("period"), cx.month.to_string()),
-            (cx.label("currency"), s.currency.to_string()),
+            (cx.label("currency"), c.to_string()),
             (cx.label("basis"), basis),
-            (
-                cx.label("tier"),
-                partner.map(|p| p.tier.to_string()).unwrap_or_default(),
-            ),
+            (cx.label("tier"), s.tier.to_string()),
             (cx.label("invoice_kind"), kind),
         ]);
         doc.space(3.0);
@@ -115,23 +100,23 @@ pub fn statement(cx: &Context, partner_id: &str, statements: &[&Statement]) -> V
                 .map(|l| {
                     Row::body(vec![
                         l.account_id.to_string(),
-                        cx.account_name(&l.account_id),
+                        l.account_name.to_string(),
                         l.product.to_string(),
                         l.sub_product.to_string(),
                         l.payment_mode.to_string(),
-                        money(round(l.base, r)),
+                        money(l.base_amount),
                         l.rate.normalize().to_string(),
-                        l.source.as_str().to_string(),
-                        money(round(l.rebate(), r)),
+                        l.rate_source.as_str().to_string(),
+                        money(l.rebate_amount),
                     ])
                 })
                 .collect();
             doc.table(&columns, &rows);
         }
-        let c = &s.currency;
-        let totals: Vec<(String, String)> = totals(s)
-            .into_iter()
-            .map(|(key, value)| {
+        let totals: Vec<(String, String)> = s
+            .totals
+            .iter()
+            .map(|&(key, value)| {
                 let value = match value {
                     Total::Amount(amount) => format!("{} {c}", money(amount)),
                     Total::Status(PayoutStatus::Payable) => cx.label("status_payable"),
@@ -139,14 +124,14 @@ pub fn statement(cx: &Context, partner_id: &str, statements: &[&Statement]) -> V
                         cx.label("status_withheld_arrears")
                     }
                 };
-                (cx.label(key), value)
+                (cx.label(key.as_str()), value)
             })
             .collect();
         doc.totals(&totals);
         doc.paragraph(&format!(
             "{}: {} {c}",
             cx.label("invoice_to_cloud"),
-            money(s.net)
+            money(s.summary.net_rebate)
         ));
     }
     doc.signature_box();
@@ -154,13 +139,12 @@ pub fn statement(cx: &Context, partner_id: &str, statements: &[&Statement]) -> V
 }
 
 /// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.
-pub fn rollup(cx: &Context, master_id: &str, rows: &[DetailRow]) -> Vec<u8> {
+pub fn rollup(cx: &Context, master: &MasterView) -> Vec<u8> {
     let mut doc = cx.doc("rollup_title");
-    let master = cx.data.accounts.get(master_id);
     doc.fields(&[
         (
             cx.label("master"),
-            format!("{} ({master_id})", master.map_or("", |a| &a.account_name)),
+            format!("{} ({})", master.master_name, master.master_id),
         ),
         (cx.label("period"), cx.month.to_string()),
     ]);
@@ -181,27 +165,28 @@ pub fn rollup(cx: &Context, master_id: &str, rows: &[DetailRow]) -> Vec<u8> {
         Column::right(&cx.label("payable_amount"), 1.0),
         Column::left(&cx.label("currency"), 0.75),
     ];
-    let table: Vec<Row> = rows
+    let table: Vec<Row> = master
+        .rows
         .iter()
         .map(|row| {
             let [list, discount, payable, _] = row.amounts.map(money);
             let (bill, cycle, start) = match row.kind {
-                "line" => (
+                RowKind::Line => (
                     row.bill_id.to_string(),
                     row.billing_cycle.to_string(),
                     row.charge_start.clone(),
                 ),
-                "subtotal" => (
+                RowKind::Subtotal => (
                     cx.label("subtotal"),
                     String::new(),
                     format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
                 ),
-                "total" => (
+                RowKind::Total => (
                     cx.label("total"),
                     String::new(),
                     format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
                 ),
-                _ => (
+                RowKind::RoundingAdjustment => (
                     cx.label("rounding_adjustment"),
                     String::new(),
                     String::new(),
@@ -219,7 +204,7 @@ pub fn rollup(cx: &Context, master_id: &str, rows: &[DetailRow]) -> Vec<u8> {
                 payable,
                 row.currency.to_string(),
             ];
-            if row.kind == "line" {
+            if row.kind == RowKind::Line {
                 Row::body(cells)
             } else {
                 Row::subtotal(cells)
@@ -231,19 +216,18 @@ pub fn rollup(cx: &Context, master_id: &str, rows: &[DetailRow]) -> Vec<u8> {
 }
 
 /// `invoices.pdf`: the invoice list, grouped by issuer.
-pub fn invoices(cx: &Context, invoices: &[Invoice]) -> Vec<u8> {
-    let tz = cx.data.settings.timezone;
+pub fn invoices(cx: &Context, invoices: &[InvoiceRow]) -> Vec<u8> {
     let mut doc = cx.doc("invoices_title");
     doc.fields(&[
         (cx.label("period"), cx.month.to_string()),
-        (cx.label("date"), cx.as_of.format_local(tz)),
+        (cx.label("date"), cx.as_of.format_local(cx.tz)),
     ]);
     if invoices.is_empty() {
         doc.paragraph(&cx.label("no_invoices"));
     }
-    let mut by_issuer: BTreeMap<&str, Vec<&Invoice>> = BTreeMap::new();
+    let mut by_issuer: BTreeMap<&str, Vec<&InvoiceRow>> = BTreeMap::new();
     for i in invoices {
-        by_issuer.entry(&i.issuer).or_default().push(i);
+        by_issuer.entry(i.issuer).or_default().push(i);
     }
     let columns = [
         Column::left(&cx.label("source"), 1.15),
@@ -264,15 +248,13 @@ pub fn invoices(cx: &Context, invoices: &[Invoice]) -> Vec<u8> {
             .map(|i| {
                 Row::body(vec![
                     i.source.as_str().to_string(),
-                    i.reference.clone(),
+                    i.reference.to_string(),
                     i.recipient_account_id.to_string(),
                     i.title.to_string(),
                     i.invoice_kind.to_string(),
                     money(i.amount),
                     i.currency.to_string(),
-                    i.due_date
-                        .map(|d| d.format_local(tz)[..10].to_string())
-                        .unwrap_or_default(),
+                    i.due_date.get(..10).unwrap_or_default().to_string(),
                     i.shipping
                         .map(|s| s.as_str().to_string())
                         .unwrap_or_default(),
@@ -285,37 +267,22 @@ pub fn invoices(cx: &Context, invoices: &[Invoice]) -> Vec<u8> {
     doc.finish(&cx.footer(), cx.as_of)
 }
 
-/// Expected, billed and difference of a finding as printed: each side rounded, the difference of
-/// the rounded sides.
-pub fn finding_amounts(f: &Finding, rounding: Rounding) -> [Decimal; 3] {
-    let (expected, billed) = (round(f.expected, rounding), round(f.billed, rounding));
-    [expected, billed, billed - expected]
-}
-
 /// `reconciliation.pdf`: counts and differences by kind, then every finding.
-pub fn reconciliation(cx: &Context, findings: &[Finding]) -> Vec<u8> {
-    let r = cx.data.settings.rounding;
-    let tz = cx.data.settings.timezone;
+pub fn reconciliation(cx: &Context, summary: &[KindTotal], findings: &[FindingRow]) -> Vec<u8> {
     let mut doc = cx.doc("reconciliation_title");
     doc.fields(&[
         (cx.label("period"), cx.month.to_string()),
-        (cx.label("date"), cx.as_of.format_local(tz)),
+        (cx.label("date"), cx.as_of.format_local(cx.tz)),
     ]);
     doc.heading(&cx.label("summary"));
-    let mut summary: BTreeMap<(Kind, &Text), (usize, Decimal)> = BTreeMap::new();
-    for f in findings {
-        let s = summary.entry((f.kind, &f.currency)).or_default();
-        s.0 += 1;
-        s.1 += finding_amounts(f, r)[2];
-    }
     let rows: Vec<Row> = summary
         .iter()
-        .map(|((kind, currency), (count, diff))| {
+        .map(|t| {
             Row::body(vec![
-                kind.as_str().to_string(),
-                count.to_string(),
-                money(*diff),
-                currency.to_string(),
+                t.kind.as_str().to_string(),
+                t.count.to_string(),
+                money(t.difference),
+                t.currency.clone(),
             ])
         })
         .collect();
@@ -351,28 +318,20 @@ pub fn reconciliation(cx: &Context, findings: &[Finding]) -> Vec<u8> {
         let rows: Vec<Row> = findings
             .iter()
             .map(|f| {
-                let [expected, billed, diff] = finding_amounts(f, r).map(money);
-                let product = [
-                    f.product.as_ref(),
-                    f.sub_product.as_ref(),
-                    f.resource_id.as_ref(),
-                ]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" / ");
+                let [expected, billed, diff] = [f.expected, f.billed, f.difference].map(money);
+                let product = [f.product, f.sub_product, f.resource_id]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" / ");
                 Row::body(vec![
                     f.kind.as_str().to_string(),
                     f.account_id.to_string(),
                     product,
-                    format!(
-                        "{} – {}",
-                        f.window_start.format_local(tz),
-                        f.window_end.format_local(tz)
-                    ),
-                    join(&f.bill_ids),
-                    join(&f.usage_ids),
+                    format!("{} – {}", f.window_start, f.window_end),
+                    join(f.bill_ids),
+                    join(f.usage_ids),
                     expected,
                     billed,
                     diff,

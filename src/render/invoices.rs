@@ -1,16 +1,11 @@
 //! `invoices.csv` and `invoices_summary.csv`: the invoice list of R6.
 
-use std::collections::BTreeMap;
-
-use chrono_tz::Tz;
-use rust_decimal::Decimal;
-
-use crate::model::money::format_2dp;
 use crate::render::csv::{Cell, CsvDoc};
-use crate::rules::invoices::Invoice;
+use crate::render::tables::money;
+use crate::view::invoices::{InvoiceRow, SummaryRow};
 
 /// `invoices.csv`, in list order.
-pub fn list(invoices: &[Invoice], tz: Tz) -> Vec<u8> {
+pub fn list(rows: &[InvoiceRow]) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
         "source",
         "reference",
@@ -24,17 +19,17 @@ pub fn list(invoices: &[Invoice], tz: Tz) -> Vec<u8> {
         "shipping",
         "status",
     ]);
-    for i in invoices {
+    for i in rows {
         doc.row([
             Cell::from(i.source.as_str()),
-            Cell::from(i.reference.as_str()),
-            Cell::from(i.issuer.as_str()),
-            Cell::from(i.recipient_account_id.as_ref()),
-            Cell::from(i.title.as_ref()),
+            Cell::from(i.reference),
+            Cell::from(i.issuer),
+            Cell::from(i.recipient_account_id),
+            Cell::from(i.title),
             Cell::from(i.invoice_kind.as_str()),
-            Cell::Num(format_2dp(i.amount)),
-            Cell::from(i.currency.as_ref()),
-            Cell::from(i.due_date.map(|d| d.format_local(tz)).unwrap_or_default()),
+            money(i.amount),
+            Cell::from(i.currency),
+            Cell::from(i.due_date.as_str()),
             Cell::from(i.shipping.map(|s| s.as_str()).unwrap_or_default()),
             Cell::from(i.status.as_str()),
         ]);
@@ -43,23 +38,15 @@ pub fn list(invoices: &[Invoice], tz: Tz) -> Vec<u8> {
 }
 
 /// `invoices_summary.csv`: per issuer, status and currency, the count and the amount.
-pub fn summary(invoices: &[Invoice]) -> Vec<u8> {
-    let mut rows: BTreeMap<(&str, &str, &str), (usize, Decimal)> = BTreeMap::new();
-    for i in invoices {
-        let row = rows
-            .entry((&i.issuer, i.status.as_str(), &i.currency))
-            .or_default();
-        row.0 += 1;
-        row.1 += i.amount;
-    }
+pub fn summary(rows: &[SummaryRow]) -> Vec<u8> {
     let mut doc = CsvDoc::new(&["issuer", "status", "currency", "count", "amount"]);
-    for ((issuer, status, currency), (count, amount)) in rows {
+    for r in rows {
         doc.row([
-            Cell::from(issuer),
-            Cell::from(status),
-            Cell::from(currency),
-            Cell::Num(count.to_string()),
-            Cell::Num(format_2dp(amount)),
+            Cell::from(r.issuer),
+            Cell::from(r.status),
+            Cell::from(r.currency),
+            Cell::Num(r.count.to_string()),
+            money(r.amount),
         ]);
     }
     doc.finish()

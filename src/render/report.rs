@@ -2,32 +2,18 @@
 
 use std::fmt::Write;
 
-use crate::ingest::{Dataset, Reject};
-use crate::manifest;
-
-/// One reject on one line: `bills.csv:5: column `list_amount`, value `abc`: not a decimal`.
-pub fn reject_line(r: &Reject) -> String {
-    let mut s = format!("{}:{}:", r.file, r.line);
-    if !r.column.is_empty() {
-        let _ = write!(s, " column `{}`", r.column);
-        if !r.value.is_empty() {
-            let _ = write!(s, ", value `{}`", r.value);
-        }
-        s.push(':');
-    }
-    let _ = write!(s, " {}", r.reason);
-    s
-}
+use crate::model::reject::Reject;
+use crate::view::inputs::InputRow;
 
 /// The report `settle validate` prints: rows per file, then every reject.
-pub fn validation(data: &Dataset) -> String {
-    let mut out = format!("dataset `{}`\n\n", data.name);
+pub fn validation(dataset: &str, inputs: &[InputRow], rejects: &[Reject]) -> String {
+    let mut out = format!("dataset `{dataset}`\n\n");
     let _ = writeln!(
         out,
         "{:<24} {:>10} {:>10} {:>10}",
         "file", "rows", "used", "rejected"
     );
-    for i in manifest::inputs(data) {
+    for i in inputs {
         if i.present {
             let _ = writeln!(
                 out,
@@ -41,12 +27,12 @@ pub fn validation(data: &Dataset) -> String {
             let _ = writeln!(out, "  warning: unknown column `{c}` is ignored");
         }
     }
-    if data.rejects.is_empty() {
+    if rejects.is_empty() {
         out.push_str("\nno rows rejected\n");
     } else {
-        let _ = writeln!(out, "\n{} row(s) rejected:", data.rejects.len());
-        for r in &data.rejects {
-            let _ = writeln!(out, "  {}", reject_line(r));
+        let _ = writeln!(out, "\n{} row(s) rejected:", rejects.len());
+        for r in rejects {
+            let _ = writeln!(out, "  {}", r);
         }
     }
     out

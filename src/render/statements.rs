@@ -1,16 +1,14 @@
-//! `statements.csv` and `statements/<partner_id>.csv`: the rebate settlement of R5.
+//! `statements.csv` and `statements/<partner_id>.csv`: the rebate settlement of R5, from its view.
 
-use crate::ingest::Dataset;
-use crate::model::money::{Rounding, format_2dp, round};
-use crate::model::period::Month;
-use crate::render::csv::{Cell, CsvDoc};
-use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::rules::rebate::{PayoutStatus, Statement};
+use crate::model::period::Month;
+use crate::render::csv::{Cell, CsvDoc};
+use crate::render::tables::money;
+use crate::view::statements::{StatementView, Summary, Total, TotalKey};
 
 /// `statements.csv`: one row per partner and currency.
-pub fn summary(statements: &[Statement], month: Month, data: &Dataset) -> Vec<u8> {
+pub fn summary(rows: &[Summary], month: Month) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
         "partner_id",
         "partner_name",
@@ -22,21 +20,17 @@ pub fn summary(statements: &[Statement], month: Month, data: &Dataset) -> Vec<u8
         "payout_status",
         "payable_now",
     ]);
-    for s in statements {
-        let name = data
-            .partners
-            .get(&s.partner_id)
-            .map_or("", |p| &p.partner_name);
+    for s in rows {
         doc.row([
-            Cell::from(s.partner_id.as_ref()),
-            Cell::from(name),
+            Cell::from(s.partner_id),
+            Cell::from(s.partner_name),
             Cell::from(month.to_string()),
-            Cell::from(s.currency.as_ref()),
-            Cell::Num(format_2dp(s.total)),
-            Cell::Num(format_2dp(s.tax_deduction)),
-            Cell::Num(format_2dp(s.net)),
-            Cell::from(s.status.as_str()),
-            Cell::Num(format_2dp(s.payable_now)),
+            Cell::from(s.currency),
+            money(s.rebate_total),
+            money(s.tax_deduction),
+            money(s.net_rebate),
+            Cell::from(s.payout_status.as_str()),
+            money(s.payable_now),
         ]);
     }
     doc.finish()
@@ -45,8 +39,7 @@ pub fn summary(statements: &[Statement], month: Month, data: &Dataset) -> Vec<u8
 /// `statements/<partner_id>.csv`: the partner's lines, then each currency's totals block. A
 /// totals row names its figure in `account_id`, labels it in `account_name`, and puts the amount in
 /// `rebate_amount`.
-pub fn detail(statements: &[&Statement], data: &Dataset) -> Vec<u8> {
-    let r: Rounding = data.settings.rounding;
+pub fn detail(statements: &[StatementView]) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
         "account_id",
         "account_name",
@@ -61,21 +54,17 @@ pub fn detail(statements: &[&Statement], data: &Dataset) -> Vec<u8> {
     ]);
     for s in statements {
         for l in &s.lines {
-            let name = data
-                .accounts
-                .get(&l.account_id)
-                .map_or("", |a| &a.account_name);
             doc.row([
-                Cell::from(l.account_id.as_ref()),
-                Cell::from(name),
-                Cell::from(l.product.as_ref()),
-                Cell::from(l.sub_product.as_ref()),
+                Cell::from(l.account_id),
+                Cell::from(l.account_name),
+                Cell::from(l.product),
+                Cell::from(l.sub_product),
                 Cell::from(l.payment_mode.as_str()),
-                Cell::Num(format_2dp(round(l.base, r))),
+                money(l.base_amount),
                 Cell::Num(l.rate.normalize().to_string()),
-                Cell::from(l.source.as_str()),
-                Cell::Num(format_2dp(round(l.rebate(), r))),
-                Cell::from(s.currency.as_ref()),
+                Cell::from(l.rate_source.as_str()),
+                money(l.rebate_amount),
+                Cell::from(s.summary.currency),
             ]);
         }
     }
@@ -91,56 +80,34 @@ pub fn detail(statements: &[&Statement], data: &Dataset) -> Vec<u8> {
                 Cell::from(""),
                 Cell::from(""),
                 value,
-                Cell::from(s.currency.as_ref()),
+                Cell::from(s.summary.currency),
             ]);
         };
-        for (key, value) in totals(s) {
+        for &(key, value) in &s.totals {
             let cell = match value {
-                Total::Amount(amount) => Cell::Num(format_2dp(amount)),
+                Total::Amount(amount) => money(amount),
                 Total::Status(status) => Cell::from(status.as_str()),
             };
-            total(key, csv_label(key), cell);
+            total(key.as_str(), csv_label(key), cell);
         }
         total(
             "invoice_to_cloud",
             "应向云厂商开具增值税专用发票 Special VAT invoice to issue to the cloud",
-            Cell::Num(format_2dp(s.net)),
+            money(s.summary.net_rebate),
         );
     }
     doc.finish()
 }
 
-/// One figure of a statement's totals block.
-pub enum Total {
-    Amount(Decimal),
-    Status(PayoutStatus),
-}
-
-/// A statement's totals block (R5), in print order, by label key: the rounding adjustment only
-/// when it is not zero. The CSV and the PDF both print these.
-pub fn totals(s: &Statement) -> Vec<(&'static str, Total)> {
-    let mut rows = vec![("rebate_total", Total::Amount(s.total))];
-    if !s.rounding_adjustment.is_zero() {
-        rows.push(("rounding_adjustment", Total::Amount(s.rounding_adjustment)));
-    }
-    rows.extend([
-        ("tax_deduction", Total::Amount(s.tax_deduction)),
-        ("net_rebate", Total::Amount(s.net)),
-        ("payout_status", Total::Status(s.status)),
-        ("payable_now", Total::Amount(s.payable_now)),
-    ]);
-    rows
-}
-
 /// The bilingual label the CSV prints beside a totals key.
-fn csv_label(key: &str) -> &'static str {
+fn csv_label(key: TotalKey) -> &'static str {
     match key {
-        "rebate_total" => "返佣合计 Rebate total",
-        "rounding_adjustment" => "尾差调整 Rounding adjustment (not paid)",
-        "tax_deduction" => "税点扣除 Tax deduction",
-        "net_rebate" => "应结返佣 Net rebate",
-        "payout_status" => "结算状态 Payout status",
-        _ => "本期应付 Payable now",
+        TotalKey::RebateTotal => "返佣合计 Rebate total",
+        TotalKey::RoundingAdjustment => "尾差调整 Rounding adjustment (not paid)",
+        TotalKey::TaxDeduction => "税点扣除 Tax deduction",
+        TotalKey::NetRebate => "应结返佣 Net rebate",
+        TotalKey::PayoutStatus => "结算状态 Payout status",
+        TotalKey::PayableNow => "本期应付 Payable now",
     }
 }
 

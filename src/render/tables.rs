@@ -1,37 +1,30 @@
-//! The CSV tables SPEC defines, one function per file, each returning the file's bytes.
+//! `consumption.csv` and `rejects.csv`, each from its rows.
 
-use crate::ingest::{Dataset, Reject};
-use crate::model::money::{Rounding, format_2dp, round};
 use crate::model::period::Month;
+use crate::model::reject::Reject;
 use crate::render::csv::{Cell, CsvDoc};
-use crate::rules::consumption::Consumption;
+use crate::view::Figure;
+use crate::view::consumption::ConsumptionRow;
 
-/// A money cell: rounded by the dataset's policy, printed with 2 decimals.
-pub fn money(amount: rust_decimal::Decimal, rounding: Rounding) -> Cell {
-    Cell::Num(format_2dp(round(amount, rounding)))
+/// A money cell: a printed figure with 2 decimals.
+pub fn money(amount: Figure) -> Cell {
+    Cell::Num(amount.plain())
 }
 
 /// Rows of `consumption.csv`, added to `doc`: [`consumption_doc`] for the file's first rows, or
-/// [`CsvDoc::continued`] for rows that follow them. The difference is printed usage minus printed
-/// deduction, so each row adds up as printed (R8).
-pub fn consumption(mut doc: CsvDoc, rows: &[Consumption], month: Month, data: &Dataset) -> Vec<u8> {
-    let r = data.settings.rounding;
+/// [`CsvDoc::continued`] for rows that follow them.
+pub fn consumption(mut doc: CsvDoc, rows: &[ConsumptionRow], month: Month) -> Vec<u8> {
     for c in rows {
-        let name = data
-            .accounts
-            .get(&c.account_id)
-            .map_or("", |a| &a.account_name);
-        let (usage, deduction) = (round(c.usage_period, r), round(c.deduction_period, r));
         doc.row([
             Cell::from(month.to_string()),
-            Cell::from(c.account_id.as_ref()),
-            Cell::from(name),
-            Cell::from(c.product.as_ref()),
-            Cell::from(c.currency.as_ref()),
-            Cell::Num(format_2dp(usage)),
-            Cell::Num(format_2dp(deduction)),
-            Cell::Num(format_2dp(usage - deduction)),
-            money(c.not_deducted, r),
+            Cell::from(c.account_id),
+            Cell::from(c.account_name),
+            Cell::from(c.product),
+            Cell::from(c.currency),
+            money(c.usage_period),
+            money(c.deduction_period),
+            money(c.difference),
+            money(c.not_deducted),
         ]);
     }
     doc.finish()

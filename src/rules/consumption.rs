@@ -12,7 +12,6 @@
 //! Showing both, and their difference, answers "why don't these agree?".
 
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use crate::model::period::Period;
 use crate::model::records::{BillLine, LineKey, Text};
@@ -86,22 +85,20 @@ pub fn rows<'s>(sums: impl IntoIterator<Item = (&'s LineKey, &'s Sums)>) -> Vec<
     rows
 }
 
-/// R2 over `bills`.
-pub fn consumption(bills: &[BillLine], period: &Period) -> Vec<Consumption> {
-    let mut sums: FxHashMap<LineKey, Sums> = FxHashMap::default();
-    for b in bills.iter().filter(|b| selects(b, period)) {
-        sums.entry(b.key()).or_default().add(b, period);
-    }
-    rows(&sums)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::records::*;
     use crate::model::time::{Timestamp, parse_timestamp};
+    use crate::rules::testing::World;
 
     const SH: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+    /// R2's rows of `bills` in `month`, as the month's pass makes them.
+    fn fold(bills: &[BillLine], month: &str) -> Vec<Consumption> {
+        let period = Period::new(month.parse().unwrap(), SH);
+        World::default().fold(bills, &period).consumption
+    }
 
     fn ts(s: &str) -> Timestamp {
         parse_timestamp(s, SH).unwrap()
@@ -135,8 +132,8 @@ mod tests {
     #[test]
     fn january_usage_deducted_in_february() {
         let bills = [line("a", "2026-01-10", Some("2026-02-01 03:00:00"), "100")];
-        let jan = consumption(&bills, &Period::new("2026-01".parse().unwrap(), SH));
-        let feb = consumption(&bills, &Period::new("2026-02".parse().unwrap(), SH));
+        let jan = fold(&bills, "2026-01");
+        let feb = fold(&bills, "2026-02");
         assert_eq!(
             (jan[0].usage_period, jan[0].deduction_period),
             (Decimal::from(100), Decimal::ZERO)
@@ -161,7 +158,7 @@ mod tests {
             line("b", "2026-10-06", Some("2026-10-07"), "-5"),
             line("c", "2026-09-05", None, "9"),
         ];
-        let rows = consumption(&bills, &Period::new("2026-10".parse().unwrap(), SH));
+        let rows = fold(&bills, "2026-10");
         assert_eq!(rows.len(), 2, "account c has no line in either period");
         assert_eq!(rows[0].not_deducted, "7.5".parse::<Decimal>().unwrap());
         assert_eq!(rows[1].account_id.as_ref(), "b");

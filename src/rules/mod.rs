@@ -2,12 +2,15 @@
 //! module; none reads files, the clock or the environment.
 
 pub mod consumption;
+pub mod discounts;
 pub mod invoices;
 pub mod month;
+pub mod rates;
 pub mod rebate;
 pub mod reconcile;
-pub mod relations;
 pub mod rollup;
+#[cfg(test)]
+mod testing;
 
 use rayon::prelude::*;
 

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
-use crate::ingest::big::Fold;
+use crate::model::fold::Fold;
 use crate::model::period::Period;
 use crate::model::records::{BillLine, Line, LineKey, Text};
 use crate::rules::consumption::{self, Consumption};

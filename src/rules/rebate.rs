@@ -17,42 +17,16 @@
 //! payment mode) the rule computes the resolution once per interval between edges, and each line
 //! then costs one hash lookup and one binary search: the rate tables are never scanned per line.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
-use crate::config::RebateBasis;
-use crate::ingest::Reject;
-use crate::ingest::schema;
+use crate::model::basis::RebateBasis;
 use crate::model::money::{Rounding, round};
 use crate::model::period::Period;
 use crate::model::records::*;
 use crate::model::time::Timestamp;
-
-/// Where a line's rate came from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RateSource {
-    Base,
-    Special,
-}
-
-impl RateSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RateSource::Base => "base",
-            RateSource::Special => "special",
-        }
-    }
-}
-
-/// The tables rebates are computed from.
-pub struct RebateInput<'a> {
-    pub links: &'a [PartnerLink],
-    pub partners: &'a BTreeMap<Text, Partner>,
-    pub rates: &'a [RebateRate],
-    pub specials: &'a [SpecialRebate],
-}
+use crate::rules::rates::{RateSource, RateTables, RebateInput, Resolution};
 
 /// One statement line: bill lines grouped by everything that sets their rate, with exact sums.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,34 +59,9 @@ pub struct Rebates {
     pub unlinked: BTreeMap<Text, Decimal>,
 }
 
-/// What a line resolves to at an instant.
-#[derive(Clone, Debug, PartialEq)]
-struct Resolution<'a> {
-    partner: &'a Text,
-    /// The rate, where the rate tables hold it: a resolution is kept for every interval a key
-    /// keeps, so it stays small.
-    rate: &'a Decimal,
-    source: RateSource,
-}
-
-/// R5 over `bills`.
-pub fn rebates(
-    bills: &[BillLine],
-    input: &RebateInput,
-    period: &Period,
-    basis: RebateBasis,
-) -> Rebates {
-    let rates = Rates::new(input, period, basis);
-    let mut sums: FxHashMap<LineKey, Sums> = FxHashMap::default();
-    for b in bills.iter().filter(|b| rates.counts(b)) {
-        sums.entry(b.key()).or_insert_with(|| rates.sums(b)).add(b);
-    }
-    statement_lines(&sums)
-}
-
 /// What every line's rebate is resolved against: the rate tables, the month and the basis.
 pub struct Rates<'a> {
-    tables: Tables<'a>,
+    tables: RateTables<'a>,
     period: Period,
     basis: RebateBasis,
 }
@@ -120,7 +69,7 @@ pub struct Rates<'a> {
 impl<'a> Rates<'a> {
     pub fn new(input: &RebateInput<'a>, period: &Period, basis: RebateBasis) -> Self {
         Rates {
-            tables: Tables::new(input),
+            tables: RateTables::new(input),
             period: *period,
             basis,
         }
@@ -136,7 +85,7 @@ impl<'a> Rates<'a> {
 
     /// Empty sums for the key of `b`, with the key's resolution on each interval worked out.
     pub fn sums(&self, b: &BillLine) -> Sums<'a> {
-        let mut segments = self.tables.segments(b);
+        let mut segments = self.tables.resolutions(b);
         if self.basis == RebateBasis::Usage {
             // A counted line starts inside the month, so only the intervals that overlap the month
             // can take lines. Most keys then hold one interval, inline.
@@ -256,192 +205,6 @@ fn order(
     )
 }
 
-/// The rate tables, indexed for resolution.
-struct Tables<'a> {
-    links: HashMap<&'a Text, Vec<&'a PartnerLink>>,
-    specials: HashMap<(&'a Text, &'a Text), Vec<&'a SpecialRebate>>,
-    rates: HashMap<&'a Text, Vec<&'a RebateRate>>,
-    partners: &'a BTreeMap<Text, Partner>,
-}
-
-impl<'a> Tables<'a> {
-    fn new(input: &RebateInput<'a>) -> Self {
-        let mut t = Tables {
-            links: HashMap::new(),
-            specials: HashMap::new(),
-            rates: HashMap::new(),
-            partners: input.partners,
-        };
-        for l in input.links {
-            t.links.entry(&l.account_id).or_default().push(l);
-        }
-        for s in input.specials {
-            t.specials
-                .entry((&s.account_id, &s.product))
-                .or_default()
-                .push(s);
-        }
-        for r in input.rates {
-            t.rates.entry(&r.product).or_default().push(r);
-        }
-        t
-    }
-
-    /// The resolution of a key on each interval between the edges of every window that bears on
-    /// it, as `(interval start, resolution)` sorted by start.
-    fn segments(&self, line: &BillLine) -> Vec<(Timestamp, Option<Resolution<'a>>)> {
-        let (account, product, sub_product, mode) = (
-            &line.account_id,
-            &line.product,
-            &line.sub_product,
-            &line.payment_mode,
-        );
-        let links = self.links.get(account).map_or(&[][..], Vec::as_slice);
-        let specials = self
-            .specials
-            .get(&(account, product))
-            .map_or(&[][..], Vec::as_slice);
-        let rates = self.rates.get(product).map_or(&[][..], Vec::as_slice);
-        let mut edges: Vec<Timestamp> = std::iter::once(Timestamp(i64::MIN))
-            .chain(links.iter().flat_map(|l| edges(&l.window)))
-            .chain(specials.iter().flat_map(|s| edges(&s.window)))
-            .chain(rates.iter().flat_map(|r| edges(&r.window)))
-            .collect();
-        edges.sort_unstable();
-        edges.dedup();
-        edges
-            .into_iter()
-            .map(|t| {
-                let resolution = links.iter().find(|l| l.window.contains(t)).map(|link| {
-                    let special = specials
-                        .iter()
-                        .filter(|s| {
-                            s.partner_id == link.partner_id
-                                && s.sub_product.as_ref().is_none_or(|x| x == sub_product)
-                                && s.payment_mode.is_none_or(|m| m == *mode)
-                                && s.window.contains(t)
-                        })
-                        .max_by_key(|s| specificity(s));
-                    match special {
-                        Some(s) => Resolution {
-                            partner: &link.partner_id,
-                            rate: &s.rate,
-                            source: RateSource::Special,
-                        },
-                        None => {
-                            let tier = self.partners.get(&link.partner_id).map(|p| &p.tier);
-                            let rate = rates
-                                .iter()
-                                .filter(|r| {
-                                    Some(&r.tier) == tier
-                                        && r.window.contains(t)
-                                        && matches!(
-                                            (r.payment_mode, mode),
-                                            (ModeFilter::Any, _)
-                                                | (ModeFilter::Prepaid, PaymentMode::Prepaid)
-                                                | (ModeFilter::Postpaid, PaymentMode::Postpaid)
-                                        )
-                                })
-                                .max_by_key(|r| r.payment_mode != ModeFilter::Any)
-                                .map_or(&Decimal::ZERO, |r| &r.rate);
-                            Resolution {
-                                partner: &link.partner_id,
-                                rate,
-                                source: RateSource::Base,
-                            }
-                        }
-                    }
-                });
-                (t, resolution)
-            })
-            .collect()
-    }
-}
-
-fn edges(w: &Window) -> impl Iterator<Item = Timestamp> {
-    std::iter::once(w.from).chain(w.to)
-}
-
-/// How many of the optional filters a special rebate sets: more is more specific.
-fn specificity(s: &SpecialRebate) -> u8 {
-    u8::from(s.sub_product.is_some()) + u8::from(s.payment_mode.is_some())
-}
-
-/// Two specials tie when one line could match both at the same specificity with different rates.
-fn specials_tie(a: &SpecialRebate, b: &SpecialRebate) -> bool {
-    fn compatible<T: PartialEq>(x: &Option<T>, y: &Option<T>) -> bool {
-        match (x, y) {
-            (Some(x), Some(y)) => x == y,
-            _ => true,
-        }
-    }
-    a.partner_id == b.partner_id
-        && a.account_id == b.account_id
-        && a.product == b.product
-        && specificity(a) == specificity(b)
-        && compatible(&a.sub_product, &b.sub_product)
-        && compatible(&a.payment_mode, &b.payment_mode)
-        && a.window.overlaps(&b.window)
-        && a.rate != b.rate
-}
-
-/// Two base rates tie when they name the same tier, product and payment mode at the same time
-/// with different rates.
-fn rates_tie(a: &RebateRate, b: &RebateRate) -> bool {
-    a.tier == b.tier
-        && a.product == b.product
-        && a.payment_mode == b.payment_mode
-        && a.window.overlaps(&b.window)
-        && a.rate != b.rate
-}
-
-/// Rejects every special rebate and base rate row that ties with another: a tie is an error, and
-/// neither row is guessed at.
-pub fn tie_rejects(specials: &[SpecialRebate], rates: &[RebateRate]) -> Vec<Reject> {
-    let mut rejects = ties(
-        specials,
-        specials_tie,
-        |s| s.rate,
-        schema::SPECIAL_REBATES.name,
-    );
-    rejects.extend(ties(
-        rates,
-        rates_tie,
-        |r| r.rate,
-        schema::REBATE_RATES.name,
-    ));
-    rejects
-}
-
-fn ties<T: crate::ingest::HasLine>(
-    rows: &[T],
-    tie: fn(&T, &T) -> bool,
-    rate: fn(&T) -> Decimal,
-    file: &'static str,
-) -> Vec<Reject> {
-    rows.iter()
-        .enumerate()
-        .filter_map(|(i, row)| {
-            let others: Vec<String> = rows
-                .iter()
-                .enumerate()
-                .filter(|(j, o)| *j != i && tie(row, o))
-                .map(|(_, o)| o.line().to_string())
-                .collect();
-            (!others.is_empty()).then(|| Reject {
-                file,
-                line: row.line(),
-                column: "rate".into(),
-                value: rate(row).to_string(),
-                reason: format!(
-                    "ties with the row on line {}: same specificity, overlapping windows, different rates",
-                    others.join(", ")
-                ),
-            })
-        })
-        .collect()
-}
-
 /// `payout_status` of a statement.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum PayoutStatus {
@@ -458,8 +221,9 @@ impl PayoutStatus {
     }
 }
 
-/// One partner's settlement in one currency: its lines and the totals block of R5, every figure
-/// already rounded as printed.
+/// One partner's settlement in one currency: its lines and the totals of R5. The total is the sum
+/// of the rounded line rebates, and the tax deduction is rounded, as R5 defines them; the view
+/// adds the rounding adjustment (R8).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
     pub partner_id: Text,
@@ -467,8 +231,6 @@ pub struct Statement {
     pub lines: Vec<RebateLine>,
     /// Σ of the rounded line rebates: the only total.
     pub total: Decimal,
-    /// The rounded exact total minus `total`; shown when not zero (R8).
-    pub rounding_adjustment: Decimal,
     pub tax_deduction: Decimal,
     pub net: Decimal,
     pub status: PayoutStatus,
@@ -500,7 +262,6 @@ pub fn settle(partner: &Partner, lines: Vec<RebateLine>, terms: &SettleTerms) ->
         .into_iter()
         .map(|(currency, lines)| {
             let total: Decimal = lines.iter().map(|l| round(l.rebate(), r)).sum();
-            let exact: Decimal = lines.iter().map(RebateLine::rebate).sum();
             let tax_deduction = match partner.invoice_kind {
                 InvoiceKind::Ordinary => round(total * terms.ordinary_invoice_tax_rate, r),
                 InvoiceKind::Special => Decimal::ZERO,
@@ -516,7 +277,6 @@ pub fn settle(partner: &Partner, lines: Vec<RebateLine>, terms: &SettleTerms) ->
                 currency,
                 lines,
                 total,
-                rounding_adjustment: round(exact, r) - total,
                 tax_deduction,
                 net,
                 status,
@@ -533,7 +293,9 @@ pub fn settle(partner: &Partner, lines: Vec<RebateLine>, terms: &SettleTerms) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::rate_ties::tie_rejects;
     use crate::model::time::parse_timestamp;
+    use crate::rules::testing::World;
 
     const SH: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
@@ -649,6 +411,11 @@ mod tests {
         Period::new("2026-10".parse().unwrap(), SH)
     }
 
+    /// R5's statement lines of `bills` in October, as the month's pass makes them.
+    fn fold(bills: &[BillLine], world: World) -> Vec<RebateLine> {
+        world.fold(bills, &october()).statement_lines
+    }
+
     fn terms() -> SettleTerms {
         SettleTerms {
             rounding: Rounding::HalfUp,
@@ -696,15 +463,15 @@ mod tests {
             rate(ModeFilter::Postpaid, "0.08"),
         ];
         let specials = [special(3, None, None, "0.2", "2026-10-15 00:00:00")];
-        let input = RebateInput {
-            links: &links,
-            partners: &partners,
-            rates: &rates,
-            specials: &specials,
+        let input = World {
+            links: links.to_vec(),
+            partners,
+            rates: rates.to_vec(),
+            specials: specials.to_vec(),
+            ..World::default()
         };
-        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
+        let out = fold(&bills, input);
         let got: Vec<(&str, Decimal, RateSource, Decimal)> = out
-            .lines
             .iter()
             .map(|l| (l.partner_id.as_ref(), l.rate, l.source, l.rebate()))
             .collect();
@@ -745,15 +512,15 @@ mod tests {
             link("a", "p3", "2026-11-01 00:00:00", None),
         ];
         let rates = [rate(ModeFilter::Any, "0.1")];
-        let input = RebateInput {
-            links: &links,
-            partners: &partners,
-            rates: &rates,
-            specials: &[],
+        let input = World {
+            links: links.to_vec(),
+            partners,
+            rates: rates.to_vec(),
+            specials: Vec::new(),
+            ..World::default()
         };
-        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
+        let out = fold(&bills, input);
         let got: Vec<(&str, Decimal, u64)> = out
-            .lines
             .iter()
             .map(|l| (l.partner_id.as_ref(), l.base, l.lines))
             .collect();
@@ -788,14 +555,15 @@ mod tests {
             .filter(|s| !tied.contains(&s.line))
             .cloned()
             .collect();
-        let input = RebateInput {
-            links: &links,
-            partners: &partners,
-            rates: &[],
-            specials: &kept,
+        let input = World {
+            links: links.to_vec(),
+            partners,
+            rates: Vec::new(),
+            specials: kept.to_vec(),
+            ..World::default()
         };
-        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
-        assert_eq!(out.lines[0].rate, d("0.3"));
+        let out = fold(&bills, input);
+        assert_eq!(out[0].rate, d("0.3"));
     }
 
     #[test]
@@ -803,17 +571,15 @@ mod tests {
         let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Special, "0")].into();
         let bills = [bill("a", "", PaymentMode::Postpaid, "2026-10-20", "10")];
         let links = [link("a", "p1", "2026-01-01", None)];
-        let input = RebateInput {
-            links: &links,
-            partners: &partners,
-            rates: &[],
-            specials: &[],
+        let input = World {
+            links: links.to_vec(),
+            partners,
+            rates: Vec::new(),
+            specials: Vec::new(),
+            ..World::default()
         };
-        let out = rebates(&bills, &input, &october(), RebateBasis::Usage);
-        assert_eq!(
-            (out.lines[0].rate, out.lines[0].base),
-            (Decimal::ZERO, d("10"))
-        );
+        let out = fold(&bills, input);
+        assert_eq!((out[0].rate, out[0].base), (Decimal::ZERO, d("10")));
     }
 
     #[test]

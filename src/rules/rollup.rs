@@ -122,22 +122,6 @@ pub fn moves(line: &BillLine, relation: &Relation, tz: Tz) -> (bool, String) {
     (true, reason)
 }
 
-/// R3 over `bills`: every line through [`Hosting::add`].
-pub fn rollup(
-    bills: &[BillLine],
-    relations: &[Relation],
-    accounts: &BTreeMap<Text, Account>,
-    period: &Period,
-    tz: Tz,
-) -> Rollup {
-    let hosting = Hosting::new(relations, accounts, period, tz);
-    let mut out = Rollup::default();
-    for b in bills {
-        hosting.add(b, &mut out);
-    }
-    out.finish()
-}
-
 /// The valid hosting relations in force during the month, by child.
 pub struct Hosting<'a> {
     by_child: FxHashMap<usize, Vec<&'a Relation>>,

@@ -6,11 +6,15 @@
 //! they can use, and so that `validate`, `--strict` and the reject count all see them too. A cycle
 //! among relations cannot be settled by rejecting a row, so it stops the run.
 
+pub mod rate_ties;
+pub mod relations;
+
 use crate::error::DatasetError;
-use crate::ingest::{Dataset, Reject, sort_rejects};
+use crate::ingest::{Dataset, sort_rejects};
 use crate::model::records::Line;
-use crate::rules::rebate::tie_rejects;
-use crate::rules::relations::{self, Cycle};
+use crate::model::reject::Reject;
+use rate_ties::tie_rejects;
+use relations::Cycle;
 
 /// Applies every cross-table check to `data`: rejected rows leave their tables and join
 /// `data.rejects`.

@@ -13,6 +13,9 @@
 //! compared with the records it covers whole. Matching looks at every bill, whatever its month, so a
 //! record is never called unbilled because its bill belongs to another month.
 //!
+//! Each finding is one function in [`findings`], which says when it is raised and with which
+//! amounts; this module matches records to bills and hands each function what it judges.
+//!
 //! ## How it stays fast
 //! Records are grouped by key and sorted by start; each bill finds its records with one binary
 //! search and a scan of the records that start inside its window. No record is compared with a
@@ -24,7 +27,9 @@ use rustc_hash::FxHashMap;
 use crate::model::period::Period;
 use crate::model::records::*;
 use crate::model::time::Timestamp;
-use crate::rules::relations::Discounts;
+use crate::rules::discounts::Discounts;
+
+mod findings;
 
 /// The kinds of finding, in SPEC order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -173,10 +178,6 @@ impl<'a> Meter<'a> {
         let place = place as usize;
         &self.records[self.bounds[place] as usize..self.bounds[place + 1] as usize]
     }
-
-    fn beyond(&self, d: Decimal) -> bool {
-        d.abs() > self.tolerance
-    }
 }
 
 /// A bill line on a metered resource, kept for finding duplicates.
@@ -238,63 +239,26 @@ impl Matches {
                 })
                 .collect();
             if in_scope {
-                let expected: Decimal = inside.iter().map(|u| u.quantity * u.unit_price).sum();
-                if inside.is_empty() {
-                    if b.list_amount > Decimal::ZERO {
-                        self.findings.push(bill_finding(
-                            Kind::BillWithoutUsage,
-                            b,
-                            Decimal::ZERO,
-                            b.list_amount,
-                        ));
-                    }
-                } else if meter.beyond(b.list_amount - expected) {
-                    let mut f = bill_finding(Kind::AmountMismatch, b, expected, b.list_amount);
-                    f.usage_ids = inside.iter().map(|u| u.usage_id.clone()).collect();
-                    self.findings.push(f);
-                }
+                let found = findings::bill_without_usage(b, &inside)
+                    .or_else(|| findings::amount_mismatch(b, &inside, meter.tolerance));
+                self.findings.extend(found);
             }
         }
         if !in_scope {
             return;
         }
-        let expected_payable = b.list_amount - b.discount_amount - b.voucher_amount;
-        if meter.beyond(b.payable_amount - expected_payable) {
-            self.findings.push(bill_finding(
-                Kind::PayableMismatch,
-                b,
-                expected_payable,
-                b.payable_amount,
-            ));
-        }
         let rate = meter.discounts.expected(b, rolled_to);
-        let expected_discount = b.list_amount * rate;
-        if meter.beyond(b.discount_amount - expected_discount) {
-            self.findings.push(bill_finding(
-                Kind::DiscountMismatch,
-                b,
-                expected_discount,
-                b.discount_amount,
-            ));
-        }
-        if rolled_to.is_some() {
-            if meter.beyond(b.voucher_amount) {
-                self.findings.push(bill_finding(
-                    Kind::VoucherOnHostedChild,
-                    b,
-                    Decimal::ZERO,
-                    b.voucher_amount,
-                ));
-            }
-            if b.paid_with != PaidWith::Credit {
-                self.findings.push(bill_finding(
-                    Kind::HostedNonCredit,
-                    b,
-                    Decimal::ZERO,
-                    b.payable_amount,
-                ));
-            }
-        }
+        let hosted = rolled_to.is_some();
+        self.findings.extend(
+            [
+                findings::payable_mismatch(b, meter.tolerance),
+                findings::discount_mismatch(b, rate, meter.tolerance),
+                findings::voucher_on_hosted_child(b, hosted, meter.tolerance),
+                findings::hosted_non_credit(b, hosted),
+            ]
+            .into_iter()
+            .flatten(),
+        );
     }
 
     /// Appends the matches of a later pass, whose line numbers count from `lines_before`.
@@ -317,7 +281,7 @@ impl Matches {
     /// covers and the duplicate bills.
     pub fn finish(self, meter: &Meter) -> Vec<Finding> {
         let Matches {
-            mut findings,
+            findings: mut found,
             covered,
             mut metered,
         } = self;
@@ -327,22 +291,7 @@ impl Matches {
             .iter()
             .zip(&covered)
             .filter(|(u, covered)| !**covered && period.contains(u.start));
-        for (u, _) in unbilled {
-            findings.push(Finding {
-                kind: Kind::UnbilledUsage,
-                account_id: u.account_id.clone(),
-                product: u.product.clone(),
-                sub_product: u.sub_product.clone(),
-                resource_id: u.resource_id.clone(),
-                currency: u.currency.clone(),
-                window_start: u.start,
-                window_end: u.end,
-                bill_ids: Vec::new(),
-                usage_ids: vec![u.usage_id.clone()],
-                expected: u.quantity * u.unit_price,
-                billed: Decimal::ZERO,
-            });
-        }
+        found.extend(unbilled.map(|(u, _)| findings::unbilled_usage(u)));
 
         metered.sort_unstable_by_key(|b| (b.place, b.start, b.end, b.line));
         for bills in metered.chunk_by(|a, b| a.place == b.place) {
@@ -357,36 +306,17 @@ impl Matches {
                 if group.len() < 2 || !group.iter().any(|b| period.contains(b.start)) {
                     continue;
                 }
-                let start = group
-                    .iter()
-                    .map(|b| b.start)
-                    .min()
-                    .unwrap_or(group[0].start);
-                let end = group.iter().map(|b| b.end).max().unwrap_or(group[0].end);
                 let inside: Vec<&UsageRecord> = list
                     .iter()
                     .map(|&i| &usage[i as usize])
                     .filter(|u| group.iter().any(|b| b.start <= u.start && u.end <= b.end))
                     .collect();
-                findings.push(Finding {
-                    kind: Kind::DuplicateBill,
-                    account_id: resource.account_id.clone(),
-                    product: resource.product.clone(),
-                    sub_product: resource.sub_product.clone(),
-                    resource_id: resource.resource_id.clone(),
-                    currency: resource.currency.clone(),
-                    window_start: start,
-                    window_end: end,
-                    bill_ids: group.iter().map(|b| b.bill_id.clone()).collect(),
-                    usage_ids: inside.iter().map(|u| u.usage_id.clone()).collect(),
-                    expected: inside.iter().map(|u| u.quantity * u.unit_price).sum(),
-                    billed: group.iter().map(|b| b.list_amount).sum(),
-                });
+                found.push(findings::duplicate_bill(resource, group, &inside));
             }
         }
 
-        findings.sort_by(most_money_first);
-        findings
+        found.sort_by(most_money_first);
+        found
     }
 }
 
@@ -421,21 +351,4 @@ fn overlapping_groups(bills: &[Metered]) -> Vec<&[Metered]> {
         groups.push(&bills[from..]);
     }
     groups
-}
-
-fn bill_finding(kind: Kind, b: &BillLine, expected: Decimal, billed: Decimal) -> Finding {
-    Finding {
-        kind,
-        account_id: b.account_id.clone(),
-        product: b.product.clone(),
-        sub_product: b.sub_product.clone(),
-        resource_id: b.resource_id.clone(),
-        currency: b.currency.clone(),
-        window_start: b.charge_start,
-        window_end: b.charge_end,
-        bill_ids: vec![b.bill_id.clone()],
-        usage_ids: Vec::new(),
-        expected,
-        billed,
-    }
 }

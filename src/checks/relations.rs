@@ -1,4 +1,4 @@
-//! R3/R4 relation checks, and the discount rate each bill line is expected at.
+//! R3 relation checks: which account relations may be applied at all.
 //!
 //! ## What it does
 //! Checks every account relation before any is applied, rejecting with its reason a hosting
@@ -13,11 +13,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono_tz::Tz;
-use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
-use crate::ingest::{Reject, schema};
+use crate::ingest::schema;
 use crate::model::records::*;
+use crate::model::reject::Reject;
 
 /// A cycle: the accounts in order, the first repeated at the end.
 #[derive(Debug, PartialEq, Eq)]
@@ -134,50 +133,4 @@ fn find_cycle(relations: &[&Relation]) -> Option<Cycle> {
         .keys()
         .find_map(|start| visit(start, &edges, &mut Vec::new(), &mut done))
         .map(Cycle)
-}
-
-/// The discount rate each bill line is expected at (R3, R4, or the account's own contract),
-/// indexed so that asking costs a lookup, not a scan of the relations.
-pub struct Discounts<'a> {
-    /// Each account's own rate, by id.
-    rates: FxHashMap<usize, Decimal>,
-    /// Inheriting management relations, by child.
-    inherit: FxHashMap<usize, Vec<&'a Relation>>,
-}
-
-impl<'a> Discounts<'a> {
-    pub fn new(relations: &'a [Relation], accounts: &'a BTreeMap<Text, Account>) -> Self {
-        let mut inherit: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
-        for r in relations
-            .iter()
-            .filter(|r| r.kind == RelationKind::Management && r.inherit_discount)
-        {
-            inherit.entry(r.child_id.id()).or_default().push(r);
-        }
-        let rates = accounts
-            .values()
-            .map(|a| (a.account_id.id(), a.discount_rate))
-            .collect();
-        Discounts { rates, inherit }
-    }
-
-    fn rate(&self, id: &Text) -> Decimal {
-        self.rates.get(&id.id()).copied().unwrap_or(Decimal::ZERO)
-    }
-
-    /// The master's rate when the line is rolled up to it; the master's rate under an inheriting
-    /// management relation in force at `charge_start` (in real time, R4); else the account's own.
-    pub fn expected(&self, line: &BillLine, rolled_to: Option<&Text>) -> Decimal {
-        if let Some(master) = rolled_to {
-            return self.rate(master);
-        }
-        let inherited = self
-            .inherit
-            .get(&line.account_id.id())
-            .and_then(|rs| rs.iter().find(|r| r.window.contains(line.charge_start)));
-        match inherited {
-            Some(r) => self.rate(&r.master_id),
-            None => self.rate(&line.account_id),
-        }
-    }
 }

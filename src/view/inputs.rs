@@ -1,0 +1,37 @@
+//! Each input file's facts as reported: present or not, its SHA-256, rows in, used and rejected.
+//! `manifest.json` and `settle validate` print these same rows.
+
+use serde::Serialize;
+
+use crate::ingest::InputFile;
+use crate::model::reject::Reject;
+
+#[derive(Serialize)]
+pub struct InputRow {
+    pub file: &'static str,
+    pub present: bool,
+    pub sha256: Option<String>,
+    pub rows_in: u64,
+    pub rows_used: u64,
+    pub rows_rejected: u64,
+    pub unknown_columns: Vec<String>,
+}
+
+/// One row per input file, rows used being the rows in less the file's rejects.
+pub fn rows(inputs: &[InputFile], rejects: &[Reject]) -> Vec<InputRow> {
+    inputs
+        .iter()
+        .map(|i| {
+            let rejected = rejects.iter().filter(|r| r.file == i.spec.name).count() as u64;
+            InputRow {
+                file: i.spec.name,
+                present: i.sha256.is_some(),
+                sha256: i.sha256.clone(),
+                rows_in: i.rows,
+                rows_used: i.rows - rejected,
+                rows_rejected: rejected,
+                unknown_columns: i.unknown_columns.clone(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,78 @@
+//! The reconciliation (R7) as printed: one row per finding, and the summary by kind and currency
+//! that `reconciliation.pdf`, `manifest.json` and the terminal show.
+
+use std::collections::BTreeMap;
+
+use crate::model::records::Id;
+use crate::rules::reconcile::{Finding, Kind};
+use crate::view::{Figure, Look};
+
+/// One finding, most money first.
+pub struct FindingRow<'a> {
+    pub kind: Kind,
+    pub account_id: &'a str,
+    pub product: &'a str,
+    pub sub_product: &'a str,
+    pub resource_id: &'a str,
+    /// Local time, `YYYY-MM-DD HH:MM:SS`.
+    pub window_start: String,
+    pub window_end: String,
+    pub bill_ids: &'a [Id],
+    pub usage_ids: &'a [Id],
+    pub expected: Figure,
+    pub billed: Figure,
+    /// The printed billed minus the printed expected, so each row adds up as printed.
+    pub difference: Figure,
+    pub currency: &'a str,
+}
+
+/// Findings of one kind in one currency: how many, and the sum of their printed differences.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindTotal {
+    pub kind: Kind,
+    pub currency: String,
+    pub count: usize,
+    pub difference: Figure,
+}
+
+/// The findings as printed, in their order.
+pub fn rows<'a>(findings: &'a [Finding], look: &Look) -> Vec<FindingRow<'a>> {
+    findings.iter().map(|f| row(f, look)).collect()
+}
+
+fn row<'a>(f: &'a Finding, look: &Look) -> FindingRow<'a> {
+    let (expected, billed) = (look.round(f.expected), look.round(f.billed));
+    FindingRow {
+        kind: f.kind,
+        account_id: &f.account_id,
+        product: &f.product,
+        sub_product: &f.sub_product,
+        resource_id: &f.resource_id,
+        window_start: f.window_start.format_local(look.tz),
+        window_end: f.window_end.format_local(look.tz),
+        bill_ids: &f.bill_ids,
+        usage_ids: &f.usage_ids,
+        expected,
+        billed,
+        difference: billed - expected,
+        currency: &f.currency,
+    }
+}
+
+/// Counts and printed differences per kind (in SPEC order) and currency.
+pub fn summary(rows: &[FindingRow]) -> Vec<KindTotal> {
+    let mut sums: BTreeMap<(Kind, &str), (usize, Figure)> = BTreeMap::new();
+    for f in rows {
+        let s = sums.entry((f.kind, f.currency)).or_default();
+        s.0 += 1;
+        s.1 += f.difference;
+    }
+    sums.into_iter()
+        .map(|((kind, currency), (count, difference))| KindTotal {
+            kind,
+            currency: currency.to_string(),
+            count,
+            difference,
+        })
+        .collect()
+}
