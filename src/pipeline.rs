@@ -25,9 +25,7 @@ use crate::error::{DatasetError, Error};
 use crate::ingest::batches::LINES_PER_BATCH;
 use crate::ingest::big::Batch;
 use crate::ingest::{self, Dataset};
-use crate::manifest::{
-    Attribution, FindingSummary, Ledger, Manifest, OutputEntry, Selection,
-};
+use crate::manifest::{Attribution, FindingSummary, Ledger, Manifest, OutputEntry, Selection};
 use crate::model::period::{Month, Period};
 use crate::model::records::{Partner, UsageRecord};
 use crate::model::reject::Reject;

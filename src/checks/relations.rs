@@ -134,3 +134,114 @@ fn find_cycle(relations: &[&Relation]) -> Option<Cycle> {
         .find_map(|start| visit(start, &edges, &mut Vec::new(), &mut done))
         .map(Cycle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::records::{LinkType, TitleKind};
+    use crate::model::time::parse_timestamp;
+    use rust_decimal::Decimal;
+
+    const SH: Tz = chrono_tz::Asia::Shanghai;
+
+    fn window(from: &str, to: Option<&str>) -> Window {
+        let ts = |s: &str| parse_timestamp(s, SH).expect("a test timestamp");
+        Window {
+            from: ts(from),
+            to: to.map(ts),
+        }
+    }
+
+    fn account(id: &str, entity: &str, title_kind: TitleKind) -> (Text, Account) {
+        let account = Account {
+            line: 2,
+            account_id: id.into(),
+            account_name: id.into(),
+            entity_name: entity.into(),
+            title_kind,
+            discount_rate: Decimal::ZERO,
+        };
+        (id.into(), account)
+    }
+
+    fn relation(line: Line, child: &str, master: &str, from: &str, to: Option<&str>) -> Relation {
+        Relation {
+            line,
+            child_id: child.into(),
+            master_id: master.into(),
+            kind: RelationKind::Hosting,
+            window: window(from, to),
+            inherit_discount: false,
+            invoice_by: InvoiceBy::Master,
+        }
+    }
+
+    fn accounts() -> BTreeMap<Text, Account> {
+        [
+            account("c1", "E", TitleKind::Enterprise),
+            account("c2", "E", TitleKind::Enterprise),
+            account("m", "E", TitleKind::Enterprise),
+            account("other", "F", TitleKind::Enterprise),
+        ]
+        .into()
+    }
+
+    fn rejected(rejects: &[Reject]) -> Vec<(Line, &str)> {
+        rejects
+            .iter()
+            .map(|r| (r.line, r.column.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn hosting_needs_one_entity_and_a_master_without_a_partner() {
+        let links = [PartnerLink {
+            line: 7,
+            account_id: "m".into(),
+            partner_id: "p".into(),
+            link_type: LinkType::Agency,
+            window: window("2026-10-10", None),
+        }];
+        let relations = [
+            relation(2, "other", "c1", "2026-01-01", None),
+            relation(3, "c2", "m", "2026-01-01", Some("2026-10-10")),
+            relation(4, "c1", "m", "2026-01-01", None),
+        ];
+        let rejects = check(&relations, &accounts(), &links, SH).expect("no cycle");
+        assert_eq!(rejected(&rejects), vec![(2, "master_id"), (4, "master_id")]);
+        assert!(rejects[0].reason.contains("same `entity_name`"));
+        assert!(
+            rejects[1].reason.contains("line 7"),
+            "names the partner link: {}",
+            rejects[1].reason
+        );
+    }
+
+    #[test]
+    fn a_child_has_one_relation_at_a_time_and_the_first_stays() {
+        let relations = [
+            relation(2, "c1", "m", "2026-10-05", None),
+            relation(3, "c1", "c2", "2026-10-01", Some("2026-10-06")),
+            relation(4, "c1", "c2", "2026-09-01", Some("2026-10-01")),
+        ];
+        let rejects = check(&relations, &accounts(), &[], SH).expect("no cycle");
+        assert_eq!(
+            rejected(&rejects),
+            vec![(2, "effective_at")],
+            "line 3 took effect first; line 4 ends where line 3 starts"
+        );
+    }
+
+    #[test]
+    fn a_cycle_stops_the_run_whatever_the_windows() {
+        let relations = [
+            relation(2, "c1", "c2", "2026-01-01", Some("2026-02-01")),
+            relation(3, "c2", "m", "2026-05-01", None),
+            relation(4, "m", "c1", "2026-09-01", None),
+        ];
+        let Err(Cycle(accounts)) = check(&relations, &accounts(), &[], SH) else {
+            panic!("a cycle");
+        };
+        assert_eq!(accounts, vec!["c1", "c2", "m", "c1"]);
+    }
+}

@@ -473,23 +473,6 @@ pub struct InvoiceRequest {
     pub order_status: OrderStatus,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_interned_so_ids_follow_contents() {
-        let a = Text::from("cvm");
-        let b = Text::from(String::from("cvm"));
-        let c = Text::from("cos");
-        assert_eq!(a, b);
-        assert_eq!(a.id(), b.id());
-        assert_ne!(a.id(), c.id());
-        assert!(c < a, "orders by contents");
-        assert_eq!(a, "cvm");
-    }
-}
-
 /// Records with a line number, so that cross-row checks can name the rows they reject.
 pub trait HasLine {
     fn line(&self) -> Line;
@@ -515,3 +498,20 @@ has_line!(
     BillLine,
     UsageRecord
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_interned_so_ids_follow_contents() {
+        let a = Text::from("cvm");
+        let b = Text::from(String::from("cvm"));
+        let c = Text::from("cos");
+        assert_eq!(a, b);
+        assert_eq!(a.id(), b.id());
+        assert_ne!(a.id(), c.id());
+        assert!(c < a, "orders by contents");
+        assert_eq!(a, "cvm");
+    }
+}

@@ -330,3 +330,171 @@ pub fn invoices(
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{SH, World, account, bill, d, october, ts, window};
+
+    fn terms() -> InvoiceTerms {
+        InvoiceTerms {
+            rounding: Rounding::HalfUp,
+            cod_threshold: d("50"),
+            invoice_due_days: 7,
+            base_currency: "CNY".into(),
+            tz: SH,
+        }
+    }
+
+    /// The month's invoices over `bills`, through the month's fold.
+    fn list(world: &World, bills: &[BillLine], as_of: Timestamp) -> Vec<Invoice> {
+        let sums = world.fold(bills, &october()).results.invoices;
+        let input = InvoiceInput {
+            accounts: &world.accounts,
+            links: &world.links,
+            relations: &world.relations,
+            requests: &world.requests,
+        };
+        invoices(sums, &input, &october(), as_of, &terms())
+    }
+
+    fn request(id: &str, amount: &str, requested: &str) -> InvoiceRequest {
+        InvoiceRequest {
+            line: 2,
+            request_id: id.into(),
+            order_id: "o".into(),
+            provider_id: "isv".into(),
+            account_id: "a".into(),
+            amount: d(amount),
+            invoice_kind: InvoiceKind::Ordinary,
+            title: "A Ltd".into(),
+            title_kind: TitleKind::Enterprise,
+            requested_at: ts(requested),
+            issued_at: None,
+            invoice_no: "".into(),
+            order_status: OrderStatus::Paid,
+        }
+    }
+
+    #[test]
+    fn resale_customers_get_one_invoice_per_currency_and_zero_is_not_needed() {
+        let world = World {
+            accounts: [
+                account("a", "A Ltd", TitleKind::Enterprise),
+                account("b", "B", TitleKind::Individual),
+            ]
+            .into(),
+            links: ["a", "b"]
+                .map(|id| PartnerLink {
+                    line: 2,
+                    account_id: id.into(),
+                    partner_id: "p1".into(),
+                    link_type: LinkType::Resale,
+                    window: window("2026-01-01", None),
+                })
+                .to_vec(),
+            ..World::default()
+        };
+        let bills = [
+            bill("1", "a", "2026-10-03", "40"),
+            bill("2", "a", "2026-10-04", "2.005"),
+            bill("3", "b", "2026-10-05", "5"),
+            bill("4", "b", "2026-10-06", "-5"),
+            bill("5", "a", "2026-09-30", "1000"),
+        ];
+        let listed = list(&world, &bills, ts("2026-11-01"));
+        let got: Vec<(&str, &str, InvoiceKind, Decimal, Status)> = listed
+            .iter()
+            .map(|i| {
+                (
+                    i.issuer.as_str(),
+                    i.reference.as_str(),
+                    i.invoice_kind,
+                    i.amount,
+                    i.status,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "partner:p1",
+                    "a",
+                    InvoiceKind::Special,
+                    d("42.01"),
+                    Status::ToIssue
+                ),
+                (
+                    "partner:p1",
+                    "b",
+                    InvoiceKind::Ordinary,
+                    d("0"),
+                    Status::NotNeeded
+                ),
+            ],
+            "September's line is not October's; an individual's title gets an ordinary invoice"
+        );
+    }
+
+    #[test]
+    fn marketplace_status_precedence_and_shipping() {
+        let mut issued = request("r-issued", "80", "2026-10-10");
+        issued.issued_at = Some(ts("2026-10-12"));
+        let mut refunded = request("r-refunded", "80", "2026-10-10");
+        refunded.order_status = OrderStatus::Refunded;
+        refunded.invoice_kind = InvoiceKind::Special;
+        refunded.title_kind = TitleKind::Individual;
+        let mut arrears = request("r-arrears", "80", "2026-10-10");
+        arrears.order_status = OrderStatus::Arrears;
+        let mut title = request("r-title", "80", "2026-10-10");
+        title.invoice_kind = InvoiceKind::Special;
+        title.title_kind = TitleKind::Individual;
+        let mut before = request("r-before", "80", "2026-09-01");
+        before.issued_at = Some(ts("2026-09-20"));
+        let world = World {
+            requests: vec![
+                issued,
+                refunded,
+                arrears,
+                title,
+                request("r-overdue", "50", "2026-10-20"),
+                request("r-to-issue", "50.01", "2026-10-28"),
+                request("r-late", "10", "2026-11-01"),
+                before,
+            ],
+            ..World::default()
+        };
+        let listed = list(&world, &[], ts("2026-11-01"));
+        let got: Vec<(&str, Status, Option<Shipping>)> = listed
+            .iter()
+            .map(|i| (i.reference.as_str(), i.status, i.shipping))
+            .collect();
+        let status = |id: &str| got.iter().find(|g| g.0 == id).map(|g| (g.1, g.2));
+        assert_eq!(
+            status("r-issued"),
+            Some((Status::Issued, Some(Shipping::Provider)))
+        );
+        assert_eq!(
+            status("r-refunded").map(|s| s.0),
+            Some(Status::Refunded),
+            "refunded comes first"
+        );
+        assert_eq!(
+            status("r-arrears").map(|s| s.0),
+            Some(Status::BlockedArrears)
+        );
+        assert_eq!(status("r-title").map(|s| s.0), Some(Status::RejectedTitle));
+        assert_eq!(
+            status("r-overdue"),
+            Some((Status::Overdue, Some(Shipping::Cod))),
+            "due 10-27, before as_of; 50 is at the threshold, so cash on delivery"
+        );
+        assert_eq!(
+            status("r-to-issue"),
+            Some((Status::ToIssue, Some(Shipping::Provider)))
+        );
+        assert_eq!(status("r-late"), None, "requested after the month");
+        assert_eq!(status("r-before"), None, "issued before the month");
+    }
+}

@@ -193,3 +193,125 @@ impl Results {
         reconcile::merge(&mut self.findings, later.findings);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::records::*;
+    use crate::rules::testing::{World, account, bill, d, october, window};
+
+    /// A month with a partner link, a hosting relation and a metered resource, so that a line
+    /// reaches every rule.
+    fn world() -> World {
+        World {
+            accounts: [
+                account("child", "E", TitleKind::Enterprise),
+                account("master", "E", TitleKind::Enterprise),
+                account("cust", "C", TitleKind::Enterprise),
+            ]
+            .into(),
+            partners: [(
+                "p1".into(),
+                Partner {
+                    line: 2,
+                    partner_id: "p1".into(),
+                    partner_name: "P".into(),
+                    tier: "gold".into(),
+                    invoice_kind: InvoiceKind::Special,
+                    arrears_amount: Decimal::ZERO,
+                },
+            )]
+            .into(),
+            links: vec![PartnerLink {
+                line: 2,
+                account_id: "cust".into(),
+                partner_id: "p1".into(),
+                link_type: LinkType::Resale,
+                window: window("2026-01-01", None),
+            }],
+            relations: vec![Relation {
+                line: 2,
+                child_id: "child".into(),
+                master_id: "master".into(),
+                kind: RelationKind::Hosting,
+                window: window("2026-01-01", None),
+                inherit_discount: false,
+                invoice_by: InvoiceBy::Master,
+            }],
+            rates: vec![RebateRate {
+                line: 2,
+                tier: "gold".into(),
+                product: "cvm".into(),
+                payment_mode: ModeFilter::Any,
+                rate: d("0.1"),
+                window: window("2026-01-01", None),
+            }],
+            ..World::default()
+        }
+    }
+
+    fn bills() -> Vec<BillLine> {
+        vec![
+            bill("1", "cust", "2026-10-02", "100"),
+            bill("2", "cust", "2026-10-03", "50"),
+            bill("3", "child", "2026-10-04", "30"),
+            bill("4", "child", "2026-09-04", "7"),
+        ]
+    }
+
+    #[test]
+    fn one_line_reaches_every_rule() {
+        let month = world().fold(&bills(), &october());
+        let consumption: Vec<(&str, Decimal)> = month
+            .consumption
+            .iter()
+            .map(|c| (c.account_id.as_ref(), c.usage_period))
+            .collect();
+        assert_eq!(consumption, vec![("child", d("30")), ("cust", d("150"))]);
+        assert_eq!(month.statement_lines.len(), 1);
+        assert_eq!(month.statement_lines[0].rebate(), d("15.0"));
+        let rolled: Vec<&str> = month.results.rollups[0]
+            .lines
+            .iter()
+            .map(|l| l.bill.bill_id.as_str())
+            .collect();
+        assert_eq!(rolled, vec!["3"], "the child's October line rolls up");
+        let kinds: Vec<reconcile::Kind> = month.results.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![reconcile::Kind::HostedNonCredit],
+            "the rolled-up line was paid in cash"
+        );
+        let (_, used, deducted) = month
+            .results
+            .selected
+            .by_currency
+            .values()
+            .next()
+            .expect("CNY");
+        assert_eq!((*used, *deducted), (Some(d("180")), Some(d("180"))));
+    }
+
+    /// Cores fold different accounts and merge: the result must be the one pass's.
+    #[test]
+    fn passes_over_parts_merge_into_the_whole() {
+        let world = world();
+        let tables = world.tables(&october());
+        let all = bills();
+        let (cust, child): (Vec<BillLine>, Vec<BillLine>) = all
+            .iter()
+            .cloned()
+            .partition(|b| b.account_id.as_ref() == "cust");
+        let mut first = Pass::new(&tables);
+        cust.iter().for_each(|b| first.add(b));
+        let mut second = Pass::new(&tables);
+        child.iter().for_each(|b| second.add(b));
+        first.merge(second, 0);
+        let merged = first.finish();
+        let whole = world.fold(&all, &october());
+        assert_eq!(merged.consumption, whole.consumption);
+        assert_eq!(merged.statement_lines, whole.statement_lines);
+        assert_eq!(merged.results.findings, whole.results.findings);
+        assert_eq!(merged.results.unlinked, whole.results.unlinked);
+    }
+}

@@ -96,3 +96,64 @@ impl World {
         pass.finish()
     }
 }
+
+pub const SH: Tz = chrono_tz::Asia::Shanghai;
+
+pub fn ts(s: &str) -> crate::model::time::Timestamp {
+    crate::model::time::parse_timestamp(s, SH).expect("a test timestamp")
+}
+
+pub fn d(s: &str) -> Decimal {
+    s.parse().expect("a test decimal")
+}
+
+pub fn october() -> Period {
+    Period::new("2026-10".parse().expect("a month"), SH)
+}
+
+/// A post-paid daily bill line of `account` for `cvm`, starting at `start`, with no discount or
+/// voucher, paid in cash, deducted at its start.
+pub fn bill(id: &str, account: &str, start: &str, payable: &str) -> BillLine {
+    BillLine {
+        line: 2,
+        bill_id: id.into(),
+        account_id: account.into(),
+        product: "cvm".into(),
+        sub_product: "".into(),
+        resource_id: "".into(),
+        payment_mode: PaymentMode::Postpaid,
+        billing_cycle: BillingCycle::Day,
+        charge_start: ts(start),
+        charge_end: ts(start).add_local_days(1, SH),
+        deducted_at: Some(ts(start)),
+        list_amount: d(payable),
+        discount_amount: Decimal::ZERO,
+        voucher_amount: Decimal::ZERO,
+        payable_amount: d(payable),
+        payment_status: PaymentStatus::Paid,
+        paid_with: PaidWith::Cash,
+        currency: "CNY".into(),
+    }
+}
+
+/// An account of its own entity, with no discount.
+pub fn account(id: &str, entity: &str, kind: TitleKind) -> (Text, Account) {
+    (
+        id.into(),
+        Account {
+            line: 2,
+            account_id: id.into(),
+            account_name: format!("{id} name").as_str().into(),
+            entity_name: entity.into(),
+            title_kind: kind,
+            discount_rate: Decimal::ZERO,
+        },
+    )
+}
+
+pub fn window(from: &str, to: Option<&str>) -> Window {
+    Window {
+        from: ts(from),
+        to: to.map(ts),
+    }
+}
