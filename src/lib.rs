@@ -9,8 +9,11 @@
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
+pub mod fault;
 pub mod ingest;
+pub mod lock;
 pub mod manifest;
 pub mod model;
 pub mod output;
@@ -19,4 +22,5 @@ pub mod progress;
 pub mod render;
 pub mod rules;
 pub mod runs;
+pub mod summary;
 pub mod synth;

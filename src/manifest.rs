@@ -1,7 +1,8 @@
 //! `manifest.json`: what a run read, what it wrote, and whether the money adds up.
 //!
-//! Every input is listed with its SHA-256 and its row counts (rows in = rows used + rows
-//! rejected), every output with its SHA-256, and each currency with a conservation check: the
+//! Every input is listed with its SHA-256, its row counts (rows in = rows used + rows rejected)
+//! and its physical lines (lines = header lines + rows in + continued lines + blank lines), every
+//! output with its SHA-256, and each currency with a conservation check: the
 //! payable of the bill lines the run used must equal what the outputs attribute, to the last
 //! decimal. Amounts are exact decimal strings.
 
@@ -67,6 +68,13 @@ pub struct InputEntry {
     pub rows_in: u64,
     pub rows_used: u64,
     pub rows_rejected: u64,
+    /// Physical lines: `lines = header_lines + rows_in + continued_lines + blank_lines`.
+    pub lines: u64,
+    pub header_lines: u64,
+    /// Lines that continue a row inside a quoted cell.
+    pub continued_lines: u64,
+    /// Lines that hold no row.
+    pub blank_lines: u64,
     pub unknown_columns: Vec<String>,
 }
 
@@ -163,6 +171,10 @@ pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
                 rows_in: i.rows,
                 rows_used: i.rows - rejected,
                 rows_rejected: rejected,
+                lines: i.lines.total,
+                header_lines: i.lines.header,
+                continued_lines: i.lines.continued,
+                blank_lines: i.lines.blank(i.rows),
                 unknown_columns: i.unknown_columns.clone(),
             }
         })

@@ -191,6 +191,7 @@ fn apply_rules(
             let usage = data.usage(batch, progress)?;
             let tables = tables(data, &usage, period);
             progress.stage(&format!("reading bills.csv and applying the rules{which}"));
+            crate::fault::pause("read");
             let pass = bills.fold(index, || Pass::new(&tables), progress)?;
             progress.stage(&format!("finishing the rules{which}"));
             let finished = pass.finish();
@@ -310,9 +311,11 @@ fn tables<'a>(data: &'a Dataset, usage: &'a [UsageRecord], period: &Period) -> T
     }
 }
 
-/// One warning per input file that has columns SPEC does not know.
+/// One warning per input file that has columns SPEC does not know, then one per row whose quoted
+/// cell spans lines.
 pub fn warnings(data: &Dataset) -> Vec<String> {
-    data.inputs
+    let mut warnings: Vec<String> = data
+        .inputs
         .iter()
         .filter(|i| !i.unknown_columns.is_empty())
         .map(|i| {
@@ -323,7 +326,11 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
                 names.join(", ")
             )
         })
-        .collect()
+        .collect();
+    for i in &data.inputs {
+        warnings.extend(i.lines.warnings(i.spec.name));
+    }
+    warnings
 }
 
 /// Renders the month's results into every output file in `staging`, the manifest last, and
@@ -431,6 +438,7 @@ fn render_all(
         )?;
     }
 
+    crate::fault::pause("render");
     progress.stage("writing the statements");
     if pdf.is_some() {
         progress.work(data.partners.len() as u64);

@@ -41,6 +41,11 @@ pub fn validation(data: &Dataset) -> String {
             let _ = writeln!(out, "  warning: unknown column `{c}` is ignored");
         }
     }
+    for i in &data.inputs {
+        for w in i.lines.warnings(i.spec.name) {
+            let _ = writeln!(out, "  warning: {}", w.replace('\n', "\n  "));
+        }
+    }
     if data.rejects.is_empty() {
         out.push_str("\nno rows rejected\n");
     } else {
