@@ -1,5 +1,6 @@
 //! The domain's vocabulary: instants, periods, money and the typed input records.
 
+pub mod bounds;
 pub mod money;
 pub mod period;
 pub mod records;
