@@ -12,6 +12,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 pub mod fault;
+pub mod fuzz;
 pub mod ingest;
 pub mod lock;
 pub mod manifest;
