@@ -83,6 +83,11 @@ pub struct RunArgs {
     /// Write the CSV outputs only, without the PDF documents
     #[arg(long)]
     pub no_pdf: bool,
+
+    /// Print one JSON summary of the run on stdout when it ends, also when it fails: exit code,
+    /// period, rows per input, findings, outputs with their SHA-256, elapsed time
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,22 @@
 //! The `settle` binary: parse arguments, run the pipeline, print the error chain, set the exit code.
+//!
+//! Everything it prints goes through [`settle::console`], which never panics: the exit code is
+//! always the run's own, even when stderr or stdout cannot be written.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use settle::cli::{Cli, Command};
+use settle::errln;
 use settle::error::Error;
 use settle::model::reject::Reject;
 use settle::pipeline;
 use settle::progress::{Progress, Quiet};
+use settle::summary::Summary;
 
 /// A run allocates and frees its group tables as they grow, a million entries at a time;
 /// mimalloc reuses that memory where the system allocator hands it back and asks for it
@@ -37,7 +42,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(e.exit_code())
         }
     }
@@ -49,30 +54,55 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     let progress: &dyn Progress = if terminal { &spinner } else { &Quiet };
     match cli.command {
         Command::Run(args) => {
+            let started = Instant::now();
+            let json = args.json;
+            let period = args.period.map(|m| m.to_string());
             let result = pipeline::run(&args.into_config(), progress);
             spinner.finish();
-            let summary = result?;
+            let summary = match result {
+                Ok(summary) => summary,
+                Err(e) if json => {
+                    let rejects = match &e {
+                        Error::Strict { rejects } => &rejects[..],
+                        _ => &[],
+                    };
+                    let code = e.exit_code();
+                    let report =
+                        Summary::failed(code, e.to_string(), period, rejects, started.elapsed());
+                    errln!("error: {e}");
+                    settle::console::stdout_bytes(report.to_line().as_bytes());
+                    return Ok(ExitCode::from(code));
+                }
+                Err(e) => return Err(e),
+            };
             for w in &summary.warnings {
-                eprintln!("warning: {w}");
+                errln!("warning: {w}");
             }
             warn_rejects(&summary.rejects);
             if terminal {
                 if summary.reconciliation.is_empty() {
-                    eprintln!("reconciliation: no findings");
+                    errln!("reconciliation: no findings");
                 } else {
-                    eprintln!("reconciliation findings:");
+                    errln!("reconciliation findings:");
                     for f in &summary.reconciliation {
-                        eprintln!(
+                        errln!(
                             "  {:<24} {:>6}  {:>14} {}",
-                            f.finding, f.count, f.difference, f.currency
+                            f.finding,
+                            f.count,
+                            f.difference,
+                            f.currency
                         );
                     }
                 }
-                eprintln!(
+                errln!(
                     "wrote {} files to {}",
                     summary.files,
                     summary.folder.display()
                 );
+            }
+            if json {
+                let report = Summary::ok(&summary.folder, summary.warnings, started.elapsed());
+                settle::console::stdout_bytes(report.to_line().as_bytes());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -93,12 +123,16 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let data = pipeline::validate(&args.inputs, progress);
             spinner.finish();
             let data = data?;
-            let mut out = std::io::stdout().lock();
             let inputs = settle::view::inputs::rows(&data.inputs, &data.rejects);
-            let report = settle::render::report::validation(&data.name, &inputs, &data.rejects);
-            if out.write_all(report.as_bytes()).is_err() {
-                return Ok(ExitCode::SUCCESS); // a closed pipe is not an error
-            }
+            let lines: Vec<String> = data
+                .inputs
+                .iter()
+                .flat_map(|i| i.lines.warnings(i.spec.name))
+                .collect();
+            let report =
+                settle::render::report::validation(&data.name, &inputs, &lines, &data.rejects);
+            // A closed pipe is not an error: the report is dropped, and the exit code stays.
+            settle::console::stdout_bytes(report.as_bytes());
             if args.strict && !data.rejects.is_empty() {
                 return Err(Error::Strict {
                     rejects: data.rejects,
@@ -111,7 +145,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 fn warn_rejects(rejects: &[Reject]) {
     if !rejects.is_empty() {
-        eprintln!(
+        errln!(
             "warning: {} row(s) rejected; see rejects.csv",
             rejects.len()
         );

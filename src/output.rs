@@ -3,12 +3,19 @@
 //! A period's outputs are written into a temporary folder beside the target as they are made, and
 //! renamed into place at the end, so a failed run never leaves a half-written period behind; a
 //! re-run replaces the old folder whole. A month of several batches also keeps a scratch folder
-//! beside it, removed at the end. A run killed outright (say by Ctrl-C) can leave its temporary
-//! folder, `.<period>.tmp-<pid>`, and its scratch folder, `.<period>.scratch-<pid>`; both are safe
-//! to delete. `manifest.json` records what
-//! went in and what came out, with SHA-256 sums.
+//! beside it, removed at the end. `manifest.json` records what went in and what came out, with
+//! SHA-256 sums.
+//!
+//! The swap survives a crash. Every file and folder is flushed to the disk (`fsync`) before the
+//! renames, so a power cut after them cannot leave a folder of empty files. A run holds the
+//! period's lock ([`crate::lock`]) from before it creates its temporary folder until it is done,
+//! and with the lock first puts back a period folder that a run killed between the two renames
+//! left moved aside, and removes what killed runs left (`.<period>.tmp-*`, `.<period>.scratch-*`,
+//! `.<period>.old-*`). So after any kill, the previous folder or the new one is in place, whole,
+//! once the next run has started. No file is written twice in one run: a second file of the same
+//! name is an error, never an overwrite.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::ingest::hex;
+use crate::lock::{self, PeriodLock};
 use crate::manifest::OutputEntry;
 
 /// One output file: its path inside the period folder (with `/`), and its bytes.
@@ -60,9 +68,10 @@ impl Appending {
         self.file.write_all(bytes).map_err(fail(&self.at))
     }
 
-    /// Flushes the file, and gives its entry in `manifest.json`.
+    /// Flushes the file to the disk, and gives its entry in `manifest.json`.
     pub fn finish(mut self) -> Result<OutputEntry, Error> {
         self.file.flush().map_err(fail(&self.at))?;
+        self.file.get_ref().sync_all().map_err(fail(&self.at))?;
         Ok(OutputEntry {
             file: self.path,
             sha256: hex(&self.sha256.finalize()),
@@ -85,39 +94,47 @@ pub struct Staging {
     /// Ancestors of the target this run created, outermost first.
     created: Vec<PathBuf>,
     committed: bool,
+    /// The period's lock, held until the staging is dropped.
+    lock: Option<PeriodLock>,
 }
 
 impl Staging {
+    /// Takes the period's lock (waiting while another run holds it), tidies what killed runs
+    /// left beside the target, and creates the temporary folder.
     pub fn new(target: &Path) -> Result<Staging, Error> {
-        let parent = target.parent().unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (parent, name) = lock::split(target);
         let pid = std::process::id();
+        let created = missing_ancestors(parent);
+        let period_lock = PeriodLock::acquire(target).map_err(fail(target))?;
+        lock::recover(&period_lock, target).map_err(fail(parent))?;
         let staging = Staging {
             target: target.to_path_buf(),
             temp: parent.join(format!(".{name}.tmp-{pid}")),
             old: parent.join(format!(".{name}.old-{pid}")),
             scratch: parent.join(format!(".{name}.scratch-{pid}")),
-            created: missing_ancestors(parent),
+            created,
             committed: false,
+            lock: Some(period_lock),
         };
-        std::fs::create_dir_all(parent).map_err(fail(parent))?;
-        if staging.temp.exists() {
-            std::fs::remove_dir_all(&staging.temp).map_err(fail(&staging.temp))?;
-        }
         std::fs::create_dir(&staging.temp).map_err(fail(&staging.temp))?;
         Ok(staging)
     }
 
-    /// Writes one file into the folder; several threads may write at once.
+    /// Writes one file into the folder and flushes it to the disk; several threads may write at
+    /// once. A file of that name written before in this run is an error, never overwritten.
     pub fn write(&self, file: &OutputFile) -> Result<(), Error> {
         let path = self.temp.join(&file.path);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(fail(dir))?;
         }
-        std::fs::write(&path, &file.bytes).map_err(fail(&path))
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(fail(&path))?;
+        out.write_all(&file.bytes)
+            .and_then(|()| out.sync_all())
+            .map_err(fail(&path))
     }
 
     /// A folder for files the run needs for a while, made on first use and removed when the
@@ -140,13 +157,16 @@ impl Staging {
         })
     }
 
-    /// Puts the folder in place of the target: an earlier folder is moved aside, the new one is
-    /// renamed into place, and the earlier one is removed. If the new one cannot be put in place,
-    /// the earlier one is put back.
+    /// Puts the folder in place of the target: its folders are flushed to the disk, an earlier
+    /// folder is moved aside, the new one is renamed into place, and the earlier one is removed.
+    /// If the new one cannot be put in place, the earlier one is put back.
     pub fn commit(mut self) -> Result<(), Error> {
+        sync_tree(&self.temp)?;
+        let parent = lock::split(&self.target).0.to_path_buf();
         let had_old = self.target.exists();
         if had_old {
             std::fs::rename(&self.target, &self.old).map_err(fail(&self.target))?;
+            crate::fault::pause("swap");
         }
         if let Err(e) = std::fs::rename(&self.temp, &self.target) {
             if had_old {
@@ -155,6 +175,7 @@ impl Staging {
             return Err(fail(&self.target)(e));
         }
         self.committed = true;
+        lock::sync_dir(&parent).map_err(fail(&parent))?;
         // The new outputs are in place; a folder left over here is only clutter.
         if had_old {
             let _ = std::fs::remove_dir_all(&self.old);
@@ -166,14 +187,31 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.scratch);
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.temp);
+        }
+        if let Some(lock) = self.lock.take() {
+            lock.release();
+        }
         if self.committed {
             return;
         }
-        let _ = std::fs::remove_dir_all(&self.temp);
         for dir in self.created.iter().rev() {
             let _ = std::fs::remove_dir(dir);
         }
     }
+}
+
+/// Flushes to the disk every folder in `dir`, and `dir` itself, so that the files written into
+/// them stay theirs after a crash. The files were flushed as they were written.
+fn sync_tree(dir: &Path) -> Result<(), Error> {
+    for entry in std::fs::read_dir(dir).map_err(fail(dir))? {
+        let entry = entry.map_err(fail(dir))?;
+        if entry.file_type().map_err(fail(dir))?.is_dir() {
+            sync_tree(&entry.path())?;
+        }
+    }
+    lock::sync_dir(dir).map_err(fail(dir))
 }
 
 fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {

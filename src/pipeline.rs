@@ -201,6 +201,7 @@ fn fold(
             let usage = data.usage(batch, progress)?;
             let tables = tables(data, &usage, period);
             progress.stage(&format!("reading bills.csv and applying the rules{which}"));
+            crate::fault::pause("read");
             let pass = bills.fold(index, || Pass::new(&tables), progress)?;
             progress.stage(&format!("finishing the rules{which}"));
             let finished = pass.finish();
@@ -350,6 +351,7 @@ fn write(
         render::reconciliation::findings(&findings),
     )?;
 
+    crate::fault::pause("render");
     let month = request.clock.period.month;
     write_statements(
         data,
@@ -595,9 +597,11 @@ fn tables<'a>(data: &'a Dataset, usage: &'a [UsageRecord], period: &Period) -> T
     }
 }
 
-/// One warning per input file that has columns SPEC does not know.
+/// One warning per input file that has columns SPEC does not know, then one per row whose quoted
+/// cell spans lines.
 pub fn warnings(data: &Dataset) -> Vec<String> {
-    data.inputs
+    let mut warnings: Vec<String> = data
+        .inputs
         .iter()
         .filter(|i| !i.unknown_columns.is_empty())
         .map(|i| {
@@ -608,5 +612,9 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
                 names.join(", ")
             )
         })
-        .collect()
+        .collect();
+    for i in &data.inputs {
+        warnings.extend(i.lines.warnings(i.spec.name));
+    }
+    warnings
 }

@@ -26,6 +26,7 @@ use crate::error::DatasetError;
 use crate::ingest::InputFile;
 use crate::ingest::batches::Batches;
 use crate::ingest::cell::CellError;
+use crate::ingest::lines::Lines;
 use crate::ingest::parse::{self, Context, Row};
 use crate::ingest::schema::{self, FileSpec};
 use crate::ingest::segments::{Part, Sink, Source, Split};
@@ -501,12 +502,21 @@ fn shift(rejects: &mut [Reject], by: Line) {
     }
 }
 
-fn input<S>(source: &Source, parts: &[Part<S>], sha256: String) -> InputFile {
+fn input<S>(source: &Source, parts: &[Part<S>], (sha256, total): (String, u64)) -> InputFile {
+    let mut lines = Lines {
+        total,
+        header: source.header_lines(),
+        ..Lines::default()
+    };
+    for p in parts {
+        lines.merge(p.lines.clone());
+    }
     InputFile {
         spec: *source.spec,
         sha256: Some(sha256),
         rows: parts.iter().map(|p| p.rows).sum(),
         unknown_columns: source.header.unknown.clone(),
+        lines,
     }
 }
 
@@ -516,6 +526,7 @@ fn absent(spec: &FileSpec) -> InputFile {
         sha256: None,
         rows: 0,
         unknown_columns: Vec::new(),
+        lines: Lines::default(),
     }
 }
 

@@ -6,6 +6,7 @@
 use rust_decimal::Decimal;
 
 use crate::config::{is_currency, one_of};
+use crate::model::bounds;
 use crate::model::money::parse_decimal;
 use crate::model::records::Line;
 use crate::model::reject::Reject;
@@ -61,8 +62,17 @@ impl<'a> Cell<'a> {
         }
     }
 
+    /// A decimal less than [`bounds::MAX_AMOUNT`] in magnitude, so that the rules' sums and
+    /// products of it cannot overflow.
     pub fn decimal(&self) -> Result<Decimal, CellError> {
-        parse_decimal(self.required()?).map_err(|r| self.fail(r))
+        let d = parse_decimal(self.required()?).map_err(|r| self.fail(r))?;
+        if !bounds::fits(d) {
+            return Err(self.fail(format!(
+                "too large: amounts and quantities must be less than {} in magnitude",
+                bounds::MAX_AMOUNT_TEXT
+            )));
+        }
+        Ok(d)
     }
 
     /// A decimal that must not be negative.

@@ -17,6 +17,7 @@
 pub mod batches;
 pub mod big;
 pub mod cell;
+pub mod lines;
 pub mod parse;
 pub mod schema;
 pub mod segments;
@@ -43,6 +44,8 @@ pub struct InputFile {
     /// Data rows in the file (the header is not counted).
     pub rows: u64,
     pub unknown_columns: Vec<String>,
+    /// The file's physical lines, and its records that span lines.
+    pub lines: lines::Lines,
 }
 
 /// One file's accepted records, its rejects and its facts.

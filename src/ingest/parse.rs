@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use crate::ingest::cell::{Cell, CellError};
+use crate::model::bounds;
 use crate::model::records::*;
 use crate::model::time::Zone;
 
@@ -263,6 +264,12 @@ pub fn usage(row: &Row, cx: &mut Context) -> Result<UsageRecord, CellError> {
     };
     if u.end <= u.start {
         return Err(end.fail("must be after `start`"));
+    }
+    if bounds::product(u.quantity, u.unit_price).is_none() {
+        return Err(price.fail(format!(
+            "`quantity` × `unit_price` is too large: the amount must be less than {}",
+            bounds::MAX_AMOUNT_TEXT
+        )));
     }
     Ok(u)
 }

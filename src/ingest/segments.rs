@@ -28,6 +28,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::DatasetError;
+use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::Row;
 use crate::ingest::schema::{FileSpec, Header};
 use crate::ingest::{hex, small};
@@ -83,6 +84,8 @@ pub struct Part<S> {
     pub first_line: Line,
     /// Records this part took, used or not: the parts' counts add up to the file's records.
     pub rows: u64,
+    /// The records that span lines, with absolute line numbers; only one shard counts them.
+    pub lines: Lines,
 }
 
 /// A big input file whose header matched its spec.
@@ -94,6 +97,7 @@ pub struct Source {
     /// Where the first data record starts, and its line.
     data_start: u64,
     first_line: Line,
+    header_lines: u64,
 }
 
 impl Source {
@@ -128,6 +132,7 @@ impl Source {
             .read_to_end(&mut head)
             .map_err(io)?;
         let first_line = 1 + memchr_iter(b'\n', &head).count() as Line;
+        let header_lines = 1 + memchr_iter(b'\n', lines::trim_end(&head)).count() as u64;
         Ok(Some(Source {
             spec,
             header,
@@ -135,7 +140,13 @@ impl Source {
             len,
             data_start,
             first_line,
+            header_lines,
         }))
+    }
+
+    /// Lines the header takes: 1, unless a header cell is quoted across lines.
+    pub fn header_lines(&self) -> u64 {
+        self.header_lines
     }
 
     /// About how many records the file holds: its data's size over the mean length of the lines
@@ -155,13 +166,14 @@ impl Source {
     }
 
     /// Reads every record into sinks made by `make`, one per core, and hashes the file on a
-    /// thread of its own meanwhile. Returns the parts in file order and the file's SHA-256.
+    /// thread of its own meanwhile. Returns the parts in file order, and the file's SHA-256 and
+    /// physical lines.
     pub fn read<S: Sink>(
         &self,
         split: Split,
         make: impl Fn() -> S + Sync,
         progress: &dyn Progress,
-    ) -> Result<(Vec<Part<S>>, String), DatasetError> {
+    ) -> Result<(Vec<Part<S>>, (String, u64)), DatasetError> {
         let io = |source| DatasetError::Io {
             path: self.path.clone(),
             source,
@@ -254,10 +266,15 @@ impl Source {
         Ok(parts
             .into_iter()
             .map(|s| {
+                let mut lines = s.lines;
+                for span in &mut lines.spans {
+                    span.line += first_line;
+                }
                 let part = Part {
                     sink: s.sink,
                     first_line,
                     rows: s.rows,
+                    lines,
                 };
                 if contiguous {
                     first_line += s.line_ends;
@@ -318,6 +335,7 @@ struct Segment<S> {
     line_ends: u64,
     /// A record held a line end inside quotes, or stopped inside them.
     quoted_line_end: bool,
+    lines: Lines,
 }
 
 /// One core's share of a read: the bytes `[start, end)`, which start at a record, and the shard
@@ -351,6 +369,7 @@ fn read_jobs<S: Sink>(
                 rows: reader.rows,
                 line_ends: reader.line,
                 quoted_line_end: reader.quoted_line_end,
+                lines: reader.lines,
             })
         })
         .collect()
@@ -366,6 +385,8 @@ struct SegmentReader<'s, S> {
     /// Line ends passed so far: the current line, counted from the segment's first.
     line: Line,
     quoted_line_end: bool,
+    /// The records that span lines, with line numbers counted like [`SegmentReader::line`].
+    lines: Lines,
     /// The record being split was handed to [`Sink::glance`] already.
     glanced: bool,
     /// Scratch for records with quotes: the unescaped cells and where each ends.
@@ -383,6 +404,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             rows: 0,
             line: 0,
             quoted_line_end: false,
+            lines: Lines::default(),
             glanced: false,
             cells: Vec::new(),
             ends: Vec::new(),
@@ -449,6 +471,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             self.quoted_line_end |= line_end_inside_quotes(record);
             let line_ends = memchr_iter(b'\n', record).count() as Line;
             if is_record {
+                self.note_span(record);
                 self.emit_quoted(offset + pos as u64);
             }
             self.line += line_ends;
@@ -554,6 +577,20 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
                     return Some((nin.max(1), result == ReadRecordResult::Record));
                 }
             }
+        }
+    }
+
+    /// Notes a record whose quoted cell holds line ends; with shards, the first core does.
+    fn note_span(&mut self, record: &[u8]) {
+        let text = lines::trim_end(record);
+        let line_ends = memchr_iter(b'\n', text).count() as Line;
+        if line_ends > 0 && self.shard.is_none_or(|s| s.index == 0) {
+            let names = &self.source.header.names;
+            self.lines.spanning(self.line, line_ends, || {
+                lines::spanning_cell(text)
+                    .and_then(|i| names.get(i).cloned())
+                    .unwrap_or_default()
+            });
         }
     }
 
@@ -681,17 +718,21 @@ fn line_end_inside_quotes(record: &[u8]) -> bool {
     open
 }
 
-/// The file's SHA-256, as lowercase hex.
-fn sha256(path: &Path) -> std::io::Result<String> {
+/// The file's SHA-256, as lowercase hex, and its physical lines.
+fn sha256(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
+    let (mut line_ends, mut last) = (0, b'\n');
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
-            return Ok(hex(&hasher.finalize()));
+            let lines = line_ends + u64::from(last != b'\n');
+            return Ok((hex(&hasher.finalize()), lines));
         }
         hasher.update(&buf[..n]);
+        line_ends += memchr_iter(b'\n', &buf[..n]).count() as u64;
+        last = buf[n - 1];
     }
 }
 

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::DatasetError;
 use crate::ingest::cell::CellError;
+use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::{Context, Row};
 use crate::ingest::schema::{FileSpec, Header};
 use crate::ingest::{InputFile, LineCounter, Loaded, hex};
@@ -31,6 +32,7 @@ pub fn read<T>(
                     sha256: None,
                     rows: 0,
                     unknown_columns: Vec::new(),
+                    lines: Lines::default(),
                 },
             });
         }
@@ -41,8 +43,19 @@ pub fn read<T>(
         .has_headers(false)
         .flexible(true)
         .from_reader(&bytes[..]);
-    let mut records = reader.byte_records();
-    let header = read_header(spec, records.next())?;
+    let mut record = csv::ByteRecord::new();
+    let first = match reader.read_byte_record(&mut record) {
+        Ok(true) => Some(Ok(record.clone())),
+        Ok(false) => None,
+        Err(e) => Some(Err(e)),
+    };
+    let header = read_header(spec, first)?;
+    let mut file_lines = Lines {
+        total: lines::count(&bytes),
+        header: 1 + memchr::memchr_iter(b'\n', raw(&bytes, 0, reader.position().byte())).count()
+            as u64,
+        ..Lines::default()
+    };
 
     let mut out = Loaded {
         records: Vec::new(),
@@ -52,13 +65,26 @@ pub fn read<T>(
             sha256: Some(sha256),
             rows: 0,
             unknown_columns: header.unknown.clone(),
+            lines: Lines::default(),
         },
     };
     let mut lines = LineCounter::new(&bytes);
-    for record in records {
-        let record = record.map_err(|e| unreadable(spec, &e))?;
-        let line = lines.line_at(record.position().map_or(0, |p| p.byte()));
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| unreadable(spec, &e))?
+    {
+        let start = record.position().map_or(0, |p| p.byte());
+        let line = lines.line_at(start);
         out.input.rows += 1;
+        let text = raw(&bytes, start, reader.position().byte());
+        let line_ends = memchr::memchr_iter(b'\n', text).count() as u64;
+        if line_ends > 0 {
+            file_lines.spanning(line, line_ends, || {
+                lines::spanning_cell(text)
+                    .and_then(|i| header.names.get(i).cloned())
+                    .unwrap_or_default()
+            });
+        }
         if record.len() != header.names.len() {
             out.rejects.push(Reject {
                 file: spec.name,
@@ -104,7 +130,19 @@ pub fn read<T>(
             Err(e) => out.rejects.push(e.reject(spec.name, line)),
         }
     }
+    out.input.lines = file_lines;
     Ok(out)
+}
+
+/// The bytes of one record, from `start` to `end`, without the line ends around it.
+fn raw(bytes: &[u8], start: u64, end: u64) -> &[u8] {
+    let end = (end as usize).min(bytes.len());
+    let text = lines::trim_end(&bytes[(start as usize).min(end)..end]);
+    let skip = text
+        .iter()
+        .position(|&b| b != b'\n' && b != b'\r')
+        .unwrap_or(text.len());
+    &text[skip..]
 }
 
 /// Checks the first record of a file against its spec.

@@ -1,6 +1,7 @@
 //! The domain's vocabulary: instants, periods, money and the typed input records.
 
 pub mod basis;
+pub mod bounds;
 pub mod fold;
 pub mod money;
 pub mod period;

@@ -6,7 +6,12 @@ use crate::model::reject::Reject;
 use crate::view::inputs::InputRow;
 
 /// The report `settle validate` prints: rows per file, then every reject.
-pub fn validation(dataset: &str, inputs: &[InputRow], rejects: &[Reject]) -> String {
+pub fn validation(
+    dataset: &str,
+    inputs: &[InputRow],
+    line_warnings: &[String],
+    rejects: &[Reject],
+) -> String {
     let mut out = format!("dataset `{dataset}`\n\n");
     let _ = writeln!(
         out,
@@ -26,6 +31,9 @@ pub fn validation(dataset: &str, inputs: &[InputRow], rejects: &[Reject]) -> Str
         for c in &i.unknown_columns {
             let _ = writeln!(out, "  warning: unknown column `{c}` is ignored");
         }
+    }
+    for w in line_warnings {
+        let _ = writeln!(out, "  warning: {}", w.replace('\n', "\n  "));
     }
     if rejects.is_empty() {
         out.push_str("\nno rows rejected\n");

@@ -14,6 +14,13 @@ pub struct InputRow {
     pub rows_in: u64,
     pub rows_used: u64,
     pub rows_rejected: u64,
+    /// Physical lines: `lines = header_lines + rows_in + continued_lines + blank_lines`.
+    pub lines: u64,
+    pub header_lines: u64,
+    /// Lines that continue a row inside a quoted cell.
+    pub continued_lines: u64,
+    /// Lines that hold no row.
+    pub blank_lines: u64,
     pub unknown_columns: Vec<String>,
 }
 
@@ -30,6 +37,10 @@ pub fn rows(inputs: &[InputFile], rejects: &[Reject]) -> Vec<InputRow> {
                 rows_in: i.rows,
                 rows_used: i.rows - rejected,
                 rows_rejected: rejected,
+                lines: i.lines.total,
+                header_lines: i.lines.header,
+                continued_lines: i.lines.continued,
+                blank_lines: i.lines.blank(i.rows),
                 unknown_columns: i.unknown_columns.clone(),
             }
         })

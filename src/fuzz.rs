@@ -1,0 +1,205 @@
+//! Entry points for the fuzzers: the row splitter, the cell parsers and a whole small dataset.
+//!
+//! `fuzz/` (run with `make fuzz`, under AFL++) hands each input to one of these, and
+//! `tests/fuzz_corpus.rs` replays the committed corpus through them in `make test`. Each takes
+//! any bytes, must never panic, and checks what must hold whatever the input: a parsed value
+//! prints and parses back to itself, every physical line of a file is accounted for, a run either
+//! writes a whole folder whose money balances or stops with a dataset error (exit code 2 or 3),
+//! never with an internal one.
+
+use std::path::{Path, PathBuf};
+
+use crate::ingest::cell::Cell;
+use crate::ingest::parse::{self, Context};
+use crate::ingest::schema::{self, FileSpec};
+use crate::ingest::{big, lines::Lines, small};
+use crate::model::money::parse_decimal;
+use crate::model::period::Month;
+use crate::model::records::*;
+use crate::model::time::parse_timestamp;
+use crate::pipeline::{self, RunConfig};
+use crate::progress::Quiet;
+
+/// A folder of this process's own for the files the targets write.
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("settle-fuzz-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn check_lines(lines: &Lines, rows: u64, what: &str) {
+    assert!(
+        lines.header + rows + lines.continued <= lines.total,
+        "{what}: {lines:?} with {rows} rows accounts for more lines than the file has"
+    );
+}
+
+/// The row splitter: `data` after `usage.csv`'s header, read by the big files' reader and by
+/// the small files' reader. Both count lines soundly, and when no `\r` can make them see line
+/// ends differently they take the same rows and reject the same lines.
+pub fn rows(data: &[u8]) {
+    let dir = scratch().join("rows");
+    let _ = std::fs::create_dir_all(&dir);
+    let spec: &'static FileSpec = &schema::USAGE;
+    let mut file = spec.columns.join(",").into_bytes();
+    file.push(b'\n');
+    file.extend_from_slice(data);
+    if std::fs::write(dir.join(spec.name), &file).is_err() {
+        return;
+    }
+    let mut cx = Context::new(chrono_tz::Asia::Shanghai);
+    cx.accounts = std::sync::Arc::new(["a", "acc-1"].into_iter().map(Text::from).collect());
+    let big = big::check(&dir, spec, &cx, parse::usage, &Quiet);
+    let small = small::read(&dir, spec, &mut cx, parse::usage);
+    let (Ok(big), Ok(small)) = (big, small) else {
+        return;
+    };
+    check_lines(&big.input.lines, big.input.rows, "big reader");
+    check_lines(&small.input.lines, small.input.rows, "small reader");
+    if !data.contains(&b'\r') {
+        assert_eq!(
+            big.input.rows, small.input.rows,
+            "both readers take the same rows"
+        );
+        assert_eq!(big.input.lines.total, small.input.lines.total);
+    }
+}
+
+/// The cell parsers: decimals, timestamps in three zones, months and every enum, on each line
+/// of `data`. What parses prints and parses back to the same value.
+pub fn cells(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for value in text.split('\n').take(64) {
+        let cell = Cell {
+            column: "amount",
+            value,
+        };
+        if let Ok(d) = parse_decimal(value) {
+            assert_eq!(
+                parse_decimal(&d.to_string()),
+                Ok(d),
+                "`{value}` prints back"
+            );
+        }
+        if let Ok(d) = cell.decimal() {
+            assert!(crate::model::bounds::fits(d));
+        }
+        let _ = cell.rate();
+        let _ = cell.non_negative();
+        let _ = cell.currency();
+        let _ = cell.boolean();
+        for tz in [
+            chrono_tz::Asia::Shanghai,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::UTC,
+        ] {
+            if let Ok(t) = parse_timestamp(value, tz) {
+                // RFC 3339 offsets have whole minutes, and a zone's early local mean time may
+                // not (Shanghai's was +08:05:43), so a time prints back to within a minute.
+                let printed = t.format_rfc3339(tz);
+                if printed.starts_with('+') {
+                    continue; // past 9999 in this zone: RFC 3339 has four-digit years
+                }
+                let back = parse_timestamp(&printed, tz).map(|b| (b.0 - t.0).abs());
+                assert!(
+                    matches!(back, Ok(0..60)),
+                    "`{value}` prints back: {printed}"
+                );
+                let _ = t.format_local(tz);
+                let _ = t.add_local_days(3650, tz);
+            }
+        }
+        if let Ok(m) = value.parse::<Month>() {
+            assert_eq!(m.to_string().parse::<Month>(), Ok(m));
+            let _ = crate::model::period::Period::new(m, chrono_tz::Europe::Berlin);
+        }
+        let _ = (
+            PaymentMode::parse(value),
+            BillingCycle::parse(value),
+            PaymentStatus::parse(value),
+            PaidWith::parse(value),
+            TitleKind::parse(value),
+            InvoiceKind::parse(value),
+            LinkType::parse(value),
+            RelationKind::parse(value),
+            InvoiceBy::parse(value),
+            ModeFilter::parse(value),
+            OrderStatus::parse(value),
+        );
+    }
+}
+
+/// The files of a dataset, as the `dataset` target reads them: sections that each start with a
+/// line `--- <file name>`.
+pub fn sections(data: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        match line.strip_prefix(b"--- ") {
+            Some(name) => out.push((String::from_utf8_lossy(name).trim().to_string(), Vec::new())),
+            None => {
+                if let Some((_, body)) = out.last_mut() {
+                    body.extend_from_slice(line);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A whole small run of the dataset in `data` (see [`sections`]) for October 2026, its PDFs
+/// rendered when the input's length is a multiple of 4. The run writes a whole folder whose
+/// rows and money add up, or stops with exit code 2 or 3.
+pub fn dataset(data: &[u8]) {
+    let root = scratch().join("dataset");
+    let _ = std::fs::remove_dir_all(&root);
+    let inputs = root.join("ds");
+    if std::fs::create_dir_all(&inputs).is_err() {
+        return;
+    }
+    for (name, body) in sections(data) {
+        if name == "settle.toml" || schema::ALL.iter().any(|s| s.name == name) {
+            let _ = std::fs::write(inputs.join(&name), body);
+        }
+    }
+    let cfg = RunConfig {
+        inputs: inputs.clone(),
+        out: root.join("out"),
+        period: "2026-10".parse().ok(),
+        as_of: None,
+        strict: data.first() == Some(&b'!'),
+        templates: None,
+        no_pdf: data.len() % 4 != 0,
+        lines_per_batch: crate::ingest::batches::LINES_PER_BATCH,
+    };
+    match pipeline::run(&cfg, &Quiet) {
+        Ok(summary) => check_folder(&summary.folder),
+        Err(e) => assert!(e.exit_code() != 1, "an internal error: {e}"),
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Rows in = used + rejected, lines add up, and every currency's money balances.
+fn check_folder(folder: &Path) {
+    let bytes = std::fs::read(folder.join("manifest.json")).expect("the run wrote its manifest");
+    let m: serde_json::Value = serde_json::from_slice(&bytes).expect("the manifest is JSON");
+    let n = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
+    for i in m["inputs"].as_array().into_iter().flatten() {
+        assert_eq!(
+            n(i, "rows_in"),
+            n(i, "rows_used") + n(i, "rows_rejected"),
+            "{i}"
+        );
+        assert_eq!(
+            n(i, "lines"),
+            n(i, "header_lines") + n(i, "rows_in") + n(i, "continued_lines") + n(i, "blank_lines"),
+            "{i}"
+        );
+    }
+    for c in m["conservation"].as_array().into_iter().flatten() {
+        assert_eq!(c["balanced"], true, "money is conserved: {c}");
+    }
+    for o in m["outputs"].as_array().into_iter().flatten() {
+        let file = o["file"].as_str().unwrap_or_default();
+        assert!(folder.join(file).is_file(), "`{file}` is written");
+    }
+}

@@ -1,0 +1,344 @@
+//! One test per bug found, each named for its issue and running the real binary on a small
+//! dataset made for it (ripgrep's `tests/regression.rs` habit).
+
+mod support;
+
+use std::process::{Command, Output, Stdio};
+
+use settle::render::statements::file_stem;
+use support::{ACCOUNTS, BILLS_HEADER, Scratch, USAGE_HEADER, assert_whole, bill, csv_rows};
+
+fn output(mut c: Command) -> Output {
+    c.output().expect("settle runs")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Issue 18, bug 1: partner `a/b` was written as `a_b-c14cddc0`, and a second partner whose id
+/// *is* that name overwrote its statement. Now no plain id has the escaped shape: every partner
+/// gets its own file, and the manifest lists each once with the right SHA-256.
+#[test]
+fn issue_18_1_two_partners_never_share_a_statement_file() {
+    let s = Scratch::new("reg-1");
+    let escaped = file_stem("a/b");
+    let ids = ["a/b", "a_b-c14cddc0", escaped.as_str(), "a_b"];
+    let partners: String = ids
+        .iter()
+        .map(|id| format!("{id},Partner {id},gold,special,0\n"))
+        .collect();
+    let accounts: String = (0..ids.len())
+        .map(|i| format!("acc-{i},A{i},E{i},enterprise,0\n"))
+        .collect();
+    let links: String = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("acc-{i},{id},agency,2026-01-01,\n"))
+        .collect();
+    let bills: String = (0..ids.len())
+        .map(|i| {
+            bill(
+                &format!("b{i}"),
+                &format!("acc-{i}"),
+                &format!("{}.00", 10 + i),
+            )
+        })
+        .collect();
+    let data = s.dataset(
+        "d",
+        &[
+            (
+                "accounts.csv",
+                &format!(
+                    "account_id,account_name,entity_name,title_kind,discount_rate\n{accounts}"
+                ),
+            ),
+            (
+                "partners.csv",
+                &format!("partner_id,partner_name,tier,invoice_kind,arrears_amount\n{partners}"),
+            ),
+            (
+                "partner_links.csv",
+                &format!("account_id,partner_id,link_type,linked_from,linked_to\n{links}"),
+            ),
+            (
+                "rebate_rates.csv",
+                "tier,product,payment_mode,rate,valid_from,valid_to\ngold,cvm,*,0.1,2026-01-01,\n",
+            ),
+            ("bills.csv", &format!("{BILLS_HEADER}{bills}")),
+        ],
+    );
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let folder = s.out().join("d").join("2026-10");
+    assert_whole(&folder);
+    let mut stems: Vec<String> = ids.iter().map(|id| file_stem(id)).collect();
+    stems.sort();
+    stems.dedup();
+    assert_eq!(stems.len(), ids.len(), "{stems:?}");
+    for (i, id) in ids.iter().enumerate() {
+        let rows = csv_rows(&folder.join(format!("statements/{}.csv", file_stem(id))));
+        assert_eq!(rows[0][0], format!("acc-{i}"), "{id}'s own statement");
+        assert_eq!(rows[0][5], format!("{}.00", 10 + i));
+    }
+}
+
+/// Issue 18, bug 2: `quantity = 1000000000000000` and `unit_price = 100000000000000` passed their
+/// checks and their product overflowed inside R7 (exit 101, no outputs). Now amounts must be
+/// less than 10^15, and so must quantity × unit_price: the row is rejected with its position,
+/// the run goes on, and `validate` rejects the same rows.
+#[test]
+fn issue_18_2_a_product_too_large_rejects_its_row() {
+    let s = Scratch::new("reg-2");
+    let usage = format!(
+        "{USAGE_HEADER}\
+         u1,acc-1,cvm,,r-b1,2026-10-03,2026-10-03 01:00:00,1000000000000000,h,100000000000000,CNY\n\
+         u2,acc-1,cvm,,r-b1,2026-10-03,2026-10-03 01:00:00,100000000000000,h,100000000000000,CNY\n\
+         u3,acc-1,cvm,,r-b1,2026-10-03,2026-10-03 01:00:00,999999999999999.99999999,h,1,CNY\n"
+    );
+    let bills = format!(
+        "{BILLS_HEADER}{}{}",
+        bill("b1", "acc-1", "999999999999999.99"),
+        bill("b2", "acc-1", "-1000000000000000")
+    );
+    let data = s.dataset(
+        "d",
+        &[
+            ("accounts.csv", ACCOUNTS),
+            ("bills.csv", &bills),
+            ("usage.csv", &usage),
+        ],
+    );
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let folder = s.out().join("d").join("2026-10");
+    assert_whole(&folder);
+    let rejects = csv_rows(&folder.join("rejects.csv"));
+    let found: Vec<(&str, &str, &str)> = rejects
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("bills.csv", "3", "list_amount"),
+            ("usage.csv", "2", "quantity"),
+            ("usage.csv", "3", "unit_price"),
+        ]
+    );
+    assert!(rejects[2][4].contains("`quantity` × `unit_price` is too large"));
+    let v = output(support::validate(&data));
+    assert_eq!(code(&v), 0);
+    assert!(String::from_utf8_lossy(&v.stdout).contains("3 row(s) rejected"));
+}
+
+/// Issue 18, bug 3: a partner id of 252 characters (or a master id of 300) made a file name
+/// longer than the file system allows, and the run failed with exit 1 while `validate` passed.
+/// Now both pass, and every file name is short.
+#[test]
+fn issue_18_3_long_ids_get_bounded_file_names() {
+    let s = Scratch::new("reg-3");
+    let partner = "p".repeat(252);
+    let master = "m".repeat(300);
+    let data = s.dataset(
+        "d",
+        &[
+            (
+                "accounts.csv",
+                &format!(
+                    "account_id,account_name,entity_name,title_kind,discount_rate\n\
+                     {master},Master,Group Ltd,enterprise,0.1\n\
+                     child-1,Child,Group Ltd,enterprise,0\n\
+                     acc-2,Beta,Beta Ltd,enterprise,0\n"
+                ),
+            ),
+            (
+                "partners.csv",
+                &format!(
+                    "partner_id,partner_name,tier,invoice_kind,arrears_amount\n{partner},Long,gold,special,0\n"
+                ),
+            ),
+            (
+                "partner_links.csv",
+                &format!(
+                    "account_id,partner_id,link_type,linked_from,linked_to\nacc-2,{partner},agency,2026-01-01,\n"
+                ),
+            ),
+            (
+                "account_relations.csv",
+                &format!(
+                    "child_id,master_id,relation,effective_at,ended_at,inherit_discount,invoice_by\n\
+                     child-1,{master},hosting,2026-09-01 00:00:00,,false,master\n"
+                ),
+            ),
+            (
+                "bills.csv",
+                &format!(
+                    "{BILLS_HEADER}{}{}",
+                    bill("b1", "acc-2", "10.00"),
+                    bill("b2", "child-1", "20.00").replace(",cash,", ",credit,")
+                ),
+            ),
+        ],
+    );
+    let v = output(support::validate(&data));
+    assert_eq!(code(&v), 0, "{}", stderr(&v));
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let folder = s.out().join("d").join("2026-10");
+    assert_whole(&folder);
+    let files = support::files(&folder);
+    assert!(files.contains(&format!("statements/{}.csv", file_stem(&partner))));
+    assert!(files.contains(&format!("rollups/{}.csv", file_stem(&master))));
+    for f in &files {
+        let name = f.rsplit('/').next().unwrap_or(f);
+        assert!(name.len() <= 80, "`{name}` is short");
+    }
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "a rerun replaces the folder: {}", stderr(&o));
+}
+
+/// Issue 18, bug 4: a kill between the two renames of the swap left the good folder stranded in
+/// `.<period>.old-<pid>`, and under a fixed PID every later run failed with "Directory not
+/// empty". Now a run puts the stranded folder back, removes what dead runs left, and succeeds.
+/// (tests/crash.rs kills real runs at that moment.)
+#[test]
+fn issue_18_4_a_stranded_old_folder_is_put_back() {
+    let s = Scratch::new("reg-4");
+    let data = s.dataset(
+        "d",
+        &[
+            ("accounts.csv", ACCOUNTS),
+            (
+                "bills.csv",
+                &format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "5")),
+            ),
+        ],
+    );
+    assert_eq!(code(&output(support::run(&data, &s.out(), &[]))), 0);
+    let beside = s.out().join("d");
+    let folder = beside.join("2026-10");
+    let before = support::tree_sha(&folder);
+    // What a kill between the renames left, by a run that had PID 1.
+    std::fs::rename(&folder, beside.join(".2026-10.old-1")).expect("move aside");
+    std::fs::create_dir_all(beside.join(".2026-10.tmp-1/statements")).expect("a temp folder");
+    std::fs::create_dir_all(beside.join(".2026-10.scratch-1")).expect("a scratch folder");
+
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("put back"), "{}", stderr(&o));
+    assert_whole(&folder);
+    assert_eq!(support::tree_sha(&folder), before, "the same bytes");
+    assert_eq!(
+        support::files_and_folders(&beside),
+        ["2026-10"],
+        "nothing is left beside the period folder"
+    );
+
+    // A copy moved aside while the folder is in place, under the same PID as this run would
+    // have had in a container: the run does not trip over it.
+    std::fs::create_dir_all(beside.join(".2026-10.old-1/x")).expect("a stale copy");
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(support::files_and_folders(&beside), ["2026-10"]);
+}
+
+/// Issue 18, bug 5: when stderr could not be written (`2>/dev/full`, a closed pipe), the exit
+/// code became 101. Now what cannot be printed is dropped, and the exit code is the run's own.
+#[test]
+fn issue_18_5_unwritable_stderr_keeps_the_exit_code() {
+    let s = Scratch::new("reg-5");
+    let bills = format!(
+        "{BILLS_HEADER}{}{}",
+        bill("b1", "acc-1", "5"),
+        bill("b2", "acc-9", "5")
+    );
+    let data = s.dataset("d", &[("accounts.csv", ACCOUNTS), ("bills.csv", &bills)]);
+    let unusable = s.dataset("bad", &[("bills.csv", &bills)]);
+    let cases: [(Command, i32); 5] = [
+        (support::run(&data, &s.out(), &[]), 0),
+        (support::run(&data, &s.out(), &["--strict"]), 3),
+        (support::run(&unusable, &s.out(), &[]), 2),
+        (support::run(&data, &s.out(), &["--json"]), 0),
+        (support::validate(&data), 0),
+    ];
+    for (mut c, want) in cases {
+        for sink in ["full", "closed"] {
+            let stdio = || match sink {
+                "full" => Stdio::from(std::fs::File::create("/dev/full").expect("/dev/full")),
+                _ => {
+                    let (reader, writer) = std::io::pipe().expect("a pipe");
+                    drop(reader);
+                    Stdio::from(writer)
+                }
+            };
+            let status = c.stderr(stdio()).stdout(stdio()).status().expect("runs");
+            assert_eq!(
+                status.code(),
+                Some(want),
+                "{c:?} with stderr and stdout {sink}"
+            );
+        }
+    }
+}
+
+/// Issue 18, bug 6: a stray `"` opening a cell in `bills.csv` folded the next line into its row,
+/// silently. Now each row whose quoted cell spans lines is a warning naming the file, the column
+/// and the lines, and the manifest accounts for every physical line.
+#[test]
+fn issue_18_6_a_quoted_cell_across_lines_is_reported() {
+    let s = Scratch::new("reg-6");
+    let bills = format!(
+        "{BILLS_HEADER}\
+         b1,acc-1,cvm,\"std,r-b1,postpaid,day,2026-10-03,2026-10-04,,10,0,0,10,paid,cash,CNY\n\
+         b2,acc-1,cvm,std\",r-b2,postpaid,day,2026-10-05,2026-10-06,,20,0,0,20,paid,cash,CNY\n\
+         \n{}",
+        bill("b3", "acc-2", "30")
+    );
+    let accounts = "account_id,account_name,entity_name,title_kind,discount_rate\r\n\
+                    acc-1,Acme,\"Acme Ltd\r\nHangzhou\",enterprise,0.1\r\n\
+                    acc-2,Beta,Beta Ltd,enterprise,0\r\n";
+    let data = s.dataset("d", &[("accounts.csv", accounts), ("bills.csv", &bills)]);
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "warning: `bills.csv` lines 2–3: a quoted cell in column `sub_product` spans 2 lines"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "warning: `accounts.csv` lines 2–3: a quoted cell in column `entity_name` spans 2 lines"
+        ),
+        "{err}"
+    );
+    let m = assert_whole(&s.out().join("d").join("2026-10"));
+    for (file, lines, rows, continued, blank) in
+        [("accounts.csv", 4, 2, 1, 0), ("bills.csv", 5, 2, 1, 1)]
+    {
+        let i = m["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .find(|i| i["file"] == file)
+            .expect("listed");
+        assert_eq!(i["lines"], lines, "{file}");
+        assert_eq!(i["header_lines"], 1, "{file}");
+        assert_eq!(i["rows_in"], rows, "{file}");
+        assert_eq!(i["continued_lines"], continued, "{file}");
+        assert_eq!(i["blank_lines"], blank, "{file}");
+    }
+    let v = output(support::validate(&data));
+    let report = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        report.contains("`bills.csv` lines 2–3: a quoted cell in column `sub_product`"),
+        "{report}"
+    );
+}
