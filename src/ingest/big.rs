@@ -28,7 +28,7 @@ use crate::ingest::cell::CellError;
 use crate::ingest::lines::Lines;
 use crate::ingest::parse::{self, Context, Row};
 use crate::ingest::schema::{self, FileSpec};
-use crate::ingest::segments::{Part, Sink, Source, Split};
+use crate::ingest::segments::{Part, Sink, Source, Split, Whole};
 use crate::ingest::{HasLine, InputFile, Reject};
 use crate::model::records::{BillLine, Line};
 use crate::progress::Progress;
@@ -517,9 +517,9 @@ fn shift(rejects: &mut [Reject], by: Line) {
     }
 }
 
-fn input<S>(source: &Source, parts: &[Part<S>], (sha256, total): (String, u64)) -> InputFile {
+fn input<S>(source: &Source, parts: &[Part<S>], whole: Whole) -> InputFile {
     let mut lines = Lines {
-        total,
+        total: whole.lines,
         header: source.header_lines(),
         ..Lines::default()
     };
@@ -528,7 +528,7 @@ fn input<S>(source: &Source, parts: &[Part<S>], (sha256, total): (String, u64)) 
     }
     InputFile {
         spec: *source.spec,
-        sha256: Some(sha256),
+        sha256: Some(whole.sha256),
         rows: parts.iter().map(|p| p.rows).sum(),
         unknown_columns: source.header.unknown.clone(),
         lines,
