@@ -4,7 +4,7 @@ CARGO ?= cargo
 PROFILE := --release
 SETTLE := target/release/settle
 
-.PHONY: build run test check fmt bless bench clean tools
+.PHONY: build run test check fmt bless bench clean tools fuzz
 # apt-get needs root; use sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -43,6 +43,21 @@ bench: build .bench/venv/bin/python
 .bench/venv/bin/python:
 	python3 -m venv .bench/venv
 	.bench/venv/bin/pip install --quiet duckdb
+
+# Coverage-guided fuzzing with AFL++ on one core, for FUZZ_SECONDS: the targets in fuzz/ call
+# settle::fuzz (rows, cells, dataset). Installs cargo-afl from crates.io once (it builds AFL++).
+# Not part of `make test`, which replays fuzz/corpus instead (tests/fuzz_corpus.rs).
+FUZZ_TARGET ?= dataset
+FUZZ_SECONDS ?= 600
+fuzz:
+	@command -v cargo-afl >/dev/null 2>&1 || $(CARGO) install cargo-afl --locked
+	@$(CARGO) afl config --build >/dev/null 2>&1 || true
+	cd fuzz && $(CARGO) afl build --release --locked
+	cd fuzz && AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+		$(CARGO) afl fuzz -V $(FUZZ_SECONDS) -i corpus/$(FUZZ_TARGET) -o target/afl/$(FUZZ_TARGET) \
+		target/release/$(FUZZ_TARGET)
+	@crashes=$$(ls fuzz/target/afl/$(FUZZ_TARGET)/default/crashes 2>/dev/null | grep -vc README); \
+		echo "crashes: $$crashes"; test "$$crashes" = 0
 
 clean:
 	rm -rf outputs/*/

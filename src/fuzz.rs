@@ -168,7 +168,7 @@ pub fn dataset(data: &[u8]) {
         as_of: None,
         strict: data.first() == Some(&b'!'),
         templates: None,
-        no_pdf: data.len() % 4 != 0,
+        no_pdf: !data.len().is_multiple_of(4),
         lines_per_batch: crate::ingest::batches::LINES_PER_BATCH,
     };
     match pipeline::run(&cfg, &Quiet) {

@@ -29,7 +29,7 @@ use crate::ingest::cell::CellError;
 use crate::ingest::lines::Lines;
 use crate::ingest::parse::{self, Context, Row};
 use crate::ingest::schema::{self, FileSpec};
-use crate::ingest::segments::{Part, Sink, Source, Split};
+use crate::ingest::segments::{Part, Sink, Source, Split, Whole};
 use crate::model::fold::Fold;
 use crate::model::records::{HasLine, Line};
 use crate::model::reject::Reject;
@@ -502,9 +502,9 @@ fn shift(rejects: &mut [Reject], by: Line) {
     }
 }
 
-fn input<S>(source: &Source, parts: &[Part<S>], (sha256, total): (String, u64)) -> InputFile {
+fn input<S>(source: &Source, parts: &[Part<S>], whole: Whole) -> InputFile {
     let mut lines = Lines {
-        total,
+        total: whole.lines,
         header: source.header_lines(),
         ..Lines::default()
     };
@@ -513,7 +513,7 @@ fn input<S>(source: &Source, parts: &[Part<S>], (sha256, total): (String, u64)) 
     }
     InputFile {
         spec: *source.spec,
-        sha256: Some(sha256),
+        sha256: Some(whole.sha256),
         rows: parts.iter().map(|p| p.rows).sum(),
         unknown_columns: source.header.unknown.clone(),
         lines,

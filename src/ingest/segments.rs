@@ -88,6 +88,12 @@ pub struct Part<S> {
     pub lines: Lines,
 }
 
+/// What reading a file whole gives beside its records: its SHA-256 and its physical lines.
+pub struct Whole {
+    pub sha256: String,
+    pub lines: u64,
+}
+
 /// A big input file whose header matched its spec.
 pub struct Source {
     pub spec: &'static FileSpec,
@@ -173,7 +179,7 @@ impl Source {
         split: Split,
         make: impl Fn() -> S + Sync,
         progress: &dyn Progress,
-    ) -> Result<(Vec<Part<S>>, (String, u64)), DatasetError> {
+    ) -> Result<(Vec<Part<S>>, Whole), DatasetError> {
         let io = |source| DatasetError::Io {
             path: self.path.clone(),
             source,
@@ -719,7 +725,7 @@ fn line_end_inside_quotes(record: &[u8]) -> bool {
 }
 
 /// The file's SHA-256, as lowercase hex, and its physical lines.
-fn sha256(path: &Path) -> std::io::Result<(String, u64)> {
+fn sha256(path: &Path) -> std::io::Result<Whole> {
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -728,7 +734,10 @@ fn sha256(path: &Path) -> std::io::Result<(String, u64)> {
         let n = file.read(&mut buf)?;
         if n == 0 {
             let lines = line_ends + u64::from(last != b'\n');
-            return Ok((hex(&hasher.finalize()), lines));
+            return Ok(Whole {
+                sha256: hex(&hasher.finalize()),
+                lines,
+            });
         }
         hasher.update(&buf[..n]);
         line_ends += memchr_iter(b'\n', &buf[..n]).count() as u64;
