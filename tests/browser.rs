@@ -3,7 +3,7 @@
 //! statement PDF, and takes screenshots on a desktop-sized and a phone-sized window. The test
 //! asserts on the page's text, on the downloaded bytes against the file on disk, and that the
 //! phone page needs no sideways scrolling. Screenshots are kept under cargo's temporary folder
-//! for integration tests (`target/tmp/portal-screenshots/`).
+//! for integration tests (`target/tmp/browser-screenshots/`).
 //!
 //! Chromium is driven through chromedriver's W3C WebDriver HTTP API, spoken over the same small
 //! HTTP client the other portal tests use.
@@ -269,10 +269,8 @@ fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
             .flatten()
             .flatten()
             .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
-        if !partial {
-            if let Ok(bytes) = std::fs::read(dir.join(name)) {
-                return bytes;
-            }
+        if !partial && let Ok(bytes) = std::fs::read(dir.join(name)) {
+            return bytes;
         }
         let listing: Vec<_> = std::fs::read_dir(dir)
             .into_iter()
@@ -295,7 +293,7 @@ fn finance_signs_in_opens_the_month_and_downloads_a_statement_in_chromium() {
     let (profile, downloads, shots) = (
         dir.join("profile"),
         dir.join("downloads"),
-        scratch("portal-screenshots"),
+        scratch("screenshots"),
     );
     for d in [&profile, &downloads] {
         std::fs::create_dir_all(d).expect("folder");
@@ -354,6 +352,7 @@ fn finance_signs_in_opens_the_month_and_downloads_a_statement_in_chromium() {
 
     // On a phone the page is one column: nothing wider than the screen.
     browser.window(390, 844);
+    browser.script("window.scrollTo(0, 0)");
     let fits = browser.script(
         "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
     );

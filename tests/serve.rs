@@ -334,20 +334,15 @@ fn traversal_attempts_are_404_for_every_scope() {
             );
             assert!(!r.text().contains("token_sha256"), "{target}");
         }
-        // An absolute URI on the request line is no way out either.
-        let r = s.get("http://127.0.0.1/../../etc/passwd", Some(&auth));
-        assert!(
-            matches!(r.status, 400 | 404),
-            "{user}: absolute form gave {}",
-            r.status
-        );
-        // A raw backslash on the request line: refused, never resolved.
-        let r = s.get("/demo/2026-10/..\\..\\users.toml", Some(&auth));
-        assert!(
-            matches!(r.status, 400 | 404),
-            "{user}: backslash gave {}",
-            r.status
-        );
+        // Neither an absolute URI nor raw backslashes on the request line are a way out.
+        for target in [
+            "http://127.0.0.1/../../users.toml",
+            "/demo/2026-10/..\\..\\users.toml",
+            "/demo/2026-10/statements\\p-02.pdf",
+            "*",
+        ] {
+            assert_eq!(s.get(target, Some(&auth)).status, 404, "{user} {target}");
+        }
     }
 }
 
@@ -430,7 +425,7 @@ fn zip_entries(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
         let mut file = archive.by_index(i).expect("entry");
         let mut data = Vec::new();
         file.read_to_end(&mut data).expect("entry read");
-        out.insert(file.name().to_string(), data);
+        out.insert(file.name().expect("a UTF-8 name").to_string(), data);
     }
     out
 }
@@ -439,6 +434,22 @@ fn zip_entries(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
 fn the_zip_holds_what_the_user_may_see_and_the_audit_log_records_each_download() {
     let s = server("zip");
     let f = fixture();
+    // HEAD says what a download would be, and is none.
+    let head = request(
+        s.addr,
+        "HEAD",
+        "/demo/2026-10/statements/p-01.csv",
+        &[("Authorization", &f.bearer("p01"))],
+        b"",
+    );
+    assert_eq!(head.status, 200);
+    let csv_len = std::fs::metadata(f.period().join("statements/p-01.csv"))
+        .expect("meta")
+        .len();
+    assert_eq!(
+        head.header("content-length"),
+        Some(csv_len.to_string().as_str())
+    );
 
     let zip = s.get("/demo/2026-10.zip", Some(&f.bearer("finance")));
     assert_eq!(zip.status, 200);
@@ -525,6 +536,10 @@ fn the_zip_holds_what_the_user_may_see_and_the_audit_log_records_each_download()
     assert!(time.len() == 20 && time.ends_with('Z'), "{time}");
     let inv_line = find("p01", "demo/2026-10/invoices.csv");
     assert_eq!(inv_line["sha256"], hex(&invoices.body));
+    assert!(
+        !log.contains("statements/p-01.csv\","),
+        "HEAD is no download: {log}"
+    );
 }
 
 fn wait_for_lines(path: &std::path::Path, n: usize) -> String {

@@ -151,29 +151,34 @@ pub async fn documents(
     let Some(segments) = paths::segments(uri.path()) else {
         return not_found(&app, &caller);
     };
-    let runtime = tokio::runtime::Handle::current();
-    blocking(move || route(&app, &caller, segments, &runtime)).await
+    let send = Delivery {
+        runtime: tokio::runtime::Handle::current(),
+        head: method == Method::HEAD,
+    };
+    blocking(move || route(&app, &caller, segments, &send)).await
 }
 
-fn route(
-    app: &Arc<App>,
-    caller: &Caller,
-    s: Segments,
-    runtime: &tokio::runtime::Handle,
-) -> Response {
+/// How a download goes out: its body is pumped on the runtime's blocking threads, and a `HEAD`
+/// request gets the headers only (and is no download for the audit log).
+struct Delivery {
+    runtime: tokio::runtime::Handle,
+    head: bool,
+}
+
+fn route(app: &Arc<App>, caller: &Caller, s: Segments, send: &Delivery) -> Response {
     let parts: Vec<&str> = s.parts.iter().map(String::as_str).collect();
     match (parts.as_slice(), s.trailing_slash) {
         ([dataset, period], true) => period_page(app, caller, dataset, period),
         ([dataset, zip], false) if zip.ends_with(".zip") => {
             let period = &zip[..zip.len() - ".zip".len()];
-            download_zip(app, caller, dataset, period, runtime)
+            download_zip(app, caller, dataset, period, send)
         }
         ([dataset, period], false) => match visible(app, caller, dataset, period) {
             Some(_) => redirect(&format!("{}/", pages::url(&[dataset, period])), None),
             None => not_found(app, caller),
         },
         ([dataset, period, rest @ ..], false) => {
-            download_file(app, caller, dataset, period, &rest.join("/"), runtime)
+            download_file(app, caller, dataset, period, &rest.join("/"), send)
         }
         _ => not_found(app, caller),
     }
@@ -324,7 +329,7 @@ fn download_file(
     dataset: &str,
     period: &str,
     path: &str,
-    runtime: &tokio::runtime::Handle,
+    send: &Delivery,
 ) -> Response {
     let Some((settled, _, grants)) = visible(app, caller, dataset, period) else {
         return not_found(app, caller);
@@ -343,8 +348,16 @@ fn download_file(
         Source::Filtered(bytes) => bytes.len() as u64,
     };
     let name = files::download_name(dataset, period, path);
+    if send.head {
+        return download(
+            files::content_type(path),
+            &name,
+            Some(length),
+            Body::empty(),
+        );
+    }
     let entry = entry(app, caller, format!("{dataset}/{period}/{path}"), None);
-    let body = pump(app, runtime, entry, move |w| match source {
+    let body = pump(app, &send.runtime, entry, move |w| match source {
         Source::File(file) => std::io::copy(&mut std::fs::File::open(file)?, w).map(|_| ()),
         Source::Filtered(bytes) => std::io::Write::write_all(w, &bytes),
     });
@@ -356,7 +369,7 @@ fn download_zip(
     caller: &Caller,
     dataset: &str,
     period: &str,
-    runtime: &tokio::runtime::Handle,
+    send: &Delivery,
 ) -> Response {
     let Some((settled, _, grants)) = visible(app, caller, dataset, period) else {
         return not_found(app, caller);
@@ -371,14 +384,18 @@ fn download_zip(
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let names = entries.iter().map(|(n, _)| n.clone()).collect();
     let zip_name = format!("{period}.zip");
-    let entry = entry(app, caller, format!("{dataset}/{zip_name}"), Some(names));
-    let body = pump(app, runtime, entry, move |w| super::zip::write(w, &entries));
-    download(
+    let (content_type, name) = (
         files::content_type(&zip_name),
-        &format!("{dataset}_{zip_name}"),
-        None,
-        body,
-    )
+        format!("{dataset}_{zip_name}"),
+    );
+    if send.head {
+        return download(content_type, &name, None, Body::empty());
+    }
+    let entry = entry(app, caller, format!("{dataset}/{zip_name}"), Some(names));
+    let body = pump(app, &send.runtime, entry, move |w| {
+        super::zip::write(w, &entries)
+    });
+    download(content_type, &name, None, body)
 }
 
 /// An audit entry for a download about to start; bytes and digest are filled in at its end.
@@ -474,13 +491,14 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
 /// appended last to `X-Forwarded-For`.
 fn client_ip(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if peer.ip().is_loopback() {
+        // Only the last entry is the proxy's own; those before it are the client's say-so.
         let forwarded = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse::<IpAddr>().ok());
         if let Some(ip) = forwarded {
             return ip;
         }

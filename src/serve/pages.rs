@@ -23,6 +23,7 @@ h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 a { color: var(--accent); }
 section.card { background: #fff; border: 1px solid var(--line); border-radius: .5rem; padding: 1rem;
   margin-bottom: 1rem; }
+section.card > h1:first-child, section.card > h2:first-child { margin-top: 0; }
 ul.periods { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: .5rem; }
 ul.periods a { display: inline-block; padding: .4rem .8rem; border: 1px solid var(--line);
   border-radius: .4rem; text-decoration: none; background: #fff; }

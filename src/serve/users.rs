@@ -164,14 +164,12 @@ fn parse(path: &Path, text: &str) -> Result<Vec<User>, UsersError> {
                 second: u.name,
             });
         }
-        if let Some(phc) = &u.password_hash {
-            if let Err(e) = PasswordHash::new(phc) {
-                return Err(UsersError::PasswordHash {
-                    path: path.to_path_buf(),
-                    user: u.name,
-                    message: e.to_string(),
-                });
-            }
+        if let Some(Err(e)) = u.password_hash.as_deref().map(PasswordHash::new) {
+            return Err(UsersError::PasswordHash {
+                path: path.to_path_buf(),
+                user: u.name,
+                message: e.to_string(),
+            });
         }
         users.push(User {
             name: u.name,

@@ -39,9 +39,11 @@ impl Fixture {
     }
 }
 
-/// A scratch folder for `name`, empty, under cargo's temporary folder for integration tests.
+/// A scratch folder for `name`, emptied, under cargo's temporary folder for integration tests;
+/// named after the test binary too, so two binaries never share one.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", env!("CARGO_CRATE_NAME")));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
@@ -271,9 +273,53 @@ pub fn request(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).expect("request sent");
     stream.write_all(body).expect("body sent");
+    // Read until the response is whole: some servers (chromedriver) keep the connection open
+    // whatever the request says.
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("response read");
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        if let Some(len) = whole(&raw, method == "HEAD") {
+            raw.truncate(len);
+            break;
+        }
+        let n = stream.read(&mut buf).expect("response read");
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
     parse(&raw, method == "HEAD")
+}
+
+/// The length of the response in `raw` once it is all there: by `Content-Length`, or the last
+/// chunk; `None` while more is to come (or the body runs to the end of the connection).
+fn whole(raw: &[u8], head_only: bool) -> Option<usize> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    if head_only || head.starts_with("http/1.1 204") || head.starts_with("http/1.1 304") {
+        return Some(end);
+    }
+    if head.contains("transfer-encoding: chunked") {
+        let mut at = end;
+        loop {
+            let line = raw[at..].windows(2).position(|w| w == b"\r\n")?;
+            let size_text = std::str::from_utf8(&raw[at..at + line]).ok()?;
+            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            at += line + 2;
+            if size == 0 {
+                return (raw.len() >= at + 2).then_some(at + 2);
+            }
+            at += size + 2;
+            if raw.len() < at {
+                return None;
+            }
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())?;
+    (raw.len() >= end + length).then_some(end + length)
 }
 
 fn parse(raw: &[u8], head_only: bool) -> Response {
