@@ -52,16 +52,26 @@ pub fn filter_rows(csv: &[u8], column: &str, value: &str) -> Option<Vec<u8>> {
         let h = h.strip_prefix("\u{feff}".as_bytes()).unwrap_or(h);
         h == column.as_bytes()
     })?;
-    let mut out = Vec::with_capacity(csv.len());
+    // Each record runs from where it starts to where the next one starts, so it keeps its own
+    // line end (`\n` or `\r\n`) and any quoted line breaks inside it. The csv reader ends a
+    // record at a `\r` and counts the `\n` after it as the next one's start: skip it.
+    let mut starts: Vec<(usize, bool)> = Vec::new();
     let mut record = csv::ByteRecord::new();
-    let mut start = usize::try_from(reader.position().byte()).ok()?;
-    out.extend_from_slice(csv.get(..start)?);
     while reader.read_byte_record(&mut record).ok()? {
-        let end = usize::try_from(reader.position().byte()).ok()?;
-        if record.get(index) == Some(value.as_bytes()) {
-            out.extend_from_slice(csv.get(start..end)?);
+        let mut start = usize::try_from(record.position()?.byte()).ok()?;
+        if start > 0 && csv.get(start - 1..=start) == Some(b"\r\n") {
+            start += 1;
         }
-        start = end;
+        starts.push((start, record.get(index) == Some(value.as_bytes())));
+    }
+    let header_end = starts.first().map_or(csv.len(), |s| s.0);
+    let mut out = Vec::with_capacity(csv.len());
+    out.extend_from_slice(csv.get(..header_end)?);
+    for (i, (start, keep)) in starts.iter().enumerate() {
+        if *keep {
+            let end = starts.get(i + 1).map_or(csv.len(), |s| s.0);
+            out.extend_from_slice(csv.get(*start..end)?);
+        }
     }
     Some(out)
 }
@@ -132,6 +142,13 @@ mod tests {
             "\u{feff}source,reference,issuer,amount\r\n\
              resale,acc-1,partner:p-01,1.00\r\n\
              resale,\"acc, 3\",partner:p-01,3.00\r\n"
+        );
+        // The same with `\n` line ends, as `settle run` writes them.
+        let lf = INVOICES.replace("\r\n", "\n");
+        let got = filter_rows(lf.as_bytes(), "issuer", "partner:p-02").expect("filters");
+        assert_eq!(
+            String::from_utf8(got).expect("utf-8"),
+            "\u{feff}source,reference,issuer,amount\nresale,acc-2,partner:p-02,2.00\n"
         );
         let none = filter_rows(INVOICES.as_bytes(), "issuer", "partner:p-0").expect("filters");
         assert_eq!(

@@ -47,6 +47,11 @@ input { font: inherit; width: 100%; max-width: 22rem; padding: .5rem; border: 1p
   table.files thead { display: none; }
   table.files tr { display: block; padding: .5rem 0; border-bottom: 1px solid var(--line); }
   table.files td { display: block; border: 0; padding: .1rem 0; text-align: left; }
+  table.stack thead { display: none; }
+  table.stack tr { display: block; padding: .4rem 0; border-bottom: 1px solid var(--line); }
+  table.stack td { display: flex; justify-content: space-between; gap: 1rem; border: 0;
+    padding: .15rem 0; text-align: right; white-space: normal; }
+  table.stack td::before { content: attr(data-label); font-weight: 600; text-align: left; }
 }
 "#;
 
@@ -270,12 +275,12 @@ fn reconciliation(f: &FinanceView) -> String {
         return out;
     }
     out.push_str(
-        r#"<div class="scroll"><table><thead><tr><th>问题类型 Finding</th><th>币种 Currency</th><th class="num">数量 Count</th><th class="num">差额 Difference</th></tr></thead><tbody>"#,
+        r#"<div class="scroll"><table class="stack"><thead><tr><th>问题类型 Finding</th><th>币种 Currency</th><th class="num">数量 Count</th><th class="num">差额 Difference</th></tr></thead><tbody>"#,
     );
     for r in &f.reconciliation {
         let _ = write!(
             out,
-            r#"<tr><td>{} <span class="en">{}</span></td><td>{}</td><td class="num">{}</td><td class="num">{}</td></tr>"#,
+            r#"<tr><td data-label="问题类型 Finding">{} <span class="en">{}</span></td><td data-label="币种 Currency">{}</td><td class="num" data-label="数量 Count">{}</td><td class="num" data-label="差额 Difference">{}</td></tr>"#,
             finding_zh(&r.finding),
             esc(&r.finding),
             esc(&r.currency),
@@ -292,7 +297,7 @@ fn statements(f: &FinanceView) -> String {
         return String::new();
     };
     let mut out = String::from(
-        r#"<section class="card" id="statements"><h2>返佣结算单 <span class="en">Statements</span></h2><div class="scroll"><table><thead><tr>"#,
+        r#"<section class="card" id="statements"><h2>返佣结算单 <span class="en">Statements</span></h2><div class="scroll"><table class="stack"><thead><tr>"#,
     );
     for h in header {
         let class = if numeric(h) { r#" class="num""# } else { "" };
@@ -304,16 +309,17 @@ fn statements(f: &FinanceView) -> String {
         for (i, cell) in row.iter().enumerate() {
             let name = header.get(i).map(String::as_str).unwrap_or("");
             let class = if numeric(name) { r#" class="num""# } else { "" };
+            let label = column_label(name);
             match (name, link) {
                 ("partner_id", Some(link)) => {
                     let _ = write!(
                         out,
-                        r#"<td><a href="{link}" download>{}</a></td>"#,
+                        r#"<td data-label="{label}"><a href="{link}" download>{}</a></td>"#,
                         esc(cell)
                     );
                 }
                 _ => {
-                    let _ = write!(out, "<td{class}>{}</td>", esc(cell));
+                    let _ = write!(out, r#"<td{class} data-label="{label}">{}</td>"#, esc(cell));
                 }
             }
         }
