@@ -51,7 +51,8 @@ input { font: inherit; width: 100%; max-width: 22rem; padding: .5rem; border: 1p
   table.stack tr { display: block; padding: .4rem 0; border-bottom: 1px solid var(--line); }
   table.stack td { display: flex; justify-content: space-between; gap: 1rem; border: 0;
     padding: .15rem 0; text-align: right; white-space: normal; }
-  table.stack td::before { content: attr(data-label); font-weight: 600; text-align: left; }
+  table.stack td::before { content: attr(data-label); font-weight: 600; text-align: left;
+    flex: 0 0 auto; max-width: 50%; }
 }
 "#;
 
@@ -280,7 +281,7 @@ fn reconciliation(f: &FinanceView) -> String {
     for r in &f.reconciliation {
         let _ = write!(
             out,
-            r#"<tr><td data-label="问题类型 Finding">{} <span class="en">{}</span></td><td data-label="币种 Currency">{}</td><td class="num" data-label="数量 Count">{}</td><td class="num" data-label="差额 Difference">{}</td></tr>"#,
+            r#"<tr><td data-label="问题类型 Finding"><span>{} <span class="en">{}</span></span></td><td data-label="币种 Currency">{}</td><td class="num" data-label="数量 Count">{}</td><td class="num" data-label="差额 Difference">{}</td></tr>"#,
             finding_zh(&r.finding),
             esc(&r.finding),
             esc(&r.currency),
