@@ -373,6 +373,8 @@ fn symlinks_out_of_dir_staging_folders_and_unsettled_periods_are_not_served() {
     portal::copy_dir(&period, &out.join("demo").join(".2026-11.tmp-4242"));
     portal::copy_dir(&period, &out.join("demo").join("2026-09"));
     std::fs::remove_file(out.join("demo/2026-09/manifest.json")).expect("removed");
+    // An older settled month, listed after the newer one.
+    portal::copy_dir(&f.period(), &out.join("demo").join("2026-08"));
 
     let s = Server::start(&out, &f.users, &dir.join("audit.jsonl"));
     let auth = f.bearer("finance");
@@ -401,7 +403,11 @@ fn symlinks_out_of_dir_staging_folders_and_unsettled_periods_are_not_served() {
         assert_eq!(s.get(target, Some(&auth)).status, 404, "{target}");
     }
     let index = s.get("/", Some(&auth)).text();
-    assert!(index.contains("/demo/2026-10/"), "{index}");
+    let (newer, older) = (index.find("/demo/2026-10/"), index.find("/demo/2026-08/"));
+    assert!(
+        newer.is_some() && older.is_some() && newer < older,
+        "newest first: {index}"
+    );
     for hidden in ["linked", "tmp-4242", "2026-09"] {
         assert!(!index.contains(hidden), "the index lists {hidden}");
     }
