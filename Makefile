@@ -17,11 +17,19 @@ run: build
 test: tools
 	$(CARGO) test $(PROFILE) --locked
 
-# What the tests need from the system: pdftotext (poppler-utils) reads the PDFs back.
+# What the tests need from the system: pdftotext (poppler-utils) reads the PDFs back; headless
+# Chromium and its WebDriver (chromium, chromium-driver) drive the portal's browser test, with the
+# PDFs' Chinese font (fonts-wqy-microhei) so its screenshots show Chinese.
 tools:
 	@command -v pdftotext >/dev/null 2>&1 || { \
 		echo "installing poppler-utils (pdftotext) for the PDF tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils >/dev/null; }
+	@{ command -v chromium && command -v chromedriver && \
+		test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc; } >/dev/null 2>&1 || { \
+		echo "installing chromium, chromium-driver and fonts-wqy-microhei for the portal's browser test"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver fonts-wqy-microhei >/dev/null; }
 
 check:
 	$(CARGO) fmt --all -- --check

@@ -1,11 +1,13 @@
 //! Command-line arguments, and turning them into a validated request for the pipeline.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::model::period::Month;
 use crate::pipeline::RunConfig;
+use crate::serve::ServeConfig;
 
 /// Monthly reconciliation and statements for cloud resellers.
 ///
@@ -31,6 +33,71 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Generate a synthetic dataset for benchmarks (deterministic for a given seed)
     Gen(GenArgs),
+    /// Serve the settled periods under OUT to finance staff and partners, each within their scope
+    Serve(ServeArgs),
+    /// Manage the portal's users file
+    Users(UsersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The folder `settle run --out` writes to: periods are served from OUT/<dataset>/<period>/
+    #[arg(long, value_name = "OUT", default_value = "outputs")]
+    pub out: PathBuf,
+
+    /// The users file (TOML): who may sign in, with which scope
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+
+    /// The address to listen on; port 0 picks a free port
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Where to append the audit log of downloads [default: `audit.jsonl` beside the users file]
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    pub fn into_config(self) -> ServeConfig {
+        ServeConfig {
+            out: self.out,
+            users: self.users,
+            bind: self.bind,
+            audit: self.audit,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    #[command(subcommand)]
+    pub command: UsersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user with a new API token, printed once on stdout; only its SHA-256 is stored
+    Add(UsersAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersAddArgs {
+    /// The user's name (also their login name)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// `finance`, `partner:<partner_id>` or `master:<account_id>`
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: String,
+
+    /// The users file; created if missing
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+
+    /// Also set a password for the browser login, read from the first line of stdin
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,8 @@
 //! Data flows one way: [`ingest`] reads a dataset folder into typed records, [`rules`] computes
 //! each SPEC rule as a pure function of those records and the run's [`model::period::Period`],
 //! [`render`] turns results into document bytes, and [`output`] writes them atomically with a
-//! [`manifest`]. [`pipeline`] runs the stages in that order.
+//! [`manifest`]. [`pipeline`] runs the stages in that order. [`serve`], the finance portal,
+//! reads what the pipeline wrote and serves it to each user within their scope.
 
 pub mod checks;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod progress;
 pub mod render;
 pub mod rules;
 pub mod runs;
+pub mod serve;
 pub mod summary;
 pub mod synth;
 pub mod view;

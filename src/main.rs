@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use settle::cli::{Cli, Command};
+use settle::cli::{Cli, Command, UsersCommand};
 use settle::errln;
 use settle::error::Error;
 use settle::model::reject::Reject;
 use settle::pipeline;
 use settle::progress::{Progress, Quiet};
+use settle::serve::{self, ServeError, UsersError};
 use settle::summary::Summary;
 
 /// A run allocates and frees its group tables as they grow, a million entries at a time;
@@ -139,6 +140,48 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 });
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            spinner.finish();
+            Ok(portal(serve::run(&args.into_config())))
+        }
+        Command::Users(args) => {
+            spinner.finish();
+            let UsersCommand::Add(add) = args.command;
+            Ok(portal(add_user(&add).map_err(ServeError::from)))
+        }
+    }
+}
+
+/// `settle users add`: the token goes to stdout, once, and nowhere else.
+fn add_user(args: &settle::cli::UsersAddArgs) -> Result<(), UsersError> {
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(UsersError::Stdin)?;
+        Some(line.trim_end_matches(['\n', '\r']).to_string())
+    } else {
+        None
+    };
+    let token = serve::users::add(&args.users, &args.name, &args.scope, password.as_deref())?;
+    settle::outln!("{token}");
+    errln!(
+        "added user `{}` (scope `{}`) to `{}`; the token above is shown only this once",
+        args.name,
+        args.scope,
+        args.users.display()
+    );
+    Ok(())
+}
+
+/// The exit code of a portal command, printing its error.
+fn portal(result: Result<(), ServeError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            errln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

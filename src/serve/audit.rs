@@ -1,0 +1,77 @@
+//! The audit log: one JSON line per download (file or zip), appended as the transfer ends.
+//!
+//! Each line holds the time (UTC, RFC 3339), the user, their scope, the client's address, the
+//! path (`<dataset>/<period>/<file>` or `<dataset>/<period>.zip`), the bytes sent, the SHA-256
+//! of those bytes, whether the transfer completed, and for a zip the files it held. The log sits
+//! beside the users file (`audit.jsonl`) unless `--audit` says where; it is opened for appending
+//! only, and a line is written whole with one call so concurrent downloads never interleave.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+pub struct Audit {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+/// One download, as the log records it.
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub time: String,
+    pub user: String,
+    pub scope: String,
+    pub client: String,
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<String>>,
+}
+
+impl Audit {
+    pub fn open(path: &Path) -> std::io::Result<Audit> {
+        let mut options = OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        Ok(Audit {
+            path: path.to_path_buf(),
+            file: Mutex::new(options.open(path)?),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `entry`; a failure is reported on stderr, since the bytes have already gone.
+    pub fn record(&self, entry: &Entry) {
+        let mut line = match serde_json::to_vec(entry) {
+            Ok(line) => line,
+            Err(e) => {
+                crate::errln!("error: cannot encode an audit line: {e}");
+                return;
+            }
+        };
+        line.push(b'\n');
+        let written = match self.file.lock() {
+            Ok(mut file) => file.write_all(&line).and_then(|()| file.flush()),
+            Err(_) => Err(std::io::Error::other("the audit log's lock is poisoned")),
+        };
+        if let Err(e) = written {
+            crate::errln!(
+                "error: cannot append to the audit log `{}`: {e}; lost line: {}",
+                self.path.display(),
+                String::from_utf8_lossy(&line).trim_end()
+            );
+        }
+    }
+}

@@ -1,0 +1,556 @@
+//! The portal's routes: who is asking, what they asked for, and the answer.
+//!
+//! - `GET /`: the periods the user may see; `GET /<dataset>/<period>/`: its files (and, for
+//!   finance, the reconciliation summary and the statements); `GET /<dataset>/<period>/<path>`:
+//!   one file; `GET /<dataset>/<period>.zip`: all of them.
+//! - `GET /login`, `POST /login` (password → session cookie), `POST /logout`.
+//!
+//! Without credentials every route but the login form and the stylesheet is 401; with them,
+//! whatever the scope does not grant, or does not exist, is the same 404. File system work runs
+//! on tokio's blocking threads.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Form;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::render::statements::file_stem;
+
+use super::App;
+use super::audit::Entry;
+use super::auth::COOKIE;
+use super::catalog::{self, Manifest, Settled};
+use super::files::{self, Source};
+use super::pages::{self, FileRow, FinanceView, Viewer};
+use super::paths::{self, Segments};
+use super::scope::{Grant, Scope};
+use super::stream;
+
+type Shared = State<Arc<App>>;
+
+/// A signed-in request.
+struct Caller {
+    user: usize,
+    /// By the login form's cookie, not a token.
+    session: bool,
+    client: IpAddr,
+}
+
+pub async fn style() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        pages::STYLE,
+    )
+        .into_response()
+}
+
+pub async fn login_form() -> Response {
+    html(StatusCode::OK, pages::login(None))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+}
+
+pub async fn login(
+    State(app): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let client = client_ip(peer, &headers);
+    let now = Instant::now();
+    if let Err(wait) = app.auth.throttled(client, now) {
+        let mut response = html(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::too_many(wait.as_secs().div_ceil(60).max(1)),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return response;
+    }
+    let checker = Arc::clone(&app);
+    let user = tokio::task::spawn_blocking(move || {
+        checker.auth.check_password(&form.name, &form.password)
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(user) = user else {
+        app.auth.failed(client, now);
+        return html(
+            StatusCode::UNAUTHORIZED,
+            pages::login(Some("用户名或密码错误。 Wrong user name or password.")),
+        );
+    };
+    let Ok(id) = app.auth.open_session(user, now) else {
+        return internal();
+    };
+    let secure = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let cookie = format!(
+        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    );
+    redirect("/", Some(cookie))
+}
+
+pub async fn logout(State(app): Shared, headers: HeaderMap) -> Response {
+    if let Some(id) = cookie(&headers) {
+        app.auth.close_session(id);
+    }
+    redirect(
+        "/login",
+        Some(format!(
+            "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        )),
+    )
+}
+
+pub async fn index(
+    State(app): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(caller) = identify(&app, peer, &headers) else {
+        return unauthorized();
+    };
+    blocking(move || index_page(&app, &caller)).await
+}
+
+/// Everything under `/<dataset>/`.
+pub async fn documents(
+    State(app): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
+    }
+    let Some(caller) = identify(&app, peer, &headers) else {
+        return unauthorized();
+    };
+    let Some(segments) = paths::segments(uri.path()) else {
+        return not_found(&app, &caller);
+    };
+    let send = Delivery {
+        runtime: tokio::runtime::Handle::current(),
+        head: method == Method::HEAD,
+    };
+    blocking(move || route(&app, &caller, segments, &send)).await
+}
+
+/// How a download goes out: its body is pumped on the runtime's blocking threads, and a `HEAD`
+/// request gets the headers only (and is no download for the audit log).
+struct Delivery {
+    runtime: tokio::runtime::Handle,
+    head: bool,
+}
+
+fn route(app: &Arc<App>, caller: &Caller, s: Segments, send: &Delivery) -> Response {
+    let parts: Vec<&str> = s.parts.iter().map(String::as_str).collect();
+    match (parts.as_slice(), s.trailing_slash) {
+        ([dataset, period], true) => period_page(app, caller, dataset, period),
+        ([dataset, zip], false) if zip.ends_with(".zip") => {
+            let period = &zip[..zip.len() - ".zip".len()];
+            download_zip(app, caller, dataset, period, send)
+        }
+        ([dataset, period], false) => match visible(app, caller, dataset, period) {
+            Some(_) => redirect(&format!("{}/", pages::url(&[dataset, period])), None),
+            None => not_found(app, caller),
+        },
+        ([dataset, period, rest @ ..], false) => {
+            download_file(app, caller, dataset, period, &rest.join("/"), send)
+        }
+        _ => not_found(app, caller),
+    }
+}
+
+/// The period if it is settled and the caller's scope grants something in it.
+fn visible(
+    app: &App,
+    caller: &Caller,
+    dataset: &str,
+    period: &str,
+) -> Option<(Settled, Manifest, Vec<Grant>)> {
+    let settled = catalog::find(&app.root, dataset, period)?;
+    let manifest = catalog::manifest(&settled)?;
+    let outputs: Vec<&str> = manifest.outputs.iter().map(|o| o.file.as_str()).collect();
+    let grants = scope(app, caller).grants(&outputs);
+    (!grants.is_empty()).then_some((settled, manifest, grants))
+}
+
+fn scope<'a>(app: &'a App, caller: &Caller) -> &'a Scope {
+    &app.auth.user(caller.user).scope
+}
+
+fn viewer<'a>(app: &'a App, caller: &Caller) -> Viewer<'a> {
+    let user = app.auth.user(caller.user);
+    Viewer {
+        name: &user.name,
+        scope: user.scope.to_string(),
+        session: caller.session,
+    }
+}
+
+fn index_page(app: &App, caller: &Caller) -> Response {
+    let mut datasets: Vec<(String, Vec<String>)> = Vec::new();
+    for p in catalog::settled(&app.root) {
+        if visible(app, caller, &p.dataset, &p.period).is_none() {
+            continue;
+        }
+        match datasets.last_mut() {
+            Some((d, periods)) if *d == p.dataset => periods.push(p.period),
+            _ => datasets.push((p.dataset, vec![p.period])),
+        }
+    }
+    html(
+        StatusCode::OK,
+        pages::index(&viewer(app, caller), &datasets),
+    )
+}
+
+fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str) -> Response {
+    let Some((settled, manifest, grants)) = visible(app, caller, dataset, period) else {
+        return not_found(app, caller);
+    };
+    let mut rows = Vec::new();
+    for grant in &grants {
+        let Some(source) = files::source(&app.root, &settled, grant) else {
+            continue;
+        };
+        let listed = manifest.outputs.iter().find(|o| o.file == grant.path);
+        let (bytes, sha256) = match (&source, listed) {
+            (Source::File(_), Some(o)) => (o.bytes, o.sha256.clone()),
+            (Source::File(path), None) => match std::fs::read(path) {
+                Ok(bytes) => files::measure(&bytes),
+                Err(_) => continue,
+            },
+            (Source::Filtered(bytes), _) => files::measure(bytes),
+        };
+        rows.push(FileRow {
+            path: grant.path.clone(),
+            bytes,
+            sha256,
+            filtered: grant.issuer.is_some(),
+        });
+    }
+    let finance = matches!(scope(app, caller), Scope::Finance)
+        .then(|| finance_view(app, &settled, &manifest));
+    html(
+        StatusCode::OK,
+        pages::period(
+            &viewer(app, caller),
+            dataset,
+            period,
+            &rows,
+            finance.as_ref(),
+        ),
+    )
+}
+
+/// The reconciliation summary from the manifest, and `statements.csv` as a table.
+fn finance_view(app: &App, settled: &Settled, manifest: &Manifest) -> FinanceView {
+    let statements = paths::inside(&app.root, &settled.folder, "statements.csv")
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|bytes| read_table(&bytes));
+    let statement_links = statements
+        .as_ref()
+        .map(|(header, rows)| {
+            let column = header.iter().position(|h| h == "partner_id");
+            rows.iter()
+                .map(|row| {
+                    let id = row.get(column?)?;
+                    let path = format!("statements/{}.pdf", file_stem(id));
+                    manifest.outputs.iter().any(|o| o.file == path).then(|| {
+                        let mut link = vec![settled.dataset.as_str(), settled.period.as_str()];
+                        link.extend(path.split('/'));
+                        pages::href(&link)
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    FinanceView {
+        as_of: manifest.as_of.clone(),
+        reconciliation: manifest
+            .reconciliation
+            .iter()
+            .map(|f| catalog::FindingSummary {
+                finding: f.finding.clone(),
+                currency: f.currency.clone(),
+                count: f.count,
+                difference: f.difference.clone(),
+            })
+            .collect(),
+        statements,
+        statement_links,
+    }
+}
+
+/// A CSV as text cells, with the BOM and the `'` guard against formula injection taken off.
+fn read_table(bytes: &[u8]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader.headers().ok()?.iter().map(str::to_string).collect();
+    let unguard = |cell: &str| match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => cell.to_string(),
+    };
+    let rows = reader
+        .records()
+        .map(|r| r.map(|r| r.iter().map(unguard).collect()))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    Some((header, rows))
+}
+
+fn download_file(
+    app: &Arc<App>,
+    caller: &Caller,
+    dataset: &str,
+    period: &str,
+    path: &str,
+    send: &Delivery,
+) -> Response {
+    let Some((settled, _, grants)) = visible(app, caller, dataset, period) else {
+        return not_found(app, caller);
+    };
+    let Some(grant) = grants.iter().find(|g| g.path == path) else {
+        return not_found(app, caller);
+    };
+    let Some(source) = files::source(&app.root, &settled, grant) else {
+        return not_found(app, caller);
+    };
+    let length = match &source {
+        Source::File(file) => match std::fs::metadata(file) {
+            Ok(m) => m.len(),
+            Err(_) => return not_found(app, caller),
+        },
+        Source::Filtered(bytes) => bytes.len() as u64,
+    };
+    let name = files::download_name(dataset, period, path);
+    if send.head {
+        return download(
+            files::content_type(path),
+            &name,
+            Some(length),
+            Body::empty(),
+        );
+    }
+    let entry = entry(app, caller, format!("{dataset}/{period}/{path}"), None);
+    let body = pump(app, &send.runtime, entry, move |w| match source {
+        Source::File(file) => std::io::copy(&mut std::fs::File::open(file)?, w).map(|_| ()),
+        Source::Filtered(bytes) => std::io::Write::write_all(w, &bytes),
+    });
+    download(files::content_type(path), &name, Some(length), body)
+}
+
+fn download_zip(
+    app: &Arc<App>,
+    caller: &Caller,
+    dataset: &str,
+    period: &str,
+    send: &Delivery,
+) -> Response {
+    let Some((settled, _, grants)) = visible(app, caller, dataset, period) else {
+        return not_found(app, caller);
+    };
+    let mut entries: Vec<(String, Source)> = grants
+        .iter()
+        .filter_map(|g| {
+            let source = files::source(&app.root, &settled, g)?;
+            Some((format!("{dataset}/{period}/{}", g.path), source))
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let names = entries.iter().map(|(n, _)| n.clone()).collect();
+    let zip_name = format!("{period}.zip");
+    let (content_type, name) = (
+        files::content_type(&zip_name),
+        format!("{dataset}_{zip_name}"),
+    );
+    if send.head {
+        return download(content_type, &name, None, Body::empty());
+    }
+    let entry = entry(app, caller, format!("{dataset}/{zip_name}"), Some(names));
+    let body = pump(app, &send.runtime, entry, move |w| {
+        super::zip::write(w, &entries)
+    });
+    download(content_type, &name, None, body)
+}
+
+/// An audit entry for a download about to start; bytes and digest are filled in at its end.
+fn entry(app: &App, caller: &Caller, path: String, files: Option<Vec<String>>) -> Entry {
+    let user = app.auth.user(caller.user);
+    Entry {
+        time: String::new(),
+        user: user.name.clone(),
+        scope: user.scope.to_string(),
+        client: caller.client.to_string(),
+        path,
+        bytes: 0,
+        sha256: String::new(),
+        complete: false,
+        files,
+    }
+}
+
+/// A body that `write` fills on a blocking thread; when it is done (or the client has gone),
+/// the download goes into the audit log with what was sent.
+fn pump<F>(app: &Arc<App>, runtime: &tokio::runtime::Handle, mut entry: Entry, write: F) -> Body
+where
+    F: FnOnce(&mut stream::ChunkWriter) -> std::io::Result<()> + Send + 'static,
+{
+    let (body, mut writer) = stream::channel();
+    let app = Arc::clone(app);
+    runtime.spawn_blocking(move || {
+        let (complete, sent) = match write(&mut writer) {
+            Ok(()) => {
+                let (result, sent) = writer.finish();
+                (result.is_ok(), sent)
+            }
+            Err(e) => (false, writer.fail(e)),
+        };
+        entry.time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        entry.bytes = sent.bytes;
+        entry.sha256 = sent.sha256;
+        entry.complete = complete;
+        app.audit.record(&entry);
+    });
+    body
+}
+
+fn download(content_type: &str, name: &str, length: Option<u64>, body: Body) -> Response {
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&files::disposition(name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Some(length) = length {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    response
+}
+
+/// The user behind a request: a valid `Authorization: Bearer` token, or else a live session
+/// cookie. A request that sends a wrong token is not rescued by its cookie.
+fn identify(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Option<Caller> {
+    let client = client_ip(peer, headers);
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value.to_str().ok()?.strip_prefix("Bearer ")?.trim();
+        return app.auth.bearer(token).map(|user| Caller {
+            user,
+            session: false,
+            client,
+        });
+    }
+    let user = app.auth.session(cookie(headers)?, Instant::now())?;
+    Some(Caller {
+        user,
+        session: true,
+        client,
+    })
+}
+
+/// The session id from the `Cookie` header.
+fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE && !value.is_empty()).then_some(value)
+        })
+}
+
+/// The client: the peer, or, when the peer is a reverse proxy on this host, the address it
+/// appended last to `X-Forwarded-For`.
+fn client_ip(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if peer.ip().is_loopback() {
+        // Only the last entry is the proxy's own; those before it are the client's say-so.
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+async fn blocking<F>(f: F) -> Response
+where
+    F: FnOnce() -> Response + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|_| internal())
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn unauthorized() -> Response {
+    let mut response = html(StatusCode::UNAUTHORIZED, pages::login(None));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"settle\""),
+    );
+    response
+}
+
+fn not_found(app: &App, caller: &Caller) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        pages::not_found(Some(&viewer(app, caller))),
+    )
+}
+
+fn redirect(to: &str, cookie: Option<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+fn internal() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}

@@ -1,0 +1,224 @@
+//! `settle serve`: the finance portal, where finance staff and partners download their month's
+//! documents over HTTP, each seeing only what their scope grants.
+//!
+//! It sits beside the pipeline at the top of the house and shares nothing with it at run time:
+//! it reads the settled period folders `settle run` leaves under `DIR` and their `manifest.json`,
+//! and never imports the rules, the readers or the pipeline. Its parts:
+//! - [`users`]: the users file and `settle users add`;
+//! - [`auth`]: API tokens, login sessions and the login rate limit;
+//! - [`scope`]: what each scope may see in a period;
+//! - [`catalog`] and [`paths`]: the settled periods, and paths that cannot leave `DIR`;
+//! - [`files`], [`zip`] and [`stream`]: the bytes of a download and its headers;
+//! - [`pages`]: the bilingual HTML; [`audit`]: the JSON-lines audit log;
+//! - [`handlers`]: the routes.
+
+mod audit;
+mod auth;
+mod catalog;
+mod files;
+mod handlers;
+mod pages;
+mod paths;
+pub mod scope;
+mod stream;
+pub mod users;
+mod zip;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use users::UsersError;
+
+/// A validated `settle serve` request.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The folder `settle run --out` writes to.
+    pub out: PathBuf,
+    pub users: PathBuf,
+    pub bind: SocketAddr,
+    /// Where the audit log goes; `None` is `audit.jsonl` beside the users file.
+    pub audit: Option<PathBuf>,
+}
+
+/// What stops the portal, and its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Users(#[from] UsersError),
+
+    #[error("`{}` is not a folder\nhint: pass the folder `settle run --out` writes to, for example `--out outputs`", .0.display())]
+    NotAFolder(PathBuf),
+
+    #[error("cannot open the audit log `{}`: {source}\nhint: pass a file the server may append to with `--audit FILE`", .path.display())]
+    Audit {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "cannot listen on `{bind}`: {source}\nhint: is another server using that port? Pick another with `--bind 127.0.0.1:PORT`"
+    )]
+    Bind {
+        bind: SocketAddr,
+        source: std::io::Error,
+    },
+
+    #[error("the server failed: {0}")]
+    Runtime(std::io::Error),
+}
+
+impl ServeError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::Runtime(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// Everything a request handler needs, shared.
+pub(crate) struct App {
+    /// Canonical `DIR`.
+    root: PathBuf,
+    auth: auth::Auth,
+    audit: audit::Audit,
+}
+
+/// The audit log's place when `--audit` is not given: beside the users file.
+pub fn default_audit(users: &Path) -> PathBuf {
+    match users.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("audit.jsonl"),
+        _ => PathBuf::from("audit.jsonl"),
+    }
+}
+
+/// Checks the configuration, binds, prints `listening on http://ADDR`, and serves until SIGINT
+/// or SIGTERM.
+pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
+    let users = users::load(&cfg.users)?;
+    let root = cfg
+        .out
+        .canonicalize()
+        .ok()
+        .filter(|p| p.is_dir())
+        .ok_or_else(|| ServeError::NotAFolder(cfg.out.clone()))?;
+    let audit_path = cfg
+        .audit
+        .clone()
+        .unwrap_or_else(|| default_audit(&cfg.users));
+    let audit = audit::Audit::open(&audit_path).map_err(|source| ServeError::Audit {
+        path: audit_path.clone(),
+        source,
+    })?;
+    let periods = catalog::settled(&root);
+    for u in &users {
+        let grants_somewhere = periods.iter().any(|p| {
+            catalog::manifest(p).is_some_and(|m| {
+                let outputs: Vec<&str> = m.outputs.iter().map(|o| o.file.as_str()).collect();
+                !u.scope.grants(&outputs).is_empty()
+            })
+        });
+        if !grants_somewhere {
+            crate::errln!(
+                "warning: user `{}` (scope `{}`) has no document in any settled period under `{}` yet",
+                u.name,
+                u.scope,
+                cfg.out.display()
+            );
+        }
+    }
+    let app = Arc::new(App {
+        root,
+        auth: auth::Auth::new(users)?,
+        audit,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.bind)
+            .await
+            .map_err(|source| ServeError::Bind {
+                bind: cfg.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(ServeError::Runtime)?;
+        crate::errln!(
+            "settle serve: {} settled period(s) under `{}`, {} user(s), audit log `{}`",
+            periods.len(),
+            cfg.out.display(),
+            app.auth.count(),
+            app.audit.path().display()
+        );
+        crate::errln!("listening on http://{addr}");
+        axum::serve(
+            listener,
+            router(app).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(ServeError::Runtime)
+    })
+}
+
+/// The security headers every response carries.
+const HEADERS: [(HeaderName, &str); 6] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CACHE_CONTROL, "private, no-store"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+];
+
+fn router(app: Arc<App>) -> Router {
+    let mut router = Router::new()
+        .route("/", get(handlers::index))
+        .route("/style.css", get(handlers::style))
+        .route("/login", get(handlers::login_form).post(handlers::login))
+        .route("/logout", post(handlers::logout))
+        .fallback(handlers::documents)
+        .with_state(app);
+    for (name, value) in HEADERS {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    crate::errln!("settle serve: shutting down");
+}

@@ -1,0 +1,361 @@
+//! The portal in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`,
+//! installed by `make tools`) signs in with the password form, opens the demo month, downloads a
+//! statement PDF, and takes screenshots on a desktop-sized and a phone-sized window. The test
+//! asserts on the page's text, on the downloaded bytes against the file on disk, and that the
+//! phone page needs no sideways scrolling. Screenshots are kept under cargo's temporary folder
+//! for integration tests (`target/tmp/browser-screenshots/`).
+//!
+//! Chromium is driven through chromedriver's W3C WebDriver HTTP API, spoken over the same small
+//! HTTP client the other portal tests use.
+
+mod portal;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use portal::{FINANCE_PASSWORD, Server, fixture, request, scratch};
+use serde_json::{Value, json};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let exe = which("chromedriver").unwrap_or_else(|| {
+            panic!(
+                "chromedriver is missing: run `make tools` (installs chromium and chromium-driver)"
+            )
+        });
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(exe)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Driver {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if std::net::TcpStream::connect(driver.addr).is_ok() {
+                let status = driver.call("GET", "/status", None);
+                if status["ready"] == true {
+                    return driver;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// One WebDriver command; its `value`, or a panic naming the WebDriver error.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut headers = vec![];
+        if method == "POST" {
+            headers.push(("Content-Type", "application/json"));
+        }
+        let payload = if method == "POST" && body.is_empty() {
+            "{}"
+        } else {
+            &body
+        };
+        let r = request(self.addr, method, path, &headers, payload.as_bytes());
+        let value: Value = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", r.text()));
+        assert_eq!(r.status, 200, "{method} {path}: {value}");
+        value["value"].clone()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+struct Browser<'a> {
+    driver: &'a Driver,
+    id: String,
+}
+
+impl<'a> Browser<'a> {
+    fn open(driver: &'a Driver, profile: &Path, downloads: &Path) -> Browser<'a> {
+        let mut options = json!({
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+                "safebrowsing.enabled": false,
+            },
+        });
+        if let Some(chromium) = which("chromium") {
+            options["binary"] = json!(chromium);
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": options,
+        }}});
+        let session = driver.call("POST", "/session", Some(caps));
+        let browser = Browser {
+            driver,
+            id: session["sessionId"]
+                .as_str()
+                .expect("a session id")
+                .to_string(),
+        };
+        // Headless Chromium saves downloads only where it is told to.
+        browser.call(
+            "POST",
+            "/goog/cdp/execute",
+            json!({"cmd": "Browser.setDownloadBehavior",
+                   "params": {"behavior": "allow", "downloadPath": downloads}}),
+        );
+        browser
+    }
+
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let body = (method == "POST").then_some(body);
+        self.driver
+            .call(method, &format!("/session/{}{path}", self.id), body)
+    }
+
+    fn goto(&self, url: &str) {
+        self.call("POST", "/url", json!({ "url": url }));
+    }
+
+    fn find(&self, css: &str) -> String {
+        let e = self.call(
+            "POST",
+            "/element",
+            json!({"using": "css selector", "value": css}),
+        );
+        e[ELEMENT].as_str().expect("an element").to_string()
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.find(css);
+        self.call("POST", &format!("/element/{e}/click"), json!({}));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css);
+        self.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    fn text(&self) -> String {
+        let body = self.find("body");
+        self.call("GET", &format!("/element/{body}/text"), Value::Null)
+            .as_str()
+            .expect("text")
+            .to_string()
+    }
+
+    fn url(&self) -> String {
+        self.call("GET", "/url", Value::Null)
+            .as_str()
+            .expect("url")
+            .to_string()
+    }
+
+    fn script(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+    }
+
+    fn screenshot(&self, path: &Path) {
+        use base64_png::decode;
+        let png = self.call("GET", "/screenshot", Value::Null);
+        let bytes = decode(png.as_str().expect("base64"));
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(path, bytes).expect("screenshot saved");
+        eprintln!("screenshot: {}", path.display());
+    }
+
+    fn window(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        );
+    }
+}
+
+impl Drop for Browser<'_> {
+    fn drop(&mut self) {
+        let _ = request(
+            self.driver.addr,
+            "DELETE",
+            &format!("/session/{}", self.id),
+            &[],
+            b"",
+        );
+    }
+}
+
+/// Standard base64 (the screenshot's encoding), decoded without another dependency.
+mod base64_png {
+    pub fn decode(text: &str) -> Vec<u8> {
+        let value = |c: u8| -> u32 {
+            match c {
+                b'A'..=b'Z' => u32::from(c - b'A'),
+                b'a'..=b'z' => u32::from(c - b'a') + 26,
+                b'0'..=b'9' => u32::from(c - b'0') + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => panic!("not base64: {c}"),
+            }
+        };
+        let digits: Vec<u8> = text
+            .bytes()
+            .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+            .collect();
+        let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+        for group in digits.chunks(4) {
+            let mut n = 0u32;
+            for (i, c) in group.iter().enumerate() {
+                n |= value(*c) << (18 - 6 * i);
+            }
+            let bytes = n.to_be_bytes();
+            out.extend_from_slice(&bytes[1..group.len()]);
+        }
+        out
+    }
+}
+
+/// Waits until `name` is in `dir`, whole (Chromium writes `*.crdownload` first).
+fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let partial = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
+        if !partial && let Ok(bytes) = std::fs::read(dir.join(name)) {
+            return bytes;
+        }
+        let listing: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(
+            Instant::now() < deadline,
+            "{name} was not downloaded; the folder holds {listing:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn finance_signs_in_opens_the_month_and_downloads_a_statement_in_chromium() {
+    let f = fixture();
+    let dir = scratch("browser");
+    let (profile, downloads, shots) = (
+        dir.join("profile"),
+        dir.join("downloads"),
+        scratch("screenshots"),
+    );
+    for d in [&profile, &downloads] {
+        std::fs::create_dir_all(d).expect("folder");
+    }
+    let server = Server::start(&f.out, &f.users, &dir.join("audit.jsonl"));
+    let driver = Driver::start();
+    let browser = Browser::open(&driver, &profile, &downloads);
+
+    browser.goto(&server.url("/"));
+    let login = browser.text();
+    assert!(
+        login.contains("登录 Sign in") && login.contains("用户名 User name"),
+        "{login}"
+    );
+    browser.type_into("#name", "finance");
+    browser.type_into("#password", FINANCE_PASSWORD);
+    browser.click("#sign-in");
+
+    let index = browser.text();
+    assert!(index.contains("对账期 Settled periods"), "{index}");
+    assert!(
+        index.contains("demo") && index.contains("2026-10"),
+        "{index}"
+    );
+    assert!(
+        index.contains("finance · finance") && index.contains("退出 Sign out"),
+        "{index}"
+    );
+    browser.click(r#"a[href="/demo/2026-10/"]"#);
+    assert_eq!(browser.url(), server.url("/demo/2026-10/"));
+
+    let page = browser.text();
+    for want in [
+        "对账摘要 Reconciliation summary",
+        "金额不符 amount_mismatch",
+        "返佣结算单 Statements",
+        "云帆伙伴科技有限公司",
+        "507.07",
+        "statements/p-01.pdf",
+        "全部下载 Download all (.zip)",
+    ] {
+        assert!(
+            page.contains(want),
+            "the period page lacks {want:?}:\n{page}"
+        );
+    }
+    browser.screenshot(&shots.join("desktop.png"));
+
+    browser.click(r#"table.files a[href="/demo/2026-10/statements/p-01.pdf"]"#);
+    let bytes = downloaded(&downloads, "demo_2026-10_statements_p-01.pdf");
+    let disk = std::fs::read(f.period().join("statements/p-01.pdf")).expect("on disk");
+    assert!(
+        bytes == disk,
+        "the downloaded PDF differs from the file on disk"
+    );
+
+    // On a phone the page is one column: nothing wider than the screen.
+    browser.window(390, 844);
+    browser.script("window.scrollTo(0, 0)");
+    let fits = browser.script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+    );
+    assert_eq!(fits, true, "the period page scrolls sideways on a phone");
+    browser.screenshot(&shots.join("phone.png"));
+}
