@@ -18,6 +18,7 @@ pub mod batches;
 pub mod big;
 pub mod cell;
 pub mod parse;
+pub mod quoted;
 pub mod schema;
 pub mod segments;
 pub mod small;
