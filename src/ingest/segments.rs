@@ -839,7 +839,14 @@ mod tests {
         for i in 0..400 {
             let account = ["a", "b", "c"][i % 3];
             let product = if i % 7 == 0 { "\"p, q\"" } else { "p" };
-            text += &format!("r{i},{account},{product},,u{i},s,e,1,h,2,CNY\n");
+            text += &if i % 11 == 0 {
+                // Simply quoted up to the id, and not after it: glanced at, then read whole.
+                format!("\"r{i}\",\"{account}\",p,\"\",\"u{i}\",s,e,1,\"h\"\"\",2,CNY\n")
+            } else if i % 13 == 0 {
+                format!("\"r{i}\",\"{account}\",\"p\",\"\",\"u{i}\",\"s\",e,1,h,2,\"CNY\"\r\n")
+            } else {
+                format!("r{i},{account},{product},,u{i},s,e,1,h,2,CNY\n")
+            };
             expected.push((format!("u{i}"), account.to_string()));
         }
         text += "r-short\n";
