@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
 """`make bench`: times `settle run` against DuckDB's bare R2 query on generated datasets.
 
-For each size it generates a dataset once into the cache (`settle gen`, deterministic), then
-measures with GNU time:
+For each size it makes three months once into the cache, each deterministic:
+  - gen: `settle gen` as it is (nothing quoted, one metered line in a thousand disagrees);
+  - quoted: the same rows with every field of every file quoted (QUOTE_ALL), as Excel and the
+    cloud consoles write them;
+  - findings: `settle gen --mismatch 0.96`, where nearly every metered resource's bill disagrees
+    with the meter, so that about 8% of the lines give a reconciliation finding.
+For each month it measures with GNU time:
   - settle: the full run, every rule and every CSV output (`--no-pdf`);
   - settle + PDF: the same run with every PDF (a statement per partner, a rollup per master);
   - duckdb: the bare R2 consumption query on the same bills.csv, amounts read as DECIMAL(38,8),
     payable summed by account, product and currency for the usage and the deduction periods.
 It reports wall time, CPU time (user + system) and peak RSS, and rewrites the results table in
 BENCHMARKS.md. It is a benchmark, not a test: nothing in `make test` times anything.
+
+Usage: bench.py [LINES...] (default 1000000 10000000); BENCH_MONTHS=gen,quoted,findings picks
+the months and BENCH_RUNS=3 the runs of each command.
 """
 
+import csv
 import datetime
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 
@@ -44,7 +54,10 @@ COPY (
 """
 
 
-RUNS = 3
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+MONTHS = os.environ.get("BENCH_MONTHS", "gen,quoted,findings").split(",")
+# The share of metered resources whose bills disagree with the meter in the findings month.
+MISMATCH = "0.96"
 
 
 def timed(cmd):
@@ -65,47 +78,94 @@ def timed(cmd):
     return seconds, cpu, rss
 
 
-def dataset(lines):
-    name = f"gen-{lines // 1_000_000}m" if lines >= 1_000_000 else f"gen-{lines}"
-    path = os.path.join(CACHE, name)
+def size_name(lines):
+    return f"{lines // 1_000_000}m" if lines >= 1_000_000 else str(lines)
+
+
+def generate(lines, path, *extra):
     if not os.path.exists(os.path.join(path, "bills.csv")):
         accounts = max(1000, lines // 100)
         subprocess.run(
-            [SETTLE, "gen", "--lines", str(lines), "--accounts", str(accounts), "--partners", "200", "--seed", "42", path],
+            [SETTLE, "gen", "--lines", str(lines), "--accounts", str(accounts), "--partners", "200", "--seed", "42",
+             *extra, path],
             check=True,
         )
     return path
+
+
+def quote_all(src, dst):
+    """Writes every CSV file of `src` into `dst` with every field quoted, through a temporary folder."""
+    if os.path.exists(os.path.join(dst, "bills.csv")):
+        return dst
+    tmp = dst + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    for name in sorted(os.listdir(src)):
+        if name.endswith(".csv"):
+            with open(os.path.join(src, name), newline="", encoding="utf-8") as f, open(
+                os.path.join(tmp, name), "w", newline="", encoding="utf-8"
+            ) as g:
+                csv.writer(g, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(csv.reader(f))
+        else:
+            shutil.copy(os.path.join(src, name), os.path.join(tmp, name))
+    shutil.rmtree(dst, ignore_errors=True)
+    os.rename(tmp, dst)
+    return dst
+
+
+def dataset(month, lines):
+    name = f"{month}-{size_name(lines)}"
+    path = os.path.join(CACHE, name)
+    if month == "gen":
+        return generate(lines, path)
+    if month == "quoted":
+        return quote_all(dataset("gen", lines), path)
+    if month == "findings":
+        return generate(lines, path, "--mismatch", MISMATCH)
+    sys.exit(f"bench: unknown month `{month}` (gen, quoted or findings)")
+
+
+def findings(out, path):
+    with open(os.path.join(out, os.path.basename(path), "2026-10", "reconciliation.csv"), encoding="utf-8-sig") as f:
+        return sum(1 for _ in f) - 1
 
 
 def main():
     sizes = [int(s) for s in (sys.argv[1:] or ["1000000", "10000000"])]
     rows = []
     for lines in sizes:
-        path = dataset(lines)
-        size_mb = os.path.getsize(os.path.join(path, "bills.csv")) / 1e6
-        out = os.path.join(CACHE, "out")
-        # One warm-up read so both tools start from a warm page cache.
-        subprocess.run(["cat", os.path.join(path, "bills.csv")], stdout=subprocess.DEVNULL, check=True)
-        commands = [
-            [SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out, "--no-pdf"],
-            [SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out],
-            [PYTHON, "-c", DUCKDB_QUERY, os.path.join(path, "bills.csv"), os.path.join(CACHE, "duckdb.csv")],
-        ]
-        # Each command RUNS times, taking turns, so that a noisy spell falls on all of them; each
-        # reports its median run by wall time.
-        runs = [[] for _ in commands]
-        for _ in range(RUNS):
-            for cmd, times in zip(commands, runs):
-                times.append(timed(cmd))
-        settle, with_pdf, duck = (sorted(times)[len(times) // 2] for times in runs)
-        rows.append((lines, size_mb, settle, with_pdf, duck))
-        print(
-            f"{lines:>11,} lines ({size_mb:,.0f} MB): settle {settle[0]:.2f} s wall, {settle[1]:.2f} s CPU, "
-            f"{settle[2]:,.0f} MiB · with PDFs {with_pdf[0]:.2f} s, {with_pdf[2]:,.0f} MiB · "
-            f"duckdb {duck[0]:.2f} s, {duck[1]:.2f} s CPU, {duck[2]:,.0f} MiB · "
-            f"ratios {settle[0] / duck[0]:.2f}× / {with_pdf[0] / duck[0]:.2f}×"
-        )
+        for month in MONTHS:
+            rows.append(measure(month, lines))
     write_table(rows)
+
+
+def measure(month, lines):
+    path = dataset(month, lines)
+    size_mb = os.path.getsize(os.path.join(path, "bills.csv")) / 1e6
+    out = os.path.join(CACHE, "out")
+    # One warm-up read so both tools start from a warm page cache.
+    subprocess.run(["cat", os.path.join(path, "bills.csv")], stdout=subprocess.DEVNULL, check=True)
+    commands = [
+        [SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out, "--no-pdf"],
+        [SETTLE, "run", "--inputs", path, "--period", "2026-10", "--out", out],
+        [PYTHON, "-c", DUCKDB_QUERY, os.path.join(path, "bills.csv"), os.path.join(CACHE, "duckdb.csv")],
+    ]
+    # Each command RUNS times, taking turns, so that a noisy spell falls on all of them; each
+    # reports its median run by wall time.
+    runs = [[] for _ in commands]
+    for _ in range(RUNS):
+        for cmd, times in zip(commands, runs):
+            times.append(timed(cmd))
+    settle, with_pdf, duck = (sorted(times)[len(times) // 2] for times in runs)
+    found = findings(out, path)
+    print(
+        f"{lines:>11,} lines, {month} ({size_mb:,.0f} MB, {found:,} findings): settle {settle[0]:.2f} s wall, "
+        f"{settle[1]:.2f} s CPU, {settle[2]:,.0f} MiB · with PDFs {with_pdf[0]:.2f} s, {with_pdf[1]:.2f} s CPU, "
+        f"{with_pdf[2]:,.0f} MiB · duckdb {duck[0]:.2f} s, {duck[1]:.2f} s CPU, {duck[2]:,.0f} MiB · "
+        f"ratios {settle[0] / duck[0]:.2f}× / {with_pdf[0] / duck[0]:.2f}×",
+        flush=True,
+    )
+    return (lines, month, size_mb, found, settle, with_pdf, duck)
 
 
 def write_table(rows):
@@ -122,15 +182,15 @@ def write_table(rows):
     table = [
         "<!-- bench:start -->",
         f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, {cpu};"
-        f" each figure is the median of {RUNS} runs by wall time.",
+        f" each figure is the median of {RUNS} run(s) by wall time.",
         "",
-        "| bill lines | bills.csv | settle (CSV) wall | CPU | peak RSS | settle + PDF wall | peak RSS | DuckDB wall | CPU | peak RSS | CSV / DuckDB | PDF / DuckDB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bill lines | month | bills.csv | findings | settle (CSV) wall | CPU | peak RSS | settle + PDF wall | CPU | peak RSS | DuckDB wall | CPU | peak RSS | CSV / DuckDB | PDF / DuckDB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for lines, size_mb, s, p, d in rows:
+    for lines, month, size_mb, found, s, p, d in rows:
         table.append(
-            f"| {lines:,} | {size_mb:,.0f} MB | {s[0]:.2f} s | {s[1]:.2f} s | {s[2]:,.0f} MiB | "
-            f"{p[0]:.2f} s | {p[2]:,.0f} MiB | {d[0]:.2f} s | {d[1]:.2f} s | {d[2]:,.0f} MiB | "
+            f"| {lines:,} | {month} | {size_mb:,.0f} MB | {found:,} | {s[0]:.2f} s | {s[1]:.2f} s | {s[2]:,.0f} MiB | "
+            f"{p[0]:.2f} s | {p[1]:.2f} s | {p[2]:,.0f} MiB | {d[0]:.2f} s | {d[1]:.2f} s | {d[2]:,.0f} MiB | "
             f"{s[0] / d[0]:.2f}× | {p[0] / d[0]:.2f}× |"
         )
     table.append("<!-- bench:end -->")

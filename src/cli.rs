@@ -114,9 +114,24 @@ pub struct GenArgs {
     /// Random seed
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// The share of metered resources (one bill line in ten, hourly) whose bill disagrees with
+    /// the meter, from 0 to 1: each such line is an `amount_mismatch` finding. 0.96 makes about
+    /// 8% of the lines give a finding
+    #[arg(long, default_value_t = 0.001, value_parser = share)]
+    pub mismatch: f64,
     /// The folder to write the dataset into
     #[arg(value_name = "OUT")]
     pub out: PathBuf,
+}
+
+/// A share from 0 to 1, for `gen --mismatch`.
+fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{text}` is not a share from 0 to 1\nhint: write it as a decimal, e.g. `0.08` for 8%"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -113,6 +113,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 accounts: args.accounts,
                 partners: args.partners,
                 seed: args.seed,
+                // A share from 0 to 1 (checked by clap), in millionths.
+                mismatch_per_million: (args.mismatch * 1e6).round() as u64,
             };
             settle::synth::generate(&cfg, &args.out).map_err(|source| Error::Output {
                 path: args.out.clone(),

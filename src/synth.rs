@@ -3,7 +3,8 @@
 //! The same arguments always give the same bytes. The bill-line mix follows a large reseller's
 //! month: mostly hourly post-paid lines, some daily, monthly prepaid and one-time purchases;
 //! amounts with 8 decimals; about 1% not yet deducted; a few USD lines; and partner links, special
-//! rebates, relations and usage records in proportion.
+//! rebates, relations and usage records in proportion. One hourly line in ten is metered, and a
+//! chosen share of those (one in a thousand by default) disagrees with the meter.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -16,6 +17,9 @@ pub struct GenConfig {
     pub accounts: u64,
     pub partners: u64,
     pub seed: u64,
+    /// Millionths of the metered resources whose bill disagrees with the meter; 1,000 (one in a
+    /// thousand) unless asked otherwise.
+    pub mismatch_per_million: u64,
 }
 
 /// splitmix64: small, fast and good enough for synthetic data.
@@ -334,8 +338,10 @@ fn bills_and_usage(
         )?;
         if metered && cycle == "hour" && !refund {
             usage_id += 1;
-            // One metered line in a thousand disagrees with the meter.
-            let metered_list = if i % 10_000 == 0 {
+            // `mismatch_per_million` of the metered lines disagree with the meter, spread evenly:
+            // at the default 1,000, every thousandth (the lines `i % 10_000 == 0`).
+            let m = cfg.mismatch_per_million;
+            let metered_list = if (i / 10 * m) % 1_000_000 < m {
                 list + 100_000_000
             } else {
                 list

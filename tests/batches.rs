@@ -80,6 +80,7 @@ fn a_generated_month_in_batches_writes_the_same_bytes() {
         accounts: 400,
         partners: 12,
         seed: 7,
+        mismatch_per_million: 1_000,
     };
     settle::synth::generate(&dataset, &inputs).expect("generated");
     let run = |lines_per_batch: u64, out: &str| {

@@ -592,7 +592,7 @@ mod tests {
         let mut text = schema::BILLS.columns.join(",") + "\n";
         for i in 0..rows {
             let id = if i == rows - 10 { 7 } else { i };
-            // Some rows have quotes, and are split by `csv_core` rather than at commas.
+            // Some rows have quotes, and are split by `quoted::split` rather than at commas.
             let product = if i % 1000 == 3 { "\"cvm\"" } else { "cvm" };
             text += &format!(
                 "b{id},acc{},{product},,r{i},postpaid,hour,2026-10-01 00:00:00,2026-10-01 01:00:00,,\

@@ -19,6 +19,7 @@ pub mod big;
 pub mod cell;
 pub mod lines;
 pub mod parse;
+pub mod quoted;
 pub mod schema;
 pub mod segments;
 pub mod small;

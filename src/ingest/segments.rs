@@ -5,8 +5,8 @@
 //! shards, every core reads the whole file and takes the records whose cell in one column hashes
 //! to it: reading is cheap next to what a sink does with a record, and each sink then holds the
 //! groups of its own accounts only. Either way, each core reads in blocks and splits records: a
-//! line without `"` is split at its commas, and a line with one goes through `csv_core`, so
-//! quoting means what it means in the small files.
+//! line without `"` is split at its commas, and a line with one goes through [`quoted::split`],
+//! which reads quoting as the `csv` crate does in the small files.
 //!
 //! Line numbers inside a segment count from the segment's first byte, since a segment cannot know
 //! how many lines come before it until the segments before it are read. [`Part::first_line`] says
@@ -22,7 +22,6 @@ use std::hash::{Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use csv_core::ReadRecordResult;
 use memchr::{memchr, memchr_iter};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -31,7 +30,7 @@ use crate::error::DatasetError;
 use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::Row;
 use crate::ingest::schema::{FileSpec, Header};
-use crate::ingest::{hex, small};
+use crate::ingest::{hex, quoted, small};
 use crate::model::records::Line;
 use crate::model::reject::Reject;
 use crate::progress::Progress;
@@ -470,16 +469,29 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
                 pos += (line_len + 1).min(rest.len());
                 continue;
             }
-            let Some((used, is_record)) = self.quoted(rest, eof) else {
+            // Most quoted lines quote whole cells, as spreadsheets and exports write them.
+            let text = line.strip_suffix(b"\r").unwrap_or(line);
+            if self.by_commas(text, offset + pos as u64, true) {
+                self.line += u64::from(newline.is_some());
+                pos += (line_len + 1).min(rest.len());
+                continue;
+            }
+            let Some(quoted::Record {
+                used,
+                is_record,
+                line_end_in_quotes,
+            }) = self.quoted(rest, eof)
+            else {
                 break;
             };
             let record = &rest[..used];
-            self.quoted_line_end |= line_end_inside_quotes(record);
+            self.quoted_line_end |= line_end_in_quotes;
             let line_ends = memchr_iter(b'\n', record).count() as Line;
             if is_record {
                 self.note_span(record);
                 self.emit_quoted(offset + pos as u64);
             }
+            self.glanced = false;
             self.line += line_ends;
             pos += used;
         }
@@ -488,102 +500,126 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
 
     /// A record without quotes: its cells are the text between commas.
     fn plain(&mut self, text: &[u8], offset: u64) {
-        if let Some(shard) = self.shard
-            && !self.sink.checks_all()
-            && let Some((first, second)) = self.first_two(text)
-        {
-            // Most records of a sharded read belong to another core or are declined: they are
-            // passed over without splitting the rest of them.
-            let keyed = match shard.column {
-                0 => first,
-                1 => second,
-                _ => unreachable!("shards are keyed by SPEC column 0 or 1"),
-            };
-            if owner(keyed, shard.count) != shard.index || !self.sink.glance(first, second) {
-                return;
-            }
-            self.glanced = true;
-        }
-        self.split(text, offset);
-        self.glanced = false;
+        self.by_commas(text, offset, false);
     }
 
-    /// The record's cells in SPEC columns 0 and 1, when they are there and are text.
-    fn first_two<'t>(&self, text: &'t [u8]) -> Option<(&'t str, &'t str)> {
+    /// Splits a line at its commas, as [`SegmentReader::plain`] does. With `quoted`, the line
+    /// holds quotes, and a cell written `"…"` is its inside; this is only right when every quote in
+    /// the line opens or closes such a cell (no `""`, no comma or line end inside quotes) and the
+    /// line has no `\r`. Returns false, having handed nothing on, for a line that is not that
+    /// simple, which [`quoted::split`] must read.
+    fn by_commas(&mut self, text: &[u8], offset: u64, quoted: bool) -> bool {
+        if quoted && memchr(b'\r', text).is_some() {
+            return false;
+        }
+        if let Some(shard) = self.shard
+            && !self.sink.checks_all()
+        {
+            match self.first_two(text, quoted) {
+                Glance::Unsure => return false,
+                Glance::Missing => {}
+                Glance::Cells(first, second) => {
+                    // Most records of a sharded read belong to another core or are declined:
+                    // they are passed over without splitting the rest of them.
+                    let keyed = match shard.column {
+                        0 => first,
+                        1 => second,
+                        _ => unreachable!("shards are keyed by SPEC column 0 or 1"),
+                    };
+                    if owner(keyed, shard.count) != shard.index || !self.sink.glance(first, second)
+                    {
+                        return true;
+                    }
+                    self.glanced = true;
+                }
+            }
+        }
+        let split = self.split(text, offset, quoted);
+        // A record glanced at and then read by `quoted::split` is not glanced at again.
+        if split {
+            self.glanced = false;
+        }
+        split
+    }
+
+    /// The record's cells in SPEC columns 0 and 1, when they are there and are text. With
+    /// `quoted`, `Unsure` when the cells up to them are not simply quoted.
+    fn first_two<'t>(&self, text: &'t [u8], quoted: bool) -> Glance<'t> {
         let positions = &self.source.header.positions;
-        let (at_first, at_second) = (*positions.first()?, *positions.get(1)?);
+        let (Some(&at_first), Some(&at_second)) = (positions.first(), positions.get(1)) else {
+            return Glance::Missing;
+        };
         let mut cells = [None, None];
-        let mut start = 0;
+        let (mut start, mut quoted_cells) = (0, 0);
         for (i, end) in memchr_iter(b',', text)
             .chain([text.len()])
             .enumerate()
             .take(at_first.max(at_second) + 1)
         {
-            for (cell, at) in cells.iter_mut().zip([at_first, at_second]) {
+            let mut cell = &text[start..end];
+            if quoted && let Some(inside) = unquote(cell) {
+                cell = inside;
+                quoted_cells += 1;
+            }
+            for (slot, at) in cells.iter_mut().zip([at_first, at_second]) {
                 if i == at {
-                    *cell = std::str::from_utf8(&text[start..end]).ok();
+                    *slot = std::str::from_utf8(cell).ok();
                 }
             }
             start = end + 1;
         }
-        Some((cells[0]?, cells[1]?))
+        if quoted && memchr_iter(b'"', &text[..start.min(text.len())]).count() != 2 * quoted_cells {
+            return Glance::Unsure;
+        }
+        match cells {
+            [Some(first), Some(second)] => Glance::Cells(first, second),
+            _ => Glance::Missing,
+        }
     }
 
-    /// Splits a record without quotes at its commas.
-    fn split(&mut self, text: &[u8], offset: u64) {
+    /// Splits a line at its commas; with `quoted`, as [`SegmentReader::by_commas`] says.
+    fn split(&mut self, text: &[u8], offset: u64, quoted: bool) -> bool {
         let Ok(text) = std::str::from_utf8(text) else {
+            if quoted {
+                return false;
+            }
             let reject = self.not_utf8(text.split(|&b| b == b','));
             self.reject(reject);
-            return;
+            return true;
         };
         // Cells on the stack for the usual row; a row wider than that is collected instead.
         let mut cells = [""; 64];
-        let mut count = 0;
+        let (mut count, mut quoted_cells) = (0, 0);
         let mut start = 0;
         for end in memchr_iter(b',', text.as_bytes()).chain([text.len()]) {
             if count == cells.len() {
+                if quoted {
+                    return false;
+                }
                 let all: Vec<&str> = text.split(',').collect();
                 self.emit(&all, offset);
-                return;
+                return true;
             }
-            // A comma is one byte of ASCII, so both ends are character boundaries.
-            cells[count] = &text[start..end];
+            // A comma and a quote are one byte of ASCII, so every end is a character boundary.
+            let mut cell = &text[start..end];
+            if quoted && unquote(cell.as_bytes()).is_some() {
+                cell = &cell[1..cell.len() - 1];
+                quoted_cells += 1;
+            }
+            cells[count] = cell;
             start = end + 1;
             count += 1;
         }
+        if quoted && memchr_iter(b'"', text.as_bytes()).count() != 2 * quoted_cells {
+            return false;
+        }
         self.emit(&cells[..count], offset);
+        true
     }
 
-    /// Reads one record that holds quotes with `csv_core`, into `self.cells` and `self.ends`.
-    /// Returns the bytes it took and whether they held a record (not only line ends), or `None`
-    /// when `data` ends inside it and more is to come.
-    fn quoted(&mut self, data: &[u8], eof: bool) -> Option<(usize, bool)> {
-        let mut core = csv_core::Reader::new();
-        self.cells.resize(self.cells.capacity().max(1 << 10), 0);
-        self.ends
-            .resize(self.ends.capacity().max(MAX_COLUMNS * 2), 0);
-        let (mut nin, mut nout, mut nend) = (0, 0, 0);
-        loop {
-            let input = if nin < data.len() {
-                &data[nin..]
-            } else {
-                &[][..]
-            };
-            let (result, i, o, e) =
-                core.read_record(input, &mut self.cells[nout..], &mut self.ends[nend..]);
-            (nin, nout, nend) = (nin + i, nout + o, nend + e);
-            match result {
-                ReadRecordResult::InputEmpty if !eof => return None,
-                ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => self.cells.resize(self.cells.len() * 2, 0),
-                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
-                result @ (ReadRecordResult::Record | ReadRecordResult::End) => {
-                    self.cells.truncate(nout);
-                    self.ends.truncate(nend);
-                    return Some((nin.max(1), result == ReadRecordResult::Record));
-                }
-            }
-        }
+    /// Reads one record that holds quotes into `self.cells` and `self.ends` ([`quoted::split`]).
+    fn quoted(&mut self, data: &[u8], eof: bool) -> Option<quoted::Record> {
+        quoted::split(data, eof, &mut self.cells, &mut self.ends)
     }
 
     /// Notes a record whose quoted cell holds line ends; with shards, the first core does.
@@ -603,23 +639,25 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
     fn emit_quoted(&mut self, offset: u64) {
         let cells = std::mem::take(&mut self.cells);
         let ends = std::mem::take(&mut self.ends);
-        let mut start = 0;
-        let raw: Vec<&[u8]> = ends
-            .iter()
-            .map(|&end| {
-                let cell = &cells[start..end];
-                start = end;
-                cell
-            })
-            .collect();
-        match raw
-            .iter()
-            .map(|c| std::str::from_utf8(c))
-            .collect::<Result<Vec<&str>, _>>()
-        {
-            Ok(text) => self.emit(&text, offset),
-            Err(_) => {
-                let reject = self.not_utf8(raw.iter().copied());
+        // Valid as a whole and cut at character boundaries: then every cell is valid.
+        match std::str::from_utf8(&cells) {
+            Ok(text) if ends.iter().all(|&end| text.is_char_boundary(end)) => {
+                let cell = |i: usize| &text[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+                if ends.len() <= 64 {
+                    let mut split = [""; 64];
+                    for (i, slot) in split.iter_mut().enumerate().take(ends.len()) {
+                        *slot = cell(i);
+                    }
+                    self.emit(&split[..ends.len()], offset);
+                } else {
+                    let all: Vec<&str> = (0..ends.len()).map(cell).collect();
+                    self.emit(&all, offset);
+                }
+            }
+            _ => {
+                let raw =
+                    (0..ends.len()).map(|i| &cells[if i == 0 { 0 } else { ends[i - 1] }..ends[i]]);
+                let reject = self.not_utf8(raw);
                 self.reject(reject);
             }
         }
@@ -704,24 +742,26 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
     }
 }
 
+/// What [`SegmentReader::first_two`] found.
+enum Glance<'t> {
+    Cells(&'t str, &'t str),
+    /// The record has no such cells, or they are not text: it goes the whole way.
+    Missing,
+    /// The quotes before them are not simple: the record needs [`quoted::split`].
+    Unsure,
+}
+
+/// The inside of a cell written `"…"`.
+fn unquote(cell: &[u8]) -> Option<&[u8]> {
+    (cell.len() >= 2 && cell[0] == b'"' && cell[cell.len() - 1] == b'"')
+        .then(|| &cell[1..cell.len() - 1])
+}
+
 /// The shard, of `count`, that takes the records with this cell.
 fn owner(cell: &str, count: usize) -> usize {
     let mut h = rustc_hash::FxHasher::default();
     cell.trim().hash(&mut h);
     (h.finish() % count as u64) as usize
-}
-
-/// Whether a record's bytes hold a line end inside quotes, or end with a quote still open.
-fn line_end_inside_quotes(record: &[u8]) -> bool {
-    let mut open = false;
-    for &b in record {
-        match b {
-            b'"' => open = !open,
-            b'\n' if open => return true,
-            _ => {}
-        }
-    }
-    open
 }
 
 /// The file's SHA-256, as lowercase hex, and its physical lines.
@@ -849,7 +889,14 @@ mod tests {
         for i in 0..400 {
             let account = ["a", "b", "c"][i % 3];
             let product = if i % 7 == 0 { "\"p, q\"" } else { "p" };
-            text += &format!("r{i},{account},{product},,u{i},s,e,1,h,2,CNY\n");
+            text += &if i % 11 == 0 {
+                // Simply quoted up to the id, and not after it: glanced at, then read whole.
+                format!("\"r{i}\",\"{account}\",p,\"\",\"u{i}\",s,e,1,\"h\"\"\",2,CNY\n")
+            } else if i % 13 == 0 {
+                format!("\"r{i}\",\"{account}\",\"p\",\"\",\"u{i}\",\"s\",e,1,h,2,\"CNY\"\r\n")
+            } else {
+                format!("r{i},{account},{product},,u{i},s,e,1,h,2,CNY\n")
+            };
             expected.push((format!("u{i}"), account.to_string()));
         }
         text += "r-short\n";
