@@ -25,6 +25,9 @@ pub struct Manifest<'a> {
     pub period_end: String,
     pub as_of: String,
     pub settings: &'a Settings,
+    /// `exports` when `accounts.csv` was absent and the accounts were taken from the exports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts_from: Option<&'static str>,
     pub inputs: Vec<InputEntry>,
     pub outputs: Vec<OutputEntry>,
     pub conservation: Vec<Conservation>,
@@ -68,6 +71,23 @@ pub struct InputEntry {
     pub rows_used: u64,
     pub rows_rejected: u64,
     pub unknown_columns: Vec<String>,
+    /// Export files only.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportEntry>,
+}
+
+/// What the manifest says of an export file besides its rows.
+#[derive(Serialize)]
+pub struct ExportEntry {
+    /// `focus`, `alibaba`, `tencent` or `huawei`.
+    pub format: &'static str,
+    /// `header` when recognised from the file's columns, `settle.toml` when pinned there.
+    pub format_from: &'static str,
+    /// Of the rows used, those that are not charges (FOCUS `Tax`, subtotal rows): set aside by
+    /// that rule rather than folded as bill lines.
+    pub rows_not_charges: u64,
+    /// Of the rows used, the lines marked as corrections (FOCUS `ChargeClass = Correction`).
+    pub rows_corrections: u64,
 }
 
 #[derive(Serialize)]
@@ -164,6 +184,12 @@ pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
                 rows_used: i.rows - rejected,
                 rows_rejected: rejected,
                 unknown_columns: i.unknown_columns.clone(),
+                export: i.export.as_ref().map(|e| ExportEntry {
+                    format: e.format.as_str(),
+                    format_from: if e.recognised { "header" } else { "settle.toml" },
+                    rows_not_charges: e.not_charges,
+                    rows_corrections: e.corrections,
+                }),
             }
         })
         .collect()

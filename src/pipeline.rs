@@ -15,7 +15,7 @@ use crate::ingest::big::Batch;
 use crate::ingest::{self, Dataset, Reject};
 use crate::manifest::{self, Ledger, Manifest};
 use crate::model::period::{Month, Period};
-use crate::model::records::{Partner, UsageRecord};
+use crate::model::records::{Account, Partner, Text, UsageRecord};
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
@@ -303,16 +303,38 @@ fn tables<'a>(data: &'a Dataset, usage: &'a [UsageRecord], period: &Period) -> T
         issuers: Issuers::new(&invoice_input(data), period),
         meter: Meter::new(
             usage,
-            Discounts::new(&data.relations, &data.accounts),
+            Discounts::new(&data.relations, own_terms(data)),
             period,
             data.settings.reconcile_tolerance,
         ),
     }
 }
 
-/// One warning per input file that has columns SPEC does not know.
+/// The accounts whose own discount rate is known: none when they were taken from the exports,
+/// so that no line is expected at a rate nobody gave.
+fn own_terms(data: &Dataset) -> &BTreeMap<Text, Account> {
+    static UNKNOWN: BTreeMap<Text, Account> = BTreeMap::new();
+    if data.accounts_from_exports {
+        &UNKNOWN
+    } else {
+        &data.accounts
+    }
+}
+
+/// One warning per input file that has columns SPEC does not know, and one when the accounts
+/// were taken from the exports.
 pub fn warnings(data: &Dataset) -> Vec<String> {
-    data.inputs
+    let from_exports = data.accounts_from_exports.then(|| {
+        format!(
+            "`accounts.csv` is absent: the {} account(s) the exports name are used, without \
+             their own discount rates or invoice title kinds, so no `discount_mismatch` is \
+             judged against an account's own rate",
+            data.accounts.len()
+        )
+    });
+    from_exports
+        .into_iter()
+        .chain(data.inputs
         .iter()
         .filter(|i| !i.unknown_columns.is_empty())
         .map(|i| {
@@ -322,7 +344,7 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
                 i.spec.name,
                 names.join(", ")
             )
-        })
+        }))
         .collect()
 }
 
@@ -532,6 +554,7 @@ fn render_all(
         period_end: period.end.format_rfc3339(tz),
         as_of: clock.as_of.format_rfc3339(tz),
         settings: &data.settings,
+        accounts_from: data.accounts_from_exports.then_some("exports"),
         inputs: manifest::inputs(data),
         outputs,
         conservation: ledger.checks(),

@@ -522,6 +522,7 @@ fn input<S>(source: &Source, parts: &[Part<S>], sha256: String) -> InputFile {
         sha256: Some(sha256),
         rows: parts.iter().map(|p| p.rows).sum(),
         unknown_columns: source.header.unknown.clone(),
+        export: None,
     }
 }
 
@@ -531,6 +532,7 @@ fn absent(spec: &FileSpec) -> InputFile {
         sha256: None,
         rows: 0,
         unknown_columns: Vec::new(),
+        export: None,
     }
 }
 

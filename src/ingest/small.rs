@@ -30,6 +30,7 @@ pub fn read<T>(
                     sha256: None,
                     rows: 0,
                     unknown_columns: Vec::new(),
+                    export: None,
                 },
             });
         }
@@ -51,6 +52,7 @@ pub fn read<T>(
             sha256: Some(sha256),
             rows: 0,
             unknown_columns: header.unknown.clone(),
+            export: None,
         },
     };
     let mut lines = LineCounter::new(&bytes);

@@ -267,9 +267,10 @@ impl Matches {
                 b.payable_amount,
             ));
         }
-        let rate = meter.discounts.expected(b, rolled_to);
-        let expected_discount = b.list_amount * rate;
-        if meter.beyond(b.discount_amount - expected_discount) {
+        let expected_discount = meter.discounts.expected(b, rolled_to).map(|r| b.list_amount * r);
+        if let Some(expected_discount) = expected_discount
+            && meter.beyond(b.discount_amount - expected_discount)
+        {
             self.findings.push(bill_finding(
                 Kind::DiscountMismatch,
                 b,
