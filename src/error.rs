@@ -23,7 +23,9 @@ pub enum DatasetError {
     #[error("`{}` holds no export file\nhint: put the month's bill exports there as `*.csv`, `*.csv.gz` or `*.parquet`", .dir.display())]
     NoExports { dir: PathBuf },
 
-    #[error("`{file}` is not a bill export settle knows; its columns are: {columns}\nhint: settle recognises FOCUS, Alibaba, Tencent and Huawei exports by their columns: {telling}. If the file is one of them with a header settle cannot tell, pin the format in `settle.toml`: `[exports]` then `format = \"focus\"`")]
+    #[error(
+        "`{file}` is not a bill export settle knows; its columns are: {columns}\nhint: settle recognises FOCUS, Alibaba, Tencent and Huawei exports by their columns: {telling}. If the file is one of them with a header settle cannot tell, pin the format in `settle.toml`: `[exports]` then `format = \"focus\"`"
+    )]
     UnknownExport {
         file: &'static str,
         columns: String,

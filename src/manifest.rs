@@ -186,7 +186,11 @@ pub fn inputs(data: &Dataset) -> Vec<InputEntry> {
                 unknown_columns: i.unknown_columns.clone(),
                 export: i.export.as_ref().map(|e| ExportEntry {
                     format: e.format.as_str(),
-                    format_from: if e.recognised { "header" } else { "settle.toml" },
+                    format_from: if e.recognised {
+                        "header"
+                    } else {
+                        "settle.toml"
+                    },
                     rows_not_charges: e.not_charges,
                     rows_corrections: e.corrections,
                 }),

@@ -334,17 +334,20 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
     });
     from_exports
         .into_iter()
-        .chain(data.inputs
-        .iter()
-        .filter(|i| !i.unknown_columns.is_empty())
-        .map(|i| {
-            let names: Vec<String> = i.unknown_columns.iter().map(|c| format!("`{c}`")).collect();
-            format!(
-                "`{}`: unknown column(s) {} ignored",
-                i.spec.name,
-                names.join(", ")
-            )
-        }))
+        .chain(
+            data.inputs
+                .iter()
+                .filter(|i| !i.unknown_columns.is_empty())
+                .map(|i| {
+                    let names: Vec<String> =
+                        i.unknown_columns.iter().map(|c| format!("`{c}`")).collect();
+                    format!(
+                        "`{}`: unknown column(s) {} ignored",
+                        i.spec.name,
+                        names.join(", ")
+                    )
+                }),
+        )
         .collect()
 }
 

@@ -280,12 +280,72 @@ fn write_split_fixture() {
 /// A hand-made Alibaba month, in the spellings real consoles write its header.
 const ALIBABA_ROWS: &[[&str; 9]] = &[
     // 账期, 日期/时间, 账号ID, 账号, 产品, 消费类型, 官网价, 优惠金额, 应付金额
-    ["2024-09", "2024-09-01", "1001", "甲公司", "云服务器 ECS", "PayAsYouGo", "10.00", "1.00", "9.00"],
-    ["2024-09", "2024-09-02", "1001", "甲公司", "对象存储", "PayAsYouGo", "0.333333", "0", "0.333333"],
-    ["2024-09", "2024-09-03", "1002", "乙公司", "云数据库 RDS", "Subscription", "500.00", "50.00", "450.00"],
-    ["2024-09", "2024-09-20", "1002", "乙公司", "云数据库 RDS", "Subscription", "-100.00", "-10.00", "-90.00"],
-    ["2024-09", "2024-08-31", "1003", "丙公司", "CDN", "PayAsYouGo", "2.50", "0", "2.50"],
-    ["2024-09", "2024-09-30", "1003", "丙公司", "CDN", "PayAsYouGo", "-", "-", "1.25"],
+    [
+        "2024-09",
+        "2024-09-01",
+        "1001",
+        "甲公司",
+        "云服务器 ECS",
+        "PayAsYouGo",
+        "10.00",
+        "1.00",
+        "9.00",
+    ],
+    [
+        "2024-09",
+        "2024-09-02",
+        "1001",
+        "甲公司",
+        "对象存储",
+        "PayAsYouGo",
+        "0.333333",
+        "0",
+        "0.333333",
+    ],
+    [
+        "2024-09",
+        "2024-09-03",
+        "1002",
+        "乙公司",
+        "云数据库 RDS",
+        "Subscription",
+        "500.00",
+        "50.00",
+        "450.00",
+    ],
+    [
+        "2024-09",
+        "2024-09-20",
+        "1002",
+        "乙公司",
+        "云数据库 RDS",
+        "Subscription",
+        "-100.00",
+        "-10.00",
+        "-90.00",
+    ],
+    [
+        "2024-09",
+        "2024-08-31",
+        "1003",
+        "丙公司",
+        "CDN",
+        "PayAsYouGo",
+        "2.50",
+        "0",
+        "2.50",
+    ],
+    [
+        "2024-09",
+        "2024-09-30",
+        "1003",
+        "丙公司",
+        "CDN",
+        "PayAsYouGo",
+        "-",
+        "-",
+        "1.25",
+    ],
 ];
 
 struct Variant {
@@ -302,7 +362,17 @@ fn alibaba(v: &Variant) -> String {
     if v.with_name {
         header.push("账号");
     }
-    header.extend([v.product, "消费类型", "实例ID", "官网价", "优惠金额", "优惠券抵扣", "应付金额", "代金券抵扣", "币种"]);
+    header.extend([
+        v.product,
+        "消费类型",
+        "实例ID",
+        "官网价",
+        "优惠金额",
+        "优惠券抵扣",
+        "应付金额",
+        "代金券抵扣",
+        "币种",
+    ]);
     let cell = |s: &str| {
         if v.quoted {
             format!("\"{s}\"")
@@ -350,9 +420,30 @@ fn alibaba_expected() -> BTreeMap<String, (Decimal, Decimal)> {
 #[test]
 fn alibaba_header_variants_agree_account_by_account() {
     let variants = [
-        Variant { name: "console", bom: true, quoted: true, product: "产品", time: "日期", with_name: true },
-        Variant { name: "codes", bom: false, quoted: false, product: "产品Code", time: "消费时间", with_name: false },
-        Variant { name: "billing-start", bom: true, quoted: false, product: "产品", time: "账单开始时间", with_name: false },
+        Variant {
+            name: "console",
+            bom: true,
+            quoted: true,
+            product: "产品",
+            time: "日期",
+            with_name: true,
+        },
+        Variant {
+            name: "codes",
+            bom: false,
+            quoted: false,
+            product: "产品Code",
+            time: "消费时间",
+            with_name: false,
+        },
+        Variant {
+            name: "billing-start",
+            bom: true,
+            quoted: false,
+            product: "产品",
+            time: "账单开始时间",
+            with_name: false,
+        },
     ];
     for v in &variants {
         let ds = scratch(&format!("alibaba-{}", v.name));
@@ -369,7 +460,13 @@ fn alibaba_header_variants_agree_account_by_account() {
         let expected: BTreeMap<String, (Decimal, Decimal)> = alibaba_expected()
             .into_iter()
             .map(|(a, (u, d))| {
-                (a, (Decimal::from_str(&cents(u)).unwrap(), Decimal::from_str(&cents(d)).unwrap()))
+                (
+                    a,
+                    (
+                        Decimal::from_str(&cents(u)).unwrap(),
+                        Decimal::from_str(&cents(d)).unwrap(),
+                    ),
+                )
             })
             .collect();
         assert_eq!(by_account, expected, "{}", v.name);
@@ -388,8 +485,17 @@ fn validate_shows_the_mapping() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("exports/focus_sample_1000.csv       1000       1000          0"), "{text}");
+    assert!(
+        text.contains("exports/focus_sample_1000.csv       1000       1000          0"),
+        "{text}"
+    );
     assert!(text.contains("format: focus (from the header)"), "{text}");
-    assert!(text.contains("payable_amount           ← BilledCost"), "{text}");
-    assert!(text.contains("account_id               ← SubAccountId"), "{text}");
+    assert!(
+        text.contains("payable_amount           ← BilledCost"),
+        "{text}"
+    );
+    assert!(
+        text.contains("account_id               ← SubAccountId"),
+        "{text}"
+    );
 }

@@ -262,7 +262,11 @@ impl Dataset {
                 &self.settings.exports,
                 lines_per_batch,
             )),
-            None => sources::Bills::Csv(big::Bills::open(&self.dir, &self.cx, lines_per_batch)?),
+            None => sources::Bills::Csv(Box::new(big::Bills::open(
+                &self.dir,
+                &self.cx,
+                lines_per_batch,
+            )?)),
         })
     }
 
@@ -296,7 +300,11 @@ impl Dataset {
 /// Orders rejects by file (in reading order) and line.
 pub fn sort_rejects(rejects: &mut [Reject]) {
     rejects.sort_by_key(|r| {
-        let export = if r.file.starts_with("exports/") { r.file } else { "" };
+        let export = if r.file.starts_with("exports/") {
+            r.file
+        } else {
+            ""
+        };
         (file_order(r.file), export, r.line)
     });
 }

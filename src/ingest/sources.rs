@@ -11,7 +11,7 @@ use crate::progress::Progress;
 
 /// The bill lines of a dataset, read batch by batch: see [`big::Bills`].
 pub enum Bills<'c> {
-    Csv(big::Bills<'c>),
+    Csv(Box<big::Bills<'c>>),
     Exports(exports::Bills<'c>),
 }
 
@@ -57,7 +57,7 @@ impl Bills<'_> {
     pub fn finish(self) -> (Vec<InputFile>, Vec<Reject>) {
         match self {
             Bills::Csv(b) => {
-                let (input, rejects) = b.finish();
+                let (input, rejects) = (*b).finish();
                 (vec![input], rejects)
             }
             Bills::Exports(b) => b.finish(),

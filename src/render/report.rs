@@ -45,13 +45,25 @@ pub fn validation(data: &Dataset) -> String {
                 out,
                 "  format: {} (from the {})",
                 e.format,
-                if e.format_from == "header" { "header" } else { "format pinned in settle.toml" }
+                if e.format_from == "header" {
+                    "header"
+                } else {
+                    "format pinned in settle.toml"
+                }
             );
             if e.rows_not_charges > 0 {
-                let _ = writeln!(out, "  rows that are not charges, set aside: {}", e.rows_not_charges);
+                let _ = writeln!(
+                    out,
+                    "  rows that are not charges, set aside: {}",
+                    e.rows_not_charges
+                );
             }
             if e.rows_corrections > 0 {
-                let _ = writeln!(out, "  corrections, kept and marked: {}", e.rows_corrections);
+                let _ = writeln!(
+                    out,
+                    "  corrections, kept and marked: {}",
+                    e.rows_corrections
+                );
             }
         }
         if let Some(facts) = data
@@ -60,7 +72,10 @@ pub fn validation(data: &Dataset) -> String {
             .find(|f| f.spec.name == i.file)
             .and_then(|f| f.export.as_ref())
         {
-            let _ = writeln!(out, "  bill_id                  ← file name and line (or Parquet row)");
+            let _ = writeln!(
+                out,
+                "  bill_id                  ← file name and line (or Parquet row)"
+            );
             for (feeds, column) in &facts.mapping {
                 let _ = writeln!(out, "  {feeds:<24} ← {column}");
             }

@@ -267,7 +267,10 @@ impl Matches {
                 b.payable_amount,
             ));
         }
-        let expected_discount = meter.discounts.expected(b, rolled_to).map(|r| b.list_amount * r);
+        let expected_discount = meter
+            .discounts
+            .expected(b, rolled_to)
+            .map(|r| b.list_amount * r);
         if let Some(expected_discount) = expected_discount
             && meter.beyond(b.discount_amount - expected_discount)
         {

@@ -16,6 +16,7 @@ use crate::ingest::exports::values::{amount, amount_or_zero, month_cell, timesta
 use crate::ingest::exports::{
     Charge, Cx, Field, Format, Outcome, Row, cycle_of, is_subtotal, pick,
 };
+use crate::model::period::Month;
 use crate::model::records::{BillingCycle, PaidWith, PaymentMode, PaymentStatus, Text};
 
 const PERIOD: usize = 0;
@@ -37,22 +38,52 @@ const ARREARS: usize = 15;
 const CURRENCY: usize = 16;
 
 const FIELDS: &[Field] = &[
-    Field::required("deducted_at (its month)", &["账期", "BillingCycle"]),
-    Field::account("account_id", &["账号ID", "账号Id", "BillingAccountId", "Owner账号ID"]),
+    Field::new("deducted_at (its month)", &["账期", "BillingCycle"]),
+    Field::account(
+        "account_id",
+        &[
+            "账号ID",
+            "BillingAccountId",
+            "用户ID",
+            "UserId",
+            "Owner账号ID",
+            "账号",
+        ],
+    ),
     Field::new("account_name", &["账号", "账号名称", "BillingAccountName"]),
-    Field::required("product", &["产品", "产品名称", "ProductName", "产品Code", "ProductCode"]),
-    Field::new("sub_product", &["产品明细", "ProductDetail", "产品明细Code", "ProductDetailCode"]),
+    Field::required(
+        "product",
+        &["产品", "产品名称", "ProductName", "产品Code", "ProductCode"],
+    ),
+    Field::new(
+        "sub_product",
+        &[
+            "产品明细",
+            "ProductDetail",
+            "产品明细Code",
+            "ProductDetailCode",
+        ],
+    ),
     Field::new("resource_id", &["实例ID", "实例Id", "InstanceID", "资源ID"]),
     Field::new("payment_mode", &["消费类型", "SubscriptionType"]),
-    Field::new("charge_start", &["账单开始时间", "UsageStartTime", "服务开始时间"]),
-    Field::new("charge_end", &["账单结束时间", "UsageEndTime", "服务结束时间"]),
+    Field::new(
+        "charge_start",
+        &["账单开始时间", "UsageStartTime", "服务开始时间"],
+    ),
+    Field::new(
+        "charge_end",
+        &["账单结束时间", "UsageEndTime", "服务结束时间"],
+    ),
     Field::new("charge_start (the day)", &["日期", "BillingDate"]),
     Field::new("charge_start (the time)", &["消费时间"]),
     Field::new("list_amount", &["官网价", "原价", "PretaxGrossAmount"]),
     Field::new("discount_amount", &["优惠金额", "InvoiceDiscount"]),
     Field::new("voucher_amount", &["优惠券抵扣", "DeductedByCoupons"]),
     Field::required("payable_amount", &["应付金额", "PretaxAmount"]),
-    Field::new("payment_status (arrears)", &["欠费金额", "OutstandingAmount"]),
+    Field::new(
+        "payment_status (arrears)",
+        &["欠费金额", "OutstandingAmount"],
+    ),
     Field::new("currency", &["币种", "Currency"]),
 ];
 
@@ -78,9 +109,13 @@ pub const FORMAT: Format = Format {
 const MODES: &[&str] = &[
     "Subscription",
     "PayAsYouGo",
+    "PrePaid",
+    "PostPaid",
     "包年包月",
-    "按量付费",
     "预付费",
+    "按量付费",
+    "按需付费",
+    "按量计费",
     "后付费",
 ];
 
@@ -88,12 +123,15 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     if is_subtotal(row, &[PERIOD, ACCOUNT, PRODUCT]) {
         return Ok(Outcome::NotCharge);
     }
-    let period = month_cell(row.cell(PERIOD), &mut cx.zone)?;
+    let period = match row.text(PERIOD) {
+        "" => None,
+        _ => Some(month_cell(row.cell(PERIOD), &mut cx.zone)?),
+    };
     let account = cx.account(row.cell(ACCOUNT))?;
     let payment_mode = match row.text(MODE) {
         "" => PaymentMode::Postpaid,
         _ => match pick(row.cell(MODE), MODES)? {
-            "Subscription" | "包年包月" | "预付费" => PaymentMode::Prepaid,
+            "Subscription" | "PrePaid" | "包年包月" | "预付费" => PaymentMode::Prepaid,
             _ => PaymentMode::Postpaid,
         },
     };
@@ -106,15 +144,31 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
         (start, end, END, cycle_of(start, end))
     } else if !row.text(DAY).is_empty() {
         let start = timestamp(row.cell(DAY), &mut cx.zone)?;
-        (start, start.add_local_days(1, cx.zone.tz), DAY, BillingCycle::Day)
+        (
+            start,
+            start.add_local_days(1, cx.zone.tz),
+            DAY,
+            BillingCycle::Day,
+        )
     } else if !row.text(USED_AT).is_empty() {
         let at = timestamp(row.cell(USED_AT), &mut cx.zone)?;
         (at, at, USED_AT, BillingCycle::Once)
-    } else {
+    } else if let Some(period) = period {
         let start = period.start(cx.zone.tz);
-        (start, period.next().start(cx.zone.tz), PERIOD, BillingCycle::Month)
+        (
+            start,
+            period.next().start(cx.zone.tz),
+            PERIOD,
+            BillingCycle::Month,
+        )
+    } else {
+        return Err(row
+            .cell(PERIOD)
+            .fail("is empty, and so is every usage time: a row needs `账期` or a usage time"));
     };
-    let payable = amount(row.cell(PAYABLE))?;
+    // Without `账期`, the line was deducted in the month it was used.
+    let period = period.unwrap_or_else(|| Month::of(start.local(cx.zone.tz).date()));
+    let payable = amount_or_zero(row.cell(PAYABLE))?;
     let discount = amount_or_zero(row.cell(DISCOUNT))?;
     let coupon = amount_or_zero(row.cell(COUPON))?;
     let list = match row.text(LIST) {

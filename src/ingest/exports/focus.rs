@@ -34,9 +34,15 @@ const PRICING: usize = 16;
 
 const FIELDS: &[Field] = &[
     Field::new("account_id", &["SubAccountId"]),
-    Field::required("account_id (when `SubAccountId` is null)", &["BillingAccountId"]),
+    Field::required(
+        "account_id (when `SubAccountId` is null)",
+        &["BillingAccountId"],
+    ),
     Field::new("account_name", &["SubAccountName"]),
-    Field::new("account_name (when `SubAccountId` is null)", &["BillingAccountName"]),
+    Field::new(
+        "account_name (when `SubAccountId` is null)",
+        &["BillingAccountName"],
+    ),
     Field::required("product", &["ServiceName"]),
     Field::new("sub_product", &["ServiceCategory"]),
     Field::new("resource_id", &["ResourceId"]),
@@ -46,10 +52,16 @@ const FIELDS: &[Field] = &[
     Field::required("deducted_at (its month)", &["BillingPeriodStart"]),
     Field::required("payable_amount", &["BilledCost"]),
     Field::new("list_amount", &["ListCost"]),
-    Field::required("payment_mode, and rows that are not charges", &["ChargeCategory"]),
+    Field::required(
+        "payment_mode, and rows that are not charges",
+        &["ChargeCategory"],
+    ),
     Field::new("correction (marked)", &["ChargeClass"]),
     Field::new("billing_cycle", &["ChargeFrequency"]),
-    Field::new("payment_mode (`Committed` is prepaid)", &["PricingCategory"]),
+    Field::new(
+        "payment_mode (`Committed` is prepaid)",
+        &["PricingCategory"],
+    ),
 ];
 
 pub const FORMAT: Format = Format {
@@ -78,7 +90,11 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
         "" => match row.text(BILLING_ACCOUNT) {
             "" => match &cx.account {
                 Some(a) => (a.clone(), ""),
-                None => return Err(row.cell(SUB_ACCOUNT).required().unwrap_err()),
+                None => {
+                    return Err(row
+                        .cell(BILLING_ACCOUNT)
+                        .fail("is empty, and so is `SubAccountId`: a row needs an account"));
+                }
             },
             id => (Text::from(id), row.text(BILLING_ACCOUNT_NAME)),
         },

@@ -67,7 +67,10 @@ impl Columns {
             });
         }
         self.normal.iter().enumerate().find_map(|(index, n)| {
-            let unit = n.strip_prefix(&want)?.strip_prefix('(')?.strip_suffix(')')?;
+            let unit = n
+                .strip_prefix(&want)?
+                .strip_prefix('(')?
+                .strip_suffix(')')?;
             (!unit.is_empty() && !unit.contains('(')).then(|| Found {
                 index,
                 suffix: Some(unit.to_string()),

@@ -12,8 +12,12 @@ use rust_decimal::Decimal;
 
 use crate::config::ExportFormat;
 use crate::ingest::cell::CellError;
-use crate::ingest::exports::values::{amount, amount_or_zero, instant, month_cell, split_range, timestamp};
-use crate::ingest::exports::{Charge, Cx, Field, Format, Outcome, Row, cycle_of, is_subtotal, pick};
+use crate::ingest::exports::values::{
+    amount, amount_or_zero, instant, month_cell, split_range, timestamp,
+};
+use crate::ingest::exports::{
+    Charge, Cx, Field, Format, Outcome, Row, cycle_of, is_subtotal, pick,
+};
 use crate::model::records::{PaidWith, PaymentMode, PaymentStatus, Text};
 
 const PERIOD: usize = 0;
@@ -35,15 +39,27 @@ const CURRENCY: usize = 15;
 
 const FIELDS: &[Field] = &[
     Field::required("deducted_at (its month)", &["账期", "Billing Cycle"]),
-    Field::account("account_id", &["账号ID", "客户ID", "Customer ID", "账号", "Account"]),
-    Field::new("account_name", &["账号", "账号名称", "客户名称", "Account Name"]),
-    Field::required("product", &["产品类型", "云服务类型", "Service Type", "产品", "Product"]),
+    Field::account(
+        "account_id",
+        &["账号ID", "客户ID", "Customer ID", "账号", "Account"],
+    ),
+    Field::new(
+        "account_name",
+        &["账号", "账号名称", "客户名称", "Account Name"],
+    ),
+    Field::required(
+        "product",
+        &["产品类型", "云服务类型", "Service Type", "产品", "Product"],
+    ),
     Field::new("sub_product", &["产品", "Product", "产品类型编码"]),
     Field::new("resource_id", &["资源ID", "Resource ID"]),
     Field::new("payment_mode", &["计费模式", "Billing Mode"]),
     Field::new("charge_start", &["使用开始时间", "Start Time"]),
     Field::new("charge_end", &["使用结束时间", "End Time"]),
-    Field::new("charge_start and charge_end (a range)", &["消费时间", "Expenditure Time"]),
+    Field::new(
+        "charge_start and charge_end (a range)",
+        &["消费时间", "Expenditure Time"],
+    ),
     Field::new("list_amount", &["官网价", "List Price"]),
     Field::new("discount_amount", &["优惠金额", "Discount Amount"]),
     Field::required("payable_amount", &["应付金额", "Amount Due"]),
@@ -114,7 +130,7 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
             _ => PaymentMode::Prepaid,
         },
     };
-    let payable = amount(row.cell(PAYABLE))?;
+    let payable = amount_or_zero(row.cell(PAYABLE))?;
     let discount = amount_or_zero(row.cell(DISCOUNT))?;
     let list = match row.text(LIST) {
         "" => payable + discount,

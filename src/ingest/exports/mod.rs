@@ -182,13 +182,14 @@ impl Cx {
     pub fn currency(&self, cell: &Cell) -> Result<Text, CellError> {
         match cell.text() {
             "" => Ok(self.currency.clone().unwrap_or_else(|| Text::from("CNY"))),
-            s => match header::suffix_currency(&s.to_lowercase()) {
-                Some(c) => Ok(Text::from(c)),
-                None if is_currency(s) => Ok(Text::from(s)),
-                None => Err(cell.fail(
-                    "not a currency; expected a 3-letter ISO 4217 code such as `CNY`",
-                )),
-            },
+            s => {
+                match header::suffix_currency(&s.to_lowercase()) {
+                    Some(c) => Ok(Text::from(c)),
+                    None if is_currency(s) => Ok(Text::from(s)),
+                    None => Err(cell
+                        .fail("not a currency; expected a 3-letter ISO 4217 code such as `CNY`")),
+                }
+            }
         }
     }
 
@@ -243,7 +244,7 @@ pub fn is_subtotal(row: &Row, fields: &[usize]) -> bool {
 }
 
 /// How an export file is stored.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     Csv,
     CsvGz,
@@ -358,7 +359,9 @@ pub fn discover(dir: &Path, settings: &ExportSettings) -> Result<Option<Exports>
             ),
             None => (recognise(&columns, name)?, true),
         };
-        files.push(matched(name, base, path, kind, format, recognised, &columns, settings)?);
+        files.push(matched(
+            name, base, path, kind, format, recognised, &columns, settings,
+        )?);
     }
     Ok(Some(Exports { files }))
 }
@@ -372,14 +375,21 @@ fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, D
         .collect();
     scores.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
     match scores.as_slice() {
-        [(best, f), (next, _), ..] if *best >= 2 && best > next => Ok(f),
+        [(best, f), (next, _), ..] if *best >= 2 && best > next => Ok(*f),
         _ => Err(DatasetError::UnknownExport {
             file: name,
-            columns: columns.raw.iter().take(12).cloned().collect::<Vec<_>>().join(", "),
+            columns: columns
+                .raw
+                .iter()
+                .take(12)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
             telling: FORMATS
                 .iter()
                 .map(|f| {
-                    let t: Vec<String> = f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
+                    let t: Vec<String> =
+                        f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
                     format!("{} ({})", f.kind.as_str(), t.join(", "))
                 })
                 .collect::<Vec<_>>()
@@ -454,14 +464,8 @@ fn matched(
 /// One row as a source reads it: its place, and the cells of the format's fields (then the
 /// row's first cell), or why it could not be split.
 pub enum RawRow<'a> {
-    Values {
-        line: Line,
-        values: &'a [&'a str],
-    },
-    Bad {
-        line: Line,
-        reason: String,
-    },
+    Values { line: Line, values: &'a [&'a str] },
+    Bad { line: Line, reason: String },
 }
 
 impl ExportFile {

@@ -33,7 +33,7 @@ fn unreadable(name: &'static str, e: impl std::fmt::Display) -> DatasetError {
 
 fn scan(path: &Path, name: &'static str) -> Result<LazyFrame, DatasetError> {
     let path = path.to_string_lossy();
-    LazyFrame::scan_parquet(PlRefPath::from(path.as_ref()), ScanArgsParquet::default())
+    LazyFrame::scan_parquet(PlRefPath::from(&*path), ScanArgsParquet::default())
         .map_err(|e| unreadable(name, e))
 }
 
@@ -78,18 +78,17 @@ pub fn read(file: &ExportFile, visit: &mut dyn FnMut(RawRow)) -> Result<String, 
                     let column = df
                         .column(file.header[*c].as_str())
                         .map_err(|e| unreadable(file.name, e))?;
-                    Some(as_text(column.as_materialized_series()).map_err(|e| unreadable(file.name, e))?)
+                    Some(
+                        as_text(column.as_materialized_series())
+                            .map_err(|e| unreadable(file.name, e))?,
+                    )
                 }
             });
         }
         for row in 0..height {
             let values: Vec<&str> = texts
                 .iter()
-                .map(|t| {
-                    t.as_ref()
-                        .and_then(|t| t[row].as_deref())
-                        .unwrap_or("")
-                })
+                .map(|t| t.as_ref().and_then(|t| t[row].as_deref()).unwrap_or(""))
                 .collect();
             visit(RawRow::Values {
                 line: (offset + row + 1) as u64,
@@ -126,12 +125,24 @@ fn digest(path: &Path) -> Result<String, DatasetError> {
 /// A column's cells as the text a CSV export would hold; `None` for a null.
 fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
     Ok(match s.dtype() {
-        DataType::String => s.str()?.into_iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::String => s
+            .str()?
+            .into_iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
         DataType::Float64 => s.f64()?.into_iter().map(|v| v.map(float_text)).collect(),
         DataType::Float32 => s
             .f32()?
             .into_iter()
-            .map(|v| v.map(|f| if f.is_finite() { f.to_string() } else { String::new() }))
+            .map(|v| {
+                v.map(|f| {
+                    if f.is_finite() {
+                        f.to_string()
+                    } else {
+                        String::new()
+                    }
+                })
+            })
             .collect(),
         DataType::Decimal(_, scale) => {
             let scale = *scale;
@@ -175,7 +186,10 @@ fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
         DataType::Null => vec![None; s.len()],
         _ => {
             let text = s.cast(&DataType::String)?;
-            text.str()?.into_iter().map(|v| v.map(str::to_string)).collect()
+            text.str()?
+                .into_iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
         }
     })
 }
@@ -183,7 +197,11 @@ fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
 /// A double's shortest decimal representation that reads back as the same double: Rust's `{}`
 /// never uses an exponent, so the text parses exactly. A NaN or infinity is no amount.
 pub fn float_text(f: f64) -> String {
-    if f.is_finite() { f.to_string() } else { String::new() }
+    if f.is_finite() {
+        f.to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// A Parquet decimal's unscaled integer and scale, as exact text.

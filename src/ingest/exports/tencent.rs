@@ -11,8 +11,10 @@
 
 use crate::config::ExportFormat;
 use crate::ingest::cell::CellError;
-use crate::ingest::exports::values::{amount, timestamp};
-use crate::ingest::exports::{Charge, Cx, Field, Format, Outcome, Row, cycle_of, is_subtotal, pick};
+use crate::ingest::exports::values::{amount, amount_or_zero, timestamp};
+use crate::ingest::exports::{
+    Charge, Cx, Field, Format, Outcome, Row, cycle_of, is_subtotal, pick,
+};
 use crate::model::records::{PaidWith, PaymentMode, PaymentStatus, Text};
 
 const ACCOUNT: usize = 0;
@@ -42,8 +44,14 @@ const FIELDS: &[Field] = &[
         ],
     ),
     Field::required("product", &["产品名称", "ProductName", "Product Name"]),
-    Field::new("sub_product", &["子产品名称", "SubproductName", "Subproduct Name"]),
-    Field::new("resource_id", &["资源ID", "实例ID", "InstanceID", "Instance ID"]),
+    Field::new(
+        "sub_product",
+        &["子产品名称", "SubproductName", "Subproduct Name"],
+    ),
+    Field::new(
+        "resource_id",
+        &["资源ID", "实例ID", "InstanceID", "Instance ID"],
+    ),
     Field::new("payment_mode", &["计费模式", "BillingMode", "Billing Mode"]),
     Field::new(
         "charge_start",
@@ -133,11 +141,13 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     let payment_mode = match row.text(MODE) {
         "" => PaymentMode::Postpaid,
         _ => match pick(row.cell(MODE), MODES)? {
-            "包年包月" | "Monthly Subscription" | "prePay" | "预付费" => PaymentMode::Prepaid,
+            "包年包月" | "Monthly Subscription" | "prePay" | "预付费" => {
+                PaymentMode::Prepaid
+            }
             _ => PaymentMode::Postpaid,
         },
     };
-    let payable = amount(row.cell(PAYABLE))?;
+    let payable = amount_or_zero(row.cell(PAYABLE))?;
     let list = match row.text(LIST) {
         "" => payable,
         _ => amount(row.cell(LIST))?,

@@ -202,7 +202,10 @@ mod tests {
 
     #[test]
     fn amounts_are_exact_at_any_precision() {
-        assert_eq!(decimal("0.00001605990").unwrap().to_string(), "0.00001605990");
+        assert_eq!(
+            decimal("0.00001605990").unwrap().to_string(),
+            "0.00001605990"
+        );
         assert_eq!(decimal("-80.43264806").unwrap().to_string(), "-80.43264806");
         assert_eq!(decimal("+1.5").unwrap().to_string(), "1.5");
         assert_eq!(decimal("1.5E-7").unwrap(), decimal("0.00000015").unwrap());
