@@ -32,6 +32,11 @@ pub enum DatasetError {
         telling: String,
     },
 
+    #[error(
+        "`{file}` is a Parquet export, and this build of settle reads none\nhint: build settle with its `parquet` feature (`cargo build --release --features parquet`), or give the export as `.csv` or `.csv.gz`"
+    )]
+    NoParquet { file: &'static str },
+
     #[error("`{file}` ({format} export) has no column for `{feeds}`: expected {names}{}", if *.account { "\nhint: a file for a single account may name it in `settle.toml`: `[exports]` then `account_id = \"...\"`" } else { "\nhint: export the file with that column, or pin another format in `settle.toml` (`[exports] format`)" })]
     ExportColumn {
         file: &'static str,

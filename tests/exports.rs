@@ -2,11 +2,11 @@
 //! `exports/` and a `settle.toml`, its `consumption.csv` checked against sums computed here,
 //! independently of settle, from the export rows themselves.
 //!
-//! The FOCUS sample is run as CSV, gzip CSV, Parquet with decimal amounts and Parquet with double
-//! amounts (AWS writes `BilledCost` as a double), each written here with flate2 and polars. A
-//! hand-made Alibaba month is run in the header variants real consoles write. The committed
-//! `exports_focus_split` fixture is made by [`write_split_fixture`] (`cargo test --release --test
-//! exports -- --ignored`).
+//! The FOCUS sample is run as CSV, gzip CSV, split into a gzip CSV and a CSV, and (with the
+//! `parquet` feature) as Parquet with decimal amounts and Parquet with double amounts (AWS writes
+//! `BilledCost` as a double), each written here with flate2 and polars. A hand-made Alibaba month
+//! is run in the header variants real consoles write. The committed `exports_focus_split` fixture
+//! is made by [`write_split_fixture`] (`cargo test --release --test exports -- --ignored`).
 
 mod common;
 
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 
+#[cfg(feature = "parquet")]
 use polars::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -134,6 +135,7 @@ fn utc_dataset(name: &str) -> PathBuf {
 }
 
 /// How a Parquet fixture holds its amounts and times.
+#[cfg(feature = "parquet")]
 #[derive(Copy, Clone)]
 enum Amounts {
     Decimal,
@@ -143,6 +145,7 @@ enum Amounts {
 /// Writes the sample's rows `range` as Parquet: amounts as `decimal(38, 11)` or as doubles; the
 /// period columns as UTC timestamps (decimal variant) or as text (double variant); the rest as
 /// text, `NULL` as null.
+#[cfg(feature = "parquet")]
 fn write_parquet(path: &Path, range: std::ops::Range<usize>, amounts: Amounts) {
     let (h, rows) = rows();
     let rows = &rows[range];
@@ -227,6 +230,7 @@ fn focus_sample_gzip_csv() {
     std::fs::remove_dir_all(&ds).unwrap();
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn focus_sample_decimal_parquet() {
     let ds = utc_dataset("focus-decimal");
@@ -237,6 +241,7 @@ fn focus_sample_decimal_parquet() {
     std::fs::remove_dir_all(&ds).unwrap();
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn focus_sample_double_parquet() {
     let ds = utc_dataset("focus-double");
@@ -247,10 +252,21 @@ fn focus_sample_double_parquet() {
     std::fs::remove_dir_all(&ds).unwrap();
 }
 
-/// The month split into a gzip CSV of its first 600 rows and a Parquet file of the rest gives
-/// the same sums.
+/// The sample's header and its rows `range`, as CSV text. The sample has no quoted line
+/// breaks: one record per line.
+fn sample_part(range: std::ops::Range<usize>) -> String {
+    let text = std::fs::read_to_string(sample()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::iter::once(lines[0])
+        .chain(lines[1..][range].iter().copied())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// The month split into a gzip CSV of its first 600 rows and a CSV of the rest gives the same
+/// sums, as the committed `exports_focus_split` fixture holds it.
 #[test]
-fn focus_split_across_gzip_and_parquet() {
+fn focus_split_across_files() {
     let ds = utc_dataset("focus-split");
     write_split(&ds.join("exports"));
     let (code, found) = run(&ds, "2024-09");
@@ -260,12 +276,22 @@ fn focus_split_across_gzip_and_parquet() {
 }
 
 fn write_split(dir: &Path) {
-    let text = std::fs::read_to_string(sample()).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    // The sample has no quoted line breaks: one record per line.
-    let first: String = lines[..601].iter().map(|l| format!("{l}\n")).collect();
-    write_gz(&dir.join("part-1.csv.gz"), first.as_bytes());
+    write_gz(&dir.join("part-1.csv.gz"), sample_part(0..600).as_bytes());
+    std::fs::write(dir.join("part-2.csv"), sample_part(600..1000)).unwrap();
+}
+
+/// The month split into a gzip CSV and a decimal Parquet file.
+#[cfg(feature = "parquet")]
+#[test]
+fn focus_split_across_gzip_and_parquet() {
+    let ds = utc_dataset("focus-split-parquet");
+    let dir = ds.join("exports");
+    write_gz(&dir.join("part-1.csv.gz"), sample_part(0..600).as_bytes());
     write_parquet(&dir.join("part-2.parquet"), 600..1000, Amounts::Decimal);
+    let (code, found) = run(&ds, "2024-09");
+    assert_eq!(code, 0);
+    assert_eq!(found, expected_focus());
+    std::fs::remove_dir_all(&ds).unwrap();
 }
 
 /// Rewrites the committed `exports_focus_split` fixture's inputs.

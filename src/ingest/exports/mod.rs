@@ -17,6 +17,7 @@ pub mod alibaba;
 pub mod focus;
 pub mod header;
 pub mod huawei;
+#[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod source;
 pub mod tencent;
@@ -39,6 +40,23 @@ use crate::model::records::*;
 use crate::model::time::{Timestamp, Zone};
 use crate::progress::Progress;
 use header::Columns;
+
+/// A build without the `parquet` feature: a Parquet export stops the run with a hint.
+#[cfg(not(feature = "parquet"))]
+mod parquet {
+    use std::path::Path;
+
+    use crate::error::DatasetError;
+    use crate::ingest::exports::{ExportFile, RawRow};
+
+    pub fn columns(_: &Path, name: &'static str) -> Result<Vec<String>, DatasetError> {
+        Err(DatasetError::NoParquet { file: name })
+    }
+
+    pub fn read(file: &ExportFile, _: &mut dyn FnMut(RawRow)) -> Result<String, DatasetError> {
+        Err(DatasetError::NoParquet { file: file.name })
+    }
+}
 
 /// The folder inside a dataset that holds the exports.
 pub const FOLDER: &str = "exports";
