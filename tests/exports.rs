@@ -8,8 +8,6 @@
 //! is run in the header variants real consoles write. The committed `exports_focus_split` fixture
 //! is made by [`write_split_fixture`] (`cargo test --release --test exports -- --ignored`).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,8 +18,14 @@ use std::str::FromStr;
 use polars::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
 fn sample() -> PathBuf {
-    common::fixtures()
+    fixtures()
         .join("exports_focus_sample")
         .join("inputs")
         .join("exports")
@@ -298,7 +302,7 @@ fn focus_split_across_gzip_and_parquet() {
 #[test]
 #[ignore = "writes the committed fixture; run by hand after changing it"]
 fn write_split_fixture() {
-    let dir = common::fixtures().join("exports_focus_split/inputs/exports");
+    let dir = fixtures().join("exports_focus_split/inputs/exports");
     std::fs::create_dir_all(&dir).unwrap();
     write_split(&dir);
 }
@@ -506,7 +510,7 @@ fn alibaba_header_variants_agree_account_by_account() {
 fn validate_shows_the_mapping() {
     let out = Command::new(env!("CARGO_BIN_EXE_settle"))
         .args(["validate", "--inputs"])
-        .arg(common::fixtures().join("exports_focus_sample/inputs"))
+        .arg(fixtures().join("exports_focus_sample/inputs"))
         .output()
         .unwrap();
     assert!(out.status.success());
