@@ -29,6 +29,91 @@ pub struct Settings {
     #[serde(with = "rust_decimal::serde::str")]
     pub reconcile_tolerance: Decimal,
     pub base_currency: String,
+    /// The `[exports]` table: how the files in `exports/` are read. Absent from the manifest
+    /// when left at its defaults.
+    #[serde(skip_serializing_if = "ExportSettings::is_default")]
+    pub exports: ExportSettings,
+}
+
+/// The cloud bill export formats `exports/` may hold.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Focus,
+    Alibaba,
+    Tencent,
+    Huawei,
+}
+
+impl ExportFormat {
+    pub const NAMES: &'static [&'static str] = &["focus", "alibaba", "tencent", "huawei"];
+    pub const ALL: [ExportFormat; 4] = [
+        ExportFormat::Focus,
+        ExportFormat::Alibaba,
+        ExportFormat::Tencent,
+        ExportFormat::Huawei,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// `[exports]` in `settle.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ExportSettings {
+    /// Read every export file as this format instead of recognising it from its header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<ExportFormat>,
+    /// The account of export files that name none (a single-account Tencent export).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+}
+
+impl ExportSettings {
+    pub fn is_default(&self) -> bool {
+        *self == ExportSettings::default()
+    }
+
+    fn parse(value: &toml::Value) -> Result<ExportSettings, DatasetError> {
+        let bad = |key: &str, value: &toml::Value, expected: &str| DatasetError::Settings {
+            message: format!("`exports.{key}` has a bad value `{value}`"),
+            hint: Some(format!("expected {expected}")),
+        };
+        let Some(table) = value.as_table() else {
+            return Err(DatasetError::Settings {
+                message: "`exports` must be a table".into(),
+                hint: Some("write it as `[exports]` followed by `format = \"focus\"`".into()),
+            });
+        };
+        let mut s = ExportSettings::default();
+        for (key, value) in table {
+            match key.as_str() {
+                "format" => {
+                    s.format = value
+                        .as_str()
+                        .and_then(|v| ExportFormat::ALL.into_iter().find(|f| f.as_str() == v))
+                        .map(Some)
+                        .ok_or_else(|| bad(key, value, &one_of(ExportFormat::NAMES)))?;
+                }
+                "account_id" => {
+                    s.account_id = value
+                        .as_str()
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| Some(v.to_string()))
+                        .ok_or_else(|| bad(key, value, "an account id as a string"))?;
+                }
+                other => {
+                    return Err(DatasetError::Settings {
+                        message: format!("unknown key `exports.{other}`"),
+                        hint: Some("known keys in `[exports]`: format, account_id".into()),
+                    });
+                }
+            }
+        }
+        Ok(s)
+    }
 }
 
 fn serialize_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
@@ -46,6 +131,7 @@ impl Default for Settings {
             invoice_due_days: 7,
             reconcile_tolerance: Decimal::new(1, 2),
             base_currency: "CNY".into(),
+            exports: ExportSettings::default(),
         }
     }
 }
@@ -59,6 +145,7 @@ const KEYS: &[&str] = &[
     "invoice_due_days",
     "reconcile_tolerance",
     "base_currency",
+    "exports",
 ];
 
 impl Settings {
@@ -135,6 +222,7 @@ impl Settings {
                         .map(str::to_string)
                         .ok_or_else(|| bad("a 3-letter ISO 4217 code such as \"CNY\""))?;
                 }
+                "exports" => s.exports = ExportSettings::parse(value)?,
                 other => {
                     let hint = match closest(other, KEYS) {
                         Some(k) => format!("did you mean `{k}`? Known keys: {}", KEYS.join(", ")),

@@ -13,8 +13,37 @@ pub enum DatasetError {
     #[error("`{}` is not a folder\nhint: pass the dataset folder, for example `--inputs inputs/demo`", .0.display())]
     NotAFolder(PathBuf),
 
-    #[error("required file `{file}` is missing from `{}`\nhint: every dataset needs `bills.csv` and `accounts.csv`", .dir.display())]
+    #[error("required file `{file}` is missing from `{}`\nhint: every dataset needs `bills.csv` (or cloud bill exports in an `exports/` folder) and `accounts.csv`", .dir.display())]
     MissingFile { dir: PathBuf, file: &'static str },
+
+    #[error("`{}` holds both `bills.csv` and an `exports/` folder\nhint: give the month's bill lines one way: remove `bills.csv` to read the exports, or move `exports/` out of the dataset", .dir.display())]
+    BothBillSources { dir: PathBuf },
+
+    #[error("`{}` holds no export file\nhint: put the month's bill exports there as `*.csv`, `*.csv.gz` or `*.parquet`", .dir.display())]
+    NoExports { dir: PathBuf },
+
+    #[error(
+        "`{file}` is not a bill export settle knows; its columns are: {columns}\nhint: settle recognises FOCUS, Alibaba, Tencent and Huawei exports by their columns: {telling}. If the file is one of them with a header settle cannot tell, pin the format in `settle.toml`: `[exports]` then `format = \"focus\"`"
+    )]
+    UnknownExport {
+        file: &'static str,
+        columns: String,
+        telling: String,
+    },
+
+    #[error(
+        "`{file}` is a Parquet export, and this build of settle reads none\nhint: build settle with its `parquet` feature (`cargo build --release --features parquet`), or give the export as `.csv` or `.csv.gz`"
+    )]
+    NoParquet { file: &'static str },
+
+    #[error("`{file}` ({format} export) has no column for `{feeds}`: expected {names}{}", if *.account { "\nhint: a file for a single account may name it in `settle.toml`: `[exports]` then `account_id = \"...\"`" } else { "\nhint: export the file with that column, or pin another format in `settle.toml` (`[exports] format`)" })]
+    ExportColumn {
+        file: &'static str,
+        format: &'static str,
+        feeds: &'static str,
+        names: String,
+        account: bool,
+    },
 
     #[error("cannot read `{}`: {source}", .path.display())]
     Io {

@@ -25,6 +25,9 @@ pub struct Manifest<'a> {
     pub period_end: String,
     pub as_of: String,
     pub settings: &'a Settings,
+    /// `exports` when `accounts.csv` was absent and the accounts were taken from the exports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts_from: Option<&'static str>,
     pub inputs: Vec<InputRow>,
     pub outputs: Vec<OutputEntry>,
     pub conservation: Vec<Conservation>,

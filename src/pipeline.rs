@@ -27,7 +27,7 @@ use crate::ingest::big::Batch;
 use crate::ingest::{self, Dataset};
 use crate::manifest::{Attribution, FindingSummary, Ledger, Manifest, OutputEntry, Selection};
 use crate::model::period::{Month, Period};
-use crate::model::records::{Partner, UsageRecord};
+use crate::model::records::{Account, Partner, Text, UsageRecord};
 use crate::model::reject::Reject;
 use crate::model::time::{Timestamp, parse_timestamp};
 use crate::output::{OutputFile, Staging};
@@ -517,6 +517,7 @@ fn write_manifest(
         period_end: period.end.format_rfc3339(tz),
         as_of: request.clock.as_of.format_rfc3339(tz),
         settings: &data.settings,
+        accounts_from: data.accounts_from_exports.then_some("exports"),
         inputs: view::inputs::rows(&data.inputs, &data.rejects),
         outputs,
         conservation: ledger.checks(),
@@ -590,17 +591,37 @@ fn tables<'a>(data: &'a Dataset, usage: &'a [UsageRecord], period: &Period) -> T
         issuers: Issuers::new(&invoice_input(data), period),
         meter: Meter::new(
             usage,
-            Discounts::new(&data.relations, &data.accounts),
+            Discounts::new(&data.relations, own_terms(data)),
             period,
             data.settings.reconcile_tolerance,
         ),
     }
 }
 
-/// One warning per input file that has columns SPEC does not know, then one per row whose quoted
-/// cell spans lines.
+/// The accounts whose own discount rate is known: none when they were taken from the exports,
+/// so that no line is expected at a rate nobody gave.
+fn own_terms(data: &Dataset) -> &std::collections::BTreeMap<Text, Account> {
+    static UNKNOWN: std::collections::BTreeMap<Text, Account> = std::collections::BTreeMap::new();
+    if data.accounts_from_exports {
+        &UNKNOWN
+    } else {
+        &data.accounts
+    }
+}
+
+/// One warning when the accounts were taken from the exports, one per input file that has columns
+/// SPEC does not know, then one per row whose quoted cell spans lines.
 pub fn warnings(data: &Dataset) -> Vec<String> {
-    let mut warnings: Vec<String> = data
+    let from_exports = data.accounts_from_exports.then(|| {
+        format!(
+            "`accounts.csv` is absent: the {} account(s) the exports name are used, without \
+             their own discount rates or invoice title kinds, so no `discount_mismatch` is \
+             judged against an account's own rate",
+            data.accounts.len()
+        )
+    });
+    let mut warnings: Vec<String> = from_exports.into_iter().collect();
+    warnings.extend(data
         .inputs
         .iter()
         .filter(|i| !i.unknown_columns.is_empty())
@@ -611,8 +632,7 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
                 i.spec.name,
                 names.join(", ")
             )
-        })
-        .collect();
+        }));
     for i in &data.inputs {
         warnings.extend(i.lines.warnings(i.spec.name));
     }

@@ -517,6 +517,7 @@ fn input<S>(source: &Source, parts: &[Part<S>], whole: Whole) -> InputFile {
         rows: parts.iter().map(|p| p.rows).sum(),
         unknown_columns: source.header.unknown.clone(),
         lines,
+        export: None,
     }
 }
 
@@ -527,6 +528,7 @@ fn absent(spec: &FileSpec) -> InputFile {
         rows: 0,
         unknown_columns: Vec::new(),
         lines: Lines::default(),
+        export: None,
     }
 }
 

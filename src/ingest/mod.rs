@@ -10,6 +10,9 @@
 //! meter's records are read for one [`batches::Batches`] batch of accounts at a time: neither big
 //! file is held in memory all at once.
 //!
+//! A dataset may give its bill lines as cloud exports in `exports/` instead of `bills.csv`
+//! ([`exports`]); [`sources::Bills`] folds either the same way.
+//!
 //! A bad row never stops the run: it becomes a [`Reject`] naming its file, line, column, value and
 //! reason. Only a dataset that cannot be used at all (a missing required file or column) is an
 //! error.
@@ -17,12 +20,14 @@
 pub mod batches;
 pub mod big;
 pub mod cell;
+pub mod exports;
 pub mod lines;
 pub mod parse;
 pub mod quoted;
 pub mod schema;
 pub mod segments;
 pub mod small;
+pub mod sources;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -47,6 +52,8 @@ pub struct InputFile {
     pub unknown_columns: Vec<String>,
     /// The file's physical lines, and its records that span lines.
     pub lines: lines::Lines,
+    /// For an export file: its format, mapping and the rows it set aside.
+    pub export: Option<Box<exports::ExportFacts>>,
 }
 
 /// One file's accepted records, its rejects and its facts.
@@ -71,6 +78,11 @@ pub struct Dataset {
     pub rates: Vec<RebateRate>,
     pub specials: Vec<SpecialRebate>,
     pub requests: Vec<InvoiceRequest>,
+    /// The export files, when the dataset gives its bill lines in `exports/`.
+    pub exports: Option<exports::Exports>,
+    /// `accounts.csv` is absent and the accounts were taken from the exports: their discount
+    /// rates and title kinds are unknown, and the checks that need them are skipped.
+    pub accounts_from_exports: bool,
     /// Offsets of the `usage.csv` rows no batch reads: later rows of a `usage_id`.
     usage_skip: rustc_hash::FxHashSet<u64>,
     pub inputs: Vec<InputFile>,
@@ -87,7 +99,18 @@ pub fn load(
     if !dir.is_dir() {
         return Err(DatasetError::NotAFolder(dir.to_path_buf()));
     }
+    let exports = exports::discover(dir, &settings.exports)?;
+    if exports.is_some() && dir.join(schema::BILLS.name).exists() {
+        return Err(DatasetError::BothBillSources {
+            dir: dir.to_path_buf(),
+        });
+    }
+    // Exports stand in for `bills.csv`, and may name the accounts instead of `accounts.csv`.
+    let accounts_from_exports = exports.is_some() && !dir.join(schema::ACCOUNTS.name).exists();
     for spec in schema::ALL.iter().filter(|s| s.required) {
+        if exports.is_some() && (*spec == schema::BILLS || accounts_from_exports) {
+            continue;
+        }
         if !dir.join(spec.name).is_file() {
             return Err(DatasetError::MissingFile {
                 dir: dir.to_path_buf(),
@@ -99,7 +122,21 @@ pub fn load(
     let mut seen = Seen::default();
 
     progress.stage(&format!("reading {}", schema::ACCOUNTS.name));
-    let mut accounts = small::read(dir, &schema::ACCOUNTS, &mut cx, parse::account)?;
+    let mut accounts = match &exports {
+        Some(exports) if accounts_from_exports => Loaded {
+            records: exports.accounts(&cx.zone, &settings.exports, progress)?,
+            rejects: Vec::new(),
+            input: InputFile {
+                spec: schema::ACCOUNTS,
+                sha256: None,
+                rows: 0,
+                unknown_columns: Vec::new(),
+                lines: lines::Lines::default(),
+                export: None,
+            },
+        },
+        _ => small::read(dir, &schema::ACCOUNTS, &mut cx, parse::account)?,
+    };
     unique(&mut accounts, |a| &*a.account_id, "account_id");
     let accounts = seen.take(accounts);
     cx.accounts = Arc::new(accounts.iter().map(|a| a.account_id.clone()).collect());
@@ -174,6 +211,8 @@ pub fn load(
         rates,
         specials,
         requests,
+        exports,
+        accounts_from_exports,
         usage_skip: usage.skip,
         inputs,
         rejects,
@@ -181,10 +220,23 @@ pub fn load(
 }
 
 impl Dataset {
-    /// Opens `bills.csv`, its accounts cut into batches of about `lines_per_batch` lines. Add
-    /// what reading it finds to the dataset with [`Dataset::add_bills`].
-    pub fn bills(&self, lines_per_batch: u64) -> Result<big::Bills<'_>, DatasetError> {
-        big::Bills::open(&self.dir, &self.cx, lines_per_batch)
+    /// Opens `bills.csv`, or the exports, their accounts cut into batches of about
+    /// `lines_per_batch` lines. Add what reading them finds to the dataset with
+    /// [`Dataset::add_bills`].
+    pub fn bills(&self, lines_per_batch: u64) -> Result<sources::Bills<'_>, DatasetError> {
+        Ok(match &self.exports {
+            Some(exports) => sources::Bills::Exports(exports::Bills::open(
+                exports,
+                &self.cx,
+                &self.settings.exports,
+                lines_per_batch,
+            )),
+            None => sources::Bills::Csv(Box::new(big::Bills::open(
+                &self.dir,
+                &self.cx,
+                lines_per_batch,
+            )?)),
+        })
     }
 
     /// The usage records of one batch's accounts, in file order.
@@ -204,11 +256,11 @@ impl Dataset {
         )
     }
 
-    /// Adds what reading `bills.csv` found, its facts and its rejects, to the dataset's.
-    pub fn add_bills(&mut self, input: InputFile, rejects: Vec<Reject>) {
-        self.inputs.push(input);
-        self.inputs
-            .sort_by_key(|i| schema::ALL.iter().position(|s| *s == i.spec));
+    /// Adds what reading `bills.csv` (or the exports) found, its facts and its rejects, to the
+    /// dataset's.
+    pub fn add_bills(&mut self, inputs: Vec<InputFile>, rejects: Vec<Reject>) {
+        self.inputs.extend(inputs);
+        self.inputs.sort_by_key(|i| file_order(i.spec.name));
         self.rejects.extend(rejects);
         sort_rejects(&mut self.rejects);
     }
@@ -216,7 +268,24 @@ impl Dataset {
 
 /// Orders rejects by file (in reading order) and line.
 pub fn sort_rejects(rejects: &mut [Reject]) {
-    rejects.sort_by_key(|r| (schema::ALL.iter().position(|s| s.name == r.file), r.line));
+    rejects.sort_by_key(|r| {
+        let export = if r.file.starts_with("exports/") {
+            r.file
+        } else {
+            ""
+        };
+        (file_order(r.file), export, r.line)
+    });
+}
+
+/// Where a file is reported: in SPEC's reading order, export files where `bills.csv` would be.
+fn file_order(name: &str) -> Option<usize> {
+    let name = if name.starts_with("exports/") {
+        schema::BILLS.name
+    } else {
+        name
+    };
+    schema::ALL.iter().position(|s| s.name == name)
 }
 
 /// The facts and rejects of the files read so far.

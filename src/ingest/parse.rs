@@ -227,6 +227,7 @@ pub fn bill(row: &Row, cx: &mut Context) -> Result<BillLine, CellError> {
         payment_status: status.choice(PaymentStatus::parse, PaymentStatus::NAMES)?,
         paid_with: paid_with.choice(PaidWith::parse, PaidWith::NAMES)?,
         currency: Text::from(currency.currency()?),
+        correction: false,
     };
     if b.charge_end < b.charge_start {
         return Err(end.fail("is before `charge_start`"));

@@ -33,6 +33,7 @@ pub fn read<T>(
                     rows: 0,
                     unknown_columns: Vec::new(),
                     lines: Lines::default(),
+                    export: None,
                 },
             });
         }
@@ -66,6 +67,7 @@ pub fn read<T>(
             rows: 0,
             unknown_columns: header.unknown.clone(),
             lines: Lines::default(),
+            export: None,
         },
     };
     let mut lines = LineCounter::new(&bytes);

@@ -326,6 +326,9 @@ pub struct BillLine {
     pub payment_status: PaymentStatus,
     pub paid_with: PaidWith,
     pub currency: Text,
+    /// A correction of an earlier period's line (FOCUS `ChargeClass = Correction`): kept as it
+    /// is, and counted in the manifest, ready for restatements. Always `false` in `bills.csv`.
+    pub correction: bool,
 }
 
 /// The finest grouping any rule sums bill lines by: account, product, sub-product, payment mode

@@ -31,6 +31,41 @@ pub fn validation(
         for c in &i.unknown_columns {
             let _ = writeln!(out, "  warning: unknown column `{c}` is ignored");
         }
+        if let Some(e) = &i.export {
+            let _ = writeln!(
+                out,
+                "  format: {} (from the {})",
+                e.format,
+                if e.format_from == "header" {
+                    "header"
+                } else {
+                    "format pinned in settle.toml"
+                }
+            );
+            if e.rows_not_charges > 0 {
+                let _ = writeln!(
+                    out,
+                    "  rows that are not charges, set aside: {}",
+                    e.rows_not_charges
+                );
+            }
+            if e.rows_corrections > 0 {
+                let _ = writeln!(
+                    out,
+                    "  corrections, kept and marked: {}",
+                    e.rows_corrections
+                );
+            }
+        }
+        if let Some(e) = &i.export {
+            let _ = writeln!(
+                out,
+                "  bill_id                  ← file name and line (or Parquet row)"
+            );
+            for (feeds, column) in &e.mapping {
+                let _ = writeln!(out, "  {feeds:<24} ← {column}");
+            }
+        }
     }
     for w in line_warnings {
         let _ = writeln!(out, "  warning: {}", w.replace('\n', "\n  "));

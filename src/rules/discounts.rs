@@ -41,13 +41,15 @@ impl<'a> Discounts<'a> {
         Discounts { rates, inherit }
     }
 
-    fn rate(&self, id: &Text) -> Decimal {
-        self.rates.get(&id.id()).copied().unwrap_or(Decimal::ZERO)
+    /// An account's own rate; `None` when it is unknown (accounts taken from exports).
+    fn rate(&self, id: &Text) -> Option<Decimal> {
+        self.rates.get(&id.id()).copied()
     }
 
     /// The master's rate when the line is rolled up to it; the master's rate under an inheriting
     /// management relation in force at `charge_start` (in real time, R4); else the account's own.
-    pub fn expected(&self, line: &BillLine, rolled_to: Option<&Text>) -> Decimal {
+    /// `None` when that account's rate is unknown: no discount is expected of the line.
+    pub fn expected(&self, line: &BillLine, rolled_to: Option<&Text>) -> Option<Decimal> {
         if let Some(master) = rolled_to {
             return self.rate(master);
         }

@@ -279,6 +279,7 @@ mod tests {
             payment_status: PaymentStatus::Paid,
             paid_with: PaidWith::Credit,
             currency: "CNY".into(),
+            correction: false,
         }
     }
 

@@ -22,6 +22,26 @@ pub struct InputRow {
     /// Lines that hold no row.
     pub blank_lines: u64,
     pub unknown_columns: Vec<String>,
+    /// Export files only.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportRow>,
+}
+
+/// What is reported of an export file besides its rows.
+#[derive(Serialize)]
+pub struct ExportRow {
+    /// `focus`, `alibaba`, `tencent` or `huawei`.
+    pub format: &'static str,
+    /// `header` when recognised from the file's columns, `settle.toml` when pinned there.
+    pub format_from: &'static str,
+    /// Of the rows used, those that are not charges (FOCUS `Tax`, subtotal rows): set aside by
+    /// that rule rather than folded as bill lines.
+    pub rows_not_charges: u64,
+    /// Of the rows used, the lines marked as corrections (FOCUS `ChargeClass = Correction`).
+    pub rows_corrections: u64,
+    /// Which export column fed each SPEC column, for `settle validate`.
+    #[serde(skip)]
+    pub mapping: Vec<(&'static str, &'static str)>,
 }
 
 /// One row per input file, rows used being the rows in less the file's rejects.
@@ -42,6 +62,17 @@ pub fn rows(inputs: &[InputFile], rejects: &[Reject]) -> Vec<InputRow> {
                 continued_lines: i.lines.continued,
                 blank_lines: i.lines.blank(i.rows),
                 unknown_columns: i.unknown_columns.clone(),
+                export: i.export.as_ref().map(|e| ExportRow {
+                    format: e.format.as_str(),
+                    format_from: if e.recognised {
+                        "header"
+                    } else {
+                        "settle.toml"
+                    },
+                    rows_not_charges: e.not_charges,
+                    rows_corrections: e.corrections,
+                    mapping: e.mapping.clone(),
+                }),
             }
         })
         .collect()

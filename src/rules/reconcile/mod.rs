@@ -252,7 +252,7 @@ impl Matches {
         self.findings.extend(
             [
                 findings::payable_mismatch(b, meter.tolerance),
-                findings::discount_mismatch(b, rate, meter.tolerance),
+                rate.and_then(|rate| findings::discount_mismatch(b, rate, meter.tolerance)),
                 findings::voucher_on_hosted_child(b, hosted, meter.tolerance),
                 findings::hosted_non_credit(b, hosted),
             ]

@@ -1,0 +1,763 @@
+//! Cloud bill exports as bill lines: a dataset's `exports/` folder in place of `bills.csv`.
+//!
+//! A finance team has the month's export from the cloud console (Alibaba 账单明细, Tencent
+//! 明细账单, Huawei 资源详单) or a FOCUS export (AWS, Azure, OCI), as `*.csv`, `*.csv.gz` or
+//! `*.parquet`, often split in several files. [`discover`] finds them and recognises each file's
+//! format from its header or Parquet schema ([`header`]); one module per format maps a row to
+//! the same typed [`BillLine`] that `bills.csv` gives ([`focus`], [`alibaba`], [`tencent`],
+//! [`huawei`]), and [`Bills`] folds those lines into the month's rules batch by batch, exactly
+//! as [`crate::ingest::big::Bills`] does for `bills.csv`. Every rule, reject, manifest entry and
+//! conservation check therefore works on exports unchanged.
+//!
+//! An export row has no `bill_id`: its id is the file's name and the row's physical line
+//! (`part1.csv:17`), or for Parquet its row number (`part2.parquet#16`), which is unique and
+//! stable for the same file.
+
+pub mod alibaba;
+pub mod focus;
+pub mod header;
+pub mod huawei;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod source;
+pub mod tencent;
+pub mod values;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+
+use crate::config::{ExportFormat, ExportSettings, is_currency};
+use crate::error::DatasetError;
+use crate::ingest::batches::Batches;
+use crate::model::fold::Fold;
+use crate::ingest::cell::{Cell, CellError};
+use crate::ingest::parse::Context;
+use crate::ingest::schema::FileSpec;
+use crate::ingest::{InputFile, Reject};
+use crate::model::records::*;
+use crate::model::time::{Timestamp, Zone};
+use crate::progress::Progress;
+use header::Columns;
+
+/// A build without the `parquet` feature: a Parquet export stops the run with a hint.
+#[cfg(not(feature = "parquet"))]
+mod parquet {
+    use std::path::Path;
+
+    use crate::error::DatasetError;
+    use crate::ingest::exports::{ExportFile, RawRow};
+
+    pub fn columns(_: &Path, name: &'static str) -> Result<Vec<String>, DatasetError> {
+        Err(DatasetError::NoParquet { file: name })
+    }
+
+    pub fn read(file: &ExportFile, _: &mut dyn FnMut(RawRow)) -> Result<String, DatasetError> {
+        Err(DatasetError::NoParquet { file: file.name })
+    }
+}
+
+/// The folder inside a dataset that holds the exports.
+pub const FOLDER: &str = "exports";
+
+/// Whether a mapping needs a field's column.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    No,
+    Yes,
+    /// Needed unless `settle.toml` names the account (`[exports] account_id`).
+    Account,
+}
+
+/// One thing a mapping reads, and the export columns that may hold it, best first.
+pub struct Field {
+    /// The SPEC column it feeds (or what it decides), as `settle validate` shows it.
+    pub feeds: &'static str,
+    pub names: &'static [&'static str],
+    pub need: Need,
+}
+
+impl Field {
+    pub const fn new(feeds: &'static str, names: &'static [&'static str]) -> Field {
+        Field {
+            feeds,
+            names,
+            need: Need::No,
+        }
+    }
+
+    pub const fn required(feeds: &'static str, names: &'static [&'static str]) -> Field {
+        Field {
+            feeds,
+            names,
+            need: Need::Yes,
+        }
+    }
+
+    pub const fn account(feeds: &'static str, names: &'static [&'static str]) -> Field {
+        Field {
+            feeds,
+            names,
+            need: Need::Account,
+        }
+    }
+}
+
+/// A row mapped to what it means.
+pub type LineFn = for<'r> fn(&Row<'r>, &mut Cx) -> Result<Outcome<'r>, CellError>;
+
+/// One export format: the fields its mapping reads, the columns that tell it apart, and the
+/// mapping.
+pub struct Format {
+    pub kind: ExportFormat,
+    pub fields: &'static [Field],
+    /// Columns only this format has; a header with most of one format's is that format.
+    pub telling: &'static [&'static str],
+    pub line: LineFn,
+}
+
+pub const FORMATS: [&Format; 4] = [
+    &focus::FORMAT,
+    &alibaba::FORMAT,
+    &tencent::FORMAT,
+    &huawei::FORMAT,
+];
+
+/// What a row is: a charge, or a row that is not one (a FOCUS `Tax` row, a console's subtotal
+/// row), which is counted and set aside.
+pub enum Outcome<'r> {
+    Charge(Charge<'r>),
+    NotCharge,
+}
+
+/// A bill line as a format maps it, before it is given its id and checked against the known
+/// accounts.
+pub struct Charge<'r> {
+    pub account_id: Text,
+    /// The account's name where the export gives one, for datasets without `accounts.csv`.
+    pub account_name: &'r str,
+    pub product: Text,
+    pub sub_product: Text,
+    pub resource_id: &'r str,
+    pub payment_mode: PaymentMode,
+    pub billing_cycle: BillingCycle,
+    pub charge_start: Timestamp,
+    pub charge_end: Timestamp,
+    /// The field that gave `charge_end`, to name it if the window is backwards.
+    pub end_cell: usize,
+    pub deducted_at: Option<Timestamp>,
+    pub list_amount: Decimal,
+    pub discount_amount: Decimal,
+    pub voucher_amount: Decimal,
+    pub payable_amount: Decimal,
+    pub payment_status: PaymentStatus,
+    pub paid_with: PaidWith,
+    pub currency: Text,
+    pub correction: bool,
+}
+
+/// One export row's cells, one per [`Format::fields`] entry; a field the file lacks, or a null
+/// cell (empty, `NULL`, `-`), reads as empty.
+pub struct Row<'r> {
+    cells: Vec<Cell<'r>>,
+    /// The row's first cell as written, where consoles put `合计` on a subtotal row.
+    pub first: &'r str,
+}
+
+impl<'r> Row<'r> {
+    pub fn cell(&self, field: usize) -> &Cell<'r> {
+        &self.cells[field]
+    }
+
+    /// The trimmed text of a field, empty when null or absent.
+    pub fn text(&self, field: usize) -> &'r str {
+        self.cells[field].text()
+    }
+
+    /// Whether the file has a column for the field.
+    pub fn has(&self, field: usize) -> bool {
+        !self.cells[field].column.starts_with('(')
+    }
+}
+
+/// What mapping a row needs beyond the row.
+pub struct Cx {
+    /// The dataset's timezone, for local times without an offset.
+    pub zone: Zone,
+    /// UTC, for FOCUS.
+    pub utc: Zone,
+    /// The currency a header's unit suffix names (`应付金额(¥)`), for files with no currency
+    /// column.
+    pub currency: Option<Text>,
+    /// `[exports] account_id`.
+    pub account: Option<Text>,
+}
+
+impl Cx {
+    /// The row's currency: its own cell, else the header's suffix, else CNY, as the Chinese
+    /// consoles bill. `人民币`, `元` and `¥` are CNY; `美元` and `$` are USD.
+    pub fn currency(&self, cell: &Cell) -> Result<Text, CellError> {
+        match cell.text() {
+            "" => Ok(self.currency.clone().unwrap_or_else(|| Text::from("CNY"))),
+            s => {
+                match header::suffix_currency(&s.to_lowercase()) {
+                    Some(c) => Ok(Text::from(c)),
+                    None if is_currency(s) => Ok(Text::from(s)),
+                    None => Err(cell
+                        .fail("not a currency; expected a 3-letter ISO 4217 code such as `CNY`")),
+                }
+            }
+        }
+    }
+
+    /// The row's account: its own cell, else `[exports] account_id`.
+    pub fn account(&self, cell: &Cell) -> Result<Text, CellError> {
+        match (cell.text(), &self.account) {
+            ("", Some(a)) => Ok(a.clone()),
+            _ => Ok(Text::from(cell.required()?)),
+        }
+    }
+}
+
+/// One of a closed set of values, matched without regard to case; the set's own spelling.
+pub fn pick(cell: &Cell, names: &[&'static str]) -> Result<&'static str, CellError> {
+    let s = cell.required()?;
+    names
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(s))
+        .copied()
+        .ok_or_else(|| {
+            cell.fail(format!(
+                "unknown value; expected {} (in any case)",
+                crate::config::one_of(names)
+            ))
+        })
+}
+
+/// The billing cycle a charge window's length shows: up to an hour, a day, a week or a month;
+/// an empty or longer window is a one-time charge.
+pub fn cycle_of(start: Timestamp, end: Timestamp) -> BillingCycle {
+    match end.0 - start.0 {
+        s if s <= 0 => BillingCycle::Once,
+        s if s <= 3_600 => BillingCycle::Hour,
+        s if s <= 86_400 => BillingCycle::Day,
+        s if s <= 7 * 86_400 => BillingCycle::Week,
+        s if s <= 31 * 86_400 => BillingCycle::Month,
+        _ => BillingCycle::Once,
+    }
+}
+
+/// The words a console writes on a subtotal row, in its first cell.
+const SUBTOTALS: &[&str] = &["合计", "总计", "小计", "total", "subtotal", "grand total"];
+
+/// Whether a row of a Chinese console export is a subtotal row rather than a charge: its first
+/// cell, or one of `fields`, says `合计`, `总计`, `小计` or `Total`.
+pub fn is_subtotal(row: &Row, fields: &[usize]) -> bool {
+    let says = |cell: &str| {
+        let cell = cell.trim().trim_end_matches([':', '：']);
+        SUBTOTALS.iter().any(|w| cell.eq_ignore_ascii_case(w))
+    };
+    says(row.first) || fields.iter().any(|&f| says(row.text(f)))
+}
+
+/// How an export file is stored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Csv,
+    CsvGz,
+    Parquet,
+}
+
+/// One export file, its format recognised and its columns matched to the format's fields.
+pub struct ExportFile {
+    /// `exports/<file name>`, as rejects and the manifest name it.
+    pub name: &'static str,
+    /// The file name alone, the first part of each row's `bill_id`.
+    pub base: String,
+    pub path: PathBuf,
+    pub kind: Kind,
+    pub format: &'static Format,
+    /// `false` when `settle.toml` pinned the format.
+    pub recognised: bool,
+    /// For each field, the file column that holds it.
+    pub columns: Vec<Option<usize>>,
+    /// For each field, the column's name as the file writes it, or `(none)`.
+    pub names: Vec<&'static str>,
+    /// Every column of the header, as the file writes it.
+    pub header: Vec<String>,
+    pub currency: Option<Text>,
+}
+
+impl ExportFile {
+    /// Which export column feeds each SPEC column: `(feeds, column)`, for the columns found.
+    pub fn mapping(&self) -> Vec<(&'static str, &'static str)> {
+        self.format
+            .fields
+            .iter()
+            .zip(&self.columns)
+            .zip(&self.names)
+            .filter(|((_, c), _)| c.is_some())
+            .map(|((f, _), n)| (f.feeds, *n))
+            .collect()
+    }
+}
+
+/// What reading an export file found, for the manifest and `settle validate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportFacts {
+    pub format: ExportFormat,
+    pub recognised: bool,
+    pub mapping: Vec<(&'static str, &'static str)>,
+    /// Rows that are not charges (FOCUS `Tax`, subtotal rows): used by that rule, not as lines.
+    pub not_charges: u64,
+    /// Lines marked `ChargeClass = Correction`.
+    pub corrections: u64,
+}
+
+/// The export files of a dataset, in file-name order.
+pub struct Exports {
+    pub files: Vec<ExportFile>,
+}
+
+/// A name for the rest of the run: export file names are few and live as long as it.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Finds and recognises the files in `dir/exports/`, or `None` when the folder is absent.
+pub fn discover(dir: &Path, settings: &ExportSettings) -> Result<Option<Exports>, DatasetError> {
+    let folder = dir.join(FOLDER);
+    if !folder.is_dir() {
+        return Ok(None);
+    }
+    let io = |source| DatasetError::Io {
+        path: folder.clone(),
+        source,
+    };
+    let mut paths: Vec<(String, PathBuf, Kind)> = Vec::new();
+    for entry in std::fs::read_dir(&folder).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let Some(file) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let lower = file.to_lowercase();
+        let kind = if lower.ends_with(".csv.gz") {
+            Kind::CsvGz
+        } else if lower.ends_with(".csv") {
+            Kind::Csv
+        } else if lower.ends_with(".parquet") {
+            Kind::Parquet
+        } else {
+            continue;
+        };
+        if path.is_file() && !file.starts_with('.') {
+            paths.push((file, path, kind));
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        return Err(DatasetError::NoExports { dir: folder });
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    for (base, path, kind) in paths {
+        let name = leak(format!("{FOLDER}/{base}"));
+        let header = match kind {
+            Kind::Parquet => parquet::columns(&path, name)?,
+            _ => source::header(&path, kind, name)?,
+        };
+        let columns = Columns::new(&header);
+        let (format, recognised) = match settings.format {
+            Some(pinned) => (
+                *FORMATS
+                    .iter()
+                    .find(|f| f.kind == pinned)
+                    .expect("every format has a mapping"),
+                false,
+            ),
+            None => (recognise(&columns, name)?, true),
+        };
+        files.push(matched(
+            name, base, path, kind, format, recognised, &columns, settings,
+        )?);
+    }
+    Ok(Some(Exports { files }))
+}
+
+/// The format whose telling columns the header has most of, at least two and more than any
+/// other's.
+fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, DatasetError> {
+    let mut scores: Vec<(usize, &'static Format)> = FORMATS
+        .iter()
+        .map(|f| (f.telling.iter().filter(|t| columns.has(t)).count(), *f))
+        .collect();
+    scores.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+    match scores.as_slice() {
+        [(best, f), (next, _), ..] if *best >= 2 && best > next => Ok(*f),
+        _ => Err(DatasetError::UnknownExport {
+            file: name,
+            columns: columns
+                .raw
+                .iter()
+                .take(12)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            telling: FORMATS
+                .iter()
+                .map(|f| {
+                    let t: Vec<String> =
+                        f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
+                    format!("{} ({})", f.kind.as_str(), t.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn matched(
+    name: &'static str,
+    base: String,
+    path: PathBuf,
+    kind: Kind,
+    format: &'static Format,
+    recognised: bool,
+    columns: &Columns,
+    settings: &ExportSettings,
+) -> Result<ExportFile, DatasetError> {
+    let mut found = Vec::with_capacity(format.fields.len());
+    let mut names = Vec::with_capacity(format.fields.len());
+    let mut currency = None;
+    for field in format.fields {
+        let hit = field.names.iter().find_map(|n| columns.find(n));
+        let missing = match field.need {
+            Need::Yes => true,
+            Need::Account => settings.account_id.is_none(),
+            Need::No => false,
+        };
+        match hit {
+            Some(h) => {
+                if currency.is_none() {
+                    currency = h.suffix.as_deref().and_then(header::suffix_currency);
+                }
+                names.push(leak(columns.raw[h.index].clone()));
+                found.push(Some(h.index));
+            }
+            None if missing => {
+                return Err(DatasetError::ExportColumn {
+                    file: name,
+                    format: format.kind.as_str(),
+                    feeds: field.feeds,
+                    names: field
+                        .names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    account: field.need == Need::Account,
+                });
+            }
+            None => {
+                names.push(leak(format!("({})", field.names[0])));
+                found.push(None);
+            }
+        }
+    }
+    Ok(ExportFile {
+        name,
+        base,
+        path,
+        kind,
+        format,
+        recognised,
+        columns: found,
+        names,
+        header: columns.raw.clone(),
+        currency: currency.map(Text::from),
+    })
+}
+
+/// One row as a source reads it: its place, and the cells of the format's fields (then the
+/// row's first cell), or why it could not be split.
+pub enum RawRow<'a> {
+    Values { line: Line, values: &'a [&'a str] },
+    Bad { line: Line, reason: String },
+}
+
+impl ExportFile {
+    /// The file columns a reader must give, in field order, then the first column.
+    pub fn wanted(&self) -> Vec<Option<usize>> {
+        let mut w = self.columns.clone();
+        w.push(Some(0));
+        w
+    }
+
+    /// Reads every row, handing each to `visit`; returns the file's SHA-256.
+    fn read(&self, visit: &mut dyn FnMut(RawRow)) -> Result<String, DatasetError> {
+        match self.kind {
+            Kind::Parquet => parquet::read(self, visit),
+            _ => source::read(self, visit),
+        }
+    }
+
+    /// A row's id: the file name and its line (CSV) or row number (Parquet).
+    fn bill_id(&self, line: Line) -> Id {
+        let mut id = Id::from(self.base.as_str());
+        id.push(if self.kind == Kind::Parquet { '#' } else { ':' });
+        id.push_str(&line.to_string());
+        id
+    }
+
+    fn cx(&self, zone: &Zone, settings: &ExportSettings) -> Cx {
+        Cx {
+            zone: zone.clone(),
+            utc: Zone::new(chrono_tz::UTC),
+            currency: self.currency.clone(),
+            account: settings.account_id.as_deref().map(Text::from),
+        }
+    }
+
+    /// Maps one row's cells: what it is, or why it cannot be used.
+    fn map<'r>(&self, values: &'r [&'r str], cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
+        let cells = self
+            .names
+            .iter()
+            .zip(values)
+            .map(|(&column, &v)| Cell {
+                column,
+                value: if values::is_null(v) { "" } else { v },
+            })
+            .collect();
+        let row = Row {
+            cells,
+            first: values.last().copied().unwrap_or(""),
+        };
+        let outcome = (self.format.line)(&row, cx)?;
+        if let Outcome::Charge(c) = &outcome
+            && c.charge_end < c.charge_start
+        {
+            let end = row.cell(c.end_cell);
+            return Err(end.fail("the charge window ends before it starts"));
+        }
+        Ok(outcome)
+    }
+}
+
+/// Turns a mapped charge into the typed bill line the rules fold, checking its account against
+/// the known ones.
+fn bill_line(
+    file: &ExportFile,
+    line: Line,
+    c: Charge,
+    known: &Known,
+) -> Result<BillLine, CellError> {
+    let Some(account_id) = known.get(&c.account_id) else {
+        let field = file.columns.iter().position(Option::is_some).unwrap_or(0);
+        return Err(CellError {
+            column: file.names[field],
+            value: c.account_id.to_string(),
+            reason: "unknown account: not in `accounts.csv`".into(),
+        });
+    };
+    Ok(BillLine {
+        line,
+        bill_id: file.bill_id(line),
+        account_id,
+        product: c.product,
+        sub_product: c.sub_product,
+        resource_id: Id::from(c.resource_id),
+        payment_mode: c.payment_mode,
+        billing_cycle: c.billing_cycle,
+        charge_start: c.charge_start,
+        charge_end: c.charge_end,
+        deducted_at: c.deducted_at,
+        list_amount: c.list_amount,
+        discount_amount: c.discount_amount,
+        voucher_amount: c.voucher_amount,
+        payable_amount: c.payable_amount,
+        payment_status: c.payment_status,
+        paid_with: c.paid_with,
+        currency: c.currency,
+        correction: c.correction,
+    })
+}
+
+impl Exports {
+    /// The accounts the exports name, for a dataset without `accounts.csv`: each id with the
+    /// first name a row gives it (else the id). Their discount rate and title kind are unknown,
+    /// which the rules are told (see `Dataset::accounts_from_exports`).
+    pub fn accounts(
+        &self,
+        zone: &Zone,
+        settings: &ExportSettings,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Account>, DatasetError> {
+        let mut names: BTreeMap<Text, String> = BTreeMap::new();
+        for file in &self.files {
+            progress.stage(&format!("reading {} for its accounts", file.name));
+            let mut cx = file.cx(zone, settings);
+            file.read(&mut |row| {
+                if let RawRow::Values { values, .. } = row
+                    && let Ok(Outcome::Charge(c)) = file.map(values, &mut cx)
+                {
+                    let name = names.entry(c.account_id).or_default();
+                    if name.is_empty() {
+                        name.push_str(c.account_name);
+                    }
+                }
+            })?;
+        }
+        Ok(names
+            .into_iter()
+            .map(|(id, name)| {
+                let name = if name.is_empty() {
+                    id.clone()
+                } else {
+                    Text::from(name)
+                };
+                Account {
+                    line: 0,
+                    account_id: id,
+                    account_name: name.clone(),
+                    entity_name: name,
+                    title_kind: TitleKind::Enterprise,
+                    discount_rate: Decimal::ZERO,
+                }
+            })
+            .collect())
+    }
+
+    /// About how many rows the files hold, to plan the batches: a CSV row is some 300 bytes,
+    /// a Parquet row some 60.
+    fn estimated_rows(&self) -> u64 {
+        self.files
+            .iter()
+            .map(|f| {
+                let bytes = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+                match f.kind {
+                    Kind::Csv => bytes / 300,
+                    Kind::CsvGz | Kind::Parquet => bytes / 60,
+                }
+            })
+            .sum()
+    }
+}
+
+/// The exports, read batch by batch like [`crate::ingest::big::Bills`]: fold every batch with
+/// [`Bills::fold`], then [`Bills::finish`] gives each file's facts and rejects. Ids are unique
+/// by construction, so no batch is ever folded again.
+pub struct Bills<'c> {
+    exports: &'c Exports,
+    cx: &'c Context,
+    settings: &'c ExportSettings,
+    batches: Batches,
+    inputs: Vec<InputFile>,
+    rejects: Vec<Reject>,
+}
+
+impl<'c> Bills<'c> {
+    pub fn open(
+        exports: &'c Exports,
+        cx: &'c Context,
+        settings: &'c ExportSettings,
+        lines_per_batch: u64,
+    ) -> Bills<'c> {
+        Bills {
+            batches: Batches::plan(&cx.accounts, exports.estimated_rows(), lines_per_batch),
+            exports,
+            cx,
+            settings,
+            inputs: Vec::new(),
+            rejects: Vec::new(),
+        }
+    }
+
+    pub fn batches(&self) -> &Batches {
+        &self.batches
+    }
+
+    /// Folds the lines of batch `index`'s accounts, file after file. The first batch counts
+    /// every file's rows and reports its rejects.
+    pub fn fold<F: Fold>(
+        &mut self,
+        index: usize,
+        make: impl Fn() -> F,
+        progress: &dyn Progress,
+    ) -> Result<F, DatasetError> {
+        let mut all = make();
+        let first = index == 0;
+        for file in &self.exports.files {
+            progress.stage(&format!("reading {} and applying the rules", file.name));
+            let mut fold = make();
+            let mut cx = file.cx(&self.cx.zone, self.settings);
+            let (mut rows, mut not_charges, mut corrections) = (0u64, 0u64, 0u64);
+            let mut rejects = Vec::new();
+            let sha256 = file.read(&mut |row| {
+                rows += 1;
+                let (line, values) = match row {
+                    RawRow::Values { line, values } => (line, values),
+                    RawRow::Bad { line, reason } => {
+                        if first {
+                            rejects.push(Reject {
+                                file: file.name,
+                                line,
+                                column: String::new(),
+                                value: String::new(),
+                                reason,
+                            });
+                        }
+                        return;
+                    }
+                };
+                let mapped = file.map(values, &mut cx).and_then(|o| match o {
+                    Outcome::NotCharge => Ok(None),
+                    Outcome::Charge(c) => bill_line(file, line, c, &self.cx.accounts).map(Some),
+                });
+                match mapped {
+                    Ok(Some(b)) => {
+                        corrections += u64::from(b.correction);
+                        if self.batches.of(&b.account_id) == index {
+                            fold.add(&b);
+                        }
+                    }
+                    Ok(None) => not_charges += 1,
+                    Err(e) if first => rejects.push(e.reject(file.name, line)),
+                    Err(_) => {}
+                }
+            })?;
+            all.merge(fold, 0);
+            if first {
+                self.rejects.append(&mut rejects);
+                self.inputs.push(InputFile {
+                    spec: FileSpec {
+                        name: file.name,
+                        required: false,
+                        columns: &[],
+                    },
+                    sha256: Some(sha256),
+                    rows,
+                    unknown_columns: Vec::new(),
+                    lines: crate::ingest::lines::Lines::default(),
+                    export: Some(Box::new(ExportFacts {
+                        format: file.format.kind,
+                        recognised: file.recognised,
+                        mapping: file.mapping(),
+                        not_charges,
+                        corrections,
+                    })),
+                });
+            }
+        }
+        Ok(all)
+    }
+
+    /// Each file's facts, and the rejects in file and line order.
+    pub fn finish(self) -> (Vec<InputFile>, Vec<Reject>) {
+        let mut rejects = self.rejects;
+        let order: Vec<&str> = self.exports.files.iter().map(|f| f.name).collect();
+        rejects.sort_by_key(|r| (order.iter().position(|n| *n == r.file), r.line));
+        (self.inputs, rejects)
+    }
+}
