@@ -4,7 +4,8 @@
 //! takes as long whichever user (if any) holds the token. Sessions live in memory, keyed by the
 //! SHA-256 of their random id, for [`SESSION_LIFE`]; a restart signs everyone out. Logins are
 //! rate-limited per client: after [`MAX_FAILURES`] failed attempts within [`FAILURE_WINDOW`] the
-//! form answers 429 until the window has passed, without checking the password.
+//! form answers 429 until the window has passed, without checking the password. An attempt counts
+//! as failed from the moment it is made until its password proves right.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -144,11 +145,23 @@ impl Auth {
         }
     }
 
-    pub fn failed(&self, client: IpAddr, now: Instant) {
+    /// Counts an attempt as failed before its password is checked, so that attempts made at
+    /// once cannot all slip under the limit; [`Auth::succeeded`] takes it back.
+    pub fn attempt(&self, client: IpAddr, now: Instant) {
         if let Ok(mut failures) = self.failures.lock() {
             // Forget clients whose failures have all aged out, so the map does not grow.
             failures.retain(|_, ts| ts.iter().any(|t| now.duration_since(*t) < FAILURE_WINDOW));
             failures.entry(client).or_default().push(now);
+        }
+    }
+
+    /// The attempt made at `at` was right: it is no failure.
+    pub fn succeeded(&self, client: IpAddr, at: Instant) {
+        if let Ok(mut failures) = self.failures.lock()
+            && let Some(ts) = failures.get_mut(&client)
+            && let Some(i) = ts.iter().rposition(|t| *t == at)
+        {
+            ts.remove(i);
         }
     }
 }
@@ -200,9 +213,11 @@ mod tests {
         let auth = auth();
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let now = Instant::now();
+        auth.attempt(a, now);
+        auth.succeeded(a, now);
         for _ in 0..MAX_FAILURES {
             assert!(auth.throttled(a, now).is_ok());
-            auth.failed(a, now);
+            auth.attempt(a, now);
         }
         assert_eq!(auth.throttled(a, now), Err(FAILURE_WINDOW));
         assert!(auth.throttled(b, now).is_ok());

@@ -79,6 +79,7 @@ pub async fn login(
         );
         return response;
     }
+    app.auth.attempt(client, now);
     let checker = Arc::clone(&app);
     let user = tokio::task::spawn_blocking(move || {
         checker.auth.check_password(&form.name, &form.password)
@@ -87,12 +88,12 @@ pub async fn login(
     .ok()
     .flatten();
     let Some(user) = user else {
-        app.auth.failed(client, now);
         return html(
             StatusCode::UNAUTHORIZED,
             pages::login(Some("用户名或密码错误。 Wrong user name or password.")),
         );
     };
+    app.auth.succeeded(client, now);
     let Ok(id) = app.auth.open_session(user, now) else {
         return internal();
     };
