@@ -133,6 +133,7 @@ pub fn bill(id: &str, account: &str, start: &str, payable: &str) -> BillLine {
         payment_status: PaymentStatus::Paid,
         paid_with: PaidWith::Cash,
         currency: "CNY".into(),
+        correction: false,
     }
 }
 

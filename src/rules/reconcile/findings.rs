@@ -174,6 +174,7 @@ mod tests {
             payment_status: PaymentStatus::Paid,
             paid_with: PaidWith::Cash,
             currency: "CNY".into(),
+            correction: false,
         }
     }
 
