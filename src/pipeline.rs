@@ -621,18 +621,20 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
         )
     });
     let mut warnings: Vec<String> = from_exports.into_iter().collect();
-    warnings.extend(data
-        .inputs
-        .iter()
-        .filter(|i| !i.unknown_columns.is_empty())
-        .map(|i| {
-            let names: Vec<String> = i.unknown_columns.iter().map(|c| format!("`{c}`")).collect();
-            format!(
-                "`{}`: unknown column(s) {} ignored",
-                i.spec.name,
-                names.join(", ")
-            )
-        }));
+    warnings.extend(
+        data.inputs
+            .iter()
+            .filter(|i| !i.unknown_columns.is_empty())
+            .map(|i| {
+                let names: Vec<String> =
+                    i.unknown_columns.iter().map(|c| format!("`{c}`")).collect();
+                format!(
+                    "`{}`: unknown column(s) {} ignored",
+                    i.spec.name,
+                    names.join(", ")
+                )
+            }),
+    );
     for i in &data.inputs {
         warnings.extend(i.lines.warnings(i.spec.name));
     }

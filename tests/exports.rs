@@ -35,24 +35,37 @@ fn sample() -> PathBuf {
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("settle-exports-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("exports")).unwrap();
+    std::fs::create_dir_all(dir.join("exports")).expect("the test's own data");
     dir
 }
 
 /// The sample's header and rows.
 fn rows() -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(sample()).unwrap();
-    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let mut r = csv::Reader::from_path(sample()).expect("the test's own data");
+    let header = r
+        .headers()
+        .expect("the test's own data")
+        .iter()
+        .map(str::to_string)
+        .collect();
     let rows = r
         .records()
-        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .map(|rec| {
+            rec.expect("the test's own data")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
         .collect();
     (header, rows)
 }
 
 /// Runs `settle run` on `ds` and returns its exit code and `consumption.csv` as
 /// `(account, product, currency) → (usage, deduction)`.
-fn run(ds: &Path, period: &str) -> (i32, BTreeMap<(String, String, String), (String, String)>) {
+/// Consumption by (account, product, currency): (usage period, deduction period), as printed.
+type Consumption = BTreeMap<(String, String, String), (String, String)>;
+
+fn run(ds: &Path, period: &str) -> (i32, Consumption) {
     let out = ds.join("out");
     let status = Command::new(env!("CARGO_BIN_EXE_settle"))
         .args(["run", "--no-pdf", "--period", period, "--inputs"])
@@ -60,17 +73,26 @@ fn run(ds: &Path, period: &str) -> (i32, BTreeMap<(String, String, String), (Str
         .arg("--out")
         .arg(&out)
         .output()
-        .unwrap();
+        .expect("the test's own data");
     let code = status.status.code().unwrap_or(-1);
-    let name = ds.file_name().unwrap().to_string_lossy().into_owned();
+    let name = ds
+        .file_name()
+        .expect("the test's own data")
+        .to_string_lossy()
+        .into_owned();
     let path = out.join(name).join(period).join("consumption.csv");
     let mut found = BTreeMap::new();
     if let Ok(text) = std::fs::read_to_string(&path) {
         let mut r = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-        let at = |n: &str| h.iter().position(|c| c == n).unwrap();
+        let h: Vec<String> = r
+            .headers()
+            .expect("the test's own data")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let at = |n: &str| h.iter().position(|c| c == n).expect("the test's own data");
         for rec in r.records() {
-            let rec = rec.unwrap();
+            let rec = rec.expect("the test's own data");
             found.insert(
                 (
                     rec[at("account_id")].to_string(),
@@ -106,7 +128,7 @@ fn cents(d: Decimal) -> String {
 /// whose `ChargePeriodStart` (usage) or `BillingPeriodStart` (deduction) is in the month.
 fn expected_focus() -> BTreeMap<(String, String, String), (String, String)> {
     let (h, rows) = rows();
-    let at = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let at = |n: &str| h.iter().position(|c| c == n).expect("the test's own data");
     let mut sums: BTreeMap<(String, String, String), (Decimal, Decimal)> = BTreeMap::new();
     for r in &rows {
         let account = match r[at("SubAccountId")].as_str() {
@@ -118,7 +140,7 @@ fn expected_focus() -> BTreeMap<(String, String, String), (String, String)> {
             r[at("ServiceName")].clone(),
             r[at("BillingCurrency")].clone(),
         );
-        let billed = Decimal::from_str_exact(&r[at("BilledCost")]).unwrap();
+        let billed = Decimal::from_str_exact(&r[at("BilledCost")]).expect("the test's own data");
         let s = sums.entry(key).or_default();
         if r[at("ChargePeriodStart")].starts_with("2024-09") {
             s.0 += billed;
@@ -134,7 +156,7 @@ fn expected_focus() -> BTreeMap<(String, String, String), (String, String)> {
 
 fn utc_dataset(name: &str) -> PathBuf {
     let ds = scratch(name);
-    std::fs::write(ds.join("settle.toml"), "timezone = \"UTC\"\n").unwrap();
+    std::fs::write(ds.join("settle.toml"), "timezone = \"UTC\"\n").expect("the test's own data");
     ds
 }
 
@@ -162,12 +184,13 @@ fn write_parquet(path: &Path, range: std::ops::Range<usize>, amounts: Amounts) {
         let text = Series::new(name.as_str().into(), &cells);
         let series = match (name.as_str(), amounts) {
             ("BilledCost" | "ListCost" | "EffectiveCost" | "ContractedCost", Amounts::Decimal) => {
-                text.cast(&DataType::Decimal(38, 11)).unwrap()
+                text.cast(&DataType::Decimal(38, 11))
+                    .expect("the test's own data")
             }
             ("BilledCost" | "ListCost" | "EffectiveCost" | "ContractedCost", Amounts::Double) => {
                 let f: Vec<Option<f64>> = cells
                     .iter()
-                    .map(|c| c.map(|v| f64::from_str(v).unwrap()))
+                    .map(|c| c.map(|v| f64::from_str(v).expect("the test's own data")))
                     .collect();
                 Series::new(name.as_str().into(), &f)
             }
@@ -177,7 +200,7 @@ fn write_parquet(path: &Path, range: std::ops::Range<usize>, amounts: Amounts) {
                     .map(|c| {
                         c.map(|v| {
                             chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S")
-                                .unwrap()
+                                .expect("the test's own data")
                                 .and_utc()
                                 .timestamp_micros()
                         })
@@ -188,37 +211,37 @@ fn write_parquet(path: &Path, range: std::ops::Range<usize>, amounts: Amounts) {
                         TimeUnit::Microseconds,
                         Some(TimeZone::UTC),
                     ))
-                    .unwrap()
+                    .expect("the test's own data")
             }
             _ => text,
         };
         columns.push(Column::from(series));
     }
-    let mut df = DataFrame::new_infer_height(columns).unwrap();
-    let file = std::fs::File::create(path).unwrap();
+    let mut df = DataFrame::new_infer_height(columns).expect("the test's own data");
+    let file = std::fs::File::create(path).expect("the test's own data");
     ParquetWriter::new(file)
         .with_row_group_size(Some(400))
         .finish(&mut df)
-        .unwrap();
+        .expect("the test's own data");
 }
 
 fn write_gz(path: &Path, text: &[u8]) {
     let mut gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(path).unwrap(),
+        std::fs::File::create(path).expect("the test's own data"),
         flate2::Compression::new(6),
     );
-    gz.write_all(text).unwrap();
-    gz.finish().unwrap();
+    gz.write_all(text).expect("the test's own data");
+    gz.finish().expect("the test's own data");
 }
 
 #[test]
 fn focus_sample_csv_sums_billed_cost_exactly() {
     let ds = utc_dataset("focus-csv");
-    std::fs::copy(sample(), ds.join("exports/focus_sample_1000.csv")).unwrap();
+    std::fs::copy(sample(), ds.join("exports/focus_sample_1000.csv")).expect("the test's own data");
     let (code, found) = run(&ds, "2024-09");
     assert_eq!(code, 0);
     assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).unwrap();
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 
 #[test]
@@ -226,12 +249,12 @@ fn focus_sample_gzip_csv() {
     let ds = utc_dataset("focus-gz");
     write_gz(
         &ds.join("exports/focus_sample_1000.csv.gz"),
-        &std::fs::read(sample()).unwrap(),
+        &std::fs::read(sample()).expect("the test's own data"),
     );
     let (code, found) = run(&ds, "2024-09");
     assert_eq!(code, 0);
     assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).unwrap();
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 
 #[cfg(feature = "parquet")]
@@ -242,7 +265,7 @@ fn focus_sample_decimal_parquet() {
     let (code, found) = run(&ds, "2024-09");
     assert_eq!(code, 0);
     assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).unwrap();
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 
 #[cfg(feature = "parquet")]
@@ -253,13 +276,13 @@ fn focus_sample_double_parquet() {
     let (code, found) = run(&ds, "2024-09");
     assert_eq!(code, 0);
     assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).unwrap();
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 
 /// The sample's header and its rows `range`, as CSV text. The sample has no quoted line
 /// breaks: one record per line.
 fn sample_part(range: std::ops::Range<usize>) -> String {
-    let text = std::fs::read_to_string(sample()).unwrap();
+    let text = std::fs::read_to_string(sample()).expect("the test's own data");
     let lines: Vec<&str> = text.lines().collect();
     std::iter::once(lines[0])
         .chain(lines[1..][range].iter().copied())
@@ -276,12 +299,12 @@ fn focus_split_across_files() {
     let (code, found) = run(&ds, "2024-09");
     assert_eq!(code, 0);
     assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).unwrap();
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 
 fn write_split(dir: &Path) {
     write_gz(&dir.join("part-1.csv.gz"), sample_part(0..600).as_bytes());
-    std::fs::write(dir.join("part-2.csv"), sample_part(600..1000)).unwrap();
+    std::fs::write(dir.join("part-2.csv"), sample_part(600..1000)).expect("the test's own data");
 }
 
 /// The month split into a gzip CSV and a decimal Parquet file.
@@ -295,7 +318,7 @@ fn focus_split_across_gzip_and_parquet() {
     let (code, found) = run(&ds, "2024-09");
     assert_eq!(code, 0);
     assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).unwrap();
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 
 /// Rewrites the committed `exports_focus_split` fixture's inputs.
@@ -303,7 +326,7 @@ fn focus_split_across_gzip_and_parquet() {
 #[ignore = "writes the committed fixture; run by hand after changing it"]
 fn write_split_fixture() {
     let dir = fixtures().join("exports_focus_split/inputs/exports");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("the test's own data");
     write_split(&dir);
 }
 
@@ -437,7 +460,7 @@ fn alibaba(v: &Variant) -> String {
 fn alibaba_expected() -> BTreeMap<String, (Decimal, Decimal)> {
     let mut sums: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
     for r in ALIBABA_ROWS {
-        let payable = Decimal::from_str_exact(r[8]).unwrap();
+        let payable = Decimal::from_str_exact(r[8]).expect("the test's own data");
         let s = sums.entry(r[2].to_string()).or_default();
         if r[1].starts_with("2024-09") {
             s.0 += payable;
@@ -477,15 +500,15 @@ fn alibaba_header_variants_agree_account_by_account() {
     ];
     for v in &variants {
         let ds = scratch(&format!("alibaba-{}", v.name));
-        std::fs::write(ds.join("exports/bill.csv"), alibaba(v)).unwrap();
+        std::fs::write(ds.join("exports/bill.csv"), alibaba(v)).expect("the test's own data");
         let (code, found) = run(&ds, "2024-09");
         assert_eq!(code, 0, "{}", v.name);
         let mut by_account: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
         for ((account, _, currency), (used, deducted)) in &found {
             assert_eq!(currency, "CNY");
             let s = by_account.entry(account.clone()).or_default();
-            s.0 += Decimal::from_str(used).unwrap();
-            s.1 += Decimal::from_str(deducted).unwrap();
+            s.0 += Decimal::from_str(used).expect("the test's own data");
+            s.1 += Decimal::from_str(deducted).expect("the test's own data");
         }
         let expected: BTreeMap<String, (Decimal, Decimal)> = alibaba_expected()
             .into_iter()
@@ -493,14 +516,14 @@ fn alibaba_header_variants_agree_account_by_account() {
                 (
                     a,
                     (
-                        Decimal::from_str(&cents(u)).unwrap(),
-                        Decimal::from_str(&cents(d)).unwrap(),
+                        Decimal::from_str(&cents(u)).expect("the test's own data"),
+                        Decimal::from_str(&cents(d)).expect("the test's own data"),
                     ),
                 )
             })
             .collect();
         assert_eq!(by_account, expected, "{}", v.name);
-        std::fs::remove_dir_all(&ds).unwrap();
+        std::fs::remove_dir_all(&ds).expect("the test's own data");
     }
 }
 
@@ -512,9 +535,9 @@ fn validate_shows_the_mapping() {
         .args(["validate", "--inputs"])
         .arg(fixtures().join("exports_focus_sample/inputs"))
         .output()
-        .unwrap();
+        .expect("the test's own data");
     assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(out.stdout).expect("the test's own data");
     assert!(
         text.contains("exports/focus_sample_1000.csv       1000       1000          0"),
         "{text}"

@@ -6,8 +6,8 @@
 use crate::error::DatasetError;
 use crate::ingest::batches::Batches;
 use crate::ingest::big;
-use crate::model::fold::Fold;
 use crate::ingest::{InputFile, Reject, exports};
+use crate::model::fold::Fold;
 use crate::progress::Progress;
 
 /// The bill lines of a dataset, read batch by batch: see [`big::Bills`].
