@@ -61,6 +61,7 @@ fuzz:
 	@command -v cargo-afl >/dev/null 2>&1 || $(CARGO) install cargo-afl --locked
 	@$(CARGO) afl config --build >/dev/null 2>&1 || true
 	cd fuzz && $(CARGO) afl build --release --locked
+	mkdir -p fuzz/target/afl
 	cd fuzz && AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 		$(CARGO) afl fuzz -V $(FUZZ_SECONDS) -i corpus/$(FUZZ_TARGET) -o target/afl/$(FUZZ_TARGET) \
 		target/release/$(FUZZ_TARGET)

@@ -342,3 +342,38 @@ fn issue_18_6_a_quoted_cell_across_lines_is_reported() {
         "{report}"
     );
 }
+
+/// Found by AFL++ (issue 18's fuzz run): a lone `\r` inside a line ended the record in the small
+/// files' reader and in a quoted line of the big files', so two rows shared one line and rows
+/// outnumbered lines. Line ends are `\n` or `\r\n`: a lone `\r` is text in its cell.
+#[test]
+fn issue_18_fuzz_a_lone_cr_is_text_not_a_line_end() {
+    let s = Scratch::new("reg-cr");
+    let accounts = "account_id,account_name,entity_name,title_kind,discount_rate\r\n\
+                    acc-1,Ac\rme,Acme Ltd,enterprise,0.1\r\n\
+                    acc-2,Beta,Beta Ltd,enterprise,0\r\n";
+    let bills = format!(
+        "{BILLS_HEADER}{}{}",
+        bill("b1", "acc-1", "5").replace("2026-10-03,", "2\r026-10-03,"),
+        bill("b2", "acc-2", "\"7\"")
+    );
+    let data = s.dataset("d", &[("accounts.csv", accounts), ("bills.csv", &bills)]);
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let folder = s.out().join("d").join("2026-10");
+    let m = assert_whole(&folder);
+    for i in m["inputs"].as_array().expect("inputs") {
+        let n = |k: &str| i[k].as_u64().expect("a count");
+        assert_eq!(
+            n("lines"),
+            n("header_lines") + n("rows_in") + n("continued_lines") + n("blank_lines"),
+            "{i}"
+        );
+    }
+    let rejects = csv_rows(&folder.join("rejects.csv"));
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(
+        (&rejects[0][0][..], &rejects[0][1][..], &rejects[0][2][..]),
+        ("bills.csv", "2", "charge_start")
+    );
+}

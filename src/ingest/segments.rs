@@ -122,20 +122,20 @@ impl Source {
         };
         assert!(spec.columns.len() <= MAX_COLUMNS, "SPEC columns fit a row");
         let len = file.metadata().map_err(io)?.len();
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(std::io::BufReader::new(&file));
-        let first = reader.byte_records().next();
-        let header = small::read_header(spec, first)?;
-        let data_start = reader.position().byte().min(len);
-        // The header's line ends: usually one, unless a header cell is quoted across lines.
+        // The header record: read the file's head until it holds the whole of it.
         let mut head = Vec::new();
-        (&file).seek(SeekFrom::Start(0)).map_err(io)?;
-        (&file)
-            .take(data_start)
-            .read_to_end(&mut head)
-            .map_err(io)?;
+        let (header, data_start) = loop {
+            let want = (head.len() as u64).max(64 << 10);
+            let got = (&file).take(want).read_to_end(&mut head).map_err(io)?;
+            let mut records = quoted::Records::new(&head);
+            let first = records.next_record();
+            let end = first.as_ref().map_or(head.len(), |r| r.end);
+            if (got as u64) < want || end < head.len() {
+                break (small::read_header(spec, first)?, end as u64);
+            }
+        };
+        // The header's line ends: usually one, unless a header cell is quoted across lines.
+        head.truncate(data_start as usize);
         let first_line = 1 + memchr_iter(b'\n', &head).count() as Line;
         let header_lines = 1 + memchr_iter(b'\n', lines::trim_end(&head)).count() as u64;
         Ok(Some(Source {
@@ -480,6 +480,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
                 used,
                 is_record,
                 line_end_in_quotes,
+                ..
             }) = self.quoted(rest, eof)
             else {
                 break;

@@ -1,5 +1,6 @@
-//! Reads the small tables (accounts, partners, links, relations, rates, requests) with the `csv`
-//! crate, which knows the exact line of every record.
+//! Reads the small tables (accounts, partners, links, relations, rates, requests) whole, record by
+//! record through [`Records`], the splitter every reader shares, with the exact line of
+//! every record.
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use crate::error::DatasetError;
 use crate::ingest::cell::CellError;
 use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::{Context, Row};
+use crate::ingest::quoted::{Found, Records};
 use crate::ingest::schema::{FileSpec, Header};
 use crate::ingest::{InputFile, LineCounter, Loaded, hex};
 use crate::model::reject::Reject;
@@ -40,21 +42,13 @@ pub fn read<T>(
         Err(source) => return Err(DatasetError::Io { path, source }),
     };
     let sha256 = hex(&Sha256::digest(&bytes));
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(&bytes[..]);
-    let mut record = csv::ByteRecord::new();
-    let first = match reader.read_byte_record(&mut record) {
-        Ok(true) => Some(Ok(record.clone())),
-        Ok(false) => None,
-        Err(e) => Some(Err(e)),
-    };
+    let mut records = Records::new(&bytes);
+    let first = records.next_record();
+    let header_end = first.as_ref().map_or(0, |r| r.end);
     let header = read_header(spec, first)?;
     let mut file_lines = Lines {
         total: lines::count(&bytes),
-        header: 1 + memchr::memchr_iter(b'\n', raw(&bytes, 0, reader.position().byte())).count()
-            as u64,
+        header: 1 + memchr::memchr_iter(b'\n', raw(&bytes, 0, header_end)).count() as u64,
         ..Lines::default()
     };
 
@@ -71,14 +65,10 @@ pub fn read<T>(
         },
     };
     let mut lines = LineCounter::new(&bytes);
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| unreadable(spec, &e))?
-    {
-        let start = record.position().map_or(0, |p| p.byte());
-        let line = lines.line_at(start);
+    while let Some(record) = records.next_record() {
+        let line = lines.line_at(record.start as u64);
         out.input.rows += 1;
-        let text = raw(&bytes, start, reader.position().byte());
+        let text = raw(&bytes, record.start, record.end);
         let line_ends = memchr::memchr_iter(b'\n', text).count() as u64;
         if line_ends > 0 {
             file_lines.spanning(line, line_ends, || {
@@ -104,7 +94,7 @@ pub fn read<T>(
         let mut values: Vec<&str> = Vec::with_capacity(spec.columns.len());
         let mut bad_utf8 = None;
         for (i, &pos) in header.positions.iter().enumerate() {
-            match std::str::from_utf8(&record[pos]) {
+            match std::str::from_utf8(record.get(pos)) {
                 Ok(v) => values.push(v),
                 Err(_) => {
                     bad_utf8 = Some(spec.columns[i]);
@@ -137,9 +127,9 @@ pub fn read<T>(
 }
 
 /// The bytes of one record, from `start` to `end`, without the line ends around it.
-fn raw(bytes: &[u8], start: u64, end: u64) -> &[u8] {
-    let end = (end as usize).min(bytes.len());
-    let text = lines::trim_end(&bytes[(start as usize).min(end)..end]);
+fn raw(bytes: &[u8], start: usize, end: usize) -> &[u8] {
+    let end = end.min(bytes.len());
+    let text = lines::trim_end(&bytes[start.min(end)..end]);
     let skip = text
         .iter()
         .position(|&b| b != b'\n' && b != b'\r')
@@ -148,19 +138,12 @@ fn raw(bytes: &[u8], start: u64, end: u64) -> &[u8] {
 }
 
 /// Checks the first record of a file against its spec.
-pub fn read_header(
-    spec: &FileSpec,
-    first: Option<Result<csv::ByteRecord, csv::Error>>,
-) -> Result<Header, DatasetError> {
-    let expected = || spec.columns.join(", ");
-    let record = match first {
-        None => {
-            return Err(DatasetError::EmptyFile {
-                file: spec.name,
-                expected: expected(),
-            });
-        }
-        Some(r) => r.map_err(|e| unreadable(spec, &e))?,
+pub fn read_header(spec: &FileSpec, first: Option<Found<'_>>) -> Result<Header, DatasetError> {
+    let Some(record) = first else {
+        return Err(DatasetError::EmptyFile {
+            file: spec.name,
+            expected: spec.columns.join(", "),
+        });
     };
     let names: Vec<&str> = record
         .iter()
@@ -172,12 +155,4 @@ pub fn read_header(
             reason: "header is not valid UTF-8".into(),
         })?;
     Header::match_spec(spec, &names)
-}
-
-fn unreadable(spec: &FileSpec, e: &csv::Error) -> DatasetError {
-    DatasetError::Unreadable {
-        file: spec.name,
-        line: e.position().map_or(0, |p| p.line()),
-        reason: e.to_string(),
-    }
 }

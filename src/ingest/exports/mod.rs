@@ -32,6 +32,7 @@ use crate::config::{ExportFormat, ExportSettings, is_currency};
 use crate::error::DatasetError;
 use crate::ingest::batches::Batches;
 use crate::ingest::cell::{Cell, CellError};
+use crate::ingest::lines::Lines;
 use crate::ingest::parse::Context;
 use crate::ingest::schema::FileSpec;
 use crate::ingest::{InputFile, Reject};
@@ -53,7 +54,10 @@ mod parquet {
         Err(DatasetError::NoParquet { file: name })
     }
 
-    pub fn read(file: &ExportFile, _: &mut dyn FnMut(RawRow)) -> Result<String, DatasetError> {
+    pub fn read(
+        file: &ExportFile,
+        _: &mut dyn FnMut(RawRow),
+    ) -> Result<(String, crate::ingest::lines::Lines), DatasetError> {
         Err(DatasetError::NoParquet { file: file.name })
     }
 }
@@ -494,8 +498,8 @@ impl ExportFile {
         w
     }
 
-    /// Reads every row, handing each to `visit`; returns the file's SHA-256.
-    fn read(&self, visit: &mut dyn FnMut(RawRow)) -> Result<String, DatasetError> {
+    /// Reads every row, handing each to `visit`; returns the file's SHA-256 and its lines.
+    fn read(&self, visit: &mut dyn FnMut(RawRow)) -> Result<(String, Lines), DatasetError> {
         match self.kind {
             Kind::Parquet => parquet::read(self, visit),
             _ => source::read(self, visit),
@@ -694,7 +698,7 @@ impl<'c> Bills<'c> {
             let mut cx = file.cx(&self.cx.zone, self.settings);
             let (mut rows, mut not_charges, mut corrections) = (0u64, 0u64, 0u64);
             let mut rejects = Vec::new();
-            let sha256 = file.read(&mut |row| {
+            let (sha256, lines) = file.read(&mut |row| {
                 rows += 1;
                 let (line, values) = match row {
                     RawRow::Values { line, values } => (line, values),
@@ -739,7 +743,7 @@ impl<'c> Bills<'c> {
                     sha256: Some(sha256),
                     rows,
                     unknown_columns: Vec::new(),
-                    lines: crate::ingest::lines::Lines::default(),
+                    lines,
                     export: Some(Box::new(ExportFacts {
                         format: file.format.kind,
                         recognised: file.recognised,

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::error::DatasetError;
 use crate::ingest::exports::{ExportFile, RawRow};
 use crate::ingest::hex;
+use crate::ingest::lines::Lines;
 
 /// Rows taken from the scan at once.
 pub const BATCH_ROWS: usize = 64 * 1024;
@@ -46,7 +47,10 @@ pub fn columns(path: &Path, name: &'static str) -> Result<Vec<String>, DatasetEr
 }
 
 /// Hands every row of a Parquet export to `visit`; returns the file's SHA-256.
-pub fn read(file: &ExportFile, visit: &mut dyn FnMut(RawRow)) -> Result<String, DatasetError> {
+pub fn read(
+    file: &ExportFile,
+    visit: &mut dyn FnMut(RawRow),
+) -> Result<(String, Lines), DatasetError> {
     let sha256 = digest(&file.path)?;
     let wanted = file.wanted();
     let mut names: Vec<&str> = wanted
@@ -100,7 +104,8 @@ pub fn read(file: &ExportFile, visit: &mut dyn FnMut(RawRow)) -> Result<String, 
             break;
         }
     }
-    Ok(sha256)
+    // A Parquet file has row groups and rows, not lines.
+    Ok((sha256, Lines::default()))
 }
 
 /// The SHA-256 of a file, read in blocks.

@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 
 use crate::error::DatasetError;
 use crate::ingest::exports::{ExportFile, Kind, RawRow};
+use crate::ingest::lines::{self, Lines};
+use crate::ingest::quoted::Records;
 use crate::ingest::{LineCounter, hex};
+use memchr::memchr_iter;
 
 /// The file's bytes as stored, and its text (decompressed).
 fn load(path: &Path, kind: Kind, name: &'static str) -> Result<(Vec<u8>, Vec<u8>), DatasetError> {
@@ -37,28 +40,15 @@ fn load(path: &Path, kind: Kind, name: &'static str) -> Result<(Vec<u8>, Vec<u8>
     Ok((stored, text))
 }
 
-fn reader(text: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text)
-}
-
 /// The header row of a CSV export.
 pub fn header(path: &Path, kind: Kind, name: &'static str) -> Result<Vec<String>, DatasetError> {
     let (stored, text) = load(path, kind, name)?;
     let text = if kind == Kind::CsvGz { &text } else { &stored };
-    let mut records = reader(text).into_byte_records();
-    match records.next() {
-        Some(Ok(r)) => Ok(r
+    match Records::new(text).next_record() {
+        Some(r) => Ok(r
             .iter()
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()),
-        Some(Err(e)) => Err(DatasetError::Unreadable {
-            file: name,
-            line: 1,
-            reason: e.to_string(),
-        }),
         None => Err(DatasetError::EmptyFile {
             file: name,
             expected: "the export's header row".into(),
@@ -67,8 +57,11 @@ pub fn header(path: &Path, kind: Kind, name: &'static str) -> Result<Vec<String>
 }
 
 /// Hands every data row of a CSV export to `visit`, with the cells of the file's fields; returns
-/// the file's SHA-256.
-pub fn read(file: &ExportFile, visit: &mut dyn FnMut(RawRow)) -> Result<String, DatasetError> {
+/// the file's SHA-256 and its physical lines.
+pub fn read(
+    file: &ExportFile,
+    visit: &mut dyn FnMut(RawRow),
+) -> Result<(String, Lines), DatasetError> {
     let (stored, text) = load(&file.path, file.kind, file.name)?;
     let sha256 = hex(&Sha256::digest(&stored));
     let text = if file.kind == Kind::CsvGz {
@@ -77,16 +70,26 @@ pub fn read(file: &ExportFile, visit: &mut dyn FnMut(RawRow)) -> Result<String, 
         &stored[..]
     };
     let wanted = file.wanted();
-    let mut lines = LineCounter::new(text);
-    let mut records = reader(text).into_byte_records();
-    records.next();
-    for record in records {
-        let record = record.map_err(|e| DatasetError::Unreadable {
-            file: file.name,
-            line: e.position().map_or(0, |p| p.line()),
-            reason: e.to_string(),
-        })?;
-        let line = lines.line_at(record.position().map_or(0, |p| p.byte()));
+    let mut counter = LineCounter::new(text);
+    let mut records = Records::new(text);
+    let (header_start, header_end) = records.next_record().map_or((0, 0), |r| (r.start, r.end));
+    let header = lines::trim_end(&text[header_start..header_end]);
+    let mut lines = Lines {
+        total: lines::count(text),
+        header: 1 + memchr_iter(b'\n', header).count() as u64,
+        ..Lines::default()
+    };
+    while let Some(record) = records.next_record() {
+        let line = counter.line_at(record.start as u64);
+        let raw = lines::trim_end(&text[record.start..record.end]);
+        let line_ends = memchr_iter(b'\n', raw).count() as u64;
+        if line_ends > 0 {
+            lines.spanning(line, line_ends, || {
+                lines::spanning_cell(raw)
+                    .and_then(|i| file.header.get(i).cloned())
+                    .unwrap_or_default()
+            });
+        }
         if record.len() != file.header.len() {
             visit(RawRow::Bad {
                 line,
@@ -101,7 +104,7 @@ pub fn read(file: &ExportFile, visit: &mut dyn FnMut(RawRow)) -> Result<String, 
         let mut values: Vec<&str> = Vec::with_capacity(wanted.len());
         let mut bad = None;
         for column in &wanted {
-            let cell = column.map_or(&b""[..], |c| &record[c]);
+            let cell = column.map_or(&b""[..], |c| record.get(c));
             match std::str::from_utf8(cell) {
                 Ok(v) => values.push(v),
                 Err(_) => {
@@ -123,5 +126,5 @@ pub fn read(file: &ExportFile, visit: &mut dyn FnMut(RawRow)) -> Result<String, 
             values: &values,
         });
     }
-    Ok(sha256)
+    Ok((sha256, lines))
 }
