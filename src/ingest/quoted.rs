@@ -145,6 +145,8 @@ pub struct Found<'r> {
     pub start: usize,
     /// The offset just past its line end.
     pub end: usize,
+    /// Its bytes as they are in the file, from `start` to `end`.
+    pub raw: &'r [u8],
     cells: &'r [u8],
     ends: &'r [usize],
 }
@@ -199,12 +201,121 @@ impl<'d> Records<'d> {
                 return Some(Found {
                     start: at + r.start,
                     end: self.pos,
+                    raw: &self.data[at + r.start..self.pos],
                     cells: &self.cells,
                     ends: &self.ends,
                 });
             }
         }
         None
+    }
+}
+
+/// The records of a file read as it streams in, in blocks, for files too big to hold whole (the
+/// CSV exports, decompressed as they are read). Offsets are from the start of the stream.
+pub struct Stream<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already handed out.
+    pos: usize,
+    /// The stream offset of `buf[0]`.
+    base: usize,
+    eof: bool,
+    /// The line at `buf[pos]`, from 1.
+    line: u64,
+    /// The stream's last byte so far, for its count of lines.
+    last: Option<u8>,
+    cells: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// How much a [`Stream`] reads at once.
+const BLOCK: usize = 1 << 20;
+
+impl<R: std::io::Read> Stream<R> {
+    pub fn new(input: R) -> Stream<R> {
+        Stream {
+            input,
+            buf: Vec::new(),
+            pos: 0,
+            base: 0,
+            eof: false,
+            line: 1,
+            last: None,
+            cells: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Reads at least one more block, unless the stream ends.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.base += self.pos;
+            self.pos = 0;
+        }
+        let have = self.buf.len();
+        self.buf.resize(have + BLOCK, 0);
+        let mut got = 0;
+        while got < BLOCK {
+            match self.input.read(&mut self.buf[have + got..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(have + got);
+                    return Err(e);
+                }
+            }
+        }
+        self.buf.truncate(have + got);
+        if let Some(&b) = self.buf.last() {
+            self.last = Some(b);
+        }
+        if self.base == 0 && have == 0 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+        }
+        Ok(())
+    }
+
+    /// The next record and the line it starts on, or `None` at the end of the stream.
+    pub fn next_record(&mut self) -> std::io::Result<Option<(Found<'_>, u64)>> {
+        loop {
+            if self.pos == self.buf.len() {
+                if self.eof {
+                    return Ok(None);
+                }
+                self.fill()?;
+                continue;
+            }
+            let data = &self.buf[self.pos..];
+            let Some(r) = split(data, self.eof, &mut self.cells, &mut self.ends) else {
+                self.fill()?;
+                continue;
+            };
+            let line = self.line + memchr::memchr_iter(b'\n', &data[..r.start]).count() as u64;
+            self.line += memchr::memchr_iter(b'\n', &data[..r.used]).count() as u64;
+            let at = self.pos;
+            self.pos += r.used;
+            if r.is_record {
+                let found = Found {
+                    start: self.base + at + r.start,
+                    end: self.base + self.pos,
+                    raw: &self.buf[at + r.start..self.pos],
+                    cells: &self.cells,
+                    ends: &self.ends,
+                };
+                return Ok(Some((found, line)));
+            }
+        }
+    }
+
+    /// Physical lines read so far: line ends, plus a last line without one at the end.
+    pub fn lines(&self) -> u64 {
+        self.line - 1 + u64::from(self.eof && self.last.is_some_and(|b| b != b'\n'))
     }
 }
 
@@ -363,6 +474,44 @@ mod tests {
         let second = records.next_record().expect("a row");
         assert_eq!(second.iter().collect::<Vec<_>>(), [b"1", b"2"]);
         assert!(records.next_record().is_none());
+    }
+
+    #[test]
+    fn a_stream_reads_what_the_whole_file_holds() {
+        // Over two blocks of records, some quoted across lines, with a BOM and no last line end.
+        let mut data = b"\xEF\xBB\xBF\"h1\",h2\r\n".to_vec();
+        let mut n = 0;
+        while data.len() < 2 * BLOCK + 1000 {
+            n += 1;
+            let row = match n % 4 {
+                0 => format!("\"a{n}\",\"line\r\nbreak\"\r\n"),
+                1 => format!("b{n},plain\n"),
+                2 => "\r\n".to_string(),
+                _ => format!("\"c{n}\",\"x\"\"y\"\r\n"),
+            };
+            data.extend_from_slice(row.as_bytes());
+        }
+        data.extend_from_slice(b"last,row");
+        let mut whole = Records::new(&data);
+        let mut counter = crate::ingest::LineCounter::new(&data);
+        let mut stream = Stream::new(&data[..]);
+        let mut rows = 0;
+        while let Some(expected) = whole.next_record() {
+            let (found, line) = stream.next_record().unwrap().expect("as many records");
+            assert_eq!(
+                (found.start, found.end, found.raw),
+                (expected.start, expected.end, expected.raw)
+            );
+            assert_eq!(
+                found.iter().collect::<Vec<_>>(),
+                expected.iter().collect::<Vec<_>>()
+            );
+            assert_eq!(line, counter.line_at(expected.start as u64));
+            rows += 1;
+        }
+        assert!(stream.next_record().unwrap().is_none());
+        assert_eq!(stream.lines(), crate::ingest::lines::count(&data));
+        assert!(rows > 50_000, "{rows}");
     }
 
     #[test]

@@ -44,11 +44,13 @@ pub fn read<T>(
     let sha256 = hex(&Sha256::digest(&bytes));
     let mut records = Records::new(&bytes);
     let first = records.next_record();
-    let header_end = first.as_ref().map_or(0, |r| r.end);
+    let header_ends = first.as_ref().map_or(0, |r| {
+        memchr::memchr_iter(b'\n', lines::trim_end(r.raw)).count()
+    });
     let header = read_header(spec, first)?;
     let mut file_lines = Lines {
         total: lines::count(&bytes),
-        header: 1 + memchr::memchr_iter(b'\n', raw(&bytes, 0, header_end)).count() as u64,
+        header: 1 + header_ends as u64,
         ..Lines::default()
     };
 
@@ -68,7 +70,7 @@ pub fn read<T>(
     while let Some(record) = records.next_record() {
         let line = lines.line_at(record.start as u64);
         out.input.rows += 1;
-        let text = raw(&bytes, record.start, record.end);
+        let text = lines::trim_end(record.raw);
         let line_ends = memchr::memchr_iter(b'\n', text).count() as u64;
         if line_ends > 0 {
             file_lines.spanning(line, line_ends, || {
@@ -124,17 +126,6 @@ pub fn read<T>(
     }
     out.input.lines = file_lines;
     Ok(out)
-}
-
-/// The bytes of one record, from `start` to `end`, without the line ends around it.
-fn raw(bytes: &[u8], start: usize, end: usize) -> &[u8] {
-    let end = end.min(bytes.len());
-    let text = lines::trim_end(&bytes[start.min(end)..end]);
-    let skip = text
-        .iter()
-        .position(|&b| b != b'\n' && b != b'\r')
-        .unwrap_or(text.len());
-    &text[skip..]
 }
 
 /// Checks the first record of a file against its spec.

@@ -1,51 +1,83 @@
 //! CSV and gzip CSV exports: the header, and every row with its physical line.
 //!
-//! A file is read into memory whole (decompressed, for `.csv.gz`), so that each row's physical
-//! line is known even where a quoted cell spans lines ([`crate::ingest::LineCounter`]). The
-//! SHA-256 the manifest lists is of the file as it is on disk.
+//! A file streams through in blocks (decompressed as it is read, for `.csv.gz`), split by the
+//! project's one record splitter ([`crate::ingest::quoted`]), and each row's physical line is
+//! known even where a quoted cell spans lines. The SHA-256 the manifest lists is of the file as it
+//! is on disk, hashed as it is read.
 
-use std::io::Read;
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
-use sha2::{Digest, Sha256};
+use flate2::read::MultiGzDecoder;
+
+use sha2::{Digest as _, Sha256};
 
 use crate::error::DatasetError;
 use crate::ingest::exports::{ExportFile, Kind, RawRow};
+use crate::ingest::hex;
 use crate::ingest::lines::{self, Lines};
-use crate::ingest::quoted::Records;
-use crate::ingest::{LineCounter, hex};
+use crate::ingest::quoted::Stream;
+use crate::model::records::Line;
 use memchr::memchr_iter;
 
-/// The file's bytes as stored, and its text (decompressed).
-fn load(path: &Path, kind: Kind, name: &'static str) -> Result<(Vec<u8>, Vec<u8>), DatasetError> {
-    let io = |source| DatasetError::Io {
+/// Passes the bytes read through SHA-256, for the manifest's digest of the file as stored.
+struct Hashing<R> {
+    inner: R,
+    hasher: Rc<RefCell<Sha256>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+type Digest = Rc<RefCell<Sha256>>;
+
+/// The file's text as it streams in (decompressed for `.csv.gz`), hashing the stored bytes.
+fn open(path: &Path, kind: Kind) -> Result<(Stream<Box<dyn Read>>, Digest), DatasetError> {
+    let file = File::open(path).map_err(|source| DatasetError::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    let digest = Digest::default();
+    let hashing = Hashing {
+        inner: file,
+        hasher: digest.clone(),
     };
-    let stored = std::fs::read(path).map_err(io)?;
-    let text = match kind {
-        Kind::CsvGz => {
-            let mut text = Vec::new();
-            flate2::read::MultiGzDecoder::new(&stored[..])
-                .read_to_end(&mut text)
-                .map_err(|e| DatasetError::Unreadable {
-                    file: name,
-                    line: 0,
-                    reason: format!("not a gzip file: {e}"),
-                })?;
-            text
-        }
-        _ => Vec::new(),
+    let text: Box<dyn Read> = match kind {
+        Kind::CsvGz => Box::new(MultiGzDecoder::new(BufReader::new(hashing))),
+        _ => Box::new(hashing),
     };
-    Ok((stored, text))
+    Ok((Stream::new(text), digest))
+}
+
+fn unreadable(name: &'static str, kind: Kind, line: Line, e: &std::io::Error) -> DatasetError {
+    let what = if kind == Kind::CsvGz {
+        "not a gzip file"
+    } else {
+        "cannot be read"
+    };
+    DatasetError::Unreadable {
+        file: name,
+        line,
+        reason: format!("{what}: {e}"),
+    }
 }
 
 /// The header row of a CSV export.
 pub fn header(path: &Path, kind: Kind, name: &'static str) -> Result<Vec<String>, DatasetError> {
-    let (stored, text) = load(path, kind, name)?;
-    let text = if kind == Kind::CsvGz { &text } else { &stored };
-    match Records::new(text).next_record() {
-        Some(r) => Ok(r
+    let (mut stream, _) = open(path, kind)?;
+    match stream
+        .next_record()
+        .map_err(|e| unreadable(name, kind, 1, &e))?
+    {
+        Some((r, _)) => Ok(r
             .iter()
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()),
@@ -57,31 +89,32 @@ pub fn header(path: &Path, kind: Kind, name: &'static str) -> Result<Vec<String>
 }
 
 /// Hands every data row of a CSV export to `visit`, with the cells of the file's fields; returns
-/// the file's SHA-256 and its physical lines.
+/// the file's SHA-256 and its physical lines. The file streams through in blocks, so a month's
+/// export need not fit in memory.
 pub fn read(
     file: &ExportFile,
     visit: &mut dyn FnMut(RawRow),
 ) -> Result<(String, Lines), DatasetError> {
-    let (stored, text) = load(&file.path, file.kind, file.name)?;
-    let sha256 = hex(&Sha256::digest(&stored));
-    let text = if file.kind == Kind::CsvGz {
-        &text[..]
-    } else {
-        &stored[..]
-    };
     let wanted = file.wanted();
-    let mut counter = LineCounter::new(text);
-    let mut records = Records::new(text);
-    let (header_start, header_end) = records.next_record().map_or((0, 0), |r| (r.start, r.end));
-    let header = lines::trim_end(&text[header_start..header_end]);
+    let (mut stream, digest) = open(&file.path, file.kind)?;
+    let fail = |line, e: std::io::Error| unreadable(file.name, file.kind, line, &e);
+    let header_lines = match stream.next_record().map_err(|e| fail(1, e))? {
+        Some((r, _)) => 1 + memchr_iter(b'\n', lines::trim_end(r.raw)).count() as u64,
+        None => 0,
+    };
     let mut lines = Lines {
-        total: lines::count(text),
-        header: 1 + memchr_iter(b'\n', header).count() as u64,
+        header: header_lines,
         ..Lines::default()
     };
-    while let Some(record) = records.next_record() {
-        let line = counter.line_at(record.start as u64);
-        let raw = lines::trim_end(&text[record.start..record.end]);
+    let mut last_line = 1;
+    loop {
+        let (record, line) = match stream.next_record() {
+            Ok(Some(found)) => found,
+            Ok(None) => break,
+            Err(e) => return Err(fail(last_line, e)),
+        };
+        last_line = line;
+        let raw = lines::trim_end(record.raw);
         let line_ends = memchr_iter(b'\n', raw).count() as u64;
         if line_ends > 0 {
             lines.spanning(line, line_ends, || {
@@ -126,5 +159,8 @@ pub fn read(
             values: &values,
         });
     }
+    lines.total = stream.lines();
+    drop(stream);
+    let sha256 = hex(&digest.take().finalize());
     Ok((sha256, lines))
 }
