@@ -150,16 +150,18 @@ mod tests {
         w.stream(b, "", b"BT ET");
         w.object(a, b"<</Type/Catalog>>");
         w.finish(a, b).unwrap();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let xref = text.find("xref\n0 3\n").unwrap();
-        let entries: Vec<usize> = text[xref..]
+        // Bytes as chars one for one, so that offsets into the text are offsets into the file.
+        let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+        let at = |offset: usize| &bytes[offset..];
+        let xref = bytes.windows(9).position(|w| w == b"xref\n0 3\n").unwrap();
+        let entries: Vec<usize> = text[text.find("xref").unwrap()..]
             .lines()
             .skip(3)
             .take(2)
             .map(|l| l[..10].parse().unwrap())
             .collect();
-        assert!(text[entries[0]..].starts_with("1 0 obj\n<</Type/Catalog>>"));
-        assert!(text[entries[1]..].starts_with("2 0 obj\n<</Length"));
+        assert!(at(entries[0]).starts_with(b"1 0 obj\n<</Type/Catalog>>"));
+        assert!(at(entries[1]).starts_with(b"2 0 obj\n<</Length"));
         let startxref: usize = text
             .rsplit("startxref\n")
             .next()
