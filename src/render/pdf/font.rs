@@ -7,7 +7,7 @@
 //! subset's, `/W` gives the widths layout used, and `/ToUnicode` maps each glyph back to its
 //! character so that text can be searched and extracted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::io;
 
@@ -191,13 +191,12 @@ impl Font {
             .as_bytes(),
         );
 
+        // Runs of consecutive ids: `first[w1 w2 …]`. Glyph 0 stands for missing characters.
+        let mut ids: BTreeSet<u16> = glyphs.keys().copied().collect();
+        ids.insert(0);
         let mut widths = String::new();
         let mut previous: Option<u16> = None;
-        for &gid in glyphs
-            .keys()
-            .chain(std::iter::once(&0))
-            .collect::<std::collections::BTreeSet<_>>()
-        {
+        for gid in ids {
             if previous.is_some_and(|p| p + 1 == gid) {
                 widths.push(' ');
             } else {
