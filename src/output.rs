@@ -16,7 +16,7 @@
 //! name is an error, never an overwrite.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -51,8 +51,9 @@ impl OutputFile {
     }
 }
 
-/// An output file written in pieces, each hashed as it goes by: the one output too big to hold
-/// whole, `consumption.csv`.
+/// An output file written in pieces, each hashed as it goes by: the outputs that can be too big to
+/// hold whole, `consumption.csv`, `reconciliation.csv` and the PDFs. It is also an [`io::Write`],
+/// for the PDF writer.
 pub struct Appending {
     path: String,
     at: PathBuf,
@@ -62,10 +63,23 @@ pub struct Appending {
 }
 
 impl Appending {
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.sha256.update(bytes);
-        self.bytes += bytes.len();
-        self.file.write_all(bytes).map_err(fail(&self.at))
+    fn new(path: &str, at: PathBuf, file: File) -> Appending {
+        Appending {
+            path: path.to_string(),
+            at,
+            file: BufWriter::with_capacity(64 * 1024, file),
+            sha256: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.write_all(bytes).map_err(fail(&self.at))
+    }
+
+    /// The error of a failed write to this file.
+    pub fn failed(&self, source: io::Error) -> Error {
+        fail(&self.at)(source)
     }
 
     /// Flushes the file to the disk, and gives its entry in `manifest.json`.
@@ -77,6 +91,19 @@ impl Appending {
             sha256: hex(&self.sha256.finalize()),
             bytes: self.bytes,
         })
+    }
+}
+
+impl io::Write for Appending {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(bytes)?;
+        self.sha256.update(&bytes[..n]);
+        self.bytes += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
     }
 }
 
@@ -148,13 +175,23 @@ impl Staging {
     pub fn create(&self, path: &str) -> Result<Appending, Error> {
         let at = self.temp.join(path);
         let file = File::create(&at).map_err(fail(&at))?;
-        Ok(Appending {
-            path: path.to_string(),
-            at,
-            file: BufWriter::new(file),
-            sha256: Sha256::new(),
-            bytes: 0,
-        })
+        Ok(Appending::new(path, at, file))
+    }
+
+    /// Starts a file written in pieces, as [`Staging::write`] writes a whole one: its folder made
+    /// if need be, and a file of that name written before in this run an error. Several threads
+    /// may write files at once.
+    pub fn create_new(&self, path: &str) -> Result<Appending, Error> {
+        let at = self.temp.join(path);
+        if let Some(dir) = at.parent() {
+            std::fs::create_dir_all(dir).map_err(fail(dir))?;
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&at)
+            .map_err(fail(&at))?;
+        Ok(Appending::new(path, at, file))
     }
 
     /// Puts the folder in place of the target: its folders are flushed to the disk, an earlier

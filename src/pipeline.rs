@@ -49,6 +49,8 @@ use crate::view::{self, Look};
 /// Statements made and written at once: enough to keep both cores busy, few enough that their
 /// lines are a small part of the month's.
 const PARTNERS_AT_ONCE: usize = 32;
+/// How many findings `reconciliation.csv` formats at a time.
+const ROWS_AT_ONCE: usize = 4096;
 
 /// A `settle run` request, as the command line gives it.
 #[derive(Clone, Debug)]
@@ -219,7 +221,7 @@ fn fold(
                 CsvDoc::continued()
             };
             let rows = view::consumption::rows(&finished.consumption, &look);
-            file.write(&tables::consumption(doc, &rows, period.month))?;
+            file.append(&tables::consumption(doc, &rows, period.month))?;
             for l in &finished.statement_lines {
                 ledger.attributed(&l.currency, Attribution::Statements(basis), l.base);
             }
@@ -344,12 +346,21 @@ fn write(
         "invoices_summary.csv",
         render::invoices::summary(&view::invoices::summary(&invoice_rows)),
     )?;
-    let findings = view::reconciliation::rows(&results.findings, &look);
-    let summary = view::reconciliation::summary(&findings);
-    out.write(
-        "reconciliation.csv",
-        render::reconciliation::findings(&findings),
-    )?;
+    let findings = || view::reconciliation::rows(&results.findings, &look);
+    let summary = view::reconciliation::summary(findings());
+    let mut csv = staging.create_new("reconciliation.csv")?;
+    let mut rows = findings();
+    let mut doc = Some(render::reconciliation::findings_doc());
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(ROWS_AT_ONCE).collect();
+        let last = chunk.len() < ROWS_AT_ONCE;
+        let doc = doc.take().unwrap_or_else(CsvDoc::continued);
+        csv.append(&render::reconciliation::findings(doc, chunk))?;
+        if last {
+            break;
+        }
+    }
+    out.outputs.push(csv.finish()?);
 
     crate::fault::pause("render");
     let month = request.clock.period.month;
@@ -370,18 +381,25 @@ fn write(
             .par_iter()
             .map(|m| {
                 let path = format!("rollups/{}.pdf", file_stem(m.master_id));
-                let entry = write_file(staging, path, documents::rollup(cx, m))?;
+                let entry = write_pdf(staging, &path, |out| documents::rollup(cx, m, out))?;
                 progress.advance(1);
                 Ok(entry)
             })
             .collect::<Result<_, Error>>()?;
         out.outputs.extend(rollups);
         let (list, report) = rayon::join(
-            || documents::invoices(cx, &invoice_rows),
-            || documents::reconciliation(cx, &summary, &findings),
+            || {
+                write_pdf(staging, "invoices.pdf", |out| {
+                    documents::invoices(cx, &invoice_rows, out)
+                })
+            },
+            || {
+                write_pdf(staging, "reconciliation.pdf", |out| {
+                    documents::reconciliation(cx, &summary, findings(), out)
+                })
+            },
         );
-        out.write("invoices.pdf", list)?;
-        out.write("reconciliation.pdf", report)?;
+        out.outputs.extend([list?, report?]);
         progress.advance(2);
     }
     let summary: Vec<FindingSummary> = summary.iter().map(FindingSummary::from).collect();
@@ -402,6 +420,19 @@ impl Written<'_> {
         self.outputs.push(entry);
         Ok(())
     }
+}
+
+/// Writes a PDF into `staging` as `render` lays it out, page by page.
+fn write_pdf(
+    staging: &Staging,
+    path: &str,
+    render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<OutputEntry, Error> {
+    let mut file = staging.create_new(path)?;
+    if let Err(e) = render(&mut file) {
+        return Err(file.failed(e));
+    }
+    file.finish()
 }
 
 fn write_file(staging: &Staging, path: String, bytes: Vec<u8>) -> Result<OutputEntry, Error> {
@@ -453,11 +484,10 @@ fn write_statements(
                     render::statements::detail(&views),
                 )?];
                 if let Some(cx) = pdf {
-                    let bytes = documents::statement(cx, &partner.partner_id, &views);
-                    files.push(write_file(
+                    files.push(write_pdf(
                         out.staging,
-                        format!("statements/{stem}.pdf"),
-                        bytes,
+                        &format!("statements/{stem}.pdf"),
+                        |file| documents::statement(cx, &partner.partner_id, &views, file),
                     )?);
                     progress.advance(1);
                 }

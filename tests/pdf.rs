@@ -265,3 +265,130 @@ fn a_200_line_statement_breaks_across_pages() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn pdftotext_pages(pdf: &Path, first: usize, last: usize) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8", "-f"])
+        .arg(first.to_string())
+        .arg("-l")
+        .arg(last.to_string())
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 text")
+}
+
+/// `reconciliation.pdf` opens with the summary on a page of its own: the counts by kind, and no
+/// finding's row before page 2.
+#[test]
+fn reconciliation_opens_with_the_summary() {
+    let dir = scratch("summary");
+    let inputs = repo().join("inputs").join("demo");
+    settle(
+        &[
+            "run",
+            "--inputs",
+            inputs.to_str().expect("utf-8 path"),
+            "--period",
+            "2026-10",
+            "--out",
+            "out",
+        ],
+        &dir,
+    );
+    let pdf = dir.join("out/demo/2026-10/reconciliation.pdf");
+    let first = pdftotext_pages(&pdf, 1, 1);
+    for needle in [
+        "用量与账单对账报告",
+        "Reconciliation Report",
+        "汇总 Summary",
+        "数量 Count",
+        "duplicate_bill",
+        "unbilled_usage",
+        "-51.35",
+        "Page 1 of 2",
+    ] {
+        assert!(first.contains(needle), "`{needle}` not on page 1:\n{first}");
+    }
+    for absent in ["明细 Findings", "acc-1005", "b-0048"] {
+        assert!(!first.contains(absent), "`{absent}` on page 1:\n{first}");
+    }
+    let second = pdftotext_pages(&pdf, 2, 2);
+    for needle in [
+        "明细 Findings",
+        "acc-1005",
+        "b-0048;",
+        "b-0049",
+        "32.40",
+        "第 2 / 2 页",
+    ] {
+        assert!(
+            second.contains(needle),
+            "`{needle}` not on page 2:\n{second}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A generated month with thousands of findings: `reconciliation.pdf` runs to many pages, each
+/// numbered out of the total, its Chinese and English text extracts, and two runs give the same
+/// bytes.
+#[test]
+fn a_long_reconciliation_is_reproducible_and_reads_back() {
+    let dir = scratch("findings");
+    settle(
+        &[
+            "gen",
+            "--lines",
+            "20000",
+            "--accounts",
+            "1000",
+            "--partners",
+            "5",
+            "--mismatch",
+            "0.96",
+            "month",
+        ],
+        &dir,
+    );
+    let mut pdfs = Vec::new();
+    for out in ["a", "b"] {
+        settle(
+            &[
+                "run", "--inputs", "month", "--period", "2026-10", "--out", out,
+            ],
+            &dir,
+        );
+        let path = dir.join(out).join("month/2026-10/reconciliation.pdf");
+        pdfs.push(std::fs::read(&path).expect("reconciliation.pdf"));
+    }
+    assert!(
+        pdfs[0] == pdfs[1],
+        "reconciliation.pdf differs between two runs"
+    );
+    let text = pdftotext(&dir.join("a/month/2026-10/reconciliation.pdf"));
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(pages.len() > 10, "only {} pages", pages.len());
+    for (i, page) in pages.iter().enumerate() {
+        let numbered = format!("Page {} of {}", i + 1, pages.len());
+        assert!(
+            page.contains(&numbered),
+            "page {} lacks `{numbered}`",
+            i + 1
+        );
+        let chinese = format!("第 {} / {} 页", i + 1, pages.len());
+        assert!(page.contains(&chinese), "page {} lacks `{chinese}`", i + 1);
+    }
+    assert!(pages[0].contains("汇总 Summary") && pages[0].contains("amount_mismatch"));
+    assert!(pages[1].contains("明细 Findings") && pages[1].contains("应为"));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,7 +1,9 @@
 //! The PDF documents: rebate statements, rollup statements, the invoice list and the
-//! reconciliation report. Each prints the same rounded figures as its CSV.
+//! reconciliation report. Each prints the same rounded figures as its CSV, and is written to the
+//! destination it is given page by page as it is laid out.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 use chrono_tz::Tz;
 
@@ -42,8 +44,13 @@ impl Context<'_> {
             .replace("{version}", env!("CARGO_PKG_VERSION"))
     }
 
-    fn doc(&self, title_key: &str) -> Doc<'_> {
-        Doc::new(self.templates, self.font, self.templates.label(title_key))
+    fn doc<'d>(&'d self, title_key: &str, out: &'d mut dyn Write) -> Doc<'d> {
+        Doc::new(
+            self.templates,
+            self.font,
+            self.templates.label(title_key),
+            out,
+        )
     }
 }
 
@@ -53,8 +60,13 @@ fn money(amount: Figure) -> String {
 }
 
 /// `statements/<partner_id>.pdf`: one section per currency, then the stamp and signature box.
-pub fn statement(cx: &Context, partner_id: &str, statements: &[StatementView]) -> Vec<u8> {
-    let mut doc = cx.doc("statement_title");
+pub fn statement(
+    cx: &Context,
+    partner_id: &str,
+    statements: &[StatementView],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut doc = cx.doc("statement_title", out);
     for (i, s) in statements.iter().enumerate() {
         if i > 0 {
             doc.space(6.0);
@@ -94,24 +106,20 @@ pub fn statement(cx: &Context, partner_id: &str, statements: &[StatementView]) -
                 Column::left(&cx.label("rate_source"), 0.8),
                 Column::right(&cx.label("rebate_amount"), 1.2),
             ];
-            let rows: Vec<Row> = s
-                .lines
-                .iter()
-                .map(|l| {
-                    Row::body(vec![
-                        l.account_id.to_string(),
-                        l.account_name.to_string(),
-                        l.product.to_string(),
-                        l.sub_product.to_string(),
-                        l.payment_mode.to_string(),
-                        money(l.base_amount),
-                        l.rate.normalize().to_string(),
-                        l.rate_source.as_str().to_string(),
-                        money(l.rebate_amount),
-                    ])
-                })
-                .collect();
-            doc.table(&columns, &rows);
+            let rows = s.lines.iter().map(|l| {
+                Row::body(vec![
+                    l.account_id.to_string(),
+                    l.account_name.to_string(),
+                    l.product.to_string(),
+                    l.sub_product.to_string(),
+                    l.payment_mode.to_string(),
+                    money(l.base_amount),
+                    l.rate.normalize().to_string(),
+                    l.rate_source.as_str().to_string(),
+                    money(l.rebate_amount),
+                ])
+            });
+            doc.table(&columns, rows);
         }
         let totals: Vec<(String, String)> = s
             .totals
@@ -139,8 +147,8 @@ pub fn statement(cx: &Context, partner_id: &str, statements: &[StatementView]) -
 }
 
 /// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.
-pub fn rollup(cx: &Context, master: &MasterView) -> Vec<u8> {
-    let mut doc = cx.doc("rollup_title");
+pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Result<()> {
+    let mut doc = cx.doc("rollup_title", out);
     doc.fields(&[
         (
             cx.label("master"),
@@ -165,59 +173,55 @@ pub fn rollup(cx: &Context, master: &MasterView) -> Vec<u8> {
         Column::right(&cx.label("payable_amount"), 1.0),
         Column::left(&cx.label("currency"), 0.75),
     ];
-    let table: Vec<Row> = master
-        .rows
-        .iter()
-        .map(|row| {
-            let [list, discount, payable, _] = row.amounts.map(money);
-            let (bill, cycle, start) = match row.kind {
-                RowKind::Line => (
-                    row.bill_id.to_string(),
-                    row.billing_cycle.to_string(),
-                    row.charge_start.clone(),
-                ),
-                RowKind::Subtotal => (
-                    cx.label("subtotal"),
-                    String::new(),
-                    format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
-                ),
-                RowKind::Total => (
-                    cx.label("total"),
-                    String::new(),
-                    format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
-                ),
-                RowKind::RoundingAdjustment => (
-                    cx.label("rounding_adjustment"),
-                    String::new(),
-                    String::new(),
-                ),
-            };
-            let cells = vec![
-                row.child_id.to_string(),
-                row.product.to_string(),
-                status(row.status),
-                bill,
-                cycle,
-                start,
-                list,
-                discount,
-                payable,
-                row.currency.to_string(),
-            ];
-            if row.kind == RowKind::Line {
-                Row::body(cells)
-            } else {
-                Row::subtotal(cells)
-            }
-        })
-        .collect();
-    doc.table(&columns, &table);
+    let table = master.rows.iter().map(|row| {
+        let [list, discount, payable, _] = row.amounts.map(money);
+        let (bill, cycle, start) = match row.kind {
+            RowKind::Line => (
+                row.bill_id.to_string(),
+                row.billing_cycle.to_string(),
+                row.charge_start.clone(),
+            ),
+            RowKind::Subtotal => (
+                cx.label("subtotal"),
+                String::new(),
+                format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
+            ),
+            RowKind::Total => (
+                cx.label("total"),
+                String::new(),
+                format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
+            ),
+            RowKind::RoundingAdjustment => (
+                cx.label("rounding_adjustment"),
+                String::new(),
+                String::new(),
+            ),
+        };
+        let cells = vec![
+            row.child_id.to_string(),
+            row.product.to_string(),
+            status(row.status),
+            bill,
+            cycle,
+            start,
+            list,
+            discount,
+            payable,
+            row.currency.to_string(),
+        ];
+        if row.kind == RowKind::Line {
+            Row::body(cells)
+        } else {
+            Row::subtotal(cells)
+        }
+    });
+    doc.table(&columns, table);
     doc.finish(&cx.footer(), cx.as_of)
 }
 
 /// `invoices.pdf`: the invoice list, grouped by issuer.
-pub fn invoices(cx: &Context, invoices: &[InvoiceRow]) -> Vec<u8> {
-    let mut doc = cx.doc("invoices_title");
+pub fn invoices(cx: &Context, invoices: &[InvoiceRow], out: &mut dyn Write) -> io::Result<()> {
+    let mut doc = cx.doc("invoices_title", out);
     doc.fields(&[
         (cx.label("period"), cx.month.to_string()),
         (cx.label("date"), cx.as_of.format_local(cx.tz)),
@@ -243,50 +247,43 @@ pub fn invoices(cx: &Context, invoices: &[InvoiceRow]) -> Vec<u8> {
     ];
     for (issuer, list) in by_issuer {
         doc.heading(&format!("{}: {issuer}", cx.label("issuer")));
-        let rows: Vec<Row> = list
-            .iter()
-            .map(|i| {
-                Row::body(vec![
-                    i.source.as_str().to_string(),
-                    i.reference.to_string(),
-                    i.recipient_account_id.to_string(),
-                    i.title.to_string(),
-                    i.invoice_kind.to_string(),
-                    money(i.amount),
-                    i.currency.to_string(),
-                    i.due_date.get(..10).unwrap_or_default().to_string(),
-                    i.shipping
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    i.status.as_str().to_string(),
-                ])
-            })
-            .collect();
-        doc.table(&columns, &rows);
+        let rows = list.iter().map(|i| {
+            Row::body(vec![
+                i.source.as_str().to_string(),
+                i.reference.to_string(),
+                i.recipient_account_id.to_string(),
+                i.title.to_string(),
+                i.invoice_kind.to_string(),
+                money(i.amount),
+                i.currency.to_string(),
+                i.due_date.get(..10).unwrap_or_default().to_string(),
+                i.shipping
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                i.status.as_str().to_string(),
+            ])
+        });
+        doc.table(&columns, rows);
     }
     doc.finish(&cx.footer(), cx.as_of)
 }
 
-/// `reconciliation.pdf`: counts and differences by kind, then every finding.
-pub fn reconciliation(cx: &Context, summary: &[KindTotal], findings: &[FindingRow]) -> Vec<u8> {
-    let mut doc = cx.doc("reconciliation_title");
+/// `reconciliation.pdf`: a summary page (how many findings of each kind in each currency, and
+/// the sum of their differences), then every finding from a new page, formatted as it is laid
+/// out.
+pub fn reconciliation<'f>(
+    cx: &Context,
+    summary: &[KindTotal],
+    findings: impl Iterator<Item = FindingRow<'f>>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut doc = cx.doc("reconciliation_title", out);
     doc.fields(&[
         (cx.label("period"), cx.month.to_string()),
         (cx.label("date"), cx.as_of.format_local(cx.tz)),
     ]);
     doc.heading(&cx.label("summary"));
-    let rows: Vec<Row> = summary
-        .iter()
-        .map(|t| {
-            Row::body(vec![
-                t.kind.as_str().to_string(),
-                t.count.to_string(),
-                money(t.difference),
-                t.currency.clone(),
-            ])
-        })
-        .collect();
-    if rows.is_empty() {
+    if summary.is_empty() {
         doc.paragraph(&cx.label("no_findings"));
     } else {
         let columns = [
@@ -295,7 +292,18 @@ pub fn reconciliation(cx: &Context, summary: &[KindTotal], findings: &[FindingRo
             Column::right(&cx.label("difference"), 1.2),
             Column::left(&cx.label("currency"), 0.8),
         ];
-        doc.table(&columns, &rows);
+        doc.table(
+            &columns,
+            summary.iter().map(|t| {
+                Row::body(vec![
+                    t.kind.as_str().to_string(),
+                    t.count.to_string(),
+                    money(t.difference),
+                    t.currency.clone(),
+                ])
+            }),
+        );
+        doc.new_page();
         doc.heading(&cx.label("findings"));
         let columns = [
             Column::left(&cx.label("finding"), 1.75),
@@ -315,31 +323,28 @@ pub fn reconciliation(cx: &Context, summary: &[KindTotal], findings: &[FindingRo
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        let rows: Vec<Row> = findings
-            .iter()
-            .map(|f| {
-                let [expected, billed, diff] = [f.expected, f.billed, f.difference].map(money);
-                let product = [f.product, f.sub_product, f.resource_id]
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" / ");
-                Row::body(vec![
-                    f.kind.as_str().to_string(),
-                    f.account_id.to_string(),
-                    product,
-                    format!("{} – {}", f.window_start, f.window_end),
-                    join(f.bill_ids),
-                    join(f.usage_ids),
-                    expected,
-                    billed,
-                    diff,
-                    f.currency.to_string(),
-                ])
-            })
-            .collect();
-        doc.table(&columns, &rows);
+        let rows = findings.map(|f| {
+            let [expected, billed, diff] = [f.expected, f.billed, f.difference].map(money);
+            let product = [f.product, f.sub_product, f.resource_id]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" / ");
+            Row::body(vec![
+                f.kind.as_str().to_string(),
+                f.account_id.to_string(),
+                product,
+                format!("{} – {}", f.window_start, f.window_end),
+                join(f.bill_ids),
+                join(f.usage_ids),
+                expected,
+                billed,
+                diff,
+                f.currency.to_string(),
+            ])
+        });
+        doc.table(&columns, rows);
     }
     doc.finish(&cx.footer(), cx.as_of)
 }

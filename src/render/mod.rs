@@ -1,5 +1,6 @@
-//! Rendering: computed results in, document bytes out. Formatting (rounding to 2 dp, names,
-//! timestamps as local text) happens here, never in the rules; nothing here writes files.
+//! Rendering: computed results in, document bytes out (the PDFs into a writer the output stage
+//! gives them, page by page). Formatting (rounding to 2 dp, names, timestamps as local text)
+//! happens here, never in the rules; nothing here opens or names files.
 
 pub mod csv;
 pub mod documents;

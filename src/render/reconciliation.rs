@@ -1,13 +1,13 @@
-//! `reconciliation.csv`: the findings of R7, most money first.
+//! `reconciliation.csv`: the findings of R7, most money first, made a chunk of rows at a time.
 
 use crate::model::records::Id;
 use crate::render::csv::{Cell, CsvDoc};
 use crate::render::tables::money;
 use crate::view::reconciliation::FindingRow;
 
-/// One row per finding.
-pub fn findings(rows: &[FindingRow]) -> Vec<u8> {
-    let mut doc = CsvDoc::new(&[
+/// The header, to start the file; [`findings`] adds rows to it, or to continuations of it.
+pub fn findings_doc() -> CsvDoc {
+    CsvDoc::new(&[
         "finding",
         "account_id",
         "product",
@@ -21,7 +21,11 @@ pub fn findings(rows: &[FindingRow]) -> Vec<u8> {
         "billed_amount",
         "difference",
         "currency",
-    ]);
+    ])
+}
+
+/// One row per finding, appended to `doc`.
+pub fn findings<'a>(mut doc: CsvDoc, rows: impl IntoIterator<Item = FindingRow<'a>>) -> Vec<u8> {
     let join = |ids: &[Id]| ids.iter().map(|i| i.as_ref()).collect::<Vec<_>>().join(";");
     for f in rows {
         doc.row([

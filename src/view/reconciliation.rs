@@ -35,9 +35,13 @@ pub struct KindTotal {
     pub difference: Figure,
 }
 
-/// The findings as printed, in their order.
-pub fn rows<'a>(findings: &'a [Finding], look: &Look) -> Vec<FindingRow<'a>> {
-    findings.iter().map(|f| row(f, look)).collect()
+/// The findings as printed, in their order, each formatted when it is reached: the CSV and the
+/// PDF each go through them once, and neither holds them all.
+pub fn rows<'a>(
+    findings: &'a [Finding],
+    look: &'a Look,
+) -> impl Iterator<Item = FindingRow<'a>> + 'a {
+    findings.iter().map(|f| row(f, look))
 }
 
 fn row<'a>(f: &'a Finding, look: &Look) -> FindingRow<'a> {
@@ -60,7 +64,7 @@ fn row<'a>(f: &'a Finding, look: &Look) -> FindingRow<'a> {
 }
 
 /// Counts and printed differences per kind (in SPEC order) and currency.
-pub fn summary(rows: &[FindingRow]) -> Vec<KindTotal> {
+pub fn summary<'a>(rows: impl IntoIterator<Item = FindingRow<'a>>) -> Vec<KindTotal> {
     let mut sums: BTreeMap<(Kind, &str), (usize, Figure)> = BTreeMap::new();
     for f in rows {
         let s = sums.entry((f.kind, f.currency)).or_default();

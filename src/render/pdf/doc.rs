@@ -1,0 +1,507 @@
+//! The page builder every PDF is laid out with: text, wrapped table cells, tables that break
+//! across pages with their header repeated, a totals block, and page numbers.
+//!
+//! Pages are written to the destination as they fill, so a document of any length is laid out in
+//! bounded memory: what is kept is each page's object numbers and the set of glyphs used. The
+//! footer of each page ("page n of total") is a small form XObject written at the end, once the
+//! total is known, then the font subset, the page tree and the document information.
+//!
+//! Output is reproducible: the dates are the run's `as_of`, the font resource has a fixed name,
+//! and the document ID is a digest of the document's own bytes. The same inputs give the same
+//! bytes, whatever order documents are rendered in.
+
+use std::io::{self, Write};
+
+use super::content::{Content, Glyphs, Rgb};
+use super::font::{FONT_RESOURCE, Font};
+use super::writer::{Writer, text_string};
+use crate::model::time::Timestamp;
+use crate::render::template::Templates;
+
+const PT_PER_MM: f32 = 72.0 / 25.4;
+/// The name each page gives its footer XObject.
+const FOOTER: &str = "Footer";
+
+/// Horizontal alignment in a table column.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// A table column: its header, its share of the page width, and its alignment.
+pub struct Column {
+    pub label: String,
+    pub weight: f32,
+    pub align: Align,
+}
+
+impl Column {
+    pub fn left(label: &str, weight: f32) -> Column {
+        Column {
+            label: label.to_string(),
+            weight,
+            align: Align::Left,
+        }
+    }
+
+    pub fn right(label: &str, weight: f32) -> Column {
+        Column {
+            label: label.to_string(),
+            weight,
+            align: Align::Right,
+        }
+    }
+}
+
+/// How a table row is drawn.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RowKind {
+    Body,
+    Subtotal,
+}
+
+pub struct Row {
+    pub cells: Vec<String>,
+    pub kind: RowKind,
+}
+
+impl Row {
+    pub fn body(cells: Vec<String>) -> Row {
+        Row {
+            cells,
+            kind: RowKind::Body,
+        }
+    }
+
+    pub fn subtotal(cells: Vec<String>) -> Row {
+        Row {
+            cells,
+            kind: RowKind::Subtotal,
+        }
+    }
+}
+
+/// A document being laid out, page by page, top to bottom.
+pub struct Doc<'a> {
+    t: &'a Templates,
+    font: &'a Font,
+    title: String,
+    out: Writer<'a>,
+    /// The page being laid out.
+    page: Content,
+    /// The content stream of each page written so far.
+    pages: Vec<u32>,
+    glyphs: Glyphs,
+    /// The font's object, written at the end.
+    font_object: u32,
+    /// The top of the free space on the current page, in points from the bottom.
+    y: f32,
+}
+
+impl<'a> Doc<'a> {
+    /// Starts a document written to `out`: the company block and the title on page 1.
+    pub fn new(t: &'a Templates, font: &'a Font, title: &str, out: &'a mut dyn Write) -> Doc<'a> {
+        let mut out = Writer::new(out);
+        let font_object = out.reserve();
+        let mut doc = Doc {
+            t,
+            font,
+            title: title.to_string(),
+            out,
+            page: Content::default(),
+            pages: Vec::new(),
+            glyphs: Glyphs::new(),
+            font_object,
+            y: 0.0,
+        };
+        doc.y = doc.top();
+        let c = &t.company;
+        let (left, right) = (doc.left(), doc.right());
+        let size = t.layout.heading_size;
+        doc.advance(size * 1.2);
+        doc.text(left, doc.y, size, &c.name);
+        doc.text(
+            right - font.width(&c.name_en, size),
+            doc.y,
+            size,
+            &c.name_en,
+        );
+        let small = t.layout.small_size;
+        for line in [
+            c.address.clone(),
+            format!("{} · {}: {}", c.contact, t.label("tax_id"), c.tax_id),
+        ] {
+            doc.advance(small * t.layout.line_spacing);
+            doc.text(left, doc.y, small, &line);
+        }
+        doc.advance(small);
+        doc.rule(left, right, doc.y, 0.8);
+        let size = t.layout.title_size;
+        doc.advance(size * 1.6);
+        let width = font.width(title, size);
+        doc.text((left + right - width) / 2.0, doc.y, size, title);
+        doc.advance(size * 0.8);
+        doc
+    }
+
+    fn mm(v: f32) -> f32 {
+        v * PT_PER_MM
+    }
+
+    fn top(&self) -> f32 {
+        Self::mm(self.t.layout.page_height - self.t.layout.margin_top)
+    }
+
+    fn bottom(&self) -> f32 {
+        Self::mm(self.t.layout.margin_bottom) + self.t.layout.small_size * 3.0
+    }
+
+    fn left(&self) -> f32 {
+        Self::mm(self.t.layout.margin_left)
+    }
+
+    fn right(&self) -> f32 {
+        Self::mm(self.t.layout.page_width - self.t.layout.margin_right)
+    }
+
+    /// Writes out the page laid out so far, ending with a call of its footer.
+    fn write_page(&mut self) {
+        let mut page = std::mem::take(&mut self.page);
+        page.form(FOOTER);
+        let n = self.out.reserve();
+        self.out.stream(n, "", &page.finish());
+        self.pages.push(n);
+    }
+
+    fn advance(&mut self, by: f32) {
+        self.y -= by;
+    }
+
+    /// Moves to a new page unless `height` points still fit on this one.
+    fn ensure(&mut self, height: f32) -> bool {
+        if self.y - height >= self.bottom() {
+            return false;
+        }
+        self.write_page();
+        self.y = self.top();
+        let size = self.t.layout.small_size;
+        let header = format!("{} · {}", self.t.company.name, self.title);
+        self.advance(size);
+        let (left, right) = (self.left(), self.right());
+        self.text(left, self.y, size, &header);
+        self.advance(size * 0.8);
+        self.rule(left, right, self.y, 0.5);
+        self.advance(size);
+        true
+    }
+
+    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
+        self.page
+            .text(self.font, &mut self.glyphs, x, y, size, text);
+    }
+
+    fn rule(&mut self, x1: f32, x2: f32, y: f32, thickness: f32) {
+        let color = Rgb::hex(&self.t.layout.rule_color);
+        self.page.rule(color, x1, x2, y, thickness);
+    }
+
+    fn fill(&mut self, x: f32, y: f32, width: f32, height: f32, hex: &str) {
+        self.page.fill(Rgb::hex(hex), x, y, width, height);
+    }
+
+    fn outline(&mut self, x: f32, y: f32, width: f32, height: f32) {
+        let color = Rgb::hex(&self.t.layout.rule_color);
+        self.page.outline(color, 0.6, x, y, width, height);
+    }
+
+    /// Continues on a new page, under the running header.
+    pub fn new_page(&mut self) {
+        self.ensure(f32::MAX);
+    }
+
+    /// Vertical space, in millimetres.
+    pub fn space(&mut self, mm: f32) {
+        self.advance(Self::mm(mm));
+    }
+
+    /// A section heading.
+    pub fn heading(&mut self, text: &str) {
+        let size = self.t.layout.heading_size;
+        self.ensure(size * 4.0);
+        self.advance(size * 1.4);
+        let x = self.left();
+        self.text(x, self.y, size, text);
+        self.advance(size * 0.6);
+    }
+
+    /// A wrapped paragraph.
+    pub fn paragraph(&mut self, text: &str) {
+        let size = self.t.layout.body_size;
+        let line_height = size * self.t.layout.line_spacing;
+        for line in self.font.wrap(text, size, self.right() - self.left()) {
+            self.ensure(line_height);
+            self.advance(line_height);
+            let x = self.left();
+            self.text(x, self.y, size, &line);
+        }
+    }
+
+    /// Label–value pairs in two columns of label and value.
+    pub fn fields(&mut self, pairs: &[(String, String)]) {
+        let size = self.t.layout.body_size;
+        let line_height = size * self.t.layout.line_spacing;
+        let half = (self.right() - self.left()) / 2.0;
+        let label_width = half * 0.42;
+        for chunk in pairs.chunks(2) {
+            let wrapped: Vec<(Vec<String>, Vec<String>)> = chunk
+                .iter()
+                .map(|(l, v)| {
+                    (
+                        self.font.wrap(l, size, label_width - 4.0),
+                        self.font.wrap(v, size, half - label_width - 6.0),
+                    )
+                })
+                .collect();
+            let lines = wrapped
+                .iter()
+                .map(|(l, v)| l.len().max(v.len()))
+                .max()
+                .unwrap_or(1);
+            self.ensure(line_height * lines as f32);
+            let top = self.y;
+            for (i, (label, value)) in wrapped.iter().enumerate() {
+                let x = self.left() + half * i as f32;
+                for (k, l) in label.iter().enumerate() {
+                    self.text(x, top - line_height * (k as f32 + 1.0), size, l);
+                }
+                for (k, v) in value.iter().enumerate() {
+                    self.text(
+                        x + label_width,
+                        top - line_height * (k as f32 + 1.0),
+                        size,
+                        v,
+                    );
+                }
+            }
+            self.advance(line_height * lines as f32);
+        }
+    }
+
+    /// A table; rows that do not fit go to the next page under a repeated header.
+    pub fn table(&mut self, columns: &[Column], rows: impl IntoIterator<Item = Row>) {
+        let total: f32 = columns.iter().map(|c| c.weight).sum();
+        let width = self.right() - self.left();
+        let widths: Vec<f32> = columns.iter().map(|c| c.weight / total * width).collect();
+        let header = Row {
+            cells: columns.iter().map(|c| c.label.clone()).collect(),
+            kind: RowKind::Subtotal,
+        };
+        self.row(columns, &widths, &header, true);
+        for row in rows {
+            if self.row_fits(&widths, &row) {
+                self.row(columns, &widths, &row, false);
+            } else {
+                self.ensure(f32::MAX);
+                self.row(columns, &widths, &header, true);
+                self.row(columns, &widths, &row, false);
+            }
+        }
+    }
+
+    fn cell_lines(&self, widths: &[f32], row: &Row, size: f32) -> Vec<Vec<String>> {
+        let pad = Self::mm(self.t.layout.cell_padding);
+        row.cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| self.font.wrap(c, size, w - 2.0 * pad))
+            .collect()
+    }
+
+    fn row_height(&self, widths: &[f32], row: &Row, size: f32) -> f32 {
+        let pad = Self::mm(self.t.layout.cell_padding);
+        let lines = self
+            .cell_lines(widths, row, size)
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        lines as f32 * size * self.t.layout.line_spacing + 2.0 * pad
+    }
+
+    fn row_fits(&self, widths: &[f32], row: &Row) -> bool {
+        self.y - self.row_height(widths, row, self.t.layout.body_size) >= self.bottom()
+    }
+
+    fn row(&mut self, columns: &[Column], widths: &[f32], row: &Row, header: bool) {
+        let size = if header {
+            self.t.layout.small_size
+        } else {
+            self.t.layout.body_size
+        };
+        let pad = Self::mm(self.t.layout.cell_padding);
+        let line_height = size * self.t.layout.line_spacing;
+        let height = self.row_height(widths, row, size);
+        if header {
+            // Keep a header with at least one row beneath it.
+            self.ensure(height + self.t.layout.body_size * 3.0);
+        }
+        let (left, right) = (self.left(), self.right());
+        if header || row.kind == RowKind::Subtotal {
+            let fill = if header {
+                self.t.layout.header_fill.clone()
+            } else {
+                self.t.layout.subtotal_fill.clone()
+            };
+            self.fill(left, self.y - height, right - left, height, &fill);
+        }
+        let lines = self.cell_lines(widths, row, size);
+        let mut x = left;
+        for ((column, w), cell) in columns.iter().zip(widths).zip(&lines) {
+            for (i, line) in cell.iter().enumerate() {
+                let baseline = self.y - pad - line_height * i as f32 - size * 0.95;
+                let tx = match column.align {
+                    Align::Left => x + pad,
+                    Align::Right => x + w - pad - self.font.width(line, size),
+                };
+                self.text(tx, baseline, size, line);
+            }
+            x += w;
+        }
+        self.advance(height);
+        self.rule(left, right, self.y, if header { 0.6 } else { 0.25 });
+    }
+
+    /// Right-aligned label–value lines, such as a statement's totals.
+    pub fn totals(&mut self, pairs: &[(String, String)]) {
+        let size = self.t.layout.body_size + 0.5;
+        let line_height = size * 1.6;
+        self.ensure(line_height * pairs.len() as f32 + size);
+        let right = self.right();
+        let value_x = right - Self::mm(38.0);
+        self.advance(size * 0.5);
+        for (label, value) in pairs {
+            self.advance(line_height);
+            let lw = self.font.width(label, size);
+            self.text(value_x - Self::mm(4.0) - lw, self.y, size, label);
+            let vw = self.font.width(value, size);
+            self.text(right - vw, self.y, size, value);
+        }
+        self.advance(size * 0.5);
+    }
+
+    /// A box for the partner's stamp and signature, kept whole on one page.
+    pub fn signature_box(&mut self) {
+        let height = Self::mm(28.0);
+        self.ensure(height + Self::mm(4.0));
+        self.space(4.0);
+        let (left, right) = (self.left(), self.right());
+        let half = (right - left) / 2.0;
+        let top = self.y;
+        self.outline(left, top - height, half - Self::mm(3.0), height);
+        self.outline(
+            left + half + Self::mm(3.0),
+            top - height,
+            half - Self::mm(3.0),
+            height,
+        );
+        let size = self.t.layout.body_size;
+        let stamp = self.t.label("stamp").to_string();
+        let signature = self.t.label("signature").to_string();
+        let date = self.t.label("date").to_string();
+        self.text(left + Self::mm(3.0), top - size * 1.6, size, &stamp);
+        self.text(
+            left + half + Self::mm(6.0),
+            top - size * 1.6,
+            size,
+            &signature,
+        );
+        self.text(
+            left + half + Self::mm(6.0),
+            top - height + Self::mm(6.0),
+            size,
+            &date,
+        );
+        self.advance(height);
+    }
+
+    /// Writes the last page, each page's footer with its number, the font and the document
+    /// structure; returns the first error writing to the destination.
+    pub fn finish(mut self, footer: &str, as_of: Timestamp) -> io::Result<()> {
+        self.write_page();
+        let total = self.pages.len();
+        let size = self.t.layout.small_size;
+        let y = Self::mm(self.t.layout.margin_bottom) - size;
+        let (left, right) = (self.left(), self.right());
+        let color = Rgb::hex(&self.t.layout.rule_color);
+        let (w, h) = (
+            Self::mm(self.t.layout.page_width),
+            Self::mm(self.t.layout.page_height),
+        );
+        let media_box = format!("[0 0 {w:.5} {h:.5}]");
+        let font = self.font_object;
+        let mut footers = Vec::with_capacity(total);
+        for n in 1..=total {
+            let label = self
+                .t
+                .label("page")
+                .replace("{n}", &n.to_string())
+                .replace("{total}", &total.to_string());
+            let mut form = Content::default();
+            form.rule(color, left, right, y + size * 1.6, 0.4);
+            form.text(self.font, &mut self.glyphs, left, y, size, footer);
+            let x = right - self.font.width(&label, size);
+            form.text(self.font, &mut self.glyphs, x, y, size, &label);
+            let object = self.out.reserve();
+            self.out.stream(
+                object,
+                &format!(
+                    "/Type/XObject/Subtype/Form/BBox{media_box}\
+                     /Resources<</Font<</{FONT_RESOURCE} {font} 0 R>>>>"
+                ),
+                &form.finish(),
+            );
+            footers.push(object);
+        }
+        self.font.embed(&mut self.out, font, &self.glyphs)?;
+        let tree = self.out.reserve();
+        let mut kids = String::new();
+        for (content, footer) in self.pages.iter().zip(&footers) {
+            let page = self.out.reserve();
+            self.out.object(
+                page,
+                format!(
+                    "<</Type/Page/Parent {tree} 0 R/MediaBox{media_box}\
+                     /Resources<</Font<</{FONT_RESOURCE} {font} 0 R>>/XObject<</{FOOTER} {footer} 0 R>>>>\
+                     /Contents {content} 0 R>>"
+                )
+                .as_bytes(),
+            );
+            kids.push_str(&format!("{page} 0 R "));
+        }
+        self.out.object(
+            tree,
+            format!("<</Type/Pages/Count {total}/Kids[{}]>>", kids.trim_end()).as_bytes(),
+        );
+        let catalog = self.out.reserve();
+        self.out.object(
+            catalog,
+            format!("<</Type/Catalog/Pages {tree} 0 R>>").as_bytes(),
+        );
+        let date = chrono::DateTime::from_timestamp(as_of.0, 0)
+            .unwrap_or_default()
+            .format("D:%Y%m%d%H%M%S+00'00'");
+        let info = self.out.reserve();
+        self.out.object(
+            info,
+            format!(
+                "<</Title {}/Creator(settle)/Producer(settle {})/CreationDate({date})/ModDate({date})>>",
+                text_string(&self.title),
+                env!("CARGO_PKG_VERSION"),
+            )
+            .as_bytes(),
+        );
+        self.out.finish(catalog, info)
+    }
+}
