@@ -130,15 +130,11 @@ fn digest(path: &Path) -> Result<String, DatasetError> {
 /// A column's cells as the text a CSV export would hold; `None` for a null.
 fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
     Ok(match s.dtype() {
-        DataType::String => s
-            .str()?
-            .into_iter()
-            .map(|v| v.map(str::to_string))
-            .collect(),
-        DataType::Float64 => s.f64()?.into_iter().map(|v| v.map(float_text)).collect(),
+        DataType::String => s.str()?.iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::Float64 => s.f64()?.iter().map(|v| v.map(float_text)).collect(),
         DataType::Float32 => s
             .f32()?
-            .into_iter()
+            .iter()
             .map(|v| {
                 v.map(|f| {
                     if f.is_finite() {
@@ -153,7 +149,7 @@ fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
             let scale = *scale;
             s.decimal()?
                 .physical()
-                .into_iter()
+                .iter()
                 .map(|v| v.map(|m| decimal_text(m, scale)))
                 .collect()
         }
@@ -166,7 +162,7 @@ fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
             let aware = tz.is_some();
             s.datetime()?
                 .physical()
-                .into_iter()
+                .iter()
                 .map(|v| {
                     v.and_then(|v| {
                         let t = DateTime::from_timestamp(v.div_euclid(per_second), 0)?;
@@ -182,7 +178,7 @@ fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
         DataType::Date => s
             .date()?
             .physical()
-            .into_iter()
+            .iter()
             .map(|v| {
                 v.and_then(|d| DateTime::from_timestamp(i64::from(d) * 86_400, 0))
                     .map(|t| t.format("%Y-%m-%d").to_string())
@@ -191,10 +187,7 @@ fn as_text(s: &Series) -> PolarsResult<Vec<Option<String>>> {
         DataType::Null => vec![None; s.len()],
         _ => {
             let text = s.cast(&DataType::String)?;
-            text.str()?
-                .into_iter()
-                .map(|v| v.map(str::to_string))
-                .collect()
+            text.str()?.iter().map(|v| v.map(str::to_string)).collect()
         }
     })
 }
