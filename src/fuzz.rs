@@ -16,7 +16,7 @@ use crate::ingest::{big, lines::Lines, small};
 use crate::model::money::parse_decimal;
 use crate::model::period::Month;
 use crate::model::records::*;
-use crate::model::time::parse_timestamp;
+use crate::model::time::{EARLIEST, LATEST, parse_timestamp};
 use crate::pipeline::{self, RunConfig};
 use crate::progress::Quiet;
 
@@ -97,8 +97,11 @@ pub fn cells(data: &[u8]) {
                 // RFC 3339 offsets have whole minutes, and a zone's early local mean time may
                 // not (Shanghai's was +08:05:43), so a time prints back to within a minute.
                 let printed = t.format_rfc3339(tz);
-                if printed.starts_with('+') {
-                    continue; // past 9999 in this zone: RFC 3339 has four-digit years
+                // Within a day of the bounds, a zone's local mean time with its seconds cut off
+                // may print back just outside them.
+                let day = 86_400;
+                if !(EARLIEST + day..LATEST - day).contains(&t.0) {
+                    continue;
                 }
                 let back = parse_timestamp(&printed, tz).map(|b| (b.0 - t.0).abs());
                 assert!(

@@ -79,8 +79,18 @@ impl Zone {
         }
     }
 
-    /// [`parse_timestamp`], with the memo.
+    /// [`parse_timestamp`], with the memo. A time must fall in the years 1900 to 9998 (UTC), so
+    /// that it prints back in RFC 3339's four-digit years in any zone.
     pub fn parse(&mut self, text: &str) -> Result<Timestamp, String> {
+        let t = self.parse_any(text)?;
+        if (EARLIEST..LATEST).contains(&t.0) {
+            Ok(t)
+        } else {
+            Err("a timestamp outside the years 1900 to 9998".into())
+        }
+    }
+
+    fn parse_any(&mut self, text: &str) -> Result<Timestamp, String> {
         let s = text.trim();
         let local = match s.len() {
             19 => local_datetime(s.as_bytes()),
@@ -153,6 +163,10 @@ fn local_datetime(b: &[u8]) -> Option<NaiveDateTime> {
     Some(local_date(&b[0..10])?.and_time(NaiveTime::from_hms_opt(h, m, s)?))
 }
 
+/// 1900-01-01T00:00:00Z and 9999-01-01T00:00:00Z, the bounds of an accepted time.
+pub const EARLIEST: i64 = -2_208_988_800;
+pub const LATEST: i64 = 253_370_764_800;
+
 fn bad_timestamp() -> String {
     "not a timestamp; expected `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD` or RFC 3339 with an offset"
         .into()
@@ -174,6 +188,24 @@ mod tests {
         assert_eq!(a, c);
         assert_eq!(a, d);
         assert_eq!(a.format_local(SH), "2026-10-01 00:00:00");
+    }
+
+    #[test]
+    fn times_outside_1900_to_9998_are_rejected() {
+        // Found by AFL++: year 0 printed back as `-0001-12-31T16:53:28+00:53` in Berlin's local
+        // mean time, which no reader (settle's included) takes as RFC 3339.
+        for bad in [
+            "0000-01-01T00:00:00+08:00",
+            "1899-12-31 23:59:59",
+            "9999-06-01",
+        ] {
+            let e = parse_timestamp(bad, SH).unwrap_err();
+            assert!(e.contains("1900 to 9998"), "{bad}: {e}");
+        }
+        for good in ["1950-01-01T08:00:00+08:00", "9998-12-31 23:59:59"] {
+            let t = parse_timestamp(good, SH).unwrap();
+            assert_eq!(parse_timestamp(&t.format_rfc3339(SH), SH), Ok(t), "{good}");
+        }
     }
 
     #[test]
