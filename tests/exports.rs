@@ -154,6 +154,15 @@ fn expected_focus() -> BTreeMap<(String, String, String), (String, String)> {
         .collect()
 }
 
+/// Runs September on `ds` and checks its consumption against the independent sums, then removes
+/// the dataset.
+fn assert_focus_sums(ds: &Path) {
+    let (code, found) = run(ds, "2024-09");
+    assert_eq!(code, 0);
+    assert_eq!(found, expected_focus());
+    std::fs::remove_dir_all(ds).expect("the test's own data");
+}
+
 fn utc_dataset(name: &str) -> PathBuf {
     let ds = scratch(name);
     std::fs::write(ds.join("settle.toml"), "timezone = \"UTC\"\n").expect("the test's own data");
@@ -238,10 +247,7 @@ fn write_gz(path: &Path, text: &[u8]) {
 fn focus_sample_csv_sums_billed_cost_exactly() {
     let ds = utc_dataset("focus-csv");
     std::fs::copy(sample(), ds.join("exports/focus_sample_1000.csv")).expect("the test's own data");
-    let (code, found) = run(&ds, "2024-09");
-    assert_eq!(code, 0);
-    assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).expect("the test's own data");
+    assert_focus_sums(&ds);
 }
 
 #[test]
@@ -251,10 +257,7 @@ fn focus_sample_gzip_csv() {
         &ds.join("exports/focus_sample_1000.csv.gz"),
         &std::fs::read(sample()).expect("the test's own data"),
     );
-    let (code, found) = run(&ds, "2024-09");
-    assert_eq!(code, 0);
-    assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).expect("the test's own data");
+    assert_focus_sums(&ds);
 }
 
 #[cfg(feature = "parquet")]
@@ -262,10 +265,7 @@ fn focus_sample_gzip_csv() {
 fn focus_sample_decimal_parquet() {
     let ds = utc_dataset("focus-decimal");
     write_parquet(&ds.join("exports/focus.parquet"), 0..1000, Amounts::Decimal);
-    let (code, found) = run(&ds, "2024-09");
-    assert_eq!(code, 0);
-    assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).expect("the test's own data");
+    assert_focus_sums(&ds);
 }
 
 #[cfg(feature = "parquet")]
@@ -273,10 +273,7 @@ fn focus_sample_decimal_parquet() {
 fn focus_sample_double_parquet() {
     let ds = utc_dataset("focus-double");
     write_parquet(&ds.join("exports/focus.parquet"), 0..1000, Amounts::Double);
-    let (code, found) = run(&ds, "2024-09");
-    assert_eq!(code, 0);
-    assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).expect("the test's own data");
+    assert_focus_sums(&ds);
 }
 
 /// The sample's header and its rows `range`, as CSV text. The sample has no quoted line
@@ -296,10 +293,7 @@ fn sample_part(range: std::ops::Range<usize>) -> String {
 fn focus_split_across_files() {
     let ds = utc_dataset("focus-split");
     write_split(&ds.join("exports"));
-    let (code, found) = run(&ds, "2024-09");
-    assert_eq!(code, 0);
-    assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).expect("the test's own data");
+    assert_focus_sums(&ds);
 }
 
 fn write_split(dir: &Path) {
@@ -315,10 +309,7 @@ fn focus_split_across_gzip_and_parquet() {
     let dir = ds.join("exports");
     write_gz(&dir.join("part-1.csv.gz"), sample_part(0..600).as_bytes());
     write_parquet(&dir.join("part-2.parquet"), 600..1000, Amounts::Decimal);
-    let (code, found) = run(&ds, "2024-09");
-    assert_eq!(code, 0);
-    assert_eq!(found, expected_focus());
-    std::fs::remove_dir_all(&ds).expect("the test's own data");
+    assert_focus_sums(&ds);
 }
 
 /// Rewrites the committed `exports_focus_split` fixture's inputs.
