@@ -185,6 +185,7 @@ fn fold(
     progress: &dyn Progress,
 ) -> Result<(Results, Streamed), Error> {
     let mut bills = data.bills(cfg.lines_per_batch)?;
+    bills.scatter(|| staging.scratch())?;
     let basis = Selection::of(data.settings.rebate_basis);
     let look = look(data);
     let (results, file, statement_lines, ledger) = loop {

@@ -1,10 +1,11 @@
 //! The big files, read in [`Batches`] of accounts, so that memory does not grow with the month.
 //!
 //! Neither file is held whole. `usage.csv` is read once to check it, then once per batch for the
-//! records of the batch's accounts, which the meter indexes. `bills.csv` is read once per batch:
-//! each core reads it whole and folds the lines of its own accounts of the batch straight into a
+//! records of the batch's accounts, which the meter indexes. `bills.csv` is read once: each core
+//! reads it whole and folds the lines of its own accounts of the first batch straight into a
 //! [`Fold`] (the month's rules), so memory grows with the groups one batch keeps, and no group is
-//! kept on two cores.
+//! kept on two cores. The lines of the other batches' accounts are written, split, to scratch
+//! files ([`scatter`]), one per batch and core, which each later batch reads instead of the file.
 //!
 //! A `bill_id` or `usage_id` must be unique, and the first row of an id is the one used. A fold
 //! cannot take a line back, so a read keeps only a 64-bit hash of each id (for `bills.csv`, each
@@ -17,7 +18,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hash::{BuildHasher, Hash};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
@@ -28,6 +29,7 @@ use crate::ingest::batches::Batches;
 use crate::ingest::cell::CellError;
 use crate::ingest::lines::Lines;
 use crate::ingest::parse::{self, Context, Row};
+use crate::ingest::scatter::{self, Scatter, Written};
 use crate::ingest::schema::{self, FileSpec};
 use crate::ingest::segments::{Part, Sink, Source, Split, Whole};
 use crate::model::fold::Fold;
@@ -201,9 +203,9 @@ impl Batch<'_> {
         self.batches.of(account.trim()) == self.index
     }
 
-    /// Whether this batch keeps the hash of an id: each batch keeps one class of them.
-    fn keeps(&self, hash: u64) -> bool {
-        hash % self.batches.count() as u64 == self.index as u64
+    /// The class of an id's hash: each batch checks one class of them for duplicates.
+    fn class(&self, hash: u64) -> usize {
+        (hash % self.batches.count() as u64) as usize
     }
 }
 
@@ -227,6 +229,11 @@ pub struct Bills<'c> {
     /// Once duplicates are found: the offsets of their later rows, and their rejects.
     skip: FxHashSet<u64>,
     duplicates: Vec<Reject>,
+    /// For a month of several batches: where the first read writes the other batches' lines.
+    scatter: Option<Scatter>,
+    /// The scratch files the first read wrote, and the line their records' lines count from.
+    scattered: Written,
+    first_line: Line,
 }
 
 impl<'c> Bills<'c> {
@@ -248,7 +255,18 @@ impl<'c> Bills<'c> {
             clashes: FxHashSet::default(),
             skip: FxHashSet::default(),
             duplicates: Vec::new(),
+            scatter: None,
+            scattered: Written::default(),
+            first_line: 0,
         })
+    }
+
+    /// For a month of several batches, has the first read write the other batches' lines to
+    /// scratch files in `dir`, which the later batches read instead of `bills.csv`.
+    pub fn scatter(&mut self, dir: PathBuf) {
+        if self.batches.count() > 1 {
+            self.scatter = Some(Scatter::new(dir));
+        }
     }
 
     pub fn batches(&self) -> &Batches {
@@ -272,36 +290,84 @@ impl<'c> Bills<'c> {
             index,
         };
         let first = !self.is_again();
+        // A later batch of a scattered month reads its lines from the scratch files, and the
+        // hashes of its class of ids with them.
+        let from_scratch = index > 0 && self.scatter.is_some();
+        let spill = first && index == 0;
         // Each core keeps the id hashes of about its share of one class; reserving that share up
         // front spares the list a last doubling, tens of megabytes at ten million lines.
         let share = self.estimated_rows
             / rayon::current_num_threads().max(1) as u64
             / self.batches.count() as u64;
+        let count = self.batches.count();
+        let scatter = self.scatter.as_ref();
         let sink = || BillSink {
             cx: self.cx.clone(),
             fold: make(),
             rejects: Vec::new(),
-            ids: first.then(|| Vec::with_capacity(share as usize)),
+            ids: (first && !from_scratch).then(|| Vec::with_capacity(share as usize)),
+            spill: scatter.filter(|_| spill).map(|s| s.writer(count)),
             skip: &self.skip,
             batch,
         };
-        let mut parts = match self.input {
-            None => {
-                let (parts, sha256) = self.source.read(BY_ACCOUNT, sink, progress)?;
-                self.input = Some(input(&self.source, &parts, sha256));
-                parts
+        let mut parts: Vec<(BillSink<F>, Line)> = if from_scratch {
+            let paths = self
+                .scattered
+                .records
+                .get(index)
+                .cloned()
+                .unwrap_or_default();
+            if first {
+                let ids = self.scattered.ids.get(index).cloned().unwrap_or_default();
+                self.clashes.extend(clashes(scatter::read_ids(&ids)?));
             }
-            Some(_) => self.source.read_again(BY_ACCOUNT, sink, progress)?,
+            progress.work(
+                paths
+                    .iter()
+                    .filter_map(|p| p.metadata().ok())
+                    .map(|m| m.len())
+                    .sum(),
+            );
+            let first_line = self.first_line;
+            paths
+                .par_iter()
+                .map(|path| {
+                    let mut s = sink();
+                    scatter::read_records(
+                        path,
+                        schema::BILLS.columns,
+                        |row, offset| s.row(row, offset),
+                        |n| progress.advance(n),
+                    )?;
+                    Ok((s, first_line))
+                })
+                .collect::<Result<_, DatasetError>>()?
+        } else {
+            let parts = match self.input {
+                None => {
+                    let (parts, sha256) = self.source.read(BY_ACCOUNT, sink, progress)?;
+                    self.input = Some(input(&self.source, &parts, sha256));
+                    self.first_line = parts.first().map_or(0, |p| p.first_line);
+                    parts
+                }
+                Some(_) => self.source.read_again(BY_ACCOUNT, sink, progress)?,
+            };
+            parts.into_iter().map(|p| (p.sink, p.first_line)).collect()
         };
         if first {
-            let lists = parts.iter_mut().filter_map(|p| p.sink.ids.take()).collect();
+            let lists = parts.iter_mut().filter_map(|p| p.0.ids.take()).collect();
             self.clashes.extend(clashes(lists));
         }
+        for (sink, _) in &mut parts {
+            if let Some(writer) = sink.spill.take() {
+                self.scattered.merge(writer.finish()?);
+            }
+        }
         let mut fold = make();
-        for part in parts {
-            fold.merge(part.sink.fold, part.first_line);
-            let mut later = part.sink.rejects;
-            shift(&mut later, part.first_line);
+        for (sink, first_line) in parts {
+            fold.merge(sink.fold, first_line);
+            let mut later = sink.rejects;
+            shift(&mut later, first_line);
             self.rejects.append(&mut later);
         }
         Ok(fold)
@@ -347,19 +413,24 @@ struct BillSink<'s, F> {
     rejects: Vec<Reject>,
     /// On the first read of each batch, the hash of each `bill_id` of the batch's class.
     ids: Option<Vec<u64>>,
+    /// On the first read of a scattered month: where the other batches' lines and hashes go.
+    spill: Option<scatter::Writer>,
     /// Offsets of rows not to use: later rows of a duplicate `bill_id`.
     skip: &'s FxHashSet<u64>,
     batch: Batch<'s>,
 }
 
 impl<F: Fold> BillSink<'_, F> {
-    /// Keeps the row's id hash if it is of this batch's class, and says whether the row's
-    /// account is in this batch.
+    /// Keeps the row's id hash if it is of this batch's class (or spills it to its class's
+    /// scratch file), and says whether the row's account is in this batch.
     fn keep(&mut self, id: &str, account: &str) -> bool {
         if let Some(ids) = &mut self.ids {
             let hash = id_hash(id.trim());
-            if self.batch.keeps(hash) {
+            let class = self.batch.class(hash);
+            if class == self.batch.index {
                 ids.push(hash);
+            } else if let Some(spill) = &mut self.spill {
+                spill.id(class, hash);
             }
         }
         self.batch.takes(account)
@@ -368,8 +439,13 @@ impl<F: Fold> BillSink<'_, F> {
 
 impl<F: Fold> Sink for BillSink<'_, F> {
     fn row(&mut self, row: &Row, offset: u64) {
-        // Later batches saw the row in `glance`.
+        // Later batches saw the row in `glance`; the first read of a scattered month writes
+        // the other batches' rows to their scratch files.
         if self.checks_all() && !self.keep(row.values[ID], row.values[ACCOUNT]) {
+            if let Some(spill) = &mut self.spill {
+                let batch = self.batch.batches.of(row.values[ACCOUNT].trim());
+                spill.record(batch, row, offset);
+            }
             return;
         }
         if self.skip.contains(&offset) {
@@ -567,9 +643,19 @@ mod tests {
     }
 
     /// Folds every batch, and again if duplicates are found, as the pipeline does.
-    fn fold_all(dir: &Path, cx: &Context, lines_per_batch: u64) -> (Count, InputFile, Vec<Reject>) {
+    /// With `scratch`, the later batches read the lines the first read scattered there.
+    fn fold_all(
+        dir: &Path,
+        cx: &Context,
+        lines_per_batch: u64,
+        scratch: Option<PathBuf>,
+    ) -> (Count, InputFile, Vec<Reject>) {
         let quiet = &crate::progress::Quiet;
         let mut bills = Bills::open(dir, cx, lines_per_batch).unwrap();
+        if let Some(scratch) = scratch {
+            std::fs::create_dir_all(&scratch).unwrap();
+            bills.scatter(scratch);
+        }
         loop {
             let mut all = Count::default();
             for index in 0..bills.batches().count() {
@@ -585,7 +671,8 @@ mod tests {
     /// A file big enough to be read by several cores, with a duplicate `bill_id` far from its
     /// first row and on another account: the later row is rejected, and the lines around it keep
     /// their numbers, whether the accounts are read in one batch or in three (where later
-    /// batches glance at rows, and split only their own).
+    /// batches glance at rows, and split only their own, or read the rows the first batch
+    /// scattered to scratch files).
     #[test]
     fn duplicates_across_cores_and_batches() {
         let dir = std::env::temp_dir().join(format!("settle-big-{}", std::process::id()));
@@ -610,10 +697,14 @@ mod tests {
                 .map(|a| crate::model::records::Text::from(format!("acc{a}")))
                 .collect(),
         );
-        for (lines_per_batch, batches) in [(u64::MAX, 1), (50_000, 3)] {
+        let scratch = dir.join("scratch");
+        for (lines_per_batch, batches, scatter) in
+            [(u64::MAX, 1, false), (50_000, 3, false), (50_000, 3, true)]
+        {
             let bills = Bills::open(&dir, &cx, lines_per_batch).unwrap();
             assert_eq!(bills.batches().count(), batches);
-            let (fold, input, rejects) = fold_all(&dir, &cx, lines_per_batch);
+            let into = scatter.then(|| scratch.clone());
+            let (fold, input, rejects) = fold_all(&dir, &cx, lines_per_batch, into);
 
             let duplicate_line = (rows - 10 + 2) as Line;
             assert_eq!(input.rows, rows as u64);
@@ -631,6 +722,10 @@ mod tests {
                 rejects[0].reason,
                 "duplicate `bill_id`; the row on line 9 is used"
             );
+            if scatter {
+                let files = std::fs::read_dir(&scratch).unwrap().count();
+                assert!(files >= 4, "lines and hashes of two batches: {files} files");
+            }
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -24,6 +24,7 @@ pub mod exports;
 pub mod lines;
 pub mod parse;
 pub mod quoted;
+pub mod scatter;
 pub mod schema;
 pub mod segments;
 pub mod small;

@@ -3,7 +3,9 @@
 //! Both are folded into the month's rules batch by batch through the same calls, so the
 //! pipeline does not know which one a dataset has.
 
-use crate::error::DatasetError;
+use std::path::PathBuf;
+
+use crate::error::{DatasetError, Error};
 use crate::ingest::batches::Batches;
 use crate::ingest::big;
 use crate::ingest::{InputFile, Reject, exports};
@@ -22,6 +24,18 @@ impl Bills<'_> {
             Bills::Csv(b) => b.batches(),
             Bills::Exports(b) => b.batches(),
         }
+    }
+
+    /// For a month of several batches, has the first read of `bills.csv` write the other
+    /// batches' lines to scratch files in `dir`, so that the file is read once. Exports are
+    /// read by batch from their own files.
+    pub fn scatter(&mut self, dir: impl FnOnce() -> Result<PathBuf, Error>) -> Result<(), Error> {
+        if let Bills::Csv(b) = self
+            && b.batches().count() > 1
+        {
+            b.scatter(dir()?);
+        }
+        Ok(())
     }
 
     /// Whether the batches are being folded again, without duplicate rows.
