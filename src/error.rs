@@ -51,6 +51,13 @@ pub enum DatasetError {
         source: std::io::Error,
     },
 
+    /// Not the dataset's fault: exit code 1, as for the other scratch files.
+    #[error("cannot write or read back the scratch file `{}`: {source}\nhint: a month of several batches keeps the later batches' bill lines there, beside the output folder, about the size of `bills.csv` in all; check that the disk has room", .path.display())]
+    Scratch {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("`{file}` is empty\nhint: a CSV file needs at least its header row: {expected}")]
     EmptyFile {
         file: &'static str,
@@ -121,6 +128,7 @@ impl Error {
     /// The process exit code SPEC assigns to this error.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Dataset(DatasetError::Scratch { .. }) => 1,
             Error::Dataset(_) | Error::Invocation(_) => 2,
             Error::Strict { .. } => 3,
             Error::Output { .. } | Error::Scratch { .. } | Error::Internal(_) => 1,

@@ -668,8 +668,8 @@ mod tests {
         }
     }
 
-    /// A file big enough to be read by several cores, with a duplicate `bill_id` far from its
-    /// first row and on another account: the later row is rejected, and the lines around it keep
+    /// A file big enough to be read by several cores, with duplicate `bill_id`s far from their
+    /// first rows: the later rows are rejected, and the lines around them keep
     /// their numbers, whether the accounts are read in one batch or in three (where later
     /// batches glance at rows, and split only their own, or read the rows the first batch
     /// scattered to scratch files).
@@ -680,7 +680,13 @@ mod tests {
         let rows = 120_000;
         let mut text = schema::BILLS.columns.join(",") + "\n";
         for i in 0..rows {
-            let id = if i == rows - 10 { 7 } else { i };
+            // Two later rows repeat an id: one on an account of the first batch, one on an
+            // account of the last (read from scratch files when the month is scattered).
+            let id = match i {
+                _ if i == rows - 10 => 7,
+                _ if i == rows - 6 => 4,
+                _ => i,
+            };
             // Some rows have quotes, and are split by `quoted::split` rather than at commas.
             let product = if i % 1000 == 3 { "\"cvm\"" } else { "cvm" };
             text += &format!(
@@ -706,21 +712,32 @@ mod tests {
             let into = scatter.then(|| scratch.clone());
             let (fold, input, rejects) = fold_all(&dir, &cx, lines_per_batch, into);
 
-            let duplicate_line = (rows - 10 + 2) as Line;
+            let duplicate_lines = [(rows - 10 + 2) as Line, (rows - 6 + 2) as Line];
             assert_eq!(input.rows, rows as u64);
-            assert_eq!(fold.lines.len(), rows - 1);
+            assert_eq!(fold.lines.len(), rows - 2);
             let mut lines = fold.lines;
             lines.sort_unstable();
-            assert_eq!(fold.payable, Decimal::from(rows as u64 - 1));
+            assert_eq!(fold.payable, Decimal::from(rows as u64 - 2));
             let expected: Vec<Line> = (2..rows as Line + 2)
-                .filter(|&l| l != duplicate_line)
+                .filter(|l| !duplicate_lines.contains(l))
                 .collect();
             assert_eq!(lines, expected);
-            assert_eq!(rejects.len(), 1);
-            assert_eq!(rejects[0].line, duplicate_line);
+            let found: Vec<(Line, &str)> = rejects
+                .iter()
+                .map(|r| (r.line, r.reason.as_str()))
+                .collect();
             assert_eq!(
-                rejects[0].reason,
-                "duplicate `bill_id`; the row on line 9 is used"
+                found,
+                [
+                    (
+                        duplicate_lines[0],
+                        "duplicate `bill_id`; the row on line 9 is used"
+                    ),
+                    (
+                        duplicate_lines[1],
+                        "duplicate `bill_id`; the row on line 6 is used"
+                    ),
+                ]
             );
             if scatter {
                 let files = std::fs::read_dir(&scratch).unwrap().count();

@@ -19,8 +19,8 @@ use crate::error::DatasetError;
 use crate::ingest::parse::Row;
 use crate::model::records::Line;
 
-/// Bytes each scratch file buffers before writing.
-const BUFFER: usize = 256 << 10;
+/// Bytes each scratch file buffers before writing: each core writes up to two files per batch.
+const BUFFER: usize = 64 << 10;
 /// Bytes read at a time when reading records back.
 const BLOCK: usize = 4 << 20;
 /// The most cells a record may have: [`crate::ingest::segments`] gives at most this many.
@@ -132,14 +132,14 @@ impl Writer {
                     });
                 }
                 Err(source) => {
-                    self.error = Some(DatasetError::Io { path, source });
+                    self.error = Some(DatasetError::Scratch { path, source });
                     return;
                 }
             }
         }
         let out = slot.as_mut().expect("opened above");
         if let Err(source) = out.file.write_all(bytes) {
-            self.error = Some(DatasetError::Io {
+            self.error = Some(DatasetError::Scratch {
                 path: out.path.clone(),
                 source,
             });
@@ -158,7 +158,7 @@ impl Writer {
                     None => Ok(Vec::new()),
                     Some(mut out) => match out.file.flush() {
                         Ok(()) => Ok(vec![out.path]),
-                        Err(source) => Err(DatasetError::Io {
+                        Err(source) => Err(DatasetError::Scratch {
                             path: out.path,
                             source,
                         }),
@@ -195,7 +195,7 @@ pub fn read_records(
     mut each: impl FnMut(&Row, u64),
     mut advance: impl FnMut(u64),
 ) -> Result<(), DatasetError> {
-    let io = |source| DatasetError::Io {
+    let io = |source| DatasetError::Scratch {
         path: path.to_path_buf(),
         source,
     };
@@ -310,10 +310,17 @@ pub fn read_ids(paths: &[PathBuf]) -> Result<Vec<Vec<u64>>, DatasetError> {
     paths
         .iter()
         .map(|path| {
-            let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
+            let fail = |source| DatasetError::Scratch {
                 path: path.clone(),
                 source,
-            })?;
+            };
+            let bytes = std::fs::read(path).map_err(fail)?;
+            if bytes.len() % 8 != 0 {
+                return Err(fail(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a scratch file of hashes is cut short",
+                )));
+            }
             Ok(bytes
                 .chunks_exact(8)
                 .map(|b| u64::from_le_bytes(b.try_into().expect("eight bytes")))
@@ -337,9 +344,12 @@ mod tests {
         let scatter = Scatter::new(dir.clone());
         let mut w = scatter.writer(2);
         let long = "x".repeat(300);
+        // Longer than the block records are read in.
+        let huge = "y".repeat(BLOCK + 1000);
         let rows: Vec<(u64, Line, [&str; 3])> = (0..40_000u64)
             .map(|i| {
                 let cells = match i % 4 {
+                    _ if i == 20_001 => ["h", &huge[..], ""],
                     0 => ["b-1", "", "cvm"],
                     1 => ["\"quoted\", with comma", "账户", "\n"],
                     2 => ["", "", ""],
@@ -348,17 +358,20 @@ mod tests {
                 (i * 100, i + 2, cells)
             })
             .collect();
-        for (offset, line, cells) in &rows {
+        for (i, (offset, line, cells)) in rows.iter().enumerate() {
             let row = Row {
                 line: *line,
                 columns: COLUMNS,
                 values: cells,
             };
-            w.record((*offset % 2) as usize, &row, *offset);
+            w.record(i % 2, &row, *offset);
             w.id(1, *offset);
         }
         let written = w.finish().unwrap();
-        assert_eq!(written.records.len(), 2);
+        assert_eq!(
+            written.records.iter().map(Vec::len).collect::<Vec<_>>(),
+            [1, 1]
+        );
         assert!(written.ids[0].is_empty());
         let mut back = Vec::new();
         for batch in 0..2 {
@@ -386,7 +399,7 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// A file cut inside a record is an error, not a short read.
+    /// A file cut inside a record, or inside a hash, is an error, not a short read.
     #[test]
     fn a_cut_file_is_an_error() {
         let dir = std::env::temp_dir().join(format!("settle-scatter-cut-{}", std::process::id()));
@@ -405,6 +418,10 @@ mod tests {
         let result = read_records(&path, COLUMNS, |_, _| seen += 1, |_| {});
         assert!(result.is_err());
         assert_eq!(seen, 0);
+        let hashes = dir.join("hashes.bin");
+        std::fs::write(&hashes, [0u8; 12]).unwrap();
+        let error = read_ids(&[hashes]).unwrap_err().to_string();
+        assert!(error.contains("cut short"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
