@@ -20,9 +20,10 @@
 //! Rates and links change only at their windows' edges. [`RateTables::resolutions`] resolves a
 //! key once per interval between those edges, and each line then costs one lookup.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::model::records::*;
 use crate::model::time::Timestamp;
@@ -110,33 +111,34 @@ pub fn resolve<'a>(
     })
 }
 
-/// The rate tables, indexed by what a key looks them up by.
+/// The rate tables, indexed by what a key looks them up by: the ids of its account and product
+/// ([`Text::id`]), as the other rules' tables are.
 pub struct RateTables<'a> {
-    links: HashMap<&'a Text, Vec<&'a PartnerLink>>,
-    specials: HashMap<(&'a Text, &'a Text), Vec<&'a SpecialRebate>>,
-    rates: HashMap<&'a Text, Vec<&'a RebateRate>>,
+    links: FxHashMap<usize, Vec<&'a PartnerLink>>,
+    specials: FxHashMap<(usize, usize), Vec<&'a SpecialRebate>>,
+    rates: FxHashMap<usize, Vec<&'a RebateRate>>,
     partners: &'a BTreeMap<Text, Partner>,
 }
 
 impl<'a> RateTables<'a> {
     pub fn new(input: &RebateInput<'a>) -> Self {
         let mut t = RateTables {
-            links: HashMap::new(),
-            specials: HashMap::new(),
-            rates: HashMap::new(),
+            links: FxHashMap::default(),
+            specials: FxHashMap::default(),
+            rates: FxHashMap::default(),
             partners: input.partners,
         };
         for l in input.links {
-            t.links.entry(&l.account_id).or_default().push(l);
+            t.links.entry(l.account_id.id()).or_default().push(l);
         }
         for s in input.specials {
             t.specials
-                .entry((&s.account_id, &s.product))
+                .entry((s.account_id.id(), s.product.id()))
                 .or_default()
                 .push(s);
         }
         for r in input.rates {
-            t.rates.entry(&r.product).or_default().push(r);
+            t.rates.entry(r.product.id()).or_default().push(r);
         }
         t
     }
@@ -144,14 +146,14 @@ impl<'a> RateTables<'a> {
     /// The resolution of a line's key on each interval between the edges of every window that
     /// bears on it, as `(interval start, resolution)` sorted by start.
     pub fn resolutions(&self, line: &BillLine) -> Vec<(Timestamp, Option<Resolution<'a>>)> {
-        let empty = Vec::new();
+        let (account, product) = (line.account_id.id(), line.product.id());
         let c = Candidates {
-            links: self.links.get(&line.account_id).unwrap_or(&empty),
+            links: self.links.get(&account).map_or(&[][..], Vec::as_slice),
             specials: self
                 .specials
-                .get(&(&line.account_id, &line.product))
+                .get(&(account, product))
                 .map_or(&[][..], Vec::as_slice),
-            rates: self.rates.get(&line.product).map_or(&[][..], Vec::as_slice),
+            rates: self.rates.get(&product).map_or(&[][..], Vec::as_slice),
             partners: self.partners,
         };
         let mut edges: Vec<Timestamp> = std::iter::once(Timestamp(i64::MIN))
