@@ -41,6 +41,21 @@ fn pdftotext(pdf: &Path) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 text")
 }
 
+/// Reads the PDF `name` under `period` back as text and checks that it holds every needle.
+fn assert_holds(period: &Path, name: &str, needles: &[&str]) {
+    let text = pdftotext(&period.join(name));
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` not in {name}:\n{text}");
+    }
+}
+
+/// The pages of `pdftotext`'s output, which ends each with a form feed.
+fn pages(text: &str) -> Vec<&str> {
+    text.split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect()
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -115,80 +130,68 @@ fn demo_pdfs_read_back_and_are_reproducible() {
         );
     }
 
-    let statement = pdftotext(&period_a.join("statements/p-01.pdf"));
-    for needle in [
-        "返佣结算单",
-        "Rebate Settlement Statement",
-        "云帆伙伴科技有限公司",
-        "杭州云栖科技有限公司",
-        "上海浦江数据服务有限公司",
-        "507.07 CNY",
-        "12.97 USD",
-        "2,213.50",
-        "第 1 / 1 页",
-        "Page 1 of 1",
-        "合作伙伴盖章 Partner stamp",
-    ] {
-        assert!(
-            statement.contains(needle),
-            "`{needle}` not in statements/p-01.pdf:\n{statement}"
-        );
-    }
-    let withheld = pdftotext(&period_a.join("statements/p-03.pdf"));
-    for needle in [
-        "40.25 CNY",
-        "-0.01 CNY",
-        "欠款暂扣 Withheld (arrears)",
-        "0.00 CNY",
-    ] {
-        assert!(
-            withheld.contains(needle),
-            "`{needle}` not in statements/p-03.pdf:\n{withheld}"
-        );
-    }
-    let ordinary = pdftotext(&period_a.join("statements/p-02.pdf"));
-    for needle in ["7.37 CNY", "0.44 CNY", "6.93 CNY"] {
-        assert!(
-            ordinary.contains(needle),
-            "`{needle}` not in statements/p-02.pdf:\n{ordinary}"
-        );
-    }
-    let invoices = pdftotext(&period_a.join("invoices.pdf"));
-    for needle in [
-        "开票清单",
-        "2,273.14",
-        "243.72",
-        "412.89",
-        "70.58",
-        "50.01",
-        "rejected_title",
-        "张伟",
-    ] {
-        assert!(
-            invoices.contains(needle),
-            "`{needle}` not in invoices.pdf:\n{invoices}"
-        );
-    }
-    let rollup = pdftotext(&period_a.join("rollups/acc-1006.pdf"));
-    for needle in ["成都天府云计算有限公司", "b-0059", "b-0058", "70.56"] {
-        assert!(
-            rollup.contains(needle),
-            "`{needle}` not in rollups/acc-1006.pdf:\n{rollup}"
-        );
-    }
-    let recon = pdftotext(&period_a.join("reconciliation.pdf"));
-    for needle in [
-        "duplicate_bill",
-        "unbilled_usage",
-        "32.40",
-        "-30.72",
-        "hosted_non_credit",
-    ] {
-        assert!(
-            recon.contains(needle),
-            "`{needle}` not in reconciliation.pdf:\n{recon}"
-        );
-    }
+    assert_holds(
+        &period_a,
+        "statements/p-01.pdf",
+        &[
+            "返佣结算单",
+            "Rebate Settlement Statement",
+            "云帆伙伴科技有限公司",
+            "杭州云栖科技有限公司",
+            "上海浦江数据服务有限公司",
+            "507.07 CNY",
+            "12.97 USD",
+            "2,213.50",
+            "第 1 / 1 页",
+            "Page 1 of 1",
+            "合作伙伴盖章 Partner stamp",
+        ],
+    );
+    assert_holds(
+        &period_a,
+        "statements/p-03.pdf",
+        &[
+            "40.25 CNY",
+            "-0.01 CNY",
+            "欠款暂扣 Withheld (arrears)",
+            "0.00 CNY",
+        ],
+    );
+    assert_holds(
+        &period_a,
+        "statements/p-02.pdf",
+        &["7.37 CNY", "0.44 CNY", "6.93 CNY"],
+    );
+    assert_holds(
+        &period_a,
+        "invoices.pdf",
+        &[
+            "开票清单",
+            "2,273.14",
+            "243.72",
+            "412.89",
+            "70.58",
+            "50.01",
+            "rejected_title",
+            "张伟",
+        ],
+    );
+    assert_holds(
+        &period_a,
+        "rollups/acc-1006.pdf",
+        &["成都天府云计算有限公司", "b-0059", "b-0058", "70.56"],
+    );
+    assert_holds(
+        &period_a,
+        "reconciliation.pdf",
+        &[
+            "duplicate_bill",
+            "unbilled_usage",
+            "32.40",
+            "-30.72",
+            "hosted_non_credit",
+        ],
+    );
     let size = std::fs::metadata(period_a.join("statements/p-02.pdf"))
         .expect("exists")
         .len();
@@ -240,10 +243,7 @@ fn a_200_line_statement_breaks_across_pages() {
         &dir,
     );
     let text = pdftotext(&dir.join("out/long/2026-10/statements/p-01.pdf"));
-    let pages: Vec<&str> = text
-        .split('\u{c}')
-        .filter(|p| !p.trim().is_empty())
-        .collect();
+    let pages = pages(&text);
     assert!(
         pages.len() >= 4,
         "200 lines should take several pages, got {}",
@@ -373,10 +373,7 @@ fn a_long_reconciliation_is_reproducible_and_reads_back() {
         "reconciliation.pdf differs between two runs"
     );
     let text = pdftotext(&dir.join("a/month/2026-10/reconciliation.pdf"));
-    let pages: Vec<&str> = text
-        .split('\u{c}')
-        .filter(|p| !p.trim().is_empty())
-        .collect();
+    let pages = pages(&text);
     assert!(pages.len() > 10, "only {} pages", pages.len());
     for (i, page) in pages.iter().enumerate() {
         let numbered = format!("Page {} of {}", i + 1, pages.len());
