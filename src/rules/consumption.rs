@@ -90,7 +90,7 @@ mod tests {
     use super::*;
     use crate::model::records::*;
     use crate::model::time::{Timestamp, parse_timestamp};
-    use crate::rules::testing::World;
+    use crate::rules::testing::{self, World};
 
     const SH: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
@@ -106,25 +106,10 @@ mod tests {
 
     fn line(account: &str, start: &str, deducted: Option<&str>, payable: &str) -> BillLine {
         BillLine {
-            line: 2,
-            bill_id: "b".into(),
-            account_id: account.into(),
-            product: "cvm".into(),
-            sub_product: "".into(),
-            resource_id: "".into(),
-            payment_mode: PaymentMode::Postpaid,
             billing_cycle: BillingCycle::Month,
-            charge_start: ts(start),
             charge_end: ts(start),
             deducted_at: deducted.map(ts),
-            list_amount: payable.parse().unwrap(),
-            discount_amount: Decimal::ZERO,
-            voucher_amount: Decimal::ZERO,
-            payable_amount: payable.parse().unwrap(),
-            payment_status: PaymentStatus::Paid,
-            paid_with: PaidWith::Cash,
-            currency: "CNY".into(),
-            correction: false,
+            ..testing::bill("b", account, start, payable)
         }
     }
 

@@ -295,7 +295,7 @@ mod tests {
     use super::*;
     use crate::checks::rate_ties::tie_rejects;
     use crate::model::time::parse_timestamp;
-    use crate::rules::testing::World;
+    use crate::rules::testing::{self, World};
 
     const SH: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
@@ -316,25 +316,12 @@ mod tests {
 
     fn bill(account: &str, sub: &str, mode: PaymentMode, start: &str, payable: &str) -> BillLine {
         BillLine {
-            line: 2,
-            bill_id: "b".into(),
-            account_id: account.into(),
-            product: "cvm".into(),
             sub_product: sub.into(),
             resource_id: "r".into(),
             payment_mode: mode,
             billing_cycle: BillingCycle::Hour,
-            charge_start: ts(start),
             charge_end: ts(start),
-            deducted_at: Some(ts(start)),
-            list_amount: d(payable),
-            discount_amount: Decimal::ZERO,
-            voucher_amount: Decimal::ZERO,
-            payable_amount: d(payable),
-            payment_status: PaymentStatus::Paid,
-            paid_with: PaidWith::Cash,
-            currency: "CNY".into(),
-            correction: false,
+            ..testing::bill("b", account, start, payable)
         }
     }
 

@@ -252,6 +252,7 @@ impl Rollup {
 mod tests {
     use super::*;
     use crate::model::time::parse_timestamp;
+    use crate::rules::testing;
 
     const SH: Tz = chrono_tz::Asia::Shanghai;
 
@@ -261,25 +262,12 @@ mod tests {
 
     fn line(cycle: BillingCycle, start: &str) -> BillLine {
         BillLine {
-            line: 2,
-            bill_id: start.into(),
-            account_id: "child".into(),
-            product: "cvm".into(),
-            sub_product: "".into(),
             resource_id: "r".into(),
-            payment_mode: PaymentMode::Postpaid,
             billing_cycle: cycle,
-            charge_start: ts(start),
             charge_end: ts(start),
             deducted_at: None,
-            list_amount: Decimal::from(10),
-            discount_amount: Decimal::ZERO,
-            voucher_amount: Decimal::ZERO,
-            payable_amount: Decimal::from(10),
-            payment_status: PaymentStatus::Paid,
             paid_with: PaidWith::Credit,
-            currency: "CNY".into(),
-            correction: false,
+            ..testing::bill(start, "child", start, "10")
         }
     }
 

@@ -141,6 +141,7 @@ pub fn hosted_non_credit(b: &BillLine, hosted: bool) -> Option<Finding> {
 mod tests {
     use super::*;
     use crate::model::time::{Timestamp, parse_timestamp};
+    use crate::rules::testing;
 
     const SH: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
     const TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
@@ -156,25 +157,11 @@ mod tests {
     /// A bill of 100 list, 10 discount, no voucher, 90 payable, paid in cash.
     fn bill() -> BillLine {
         BillLine {
-            line: 2,
-            bill_id: "b1".into(),
-            account_id: "a".into(),
-            product: "cvm".into(),
-            sub_product: "".into(),
             resource_id: "r".into(),
-            payment_mode: PaymentMode::Postpaid,
-            billing_cycle: BillingCycle::Day,
-            charge_start: ts("2026-10-05"),
-            charge_end: ts("2026-10-06"),
             deducted_at: None,
             list_amount: d("100"),
             discount_amount: d("10"),
-            voucher_amount: Decimal::ZERO,
-            payable_amount: d("90"),
-            payment_status: PaymentStatus::Paid,
-            paid_with: PaidWith::Cash,
-            currency: "CNY".into(),
-            correction: false,
+            ..testing::bill("b1", "a", "2026-10-05", "90")
         }
     }
 
