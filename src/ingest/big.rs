@@ -262,11 +262,13 @@ impl<'c> Bills<'c> {
     }
 
     /// For a month of several batches, has the first read write the other batches' lines to
-    /// scratch files in `dir`, which the later batches read instead of `bills.csv`.
-    pub fn scatter(&mut self, dir: PathBuf) {
+    /// scratch files in the folder `dir` gives, which the later batches read instead of
+    /// `bills.csv`. A month of one batch asks for no folder.
+    pub fn scatter<E>(&mut self, dir: impl FnOnce() -> Result<PathBuf, E>) -> Result<(), E> {
         if self.batches.count() > 1 {
-            self.scatter = Some(Scatter::new(dir));
+            self.scatter = Some(Scatter::new(dir()?));
         }
+        Ok(())
     }
 
     pub fn batches(&self) -> &Batches {
@@ -422,8 +424,8 @@ struct BillSink<'s, F> {
 
 impl<F: Fold> BillSink<'_, F> {
     /// Keeps the row's id hash if it is of this batch's class (or spills it to its class's
-    /// scratch file), and says whether the row's account is in this batch.
-    fn keep(&mut self, id: &str, account: &str) -> bool {
+    /// scratch file), and gives the batch of the row's account.
+    fn keep(&mut self, id: &str, account: &str) -> usize {
         if let Some(ids) = &mut self.ids {
             let hash = id_hash(id.trim());
             let class = self.batch.class(hash);
@@ -433,7 +435,7 @@ impl<F: Fold> BillSink<'_, F> {
                 spill.id(class, hash);
             }
         }
-        self.batch.takes(account)
+        self.batch.batches.of(account.trim())
     }
 }
 
@@ -441,12 +443,14 @@ impl<F: Fold> Sink for BillSink<'_, F> {
     fn row(&mut self, row: &Row, offset: u64) {
         // Later batches saw the row in `glance`; the first read of a scattered month writes
         // the other batches' rows to their scratch files.
-        if self.checks_all() && !self.keep(row.values[ID], row.values[ACCOUNT]) {
-            if let Some(spill) = &mut self.spill {
-                let batch = self.batch.batches.of(row.values[ACCOUNT].trim());
-                spill.record(batch, row, offset);
+        if self.checks_all() {
+            let batch = self.keep(row.values[ID], row.values[ACCOUNT]);
+            if batch != self.batch.index {
+                if let Some(spill) = &mut self.spill {
+                    spill.record(batch, row, offset);
+                }
+                return;
             }
-            return;
         }
         if self.skip.contains(&offset) {
             return;
@@ -471,7 +475,7 @@ impl<F: Fold> Sink for BillSink<'_, F> {
     }
 
     fn glance(&mut self, id: &str, account: &str) -> bool {
-        self.keep(id, account)
+        self.keep(id, account) == self.batch.index
     }
 }
 
@@ -654,7 +658,7 @@ mod tests {
         let mut bills = Bills::open(dir, cx, lines_per_batch).unwrap();
         if let Some(scratch) = scratch {
             std::fs::create_dir_all(&scratch).unwrap();
-            bills.scatter(scratch);
+            bills.scatter(|| Ok::<_, ()>(scratch)).unwrap();
         }
         loop {
             let mut all = Count::default();

@@ -11,20 +11,19 @@
 //! is a little-endian `u64`.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::DatasetError;
 use crate::ingest::parse::Row;
+use crate::ingest::segments::{self, MAX_COLUMNS};
 use crate::model::records::Line;
 
 /// Bytes each scratch file buffers before writing: each core writes up to two files per batch.
 const BUFFER: usize = 64 << 10;
 /// Bytes read at a time when reading records back.
 const BLOCK: usize = 4 << 20;
-/// The most cells a record may have: [`crate::ingest::segments`] gives at most this many.
-const MAX_CELLS: usize = 24;
 
 /// Where a read's scratch files go, and the numbers that keep each writer's files apart.
 pub struct Scatter {
@@ -195,60 +194,42 @@ pub fn read_records(
     mut each: impl FnMut(&Row, u64),
     mut advance: impl FnMut(u64),
 ) -> Result<(), DatasetError> {
-    let io = |source| DatasetError::Scratch {
-        path: path.to_path_buf(),
-        source,
-    };
     let corrupt = || {
-        io(io::Error::new(
+        io::Error::new(
             io::ErrorKind::InvalidData,
             "a scratch file is cut short or damaged",
-        ))
+        )
     };
-    let mut file = File::open(path).map_err(io)?;
-    let mut buf = vec![0u8; BLOCK];
-    let (mut filled, mut eof) = (0, false);
-    loop {
-        while !eof && filled < buf.len() {
-            match file.read(&mut buf[filled..]).map_err(io)? {
-                0 => eof = true,
-                n => {
-                    filled += n;
-                    advance(n as u64);
+    let mut read = || {
+        let file = File::open(path)?;
+        segments::blocks(file, BLOCK, &mut advance, |data, eof, _| {
+            let mut pos = 0;
+            while let Some((used, offset, line, values)) = record(&data[pos..]) {
+                if values.len() != columns.len() {
+                    return Err(corrupt());
                 }
+                let mut cells = [""; MAX_COLUMNS];
+                for (cell, value) in cells.iter_mut().zip(values.iter()) {
+                    *cell = std::str::from_utf8(value).map_err(|_| corrupt())?;
+                }
+                let row = Row {
+                    line,
+                    columns,
+                    values: &cells[..values.len()],
+                };
+                each(&row, offset);
+                pos += used;
             }
-        }
-        let mut pos = 0;
-        while let Some((used, offset, line, values)) = record(&buf[pos..filled]) {
-            if values.len() != columns.len() {
+            if eof && pos < data.len() {
                 return Err(corrupt());
             }
-            let mut cells = [""; MAX_CELLS];
-            for (cell, value) in cells.iter_mut().zip(values.iter()) {
-                *cell = std::str::from_utf8(value).map_err(|_| corrupt())?;
-            }
-            let row = Row {
-                line,
-                columns,
-                values: &cells[..values.len()],
-            };
-            each(&row, offset);
-            pos += used;
-        }
-        if eof {
-            return if pos == filled {
-                Ok(())
-            } else {
-                Err(corrupt())
-            };
-        }
-        if pos == 0 && filled == buf.len() {
-            // One record longer than the buffer.
-            buf.resize(buf.len() * 2, 0);
-        }
-        buf.copy_within(pos..filled, 0);
-        filled -= pos;
-    }
+            Ok(pos)
+        })
+    };
+    read().map_err(|source| DatasetError::Scratch {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The record at the start of `data`, when it is all there: the bytes it takes, its offset, its
@@ -284,13 +265,13 @@ fn read_leb128(data: &[u8], mut pos: usize) -> Option<(usize, usize)> {
 /// A record's cells, as they lie in the buffer.
 #[derive(Default)]
 struct Cells<'a> {
-    cells: [&'a [u8]; MAX_CELLS],
+    cells: [&'a [u8]; MAX_COLUMNS],
     len: usize,
 }
 
 impl<'a> Cells<'a> {
     fn push(&mut self, cell: &'a [u8]) {
-        if self.len < MAX_CELLS {
+        if self.len < MAX_COLUMNS {
             self.cells[self.len] = cell;
         }
         self.len += 1;
@@ -301,7 +282,7 @@ impl<'a> Cells<'a> {
     }
 
     fn iter(&self) -> impl Iterator<Item = &&'a [u8]> {
-        self.cells[..self.len.min(MAX_CELLS)].iter()
+        self.cells[..self.len.min(MAX_COLUMNS)].iter()
     }
 }
 

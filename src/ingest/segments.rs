@@ -40,7 +40,7 @@ const BLOCK: usize = 4 << 20;
 /// Below this size a file is read as one segment: splitting would cost more than it saves.
 const SPLIT_ABOVE: u64 = 8 << 20;
 /// The most SPEC columns any big file has.
-const MAX_COLUMNS: usize = 24;
+pub const MAX_COLUMNS: usize = 24;
 
 /// What a segment's records go to.
 pub trait Sink: Send {
@@ -333,6 +333,42 @@ fn next_line_start(file: &mut File, from: u64) -> std::io::Result<u64> {
     }
 }
 
+/// Reads `input` in blocks of `block` bytes, handing `each` the bytes not used yet, whether the
+/// input has ended, and how many bytes came before them; `each` returns how many it used, whole
+/// records only. A record longer than the buffer doubles it. `advance` hears of every byte read.
+/// Returns once the input has ended and `each` has used all of it.
+pub fn blocks(
+    mut input: impl Read,
+    block: usize,
+    mut advance: impl FnMut(u64),
+    mut each: impl FnMut(&[u8], bool, u64) -> std::io::Result<usize>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; block];
+    let (mut filled, mut eof, mut before) = (0usize, false, 0u64);
+    loop {
+        while !eof && filled < buf.len() {
+            match input.read(&mut buf[filled..])? {
+                0 => eof = true,
+                n => {
+                    filled += n;
+                    advance(n as u64);
+                }
+            }
+        }
+        let used = each(&buf[..filled], eof, before)?;
+        if eof && used == filled {
+            return Ok(());
+        }
+        if used == 0 && filled == buf.len() {
+            // One record longer than the buffer.
+            buf.resize(buf.len() * 2, 0);
+        }
+        buf.copy_within(used..filled, 0);
+        filled -= used;
+        before += used as u64;
+    }
+}
+
 /// What reading one segment gave.
 struct Segment<S> {
     sink: S,
@@ -420,31 +456,13 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
     fn read(&mut self, start: u64, end: u64) -> std::io::Result<()> {
         let mut file = File::open(&self.source.path)?;
         file.seek(SeekFrom::Start(start))?;
-        let mut input = file.take(end - start);
-        let mut buf = vec![0u8; BLOCK.min((end - start) as usize + 1)];
-        let (mut filled, mut eof, mut offset) = (0usize, false, start);
-        loop {
-            while !eof && filled < buf.len() {
-                match input.read(&mut buf[filled..])? {
-                    0 => eof = true,
-                    n => {
-                        filled += n;
-                        self.progress.advance(n as u64);
-                    }
-                }
-            }
-            let used = self.records(&buf[..filled], eof, offset);
-            if eof && used == filled {
-                return Ok(());
-            }
-            if used == 0 && filled == buf.len() {
-                // One record longer than the buffer.
-                buf.resize(buf.len() * 2, 0);
-            }
-            buf.copy_within(used..filled, 0);
-            filled -= used;
-            offset += used as u64;
-        }
+        let progress = self.progress;
+        blocks(
+            file.take(end - start),
+            BLOCK.min((end - start) as usize + 1),
+            |n| progress.advance(n),
+            |data, eof, before| Ok(self.records(data, eof, start + before)),
+        )
     }
 
     /// Handles the complete records at the start of `data`; returns the bytes they took. With

@@ -30,12 +30,10 @@ impl Bills<'_> {
     /// batches' lines to scratch files in `dir`, so that the file is read once. Exports are
     /// read by batch from their own files.
     pub fn scatter(&mut self, dir: impl FnOnce() -> Result<PathBuf, Error>) -> Result<(), Error> {
-        if let Bills::Csv(b) = self
-            && b.batches().count() > 1
-        {
-            b.scatter(dir()?);
+        match self {
+            Bills::Csv(b) => b.scatter(dir),
+            Bills::Exports(_) => Ok(()),
         }
-        Ok(())
     }
 
     /// Whether the batches are being folded again, without duplicate rows.
