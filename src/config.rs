@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::error::DatasetError;
-use crate::model::basis::RebateBasis;
+use crate::model::basis::Basis;
 use crate::model::money::{Rounding, parse_decimal};
 
 /// The validated contents of `settle.toml`.
@@ -20,7 +20,7 @@ pub struct Settings {
     #[serde(serialize_with = "serialize_tz")]
     pub timezone: Tz,
     pub rounding: Rounding,
-    pub rebate_basis: RebateBasis,
+    pub rebate_basis: Basis,
     #[serde(with = "rust_decimal::serde::str")]
     pub ordinary_invoice_tax_rate: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
@@ -125,7 +125,7 @@ impl Default for Settings {
         Settings {
             timezone: chrono_tz::Asia::Shanghai,
             rounding: Rounding::HalfUp,
-            rebate_basis: RebateBasis::Usage,
+            rebate_basis: Basis::Usage,
             ordinary_invoice_tax_rate: Decimal::new(6, 2),
             cod_threshold: Decimal::new(50, 0),
             invoice_due_days: 7,
@@ -188,11 +188,10 @@ impl Settings {
                         .ok_or_else(|| bad(&one_of(Rounding::NAMES)))?;
                 }
                 "rebate_basis" => {
-                    s.rebate_basis = match value.as_str() {
-                        Some("usage") => RebateBasis::Usage,
-                        Some("deduction") => RebateBasis::Deduction,
-                        _ => return Err(bad(&one_of(&["usage", "deduction"]))),
-                    };
+                    s.rebate_basis = value
+                        .as_str()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| bad(&one_of(Basis::NAMES)))?;
                 }
                 "ordinary_invoice_tax_rate" => {
                     s.ordinary_invoice_tax_rate = decimal(value)
@@ -311,7 +310,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.timezone, chrono_tz::Europe::Berlin);
         assert_eq!(s.rounding, Rounding::HalfEven);
-        assert_eq!(s.rebate_basis, RebateBasis::Deduction);
+        assert_eq!(s.rebate_basis, Basis::Deduction);
         assert_eq!(s.ordinary_invoice_tax_rate.to_string(), "0.06");
         assert_eq!(s.invoice_due_days, 10);
         assert_eq!(s.reconcile_tolerance.to_string(), "0.05");

@@ -176,7 +176,7 @@ pub fn dataset(data: &[u8]) {
     };
     match pipeline::run(&cfg, &Quiet) {
         Ok(summary) => check_folder(&summary.folder),
-        Err(e) => assert!(e.exit_code() != 1, "an internal error: {e}"),
+        Err(f) => assert!(f.error.exit_code() != 1, "an internal error: {}", f.error),
     }
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -13,8 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use settle::cli::{Cli, Command, UsersCommand};
 use settle::errln;
 use settle::error::Error;
-use settle::model::reject::Reject;
-use settle::pipeline;
+use settle::pipeline::{self, Failure};
 use settle::progress::{Progress, Quiet};
 use settle::serve::{self, ServeError, UsersError};
 use settle::summary::Summary;
@@ -57,29 +56,33 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Run(args) => {
             let started = Instant::now();
             let json = args.json;
-            let period = args.period.map(|m| m.to_string());
             let result = pipeline::run(&args.into_config(), progress);
             spinner.finish();
             let summary = match result {
                 Ok(summary) => summary,
-                Err(e) if json => {
-                    let rejects = match &e {
+                Err(failure) => {
+                    let Failure { error, known } = *failure;
+                    for w in &known.warnings {
+                        errln!("warning: {w}");
+                    }
+                    if !json {
+                        return Err(error);
+                    }
+                    errln!("error: {error}");
+                    let code = error.exit_code();
+                    let rejects = match &error {
                         Error::Strict { rejects } => &rejects[..],
                         _ => &[],
                     };
-                    let code = e.exit_code();
                     let report =
-                        Summary::failed(code, e.to_string(), period, rejects, started.elapsed());
-                    errln!("error: {e}");
+                        Summary::failed(code, error.to_string(), known, rejects, started.elapsed());
                     settle::console::stdout_bytes(report.to_line().as_bytes());
                     return Ok(ExitCode::from(code));
                 }
-                Err(e) => return Err(e),
             };
             for w in &summary.warnings {
                 errln!("warning: {w}");
             }
-            warn_rejects(&summary.rejects);
             if terminal {
                 if summary.reconciliation.is_empty() {
                     errln!("reconciliation: no findings");
@@ -185,15 +188,6 @@ fn portal(result: Result<(), ServeError>) -> ExitCode {
             errln!("error: {e}");
             ExitCode::from(e.exit_code())
         }
-    }
-}
-
-fn warn_rejects(rejects: &[Reject]) {
-    if !rejects.is_empty() {
-        errln!(
-            "warning: {} row(s) rejected; see rejects.csv",
-            rejects.len()
-        );
     }
 }
 

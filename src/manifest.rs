@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::model::basis::RebateBasis;
+use crate::model::basis::Basis;
 use crate::view::inputs::InputRow;
 use crate::view::reconciliation::KindTotal;
 
@@ -73,30 +73,6 @@ pub struct Conservation {
     pub balanced: bool,
 }
 
-/// Which bill lines a figure covers: those of the month's usage, or of its deductions.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Selection {
-    UsagePeriod,
-    DeductionPeriod,
-}
-
-impl Selection {
-    /// The lines R5 counts under `basis`.
-    pub fn of(basis: RebateBasis) -> Selection {
-        match basis {
-            RebateBasis::Usage => Selection::UsagePeriod,
-            RebateBasis::Deduction => Selection::DeductionPeriod,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Selection::UsagePeriod => "usage_period",
-            Selection::DeductionPeriod => "deduction_period",
-        }
-    }
-}
-
 /// An output that attributes the payable of bill lines, and the lines it covers.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Attribution {
@@ -105,14 +81,14 @@ pub enum Attribution {
     /// `consumption.csv`'s `deduction_period_amount`.
     ConsumptionDeduction,
     /// The statements' base amounts, with the lines no partner link covers, under `rebate_basis`.
-    Statements(Selection),
+    Statements(Basis),
 }
 
 impl Attribution {
-    fn selection(self) -> Selection {
+    fn selection(self) -> Basis {
         match self {
-            Attribution::ConsumptionUsage => Selection::UsagePeriod,
-            Attribution::ConsumptionDeduction => Selection::DeductionPeriod,
+            Attribution::ConsumptionUsage => Basis::Usage,
+            Attribution::ConsumptionDeduction => Basis::Deduction,
             Attribution::Statements(s) => s,
         }
     }
@@ -130,7 +106,7 @@ impl Attribution {
 #[derive(Default)]
 struct Sides {
     /// Σ payable of the bill lines, by the selection they were picked for.
-    source: BTreeMap<Selection, Decimal>,
+    source: BTreeMap<Basis, Decimal>,
     /// Σ of what each output attributes, in the order first recorded.
     attributed: Vec<(Attribution, Decimal)>,
 }
@@ -143,7 +119,7 @@ pub struct Ledger {
 
 impl Ledger {
     /// Records the source side: Σ payable of the bill lines selected for `selection`.
-    pub fn source(&mut self, currency: &str, selection: Selection, amount: Decimal) {
+    pub fn source(&mut self, currency: &str, selection: Basis, amount: Decimal) {
         let sides = self.sides.entry(currency.to_string()).or_default();
         *sides.source.entry(selection).or_default() += amount;
     }
@@ -169,7 +145,7 @@ impl Ledger {
                 bill_lines: sides
                     .source
                     .iter()
-                    .map(|(k, v)| (k.as_str(), v.normalize().to_string()))
+                    .map(|(k, v)| (k.period(), v.normalize().to_string()))
                     .collect(),
                 attributed: sides
                     .attributed

@@ -25,24 +25,22 @@ use crate::error::{DatasetError, Error};
 use crate::ingest::batches::LINES_PER_BATCH;
 use crate::ingest::big::Batch;
 use crate::ingest::{self, Dataset};
-use crate::manifest::{Attribution, FindingSummary, Ledger, Manifest, OutputEntry, Selection};
+use crate::manifest::{Attribution, FindingSummary, Ledger, Manifest, OutputEntry};
+use crate::model::basis::Basis;
 use crate::model::period::{Month, Period};
-use crate::model::records::{Account, Partner, Text, UsageRecord};
+use crate::model::records::{Account, Partner, Text};
 use crate::model::reject::Reject;
-use crate::model::time::{Timestamp, parse_timestamp};
+use crate::model::time::parse_timestamp;
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
 use crate::render::csv::CsvDoc;
 use crate::render::pdf::Font;
 use crate::render::template::Templates;
 use crate::render::{self, documents, statements::file_stem, tables};
-use crate::rules::discounts::Discounts;
-use crate::rules::invoices::{self, Invoice, InvoiceInput, InvoiceTerms, Issuers};
-use crate::rules::month::{Pass, Results, Tables};
-use crate::rules::rates::RebateInput;
-use crate::rules::rebate::{self, Rates, SettleTerms};
-use crate::rules::reconcile::Meter;
-use crate::rules::rollup::{Hosting, Rollup};
+use crate::rules::invoices::{self, Invoice, InvoiceTerms};
+use crate::rules::month::{Inputs, Pass, Results, Tables};
+use crate::rules::rebate;
+use crate::rules::rollup::Rollup;
 use crate::runs::Runs;
 use crate::view::{self, Look};
 
@@ -79,24 +77,21 @@ pub struct RunSummary {
     pub reconciliation: Vec<FindingSummary>,
 }
 
-/// The month to run and the instant statuses are judged at.
-pub struct Clock {
-    pub period: Period,
-    pub as_of: Timestamp,
-}
-
 /// A request checked at the boundary: nothing downstream checks the invocation again.
 pub struct Request {
+    /// `settle.toml`, handed to [`load`], which keeps it with the dataset.
     pub settings: Settings,
-    pub clock: Clock,
+    /// The month, built once: every stage takes it by reference.
+    pub period: Period,
     /// `None` under `--no-pdf`.
     pub templates: Option<Templates>,
 }
 
 impl Request {
     /// Checks the dataset folder, `settle.toml`, the month, `--as-of` and the templates, so that
-    /// a bad invocation fails before a long read.
-    pub fn new(cfg: &RunConfig) -> Result<Request, Error> {
+    /// a bad invocation fails before a long read. What it learns on the way (the month, once
+    /// the timezone is known) goes into `known`, also when a later check fails.
+    pub fn new(cfg: &RunConfig, known: &mut Known) -> Result<Request, Error> {
         if !cfg.inputs.is_dir() {
             return Err(DatasetError::NotAFolder(cfg.inputs.clone()).into());
         }
@@ -106,12 +101,20 @@ impl Request {
         let month = cfg.period.unwrap_or_else(|| {
             Month::of(chrono::Utc::now().with_timezone(&tz).date_naive()).previous()
         });
-        let period = Period::new(month, tz);
+        known.period = Some(month);
         let as_of = match cfg.as_of.as_deref() {
-            None => period.end,
-            Some(s) => parse_timestamp(s, tz)
-                .map_err(|r| Error::Invocation(format!("`--as-of` `{s}`: {r}")))?,
+            None => None,
+            Some(s) => Some(
+                parse_timestamp(s, tz)
+                    .map_err(|r| Error::Invocation(format!("`--as-of` `{s}`: {r}")))?,
+            ),
         };
+        let period = Period::new(month, tz).settled(
+            settings.rebate_basis,
+            settings.rounding,
+            as_of,
+            settings.base_currency.as_str().into(),
+        );
         let templates = if cfg.no_pdf {
             None
         } else {
@@ -124,35 +127,89 @@ impl Request {
         };
         Ok(Request {
             settings,
-            clock: Clock { period, as_of },
+            period,
             templates,
         })
     }
 }
 
-/// `settle run`: every output of one period, written atomically.
-pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Error> {
-    let request = Request::new(cfg)?;
-    let mut data = load(&cfg.inputs, request.settings.clone(), progress)?;
-    let folder = cfg
-        .out
-        .join(&data.name)
-        .join(request.clock.period.month.to_string());
-    let staging = Staging::new(&folder)?;
-    let (results, streamed) = fold(&mut data, &request.clock.period, cfg, &staging, progress)?;
-    if cfg.strict && !data.rejects.is_empty() {
-        return Err(Error::Strict {
-            rejects: data.rejects,
-        });
+/// What a run knows of itself so far: which dataset and month, and the warnings it has printed.
+/// A failed run reports it, so that `--json` and the logs say which month failed.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// The dataset folder's name, known from the invocation.
+    pub dataset: Option<String>,
+    /// The month, from `--period`, or from the dataset's timezone once `settle.toml` is read.
+    pub period: Option<Month>,
+    pub warnings: Vec<String>,
+}
+
+impl Known {
+    /// What the invocation alone says.
+    pub fn of(cfg: &RunConfig) -> Known {
+        Known {
+            dataset: Some(ingest::dataset_name(&cfg.inputs)),
+            period: cfg.period,
+            warnings: Vec::new(),
+        }
     }
-    let settled = settle(&data, results, &request.clock);
-    let (files, reconciliation) = write(&data, settled, streamed, &request, &staging, progress)?;
+}
+
+/// A run that failed, and what it knew by then.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: Error,
+    pub known: Known,
+}
+
+/// `settle run`: every output of one period, written atomically.
+pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Box<Failure>> {
+    let mut known = Known::of(cfg);
+    run_known(cfg, progress, &mut known).map_err(|error| Box::new(Failure { error, known }))
+}
+
+fn run_known(
+    cfg: &RunConfig,
+    progress: &dyn Progress,
+    known: &mut Known,
+) -> Result<RunSummary, Error> {
+    let Request {
+        settings,
+        period,
+        templates,
+    } = Request::new(cfg, known)?;
+    let mut data = load(&cfg.inputs, settings, progress)?;
+    let folder = cfg.out.join(&data.name).join(period.month.to_string());
+    let staging = Staging::new(&folder)?;
+    let (results, streamed) = fold(&mut data, &period, cfg, &staging, progress)?;
+    known.warnings = warnings(&data);
+    if !data.rejects.is_empty() {
+        if cfg.strict {
+            return Err(Error::Strict {
+                rejects: data.rejects,
+            });
+        }
+        known.warnings.push(format!(
+            "{} row(s) rejected; see rejects.csv",
+            data.rejects.len()
+        ));
+    }
+    let settled = settle(&data, results, &period);
+    let (files, reconciliation) = write(
+        &data,
+        settled,
+        streamed,
+        &period,
+        templates.as_ref(),
+        &staging,
+        progress,
+    )?;
     staging.commit()?;
     Ok(RunSummary {
         reconciliation,
         folder,
         files,
-        warnings: warnings(&data),
+        warnings: std::mem::take(&mut known.warnings),
         rejects: data.rejects,
     })
 }
@@ -186,8 +243,8 @@ fn fold(
 ) -> Result<(Results, Streamed), Error> {
     let mut bills = data.bills(cfg.lines_per_batch)?;
     bills.scatter(|| staging.scratch())?;
-    let basis = Selection::of(data.settings.rebate_basis);
-    let look = look(data);
+    let look = look(data, period);
+    let world = world(data);
     let (results, file, statement_lines, ledger) = loop {
         let mut month = Results::default();
         let mut file = staging.create("consumption.csv")?;
@@ -202,7 +259,7 @@ fn fold(
             };
             progress.stage(&format!("reading usage.csv{which}"));
             let usage = data.usage(batch, progress)?;
-            let tables = tables(data, &usage, period);
+            let tables = Tables::new(&world, &usage, period);
             progress.stage(&format!("reading bills.csv and applying the rules{which}"));
             crate::fault::pause("read");
             let pass = bills.fold(index, || Pass::new(&tables), progress)?;
@@ -224,7 +281,7 @@ fn fold(
             let rows = view::consumption::rows(&finished.consumption, &look);
             file.append(&tables::consumption(doc, &rows, period.month))?;
             for l in &finished.statement_lines {
-                ledger.attributed(&l.currency, Attribution::Statements(basis), l.base);
+                ledger.attributed(&l.currency, Attribution::Statements(period.basis), l.base);
             }
             statement_lines.push(finished.statement_lines)?;
             month.merge(finished.results);
@@ -266,19 +323,15 @@ pub struct Settled {
 }
 
 /// Finishes R3's rollup (one per batch, put together) and R6's invoice list.
-fn settle(data: &Dataset, mut results: Results, clock: &Clock) -> Settled {
+fn settle(data: &Dataset, mut results: Results, period: &Period) -> Settled {
     let rollup = Rollup::concat(std::mem::take(&mut results.rollups));
     let invoices = invoices::invoices(
         std::mem::take(&mut results.invoices),
-        &invoice_input(data),
-        &clock.period,
-        clock.as_of,
+        &world(data).invoice_input(),
+        period,
         &InvoiceTerms {
-            rounding: data.settings.rounding,
             cod_threshold: data.settings.cod_threshold,
             invoice_due_days: data.settings.invoice_due_days,
-            base_currency: data.settings.base_currency.as_str().into(),
-            tz: data.settings.timezone,
         },
     );
     Settled {
@@ -295,11 +348,12 @@ fn write(
     data: &Dataset,
     settled: Settled,
     streamed: Streamed,
-    request: &Request,
+    period: &Period,
+    templates: Option<&Templates>,
     staging: &Staging,
     progress: &dyn Progress,
 ) -> Result<(usize, Vec<FindingSummary>), Error> {
-    let look = look(data);
+    let look = look(data, period);
     let Settled {
         results,
         rollup,
@@ -310,19 +364,14 @@ fn write(
         mut statement_lines,
         mut ledger,
     } = streamed;
-    conserve(&mut ledger, &results, data);
-    let font = request.templates.as_ref().map(Font::new).transpose()?;
-    let pdf = request
-        .templates
-        .as_ref()
+    conserve(&mut ledger, &results, period.basis);
+    let font = templates.map(Font::new).transpose()?;
+    let pdf = templates
         .zip(font.as_ref())
         .map(|(templates, font)| documents::Context {
             templates,
             font,
-            month: request.clock.period.month,
-            as_of: request.clock.as_of,
-            tz: data.settings.timezone,
-            basis: data.settings.rebate_basis,
+            period,
         });
     let mut out = Written {
         staging,
@@ -364,10 +413,9 @@ fn write(
     out.outputs.push(csv.finish()?);
 
     crate::fault::pause("render");
-    let month = request.clock.period.month;
     write_statements(
         data,
-        month,
+        period,
         &mut statement_lines,
         &look,
         pdf.as_ref(),
@@ -405,7 +453,7 @@ fn write(
     }
     let summary: Vec<FindingSummary> = summary.iter().map(FindingSummary::from).collect();
     progress.stage("writing manifest.json");
-    let count = write_manifest(data, request, out.outputs, &ledger, &summary, staging)?;
+    let count = write_manifest(data, period, out.outputs, &ledger, &summary, staging)?;
     Ok((count, summary))
 }
 
@@ -447,7 +495,7 @@ fn write_file(staging: &Staging, path: String, bytes: Vec<u8>) -> Result<OutputE
 /// a time; `statements.csv` last, from every statement's summary row.
 fn write_statements(
     data: &Dataset,
-    month: Month,
+    period: &Period,
     lines: &mut Runs,
     look: &Look,
     pdf: Option<&documents::Context>,
@@ -458,17 +506,20 @@ fn write_statements(
     if pdf.is_some() {
         progress.work(data.partners.len() as u64);
     }
-    let terms = SettleTerms {
-        rounding: data.settings.rounding,
-        ordinary_invoice_tax_rate: data.settings.ordinary_invoice_tax_rate,
-        base_currency: data.settings.base_currency.as_str().into(),
-    };
     let partners: Vec<&Partner> = data.partners.values().collect();
     let mut summaries = Vec::with_capacity(partners.len());
     for chunk in partners.chunks(PARTNERS_AT_ONCE) {
         let statements = chunk
             .iter()
-            .map(|p| Ok(rebate::settle(p, lines.take(&p.partner_id)?, &terms)))
+            .map(|p| {
+                let lines = lines.take(&p.partner_id)?;
+                Ok(rebate::settle(
+                    p,
+                    lines,
+                    period,
+                    data.settings.ordinary_invoice_tax_rate,
+                ))
+            })
             .collect::<Result<Vec<_>, Error>>()?;
         let files: Vec<Vec<OutputEntry>> = chunk
             .par_iter()
@@ -506,21 +557,23 @@ fn write_statements(
         .iter()
         .map(|s| view::statements::summary(s, look))
         .collect();
-    out.write("statements.csv", render::statements::summary(&rows, month))
+    out.write(
+        "statements.csv",
+        render::statements::summary(&rows, period.month),
+    )
 }
 
 /// The source side of the conservation checks, and what no statement attributes: the payable of
 /// counted lines whose account had no partner link.
-fn conserve(ledger: &mut Ledger, results: &Results, data: &Dataset) {
+fn conserve(ledger: &mut Ledger, results: &Results, basis: Basis) {
     for (currency, used, deducted) in results.selected.by_currency.values() {
         if let Some(used) = used {
-            ledger.source(currency, Selection::UsagePeriod, *used);
+            ledger.source(currency, Basis::Usage, *used);
         }
         if let Some(deducted) = deducted {
-            ledger.source(currency, Selection::DeductionPeriod, *deducted);
+            ledger.source(currency, Basis::Deduction, *deducted);
         }
     }
-    let basis = Selection::of(data.settings.rebate_basis);
     for (currency, amount) in &results.unlinked {
         ledger.attributed(currency, Attribution::Statements(basis), *amount);
     }
@@ -529,14 +582,13 @@ fn conserve(ledger: &mut Ledger, results: &Results, data: &Dataset) {
 /// Writes `manifest.json`, listing `outputs`, and returns how many files the period holds.
 fn write_manifest(
     data: &Dataset,
-    request: &Request,
+    period: &Period,
     mut outputs: Vec<OutputEntry>,
     ledger: &Ledger,
     summary: &[FindingSummary],
     staging: &Staging,
 ) -> Result<usize, Error> {
-    let tz = data.settings.timezone;
-    let period = &request.clock.period;
+    let tz = period.tz;
     outputs.sort_by(|a, b| a.file.cmp(&b.file));
     let count = outputs.len() + 1;
     let manifest = Manifest {
@@ -546,7 +598,7 @@ fn write_manifest(
         period: period.month.to_string(),
         period_start: period.start.format_rfc3339(tz),
         period_end: period.end.format_rfc3339(tz),
-        as_of: request.clock.as_of.format_rfc3339(tz),
+        as_of: period.as_of.format_rfc3339(tz),
         settings: &data.settings,
         accounts_from: data.accounts_from_exports.then_some("exports"),
         inputs: view::inputs::rows(&data.inputs, &data.rejects),
@@ -584,59 +636,33 @@ pub fn validate(inputs: &Path, progress: &dyn Progress) -> Result<Dataset, Error
     Ok(data)
 }
 
-/// The names, rounding and zone every view of this dataset uses.
-fn look(data: &Dataset) -> Look<'_> {
+/// The names every view of this dataset joins in, and the month.
+fn look<'a>(data: &'a Dataset, period: &'a Period) -> Look<'a> {
     Look {
         accounts: &data.accounts,
         partners: &data.partners,
-        rounding: data.settings.rounding,
-        tz: data.settings.timezone,
+        period,
     }
 }
 
-fn invoice_input(data: &Dataset) -> InvoiceInput<'_> {
-    InvoiceInput {
+/// The checked tables the rules read.
+fn world(data: &Dataset) -> Inputs<'_> {
+    static UNKNOWN: std::collections::BTreeMap<Text, Account> = std::collections::BTreeMap::new();
+    Inputs {
         accounts: &data.accounts,
+        partners: &data.partners,
         links: &data.links,
         relations: &data.relations,
+        rates: &data.rates,
+        specials: &data.specials,
         requests: &data.requests,
-    }
-}
-
-/// Indexes the checked tables, and one batch's `usage`, for the pass over its bill lines.
-fn tables<'a>(data: &'a Dataset, usage: &'a [UsageRecord], period: &Period) -> Tables<'a> {
-    let tz = data.settings.timezone;
-    Tables {
-        period: *period,
-        rates: Rates::new(
-            &RebateInput {
-                links: &data.links,
-                partners: &data.partners,
-                rates: &data.rates,
-                specials: &data.specials,
-            },
-            period,
-            data.settings.rebate_basis,
-        ),
-        hosting: Hosting::new(&data.relations, &data.accounts, period, tz),
-        issuers: Issuers::new(&invoice_input(data), period),
-        meter: Meter::new(
-            usage,
-            Discounts::new(&data.relations, own_terms(data)),
-            period,
-            data.settings.reconcile_tolerance,
-        ),
-    }
-}
-
-/// The accounts whose own discount rate is known: none when they were taken from the exports,
-/// so that no line is expected at a rate nobody gave.
-fn own_terms(data: &Dataset) -> &std::collections::BTreeMap<Text, Account> {
-    static UNKNOWN: std::collections::BTreeMap<Text, Account> = std::collections::BTreeMap::new();
-    if data.accounts_from_exports {
-        &UNKNOWN
-    } else {
-        &data.accounts
+        // No account's own rate is known when they were taken from the exports.
+        own_terms: if data.accounts_from_exports {
+            &UNKNOWN
+        } else {
+            &data.accounts
+        },
+        reconcile_tolerance: data.settings.reconcile_tolerance,
     }
 }
 

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ingest::hex;
 use crate::model::reject::Reject;
+use crate::pipeline::Known;
 
 /// The summary object. Fields a failed run could not know are `null` or empty.
 #[derive(Debug, Default, Serialize)]
@@ -95,18 +96,21 @@ impl Summary {
         s
     }
 
-    /// A run that failed with `exit_code`; `rejects` are the rows `--strict` refused.
+    /// A run that failed with `exit_code`, knowing what `known` says; `rejects` are the rows
+    /// `--strict` refused.
     pub fn failed(
         exit_code: u8,
         error: String,
-        period: Option<String>,
+        known: Known,
         rejects: &[Reject],
         elapsed: Duration,
     ) -> Summary {
         Summary {
             status: "failed",
             exit_code,
-            period,
+            dataset: known.dataset,
+            period: known.period.map(|m| m.to_string()),
+            warnings: known.warnings,
             rows_rejected: rejects.len() as u64,
             error: Some(error),
             elapsed_seconds: seconds(elapsed),

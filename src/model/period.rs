@@ -1,8 +1,12 @@
-//! Months and the run's period (SPEC R1).
+//! The run's month as one value (R1).
 //!
 //! A line's usage period is the local month of `charge_start`, and its deduction period the local
 //! month of `deducted_at`. Rather than convert every timestamp to local time, the run computes the
-//! month's two boundaries once, as instants, and the rules compare against them.
+//! month's two boundaries once, as instants, when the request is checked, and keeps them in one
+//! [`Period`] with everything else that says which month this is and how it is settled: the
+//! timezone, the rebate basis, the rounding, `as_of` and the base currency. Every stage takes it by
+//! reference. [`Period::place`] is the one place that decides whether a bill line was used or
+//! deducted in the month; the rules are handed its answer, [`InMonth`], and never ask again.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +14,9 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 
+use crate::model::basis::Basis;
+use crate::model::money::Rounding;
+use crate::model::records::{BillLine, Text};
 use crate::model::time::{Timestamp, resolve_local};
 
 /// A calendar month, `YYYY-MM`.
@@ -94,26 +101,93 @@ impl FromStr for Month {
     }
 }
 
-/// The month a run covers, with its boundaries as instants: `[start, end)`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// The month a run covers, with its boundaries as instants, `[start, end)`, and the terms it is
+/// settled on. Built once, from the request; nothing downstream derives any of it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Period {
     pub month: Month,
     pub start: Timestamp,
     pub end: Timestamp,
+    /// The dataset's timezone: the month's boundaries, cycle boundaries, local times printed.
+    pub tz: Tz,
+    /// The period rebates are counted in (`rebate_basis`).
+    pub basis: Basis,
+    /// How money is rounded on output lines (`rounding`).
+    pub rounding: Rounding,
+    /// When invoice statuses are judged: `--as-of`, else the end of the month.
+    pub as_of: Timestamp,
+    /// The currency of a statement that has no lines (`base_currency`).
+    pub base_currency: Text,
+}
+
+/// Where a bill line falls in the run's month: used in it (`charge_start`), deducted in it
+/// (`deducted_at`), both or neither. Worked out once per line, by [`Period::place`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct InMonth {
+    pub used: bool,
+    pub deducted: bool,
+}
+
+impl InMonth {
+    /// Whether the month selects the line at all.
+    pub fn any(self) -> bool {
+        self.used || self.deducted
+    }
 }
 
 impl Period {
+    /// `month` in `tz` with the default terms: the usage basis, `half_up`, `as_of` at the end of
+    /// the month, CNY. [`Period::settled`] sets the dataset's own.
     pub fn new(month: Month, tz: Tz) -> Period {
+        let end = month.next().start(tz);
         Period {
             month,
             start: month.start(tz),
-            end: month.next().start(tz),
+            end,
+            tz,
+            basis: Basis::Usage,
+            rounding: Rounding::HalfUp,
+            as_of: end,
+            base_currency: "CNY".into(),
+        }
+    }
+
+    /// The month settled on the dataset's terms; `as_of` defaults to the end of the month.
+    pub fn settled(
+        self,
+        basis: Basis,
+        rounding: Rounding,
+        as_of: Option<Timestamp>,
+        base_currency: Text,
+    ) -> Period {
+        Period {
+            basis,
+            rounding,
+            as_of: as_of.unwrap_or(self.end),
+            base_currency,
+            ..self
         }
     }
 
     /// Whether an instant falls in this month (local time, half-open).
     pub fn contains(&self, t: Timestamp) -> bool {
         self.start <= t && t < self.end
+    }
+
+    /// Whether `b` was used in the month, deducted in it, both or neither: R1, written once.
+    pub fn place(&self, b: &BillLine) -> InMonth {
+        InMonth {
+            used: self.contains(b.charge_start),
+            deducted: b.deducted_at.is_some_and(|t| self.contains(t)),
+        }
+    }
+
+    /// Whether a line placed at `at` counts in the period rebates are counted in.
+    pub fn counted(&self, at: InMonth) -> bool {
+        match self.basis {
+            Basis::Usage => at.used,
+            Basis::Deduction => at.deducted,
+        }
     }
 }
 

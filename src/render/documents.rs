@@ -5,12 +5,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use chrono_tz::Tz;
-
-use crate::model::basis::RebateBasis;
-use crate::model::period::Month;
+use crate::model::period::Period;
 use crate::model::records::{Id, InvoiceKind};
-use crate::model::time::Timestamp;
 use crate::render::pdf::{Column, Doc, Font, Row, grouped};
 use crate::render::template::Templates;
 use crate::rules::rebate::PayoutStatus;
@@ -25,10 +21,7 @@ use crate::view::statements::{StatementView, Total};
 pub struct Context<'a> {
     pub templates: &'a Templates,
     pub font: &'a Font,
-    pub month: Month,
-    pub as_of: Timestamp,
-    pub tz: Tz,
-    pub basis: RebateBasis,
+    pub period: &'a Period,
 }
 
 impl Context<'_> {
@@ -39,8 +32,8 @@ impl Context<'_> {
     fn footer(&self) -> String {
         self.templates
             .label("generated")
-            .replace("{as_of}", &self.as_of.format_local(self.tz))
-            .replace("{period}", &self.month.to_string())
+            .replace("{as_of}", &self.period.as_of.format_local(self.period.tz))
+            .replace("{period}", &self.period.month.to_string())
             .replace("{version}", env!("CARGO_PKG_VERSION"))
     }
 
@@ -71,10 +64,7 @@ pub fn statement(
         if i > 0 {
             doc.space(6.0);
         }
-        let basis = match cx.basis {
-            RebateBasis::Usage => cx.label("basis_usage"),
-            RebateBasis::Deduction => cx.label("basis_deduction"),
-        };
+        let basis = cx.label(&format!("basis_{}", cx.period.basis));
         let kind = match s.invoice_kind {
             InvoiceKind::Ordinary => cx.label("kind_ordinary"),
             InvoiceKind::Special => cx.label("kind_special"),
@@ -85,7 +75,7 @@ pub fn statement(
                 cx.label("partner"),
                 format!("{} ({partner_id})", s.summary.partner_name),
             ),
-            (cx.label("period"), cx.month.to_string()),
+            (cx.label("period"), cx.period.month.to_string()),
             (cx.label("currency"), c.to_string()),
             (cx.label("basis"), basis),
             (cx.label("tier"), s.tier.to_string()),
@@ -143,7 +133,7 @@ pub fn statement(
         ));
     }
     doc.signature_box();
-    doc.finish(&cx.footer(), cx.as_of)
+    doc.finish(&cx.footer(), cx.period.as_of)
 }
 
 /// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.
@@ -154,7 +144,7 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
             cx.label("master"),
             format!("{} ({})", master.master_name, master.master_id),
         ),
-        (cx.label("period"), cx.month.to_string()),
+        (cx.label("period"), cx.period.month.to_string()),
     ]);
     doc.space(3.0);
     let status = |s: RollupStatus| match s {
@@ -216,15 +206,15 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
         }
     });
     doc.table(&columns, table);
-    doc.finish(&cx.footer(), cx.as_of)
+    doc.finish(&cx.footer(), cx.period.as_of)
 }
 
 /// `invoices.pdf`: the invoice list, grouped by issuer.
 pub fn invoices(cx: &Context, invoices: &[InvoiceRow], out: &mut dyn Write) -> io::Result<()> {
     let mut doc = cx.doc("invoices_title", out);
     doc.fields(&[
-        (cx.label("period"), cx.month.to_string()),
-        (cx.label("date"), cx.as_of.format_local(cx.tz)),
+        (cx.label("period"), cx.period.month.to_string()),
+        (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
     ]);
     if invoices.is_empty() {
         doc.paragraph(&cx.label("no_invoices"));
@@ -265,7 +255,7 @@ pub fn invoices(cx: &Context, invoices: &[InvoiceRow], out: &mut dyn Write) -> i
         });
         doc.table(&columns, rows);
     }
-    doc.finish(&cx.footer(), cx.as_of)
+    doc.finish(&cx.footer(), cx.period.as_of)
 }
 
 /// `reconciliation.pdf`: a summary page (how many findings of each kind in each currency, and
@@ -279,8 +269,8 @@ pub fn reconciliation<'f>(
 ) -> io::Result<()> {
     let mut doc = cx.doc("reconciliation_title", out);
     doc.fields(&[
-        (cx.label("period"), cx.month.to_string()),
-        (cx.label("date"), cx.as_of.format_local(cx.tz)),
+        (cx.label("period"), cx.period.month.to_string()),
+        (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
     ]);
     doc.heading(&cx.label("summary"));
     if summary.is_empty() {
@@ -346,5 +336,5 @@ pub fn reconciliation<'f>(
         });
         doc.table(&columns, rows);
     }
-    doc.finish(&cx.footer(), cx.as_of)
+    doc.finish(&cx.footer(), cx.period.as_of)
 }

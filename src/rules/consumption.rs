@@ -13,7 +13,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::model::period::Period;
+use crate::model::period::{InMonth, Period};
 use crate::model::records::{BillLine, LineKey, Text};
 
 /// One row of `consumption.csv`, with exact (unrounded) sums.
@@ -31,11 +31,6 @@ pub struct Consumption {
     pub not_deducted: Decimal,
 }
 
-/// Whether the month selects a line at all: used in it, or deducted in it.
-pub fn selects(b: &BillLine, period: &Period) -> bool {
-    period.contains(b.charge_start) || b.deducted_at.is_some_and(|t| period.contains(t))
-}
-
 /// The running sums of R2 over the selected lines of one [`LineKey`]. [`rows`] adds them up into
 /// the rows of `consumption.csv`; a key may come more than once, with sums over different lines.
 #[derive(Clone, Debug, Default)]
@@ -46,14 +41,15 @@ pub struct Sums {
 }
 
 impl Sums {
-    pub fn add(&mut self, b: &BillLine, period: &Period) {
-        if period.contains(b.charge_start) {
+    /// Adds a line the month selects, placed at `at`.
+    pub fn add(&mut self, b: &BillLine, at: InMonth, period: &Period) {
+        if at.used {
             self.usage_period += b.payable_amount;
             if b.deducted_at.is_none_or(|t| t >= period.end) {
                 self.not_deducted += b.payable_amount;
             }
         }
-        if b.deducted_at.is_some_and(|t| period.contains(t)) {
+        if at.deducted {
             self.deduction_period += b.payable_amount;
         }
     }

@@ -18,12 +18,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
-use crate::model::money::{Rounding, round};
-use crate::model::period::Period;
+use crate::model::money::round;
+use crate::model::period::{InMonth, Period};
 use crate::model::records::*;
 use crate::model::time::Timestamp;
 
@@ -114,13 +113,10 @@ pub struct InvoiceInput<'a> {
     pub requests: &'a [InvoiceRequest],
 }
 
-/// What the invoice list needs from `settle.toml`.
+/// What the invoice list needs from `settle.toml` besides the month's own terms.
 pub struct InvoiceTerms {
-    pub rounding: Rounding,
     pub cod_threshold: Decimal,
     pub invoice_due_days: i64,
-    pub base_currency: Text,
-    pub tz: Tz,
 }
 
 /// The kind an account's title allows: an individual never gets a special VAT invoice.
@@ -142,11 +138,10 @@ type Sum = (Option<Text>, Text, Text, Decimal);
 pub struct Issuers<'a> {
     resale: FxHashMap<usize, Vec<&'a PartnerLink>>,
     managed: FxHashMap<usize, Vec<&'a Relation>>,
-    period: Period,
 }
 
 impl<'a> Issuers<'a> {
-    pub fn new(input: &InvoiceInput<'a>, period: &Period) -> Self {
+    pub fn new(input: &InvoiceInput<'a>) -> Self {
         let mut resale: FxHashMap<usize, Vec<&PartnerLink>> = FxHashMap::default();
         for l in input
             .links
@@ -163,11 +158,7 @@ impl<'a> Issuers<'a> {
         {
             managed.entry(r.child_id.id()).or_default().push(r);
         }
-        Issuers {
-            resale,
-            managed,
-            period: *period,
-        }
+        Issuers { resale, managed }
     }
 }
 
@@ -178,12 +169,19 @@ pub struct Sums {
 }
 
 impl Sums {
-    /// Adds a bill line to every invoice it belongs on; `rolled_to` is the master R3 moved it to.
-    pub fn add(&mut self, issuers: &Issuers, b: &BillLine, rolled_to: Option<&Text>) {
-        let at = b.charge_start;
-        if !issuers.period.contains(at) {
+    /// Adds a bill line, placed at `placed`, to every invoice it belongs on if it was used in the
+    /// month; `rolled_to` is the master R3 moved it to.
+    pub fn add(
+        &mut self,
+        issuers: &Issuers,
+        b: &BillLine,
+        placed: InMonth,
+        rolled_to: Option<&Text>,
+    ) {
+        if !placed.used {
             return;
         }
+        let at = b.charge_start;
         if let Some(link) = issuers
             .resale
             .get(&b.account_id.id())
@@ -239,9 +237,9 @@ pub fn invoices(
     sums: Sums,
     input: &InvoiceInput,
     period: &Period,
-    as_of: Timestamp,
     terms: &InvoiceTerms,
 ) -> Vec<Invoice> {
+    let as_of = period.as_of;
     let mut out = Vec::new();
     for ((source, ..), (by, recipient, currency, exact)) in sums.sums {
         let issuer = match (source, by) {
@@ -250,7 +248,7 @@ pub fn invoices(
             _ => "cloud".to_string(),
         };
         let account = input.accounts.get(&recipient);
-        let amount = round(exact, terms.rounding);
+        let amount = round(exact, period.rounding);
         out.push(Invoice {
             source,
             reference: recipient.to_string(),
@@ -277,8 +275,8 @@ pub fn invoices(
         }
         let due = r
             .requested_at
-            .add_local_days(terms.invoice_due_days, terms.tz);
-        let amount = round(r.amount, terms.rounding);
+            .add_local_days(terms.invoice_due_days, period.tz);
+        let amount = round(r.amount, period.rounding);
         let status = if r.order_status == OrderStatus::Refunded {
             Status::Refunded
         } else if r.order_status == OrderStatus::Arrears {
@@ -302,7 +300,7 @@ pub fn invoices(
             title: r.title.clone(),
             invoice_kind: r.invoice_kind,
             amount,
-            currency: terms.base_currency.clone(),
+            currency: period.base_currency.clone(),
             due_date: Some(due),
             shipping: Some(if r.amount <= terms.cod_threshold {
                 Shipping::Cod
@@ -334,15 +332,12 @@ pub fn invoices(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{SH, World, account, bill, d, october, ts, window};
+    use crate::rules::testing::{World, account, bill, d, october, ts, window};
 
     fn terms() -> InvoiceTerms {
         InvoiceTerms {
-            rounding: Rounding::HalfUp,
             cod_threshold: d("50"),
             invoice_due_days: 7,
-            base_currency: "CNY".into(),
-            tz: SH,
         }
     }
 
@@ -355,7 +350,8 @@ mod tests {
             relations: &world.relations,
             requests: &world.requests,
         };
-        invoices(sums, &input, &october(), as_of, &terms())
+        let period = Period { as_of, ..october() };
+        invoices(sums, &input, &period, &terms())
     }
 
     fn request(id: &str, amount: &str, requested: &str) -> InvoiceRequest {

@@ -14,20 +14,79 @@ use rustc_hash::FxHashMap;
 
 use crate::model::fold::Fold;
 use crate::model::period::Period;
-use crate::model::records::{BillLine, Line, LineKey, Text};
+use crate::model::records::{
+    Account, BillLine, InvoiceRequest, Line, LineKey, Partner, PartnerLink, RebateRate, Relation,
+    SpecialRebate, Text, UsageRecord,
+};
 use crate::rules::consumption::{self, Consumption};
-use crate::rules::invoices::{self, Issuers};
+use crate::rules::discounts::Discounts;
+use crate::rules::invoices::{self, InvoiceInput, Issuers};
+use crate::rules::rates::RebateInput;
 use crate::rules::rebate::{self, Rates, RebateLine};
 use crate::rules::reconcile::{self, Finding, Meter};
 use crate::rules::rollup::{Hosting, Rollup};
 
 /// What every line is judged against: the month and each rule's indexed tables.
 pub struct Tables<'a> {
-    pub period: Period,
+    pub period: &'a Period,
     pub rates: Rates<'a>,
     pub hosting: Hosting<'a>,
     pub issuers: Issuers<'a>,
     pub meter: Meter<'a>,
+}
+
+/// The checked tables the rules read, as loaded: what [`Tables::new`] indexes.
+pub struct Inputs<'a> {
+    pub accounts: &'a BTreeMap<Text, Account>,
+    pub partners: &'a BTreeMap<Text, Partner>,
+    pub links: &'a [PartnerLink],
+    pub relations: &'a [Relation],
+    pub rates: &'a [RebateRate],
+    pub specials: &'a [SpecialRebate],
+    pub requests: &'a [InvoiceRequest],
+    /// The accounts whose own discount rate is known: none when they were taken from the
+    /// exports, so that no line is expected at a rate nobody gave.
+    pub own_terms: &'a BTreeMap<Text, Account>,
+    pub reconcile_tolerance: Decimal,
+}
+
+impl<'a> Inputs<'a> {
+    /// What the invoice rules read of the world.
+    pub fn invoice_input(&self) -> InvoiceInput<'a> {
+        InvoiceInput {
+            accounts: self.accounts,
+            links: self.links,
+            relations: self.relations,
+            requests: self.requests,
+        }
+    }
+}
+
+impl<'a> Tables<'a> {
+    /// Indexes the world, and one batch's `usage`, for the pass over the month's bill lines: the
+    /// one constructor, which the pipeline and the rules' tests share.
+    pub fn new(inputs: &Inputs<'a>, usage: &'a [UsageRecord], period: &'a Period) -> Tables<'a> {
+        Tables {
+            period,
+            rates: Rates::new(
+                &RebateInput {
+                    links: inputs.links,
+                    partners: inputs.partners,
+                    rates: inputs.rates,
+                    specials: inputs.specials,
+                },
+                period,
+            ),
+            hosting: Hosting::new(inputs.relations, inputs.accounts, period),
+            issuers: Issuers::new(&inputs.invoice_input()),
+            meter: Meter::new(
+                usage,
+                Discounts::new(inputs.relations, inputs.own_terms),
+                period,
+                inputs.reconcile_tolerance,
+            ),
+        }
+    }
 }
 
 /// Σ payable of the lines each period selects, per currency: the source side of the
@@ -117,32 +176,31 @@ impl<'t, 'a> Pass<'t, 'a> {
 impl Fold for Pass<'_, '_> {
     fn add(&mut self, b: &BillLine) {
         let t = self.tables;
-        if consumption::selects(b, &t.period) {
-            let used = t.period.contains(b.charge_start);
-            let deducted = b.deducted_at.is_some_and(|d| t.period.contains(d));
+        let at = t.period.place(b);
+        if at.any() {
             let sums = self
                 .selected
                 .by_currency
                 .entry(b.currency.id())
                 .or_insert_with(|| (b.currency.clone(), None, None));
-            if used {
+            if at.used {
                 *sums.1.get_or_insert_default() += b.payable_amount;
             }
-            if deducted {
+            if at.deducted {
                 *sums.2.get_or_insert_default() += b.payable_amount;
             }
             let group = self.groups.entry(b.key()).or_insert_with(|| Group {
                 consumption: consumption::Sums::default(),
                 rebate: t.rates.sums(b),
             });
-            group.consumption.add(b, &t.period);
-            if t.rates.counts(b) {
+            group.consumption.add(b, at, t.period);
+            if t.rates.counts(at) {
                 group.rebate.add(b);
             }
         }
-        let rolled_to = t.hosting.add(b, &mut self.rollup);
-        self.invoices.add(&t.issuers, b, rolled_to.as_ref());
-        self.reconcile.add(&t.meter, b, rolled_to.as_ref());
+        let rolled_to = t.hosting.add(b, at, &mut self.rollup);
+        self.invoices.add(&t.issuers, b, at, rolled_to.as_ref());
+        self.reconcile.add(&t.meter, b, at, rolled_to.as_ref());
     }
 
     fn merge(&mut self, later: Self, lines_before: Line) {
@@ -296,7 +354,8 @@ mod tests {
     #[test]
     fn passes_over_parts_merge_into_the_whole() {
         let world = world();
-        let tables = world.tables(&october());
+        let october = october();
+        let tables = world.tables(&october);
         let all = bills();
         let (cust, child): (Vec<BillLine>, Vec<BillLine>) = all
             .iter()
@@ -308,7 +367,7 @@ mod tests {
         child.iter().for_each(|b| second.add(b));
         first.merge(second, 0);
         let merged = first.finish();
-        let whole = world.fold(&all, &october());
+        let whole = world.fold(&all, &october);
         assert_eq!(merged.consumption, whole.consumption);
         assert_eq!(merged.statement_lines, whole.statement_lines);
         assert_eq!(merged.results.findings, whole.results.findings);

@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::model::basis::RebateBasis;
-use crate::model::money::{Rounding, round};
-use crate::model::period::Period;
+use crate::model::basis::Basis;
+use crate::model::money::round;
+use crate::model::period::{InMonth, Period};
 use crate::model::records::*;
 use crate::model::time::Timestamp;
 use crate::rules::rates::{RateSource, RateTables, RebateInput, Resolution};
@@ -59,34 +59,29 @@ pub struct Rebates {
     pub unlinked: BTreeMap<Text, Decimal>,
 }
 
-/// What every line's rebate is resolved against: the rate tables, the month and the basis.
+/// What every line's rebate is resolved against: the rate tables and the month, with its basis.
 pub struct Rates<'a> {
     tables: RateTables<'a>,
-    period: Period,
-    basis: RebateBasis,
+    period: &'a Period,
 }
 
 impl<'a> Rates<'a> {
-    pub fn new(input: &RebateInput<'a>, period: &Period, basis: RebateBasis) -> Self {
+    pub fn new(input: &RebateInput<'a>, period: &'a Period) -> Self {
         Rates {
             tables: RateTables::new(input),
-            period: *period,
-            basis,
+            period,
         }
     }
 
-    /// Whether a line counts in the month on the `rebate_basis` period.
-    pub fn counts(&self, b: &BillLine) -> bool {
-        match self.basis {
-            RebateBasis::Usage => self.period.contains(b.charge_start),
-            RebateBasis::Deduction => b.deducted_at.is_some_and(|t| self.period.contains(t)),
-        }
+    /// Whether a line placed at `at` counts in the month on the `rebate_basis` period.
+    pub fn counts(&self, at: InMonth) -> bool {
+        self.period.counted(at)
     }
 
     /// Empty sums for the key of `b`, with the key's resolution on each interval worked out.
     pub fn sums(&self, b: &BillLine) -> Sums<'a> {
         let mut segments = self.tables.resolutions(b);
-        if self.basis == RebateBasis::Usage {
+        if self.period.basis == Basis::Usage {
             // A counted line starts inside the month, so only the intervals that overlap the month
             // can take lines. Most keys then hold one interval, inline.
             let end = segments.partition_point(|(start, _)| *start < self.period.end);
@@ -237,16 +232,15 @@ pub struct Statement {
     pub payable_now: Decimal,
 }
 
-/// What settlement needs from `settle.toml`.
-pub struct SettleTerms {
-    pub rounding: Rounding,
-    pub ordinary_invoice_tax_rate: Decimal,
-    pub base_currency: Text,
-}
-
 /// Turns one partner's statement lines, sorted by currency and line key, into its statements:
-/// one per currency, or, with no lines, one in the base currency showing 0.
-pub fn settle(partner: &Partner, lines: Vec<RebateLine>, terms: &SettleTerms) -> Vec<Statement> {
+/// one per currency, or, with no lines, one in the month's base currency showing 0. An ordinary
+/// invoice's tax deduction is the total × `ordinary_invoice_tax_rate`.
+pub fn settle(
+    partner: &Partner,
+    lines: Vec<RebateLine>,
+    period: &Period,
+    ordinary_invoice_tax_rate: Decimal,
+) -> Vec<Statement> {
     let mut by_currency: Vec<(Text, Vec<RebateLine>)> = Vec::new();
     for l in lines {
         match by_currency.last_mut() {
@@ -255,15 +249,15 @@ pub fn settle(partner: &Partner, lines: Vec<RebateLine>, terms: &SettleTerms) ->
         }
     }
     if by_currency.is_empty() {
-        by_currency.push((terms.base_currency.clone(), Vec::new()));
+        by_currency.push((period.base_currency.clone(), Vec::new()));
     }
-    let r = terms.rounding;
+    let r = period.rounding;
     by_currency
         .into_iter()
         .map(|(currency, lines)| {
             let total: Decimal = lines.iter().map(|l| round(l.rebate(), r)).sum();
             let tax_deduction = match partner.invoice_kind {
-                InvoiceKind::Ordinary => round(total * terms.ordinary_invoice_tax_rate, r),
+                InvoiceKind::Ordinary => round(total * ordinary_invoice_tax_rate, r),
                 InvoiceKind::Special => Decimal::ZERO,
             };
             let net = total - tax_deduction;
@@ -295,7 +289,7 @@ mod tests {
     use super::*;
     use crate::checks::rate_ties::tie_rejects;
     use crate::model::time::parse_timestamp;
-    use crate::rules::testing::{self, World};
+    use crate::rules::testing::{self, World, october};
 
     const SH: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
@@ -395,21 +389,14 @@ mod tests {
         }
     }
 
-    fn october() -> Period {
-        Period::new("2026-10".parse().unwrap(), SH)
-    }
-
     /// R5's statement lines of `bills` in October, as the month's pass makes them.
     fn fold(bills: &[BillLine], world: World) -> Vec<RebateLine> {
         world.fold(bills, &october()).statement_lines
     }
 
-    fn terms() -> SettleTerms {
-        SettleTerms {
-            rounding: Rounding::HalfUp,
-            ordinary_invoice_tax_rate: d("0.06"),
-            base_currency: "CNY".into(),
-        }
+    /// Settles one partner's lines in October at seed 002's 6%.
+    fn settle(partner: &Partner, lines: Vec<RebateLine>) -> Vec<Statement> {
+        super::settle(partner, lines, &october(), d("0.06"))
     }
 
     #[test]
@@ -574,7 +561,7 @@ mod tests {
     fn seed_002_ordinary_invoice_pays_94_of_100() {
         let partners: BTreeMap<_, _> = [partner("p1", InvoiceKind::Ordinary, "0")].into();
         let line = rebate_line("CNY", "1000");
-        let s = &settle(&partners[&Text::from("p1")], vec![line], &terms())[0];
+        let s = &settle(&partners[&Text::from("p1")], vec![line])[0];
         assert_eq!(
             (s.total, s.tax_deduction, s.net, s.payable_now),
             (d("100"), d("6.00"), d("94.00"), d("94.00"))
@@ -589,8 +576,8 @@ mod tests {
         ]
         .into();
         let line = rebate_line("USD", "100.05");
-        let p1 = settle(&partners[&Text::from("p1")], vec![line], &terms());
-        let p2 = settle(&partners[&Text::from("p2")], Vec::new(), &terms());
+        let p1 = settle(&partners[&Text::from("p1")], vec![line]);
+        let p2 = settle(&partners[&Text::from("p2")], Vec::new());
         assert_eq!((p1.len(), p2.len()), (1, 1));
         assert_eq!(
             (p1[0].status, p1[0].total, p1[0].payable_now),

@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
-use crate::model::period::{Month, Period};
+use crate::model::period::{InMonth, Month, Period};
 use crate::model::records::*;
 use crate::model::time::{Timestamp, resolve_local};
 
@@ -126,7 +126,6 @@ pub fn moves(line: &BillLine, relation: &Relation, tz: Tz) -> (bool, String) {
 pub struct Hosting<'a> {
     by_child: FxHashMap<usize, Vec<&'a Relation>>,
     accounts: &'a BTreeMap<Text, Account>,
-    period: Period,
     tz: Tz,
 }
 
@@ -135,7 +134,6 @@ impl<'a> Hosting<'a> {
         relations: &'a [Relation],
         accounts: &'a BTreeMap<Text, Account>,
         period: &Period,
-        tz: Tz,
     ) -> Self {
         let month = crate::model::records::Window {
             from: period.start,
@@ -151,15 +149,14 @@ impl<'a> Hosting<'a> {
         Hosting {
             by_child,
             accounts,
-            period: *period,
-            tz,
+            tz: period.tz,
         }
     }
 
-    /// Adds `b` to `out` if it is a hosted child's line in the month, once per master; returns
-    /// the master it rolls up to, if it does.
-    pub fn add(&self, b: &BillLine, out: &mut Rollup) -> Option<Text> {
-        if !self.period.contains(b.charge_start) {
+    /// Adds `b`, placed at `at`, to `out` if it is a hosted child's line used in the month, once
+    /// per master; returns the master it rolls up to, if it does.
+    pub fn add(&self, b: &BillLine, at: InMonth, out: &mut Rollup) -> Option<Text> {
+        if !at.used {
             return None;
         }
         let rels = self.by_child.get(&b.account_id.id())?;

@@ -7,17 +7,11 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
-use crate::model::basis::RebateBasis;
+use crate::model::basis::Basis;
 use crate::model::fold::Fold;
 use crate::model::period::Period;
 use crate::model::records::*;
-use crate::rules::discounts::Discounts;
-use crate::rules::invoices::{InvoiceInput, Issuers};
-use crate::rules::month::{Finished, Pass, Tables};
-use crate::rules::rates::RebateInput;
-use crate::rules::rebate::Rates;
-use crate::rules::reconcile::Meter;
-use crate::rules::rollup::Hosting;
+use crate::rules::month::{Finished, Inputs, Pass, Tables};
 
 /// Every checked table the rules read, empty by default.
 pub struct World {
@@ -29,8 +23,7 @@ pub struct World {
     pub specials: Vec<SpecialRebate>,
     pub requests: Vec<InvoiceRequest>,
     pub usage: Vec<UsageRecord>,
-    pub tz: Tz,
-    pub basis: RebateBasis,
+    pub basis: Basis,
     pub tolerance: Decimal,
 }
 
@@ -45,50 +38,36 @@ impl Default for World {
             specials: Vec::new(),
             requests: Vec::new(),
             usage: Vec::new(),
-            tz: chrono_tz::Asia::Shanghai,
-            basis: RebateBasis::Usage,
+            basis: Basis::Usage,
             tolerance: Decimal::new(1, 2),
         }
     }
 }
 
 impl World {
-    /// The tables one month's pass judges lines against, as the pipeline builds them.
-    pub fn tables(&self, period: &Period) -> Tables<'_> {
-        Tables {
-            period: *period,
-            rates: Rates::new(
-                &RebateInput {
-                    links: &self.links,
-                    partners: &self.partners,
-                    rates: &self.rates,
-                    specials: &self.specials,
-                },
-                period,
-                self.basis,
-            ),
-            hosting: Hosting::new(&self.relations, &self.accounts, period, self.tz),
-            issuers: Issuers::new(
-                &InvoiceInput {
-                    accounts: &self.accounts,
-                    links: &self.links,
-                    relations: &self.relations,
-                    requests: &self.requests,
-                },
-                period,
-            ),
-            meter: Meter::new(
-                &self.usage,
-                Discounts::new(&self.relations, &self.accounts),
-                period,
-                self.tolerance,
-            ),
-        }
+    /// The tables one month's pass judges lines against, through the constructor the pipeline uses.
+    pub fn tables<'a>(&'a self, period: &'a Period) -> Tables<'a> {
+        let inputs = Inputs {
+            accounts: &self.accounts,
+            partners: &self.partners,
+            links: &self.links,
+            relations: &self.relations,
+            rates: &self.rates,
+            specials: &self.specials,
+            requests: &self.requests,
+            own_terms: &self.accounts,
+            reconcile_tolerance: self.tolerance,
+        };
+        Tables::new(&inputs, &self.usage, period)
     }
 
-    /// Every rule over `bills`, in one pass.
+    /// Every rule over `bills`, in one pass, in `period` on the world's basis.
     pub fn fold(&self, bills: &[BillLine], period: &Period) -> Finished {
-        let tables = self.tables(period);
+        let period = Period {
+            basis: self.basis,
+            ..period.clone()
+        };
+        let tables = self.tables(&period);
         let mut pass = Pass::new(&tables);
         for b in bills {
             pass.add(b);

@@ -46,7 +46,7 @@ pub fn rows<'a>(invoices: &'a [Invoice], look: &Look) -> Vec<InvoiceRow<'a>> {
             currency: &i.currency,
             due_date: i
                 .due_date
-                .map(|d| d.format_local(look.tz))
+                .map(|d| d.format_local(look.period.tz))
                 .unwrap_or_default(),
             shipping: i.shipping,
             status: i.status,

@@ -19,10 +19,10 @@ pub mod statements;
 use std::collections::BTreeMap;
 use std::ops::{Add, AddAssign, Sub};
 
-use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use crate::model::money::{Rounding, format_2dp, round};
+use crate::model::period::Period;
 use crate::model::records::{Account, Partner, Text};
 
 /// An amount as printed: rounded to 2 decimals by the dataset's policy, or a sum or difference
@@ -77,14 +77,13 @@ impl std::iter::Sum for Figure {
     }
 }
 
-/// What every view needs from the dataset: the names it joins in, how it rounds, and the zone its
-/// timestamps are printed in.
+/// What every view needs: the names it joins in, and the month, whose rounding every figure
+/// takes and whose zone every timestamp is printed in.
 #[derive(Copy, Clone)]
 pub struct Look<'a> {
     pub accounts: &'a BTreeMap<Text, Account>,
     pub partners: &'a BTreeMap<Text, Partner>,
-    pub rounding: Rounding,
-    pub tz: Tz,
+    pub period: &'a Period,
 }
 
 impl<'a> Look<'a> {
@@ -94,6 +93,6 @@ impl<'a> Look<'a> {
     }
 
     pub fn round(&self, exact: Decimal) -> Figure {
-        Figure::round(exact, self.rounding)
+        Figure::round(exact, self.period.rounding)
     }
 }

@@ -202,8 +202,8 @@ fn detail_rows<'g>(groups: &[&Group<'g>], look: &Look) -> Vec<DetailRow<'g>> {
                 reason: l.reason.clone(),
                 bill_id: &l.bill.bill_id,
                 billing_cycle: l.bill.billing_cycle.as_str(),
-                charge_start: l.bill.charge_start.format_local(look.tz),
-                charge_end: l.bill.charge_end.format_local(look.tz),
+                charge_start: l.bill.charge_start.format_local(look.period.tz),
+                charge_end: l.bill.charge_end.format_local(look.period.tz),
                 lines: Some(1),
                 amounts: rounded,
             });

@@ -236,6 +236,7 @@ mod tests {
             line: 2,
             bill_id: id.into(),
             list_amount: d("5"),
+            used: true,
         };
         let group = [
             metered("b1", "2026-10-05", "2026-10-06"),

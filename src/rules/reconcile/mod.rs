@@ -24,7 +24,7 @@
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
-use crate::model::period::Period;
+use crate::model::period::{InMonth, Period};
 use crate::model::records::*;
 use crate::model::time::Timestamp;
 use crate::rules::discounts::Discounts;
@@ -129,7 +129,7 @@ pub struct Meter<'a> {
     /// Where each resource place's records start in `records`, and one more for the end.
     bounds: Vec<u32>,
     discounts: Discounts<'a>,
-    period: Period,
+    period: &'a Period,
     tolerance: Decimal,
 }
 
@@ -137,7 +137,7 @@ impl<'a> Meter<'a> {
     pub fn new(
         usage: &'a [UsageRecord],
         discounts: Discounts<'a>,
-        period: &Period,
+        period: &'a Period,
         tolerance: Decimal,
     ) -> Self {
         let mut resources: FxHashMap<Key<'a>, u32> = FxHashMap::default();
@@ -168,7 +168,7 @@ impl<'a> Meter<'a> {
             records,
             bounds,
             discounts,
-            period: *period,
+            period,
             tolerance,
         }
     }
@@ -190,6 +190,9 @@ struct Metered {
     line: Line,
     bill_id: Id,
     list_amount: Decimal,
+    /// Whether the bill was used in the month: a duplicate group is the month's if one of its
+    /// bills is.
+    used: bool,
 }
 
 /// The running reconciliation over some bill lines: the findings so far, which usage records some
@@ -211,10 +214,10 @@ impl Matches {
         }
     }
 
-    /// Checks one bill line; `rolled_to` is the master R3 moved it to.
-    pub fn add(&mut self, meter: &Meter, b: &BillLine, rolled_to: Option<&Text>) {
+    /// Checks one bill line, placed at `placed`; `rolled_to` is the master R3 moved it to.
+    pub fn add(&mut self, meter: &Meter, b: &BillLine, placed: InMonth, rolled_to: Option<&Text>) {
         let usage = meter.usage;
-        let in_scope = meter.period.contains(b.charge_start);
+        let in_scope = placed.used;
         if b.billing_cycle != BillingCycle::Once
             && let Some(&place) = meter.resources.get(&bill_key(b))
         {
@@ -226,6 +229,7 @@ impl Matches {
                 line: b.line,
                 bill_id: b.bill_id.clone(),
                 list_amount: b.list_amount,
+                used: in_scope,
             });
             let first = list.partition_point(|&i| usage[i as usize].start < b.charge_start);
             let inside: Vec<&UsageRecord> = list[first..]
@@ -286,7 +290,7 @@ impl Matches {
             mut metered,
         } = self;
         let usage = meter.usage;
-        let period = &meter.period;
+        let period = meter.period;
         let unbilled = usage
             .iter()
             .zip(&covered)
@@ -303,7 +307,7 @@ impl Matches {
                 continue;
             };
             for group in overlapping_groups(bills) {
-                if group.len() < 2 || !group.iter().any(|b| period.contains(b.start)) {
+                if group.len() < 2 || !group.iter().any(|b| b.used) {
                     continue;
                 }
                 let inside: Vec<&UsageRecord> = list
