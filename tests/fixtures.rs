@@ -113,33 +113,47 @@ fn compare(case: &str, expected: &Path, actual: &Actual) -> Vec<String> {
     problems
 }
 
-#[test]
-fn fixtures_match_expected() {
+/// One test per case folder: `cargo test --test fixtures <case>` runs one, and every failing
+/// case is reported by name.
+fn main() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
     let blessing = std::env::var_os("BLESS").is_some_and(|v| v == "1");
-    let cases = common::cases();
-    let mut problems = Vec::new();
-    for case in &cases {
-        let name = case
-            .file_name()
-            .expect("named")
-            .to_string_lossy()
-            .into_owned();
-        let scratch =
-            std::env::temp_dir().join(format!("settle-fixture-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&scratch);
-        let actual = run_case(case, &scratch);
-        let expected = case.join("expected");
-        if blessing {
-            bless(&expected, &actual);
-        } else {
-            problems.extend(compare(&name, &expected, &actual));
-        }
-        let _ = std::fs::remove_dir_all(&scratch);
+    let tests = common::cases()
+        .into_iter()
+        .map(|case| {
+            let name = case
+                .file_name()
+                .expect("named")
+                .to_string_lossy()
+                .into_owned();
+            libtest_mimic::Trial::test(name.clone(), move || check(&name, &case, blessing))
+        })
+        .collect();
+    libtest_mimic::run(&args, tests).exit_code()
+}
+
+/// Runs one case and compares it with its `expected/` folder, or rewrites that under `BLESS=1`.
+fn check(name: &str, case: &Path, blessing: bool) -> Result<(), libtest_mimic::Failed> {
+    let scratch =
+        std::env::temp_dir().join(format!("settle-fixture-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let actual = run_case(case, &scratch);
+    let expected = case.join("expected");
+    let problems = if blessing {
+        bless(&expected, &actual);
+        Vec::new()
+    } else {
+        compare(name, &expected, &actual)
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} problem(s):\n\n{}",
+            problems.len(),
+            problems.join("\n\n")
+        )
+        .into())
     }
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
 }
