@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use crate::ingest::cell::Cell;
 use crate::ingest::parse::{self, Context};
+use crate::ingest::reader::big;
 use crate::ingest::schema::{self, FileSpec};
-use crate::ingest::{big, lines::Lines, small};
+use crate::ingest::{lines::Lines, small};
 use crate::model::money::parse_decimal;
 use crate::model::period::Month;
 use crate::model::records::*;

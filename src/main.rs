@@ -129,14 +129,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let data = pipeline::validate(&args.inputs, progress);
             spinner.finish();
             let data = data?;
-            let inputs = settle::view::inputs::rows(&data.inputs, &data.rejects);
-            let lines: Vec<String> = data
-                .inputs
-                .iter()
-                .flat_map(|i| i.lines.warnings(i.spec.name))
-                .collect();
-            let report =
-                settle::render::report::validation(&data.name, &inputs, &lines, &data.rejects);
+            let report = settle::render::report::validation(&data);
             // A closed pipe is not an error: the report is dropped, and the exit code stays.
             settle::console::stdout_bytes(report.as_bytes());
             if args.strict && !data.rejects.is_empty() {

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::digest::{hex, sha256_hex};
 use crate::error::Error;
-use crate::ingest::hex;
 use crate::lock::{self, PeriodLock};
 use crate::manifest::OutputEntry;
 
@@ -45,7 +45,7 @@ impl OutputFile {
     pub fn entry(&self) -> OutputEntry {
         OutputEntry {
             file: self.path.clone(),
-            sha256: hex(&Sha256::digest(&self.bytes)),
+            sha256: sha256_hex(&self.bytes),
             bytes: self.bytes.len(),
         }
     }

@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::ingest::hex;
+use crate::digest::sha256_hex;
 use crate::model::reject::Reject;
 use crate::pipeline::Known;
 
@@ -90,7 +89,7 @@ impl Summary {
         s.outputs = list("outputs");
         s.outputs.push(serde_json::json!({
             "file": "manifest.json",
-            "sha256": hex(&Sha256::digest(&bytes)),
+            "sha256": sha256_hex(&bytes),
             "bytes": bytes.len(),
         }));
         s

@@ -5,7 +5,7 @@ mod support;
 
 use std::process::{Command, Output, Stdio};
 
-use settle::render::statements::file_stem;
+use settle::layout::file_stem;
 use support::{ACCOUNTS, BILLS_HEADER, Scratch, USAGE_HEADER, assert_whole, bill, csv_rows};
 
 fn output(mut c: Command) -> Output {

@@ -143,6 +143,42 @@ pub fn spanning_cell(record: &[u8]) -> Option<usize> {
     None
 }
 
+/// Physical line numbers from byte offsets. The `csv` crate counts records, not lines, so a
+/// quoted cell that spans lines would otherwise shift every later line number.
+pub struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: Line,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line where a record at byte `offset` starts. The `csv` crate may place a record at the
+    /// line end before it (the `\n` of a `\r\n`), so line ends at the offset are skipped first.
+    /// Offsets must not decrease between calls.
+    pub fn line_at(&mut self, offset: u64) -> Line {
+        let mut end = (offset as usize).min(self.bytes.len());
+        while end < self.bytes.len() && matches!(self.bytes[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        if end > self.offset {
+            self.line += self.bytes[self.offset..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as Line;
+            self.offset = end;
+        }
+        self.line
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +203,17 @@ mod tests {
         assert_eq!(count(b"a\r\nb\r\n"), 2);
         assert_eq!(count(b"a\n\n"), 2);
         assert_eq!(trim_end(b"a,\"b\r\nc\"\r\n"), b"a,\"b\r\nc\"");
+    }
+
+    #[test]
+    fn counts_physical_lines() {
+        let text = b"h1,h2\r\na,\"x\r\ny\"\r\nb,c\r\n\r\nd,e\n";
+        let mut reader = csv::ReaderBuilder::new().from_reader(&text[..]);
+        let mut lines = LineCounter::new(text);
+        let found: Vec<u64> = reader
+            .byte_records()
+            .map(|r| lines.line_at(r.unwrap().position().unwrap().byte()))
+            .collect();
+        assert_eq!(found, vec![2, 4, 6]);
     }
 }

@@ -18,15 +18,13 @@
 //! error.
 
 pub mod batches;
-pub mod big;
 pub mod cell;
 pub mod exports;
+pub mod input;
 pub mod lines;
 pub mod parse;
-pub mod quoted;
-pub mod scatter;
+pub mod reader;
 pub mod schema;
-pub mod segments;
 pub mod small;
 pub mod sources;
 
@@ -36,33 +34,12 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::error::DatasetError;
+use crate::ingest::input::{InputFile, Loaded};
 use crate::ingest::parse::Context;
-use crate::ingest::schema::FileSpec;
+use crate::ingest::reader::big;
 use crate::model::records::*;
 use crate::model::reject::Reject;
 use crate::progress::Progress;
-
-/// What was read from one input file, for the manifest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputFile {
-    pub spec: FileSpec,
-    /// `None` when an optional file is absent.
-    pub sha256: Option<String>,
-    /// Data rows in the file (the header is not counted).
-    pub rows: u64,
-    pub unknown_columns: Vec<String>,
-    /// The file's physical lines, and its records that span lines.
-    pub lines: lines::Lines,
-    /// For an export file: its format, mapping and the rows it set aside.
-    pub export: Option<Box<exports::ExportFacts>>,
-}
-
-/// One file's accepted records, its rejects and its facts.
-pub struct Loaded<T> {
-    pub records: Vec<T>,
-    pub rejects: Vec<Reject>,
-    pub input: InputFile,
-}
 
 /// A whole dataset but its bill lines, checked row by row.
 pub struct Dataset {
@@ -387,68 +364,4 @@ fn retain_unmarked<T>(records: &mut Vec<T>, drop: &[bool]) {
         i += 1;
         !drop[i - 1]
     });
-}
-
-/// Physical line numbers from byte offsets. The `csv` crate counts records, not lines, so a
-/// quoted cell that spans lines would otherwise shift every later line number.
-pub struct LineCounter<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: Line,
-}
-
-impl<'a> LineCounter<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        LineCounter {
-            bytes,
-            offset: 0,
-            line: 1,
-        }
-    }
-
-    /// The line where a record at byte `offset` starts. The `csv` crate may place a record at the
-    /// line end before it (the `\n` of a `\r\n`), so line ends at the offset are skipped first.
-    /// Offsets must not decrease between calls.
-    pub fn line_at(&mut self, offset: u64) -> Line {
-        let mut end = (offset as usize).min(self.bytes.len());
-        while end < self.bytes.len() && matches!(self.bytes[end], b'\r' | b'\n') {
-            end += 1;
-        }
-        if end > self.offset {
-            self.line += self.bytes[self.offset..end]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as Line;
-            self.offset = end;
-        }
-        self.line
-    }
-}
-
-/// Lowercase hex of a SHA-256 digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LineCounter;
-
-    #[test]
-    fn counts_physical_lines() {
-        let text = b"h1,h2\r\na,\"x\r\ny\"\r\nb,c\r\n\r\nd,e\n";
-        let mut reader = csv::ReaderBuilder::new().from_reader(&text[..]);
-        let mut lines = LineCounter::new(text);
-        let found: Vec<u64> = reader
-            .byte_records()
-            .map(|r| lines.line_at(r.unwrap().position().unwrap().byte()))
-            .collect();
-        assert_eq!(found, vec![2, 4, 6]);
-    }
 }

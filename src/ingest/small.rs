@@ -4,15 +4,15 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
+use crate::digest::sha256_hex;
 use crate::error::DatasetError;
 use crate::ingest::cell::CellError;
+use crate::ingest::input::{InputFile, Loaded};
+use crate::ingest::lines::LineCounter;
 use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::{Context, Row};
-use crate::ingest::quoted::{Found, Records};
+use crate::ingest::reader::quoted::{Found, Records};
 use crate::ingest::schema::{FileSpec, Header};
-use crate::ingest::{InputFile, LineCounter, Loaded, hex};
 use crate::model::reject::Reject;
 
 /// Reads one small file. An absent optional file gives no rows.
@@ -41,7 +41,7 @@ pub fn read<T>(
         }
         Err(source) => return Err(DatasetError::Io { path, source }),
     };
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = sha256_hex(&bytes);
     let mut records = Records::new(&bytes);
     let first = records.next_record();
     let header_ends = first.as_ref().map_or(0, |r| {

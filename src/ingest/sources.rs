@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use crate::error::{DatasetError, Error};
 use crate::ingest::batches::Batches;
-use crate::ingest::big;
-use crate::ingest::{InputFile, Reject, exports};
+use crate::ingest::input::InputFile;
+use crate::ingest::reader::big;
+use crate::ingest::{Reject, exports};
 use crate::model::fold::Fold;
 use crate::progress::Progress;
 

@@ -2,17 +2,19 @@
 
 use std::fmt::Write;
 
-use crate::model::reject::Reject;
-use crate::view::inputs::InputRow;
+use crate::ingest::Dataset;
 
-/// The report `settle validate` prints: rows per file, then every reject.
-pub fn validation(
-    dataset: &str,
-    inputs: &[InputRow],
-    line_warnings: &[String],
-    rejects: &[Reject],
-) -> String {
-    let mut out = format!("dataset `{dataset}`\n\n");
+/// The report `settle validate` prints: rows per file, the rows that span lines, then every
+/// reject.
+pub fn validation(data: &Dataset) -> String {
+    let inputs = crate::view::inputs::rows(&data.inputs, &data.rejects);
+    let line_warnings: Vec<String> = data
+        .inputs
+        .iter()
+        .flat_map(|i| i.lines.warnings(i.spec.name))
+        .collect();
+    let rejects = &data.rejects;
+    let mut out = format!("dataset `{}`\n\n", data.name);
     let _ = writeln!(
         out,
         "{:<24} {:>10} {:>10} {:>10}",

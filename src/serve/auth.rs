@@ -44,7 +44,7 @@ struct Session {
 
 impl Auth {
     pub fn new(users: Vec<User>) -> Result<Auth, UsersError> {
-        let decoy = users::hash_password(&users::hex(&users::random::<16>()?))?;
+        let decoy = users::hash_password(&crate::digest::hex(&users::random::<16>()?))?;
         Ok(Auth {
             users,
             sessions: Mutex::default(),
@@ -108,7 +108,7 @@ impl Auth {
 
     /// A new session for `user`: its id, for the cookie.
     pub fn open_session(&self, user: usize, now: Instant) -> Result<String, UsersError> {
-        let id = users::hex(&users::random::<32>()?);
+        let id = crate::digest::hex(&users::random::<32>()?);
         let key: [u8; 32] = Sha256::digest(id.as_bytes()).into();
         if let Ok(mut sessions) = self.sessions.lock() {
             sessions.retain(|_, s| s.expires > now);

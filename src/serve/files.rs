@@ -9,12 +9,11 @@
 use std::path::{Path, PathBuf};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use sha2::{Digest, Sha256};
 
 use super::catalog::Settled;
 use super::paths::inside;
 use super::scope::Grant;
-use super::users::hex;
+use crate::digest::sha256_hex;
 
 /// The bytes of a download.
 pub enum Source {
@@ -37,7 +36,7 @@ pub fn source(root: &Path, period: &Settled, grant: &Grant) -> Option<Source> {
 
 /// Size and SHA-256 of filtered bytes (a whole file's come from the manifest).
 pub fn measure(bytes: &[u8]) -> (u64, String) {
-    (bytes.len() as u64, hex(&Sha256::digest(bytes)))
+    (bytes.len() as u64, sha256_hex(bytes))
 }
 
 /// The header (with its BOM) and the rows of a CSV whose `column` is `value`, byte for byte;

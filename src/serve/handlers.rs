@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::render::statements::file_stem;
+use crate::layout::file_stem;
 
 use super::App;
 use super::audit::Entry;

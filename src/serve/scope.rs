@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::render::statements::file_stem;
+use crate::layout::file_stem;
 
 /// The manifest of a period is served to finance beside the outputs it lists.
 pub const MANIFEST: &str = "manifest.json";

@@ -10,7 +10,7 @@ use axum::body::{Body, Bytes};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::users::hex;
+use crate::digest::hex;
 
 const CHUNK: usize = 64 * 1024;
 const CHUNKS_IN_FLIGHT: usize = 4;

@@ -13,9 +13,9 @@ use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::PasswordHash;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::scope::Scope;
+use crate::digest::{hex, sha256_hex};
 
 const SHAPE: &str = "each user is a `[[user]]` table with `name`, `scope`, `token_sha256` and, for the browser login, `password_hash`";
 const SCOPES: &str = "a scope is `finance`, `partner:<partner_id>` or `master:<account_id>`";
@@ -245,7 +245,7 @@ pub fn add(
     table.push_str(&format!("scope = {}\n", toml_string(scope)));
     table.push_str(&format!(
         "token_sha256 = {}\n",
-        toml_string(&hex(&Sha256::digest(token.as_bytes())))
+        toml_string(&sha256_hex(token.as_bytes()))
     ));
     if let Some(h) = &password_hash {
         table.push_str(&format!("password_hash = {}\n", toml_string(h)));
@@ -284,10 +284,6 @@ pub fn random<const N: usize>() -> Result<[u8; N], UsersError> {
     let mut buf = [0u8; N];
     getrandom::fill(&mut buf).map_err(|e| UsersError::Random(e.to_string()))?;
     Ok(buf)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex32(s: &str) -> Option<[u8; 32]> {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::ingest::InputFile;
+use crate::ingest::input::InputFile;
 use crate::model::reject::Reject;
 
 #[derive(Serialize)]

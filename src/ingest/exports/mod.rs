@@ -6,7 +6,7 @@
 //! format from its header or Parquet schema ([`header`]); one module per format maps a row to
 //! the same typed [`BillLine`] that `bills.csv` gives ([`focus`], [`alibaba`], [`tencent`],
 //! [`huawei`]), and [`Bills`] folds those lines into the month's rules batch by batch, exactly
-//! as [`crate::ingest::big::Bills`] does for `bills.csv`. Every rule, reject, manifest entry and
+//! as [`crate::ingest::reader::big::Bills`] does for `bills.csv`. Every rule, reject, manifest entry and
 //! conservation check therefore works on exports unchanged.
 //!
 //! An export row has no `bill_id`: its id is the file's name and the row's physical line
@@ -30,12 +30,13 @@ use rust_decimal::Decimal;
 
 use crate::config::{ExportFormat, ExportSettings, is_currency};
 use crate::error::DatasetError;
+use crate::ingest::Reject;
 use crate::ingest::batches::Batches;
 use crate::ingest::cell::{Cell, CellError};
+use crate::ingest::input::InputFile;
 use crate::ingest::lines::Lines;
 use crate::ingest::parse::Context;
 use crate::ingest::schema::FileSpec;
-use crate::ingest::{InputFile, Reject};
 use crate::model::fold::Fold;
 use crate::model::records::*;
 use crate::model::time::{Timestamp, Zone};
@@ -649,7 +650,7 @@ impl Exports {
     }
 }
 
-/// The exports, read batch by batch like [`crate::ingest::big::Bills`]: fold every batch with
+/// The exports, read batch by batch like [`crate::ingest::reader::big::Bills`]: fold every batch with
 /// [`Bills::fold`], then [`Bills::finish`] gives each file's facts and rejects. Ids are unique
 /// by construction, so no batch is ever folded again.
 pub struct Bills<'c> {

@@ -16,9 +16,9 @@ use chrono::DateTime;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::digest::hex;
 use crate::error::DatasetError;
 use crate::ingest::exports::{ExportFile, RawRow};
-use crate::ingest::hex;
 use crate::ingest::lines::Lines;
 
 /// Rows taken from the scan at once.

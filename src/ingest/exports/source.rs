@@ -1,7 +1,7 @@
 //! CSV and gzip CSV exports: the header, and every row with its physical line.
 //!
 //! A file streams through in blocks (decompressed as it is read, for `.csv.gz`), split by the
-//! project's one record splitter ([`crate::ingest::quoted`]), and each row's physical line is
+//! project's one record splitter ([`crate::ingest::reader::quoted`]), and each row's physical line is
 //! known even where a quoted cell spans lines. The SHA-256 the manifest lists is of the file as it
 //! is on disk, hashed as it is read.
 
@@ -15,11 +15,11 @@ use flate2::read::MultiGzDecoder;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::digest::hex;
 use crate::error::DatasetError;
 use crate::ingest::exports::{ExportFile, Kind, RawRow};
-use crate::ingest::hex;
 use crate::ingest::lines::{self, Lines};
-use crate::ingest::quoted::Stream;
+use crate::ingest::reader::quoted::Stream;
 use crate::model::records::Line;
 use memchr::memchr_iter;
 

@@ -3,7 +3,7 @@
 //! The first batch's read splits every record of the file. The records of the other batches'
 //! accounts are written, already split into their cells, to one file per batch and core, and each
 //! record's `bill_id` hash to one file per class of hashes (each batch checks one class for
-//! duplicates: see [`crate::ingest::big`]). A later batch then reads only its own records, from
+//! duplicates: see [`crate::ingest::reader::big`]). A later batch then reads only its own records, from
 //! files that hold its share of the month, where it used to read the whole of `bills.csv` again.
 //!
 //! A record is written as its byte offset in `bills.csv` and its line (each a little-endian
@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::DatasetError;
 use crate::ingest::parse::Row;
-use crate::ingest::segments::{self, MAX_COLUMNS};
+use crate::ingest::reader::plan::MAX_COLUMNS;
+use crate::ingest::reader::split;
 use crate::model::records::Line;
 
 /// Bytes each scratch file buffers before writing: each core writes up to two files per batch.
@@ -202,7 +203,7 @@ pub fn read_records(
     };
     let mut read = || {
         let file = File::open(path)?;
-        segments::blocks(file, BLOCK, &mut advance, |data, eof, _| {
+        split::blocks(file, BLOCK, &mut advance, |data, eof, _| {
             let mut pos = 0;
             while let Some((used, offset, line, values)) = record(&data[pos..]) {
                 if values.len() != columns.len() {

@@ -2,7 +2,7 @@
 //!
 //! Input: the bytes from the start of a record, and whether the file ends with them. Output: the
 //! record's unescaped cells, written one after another into a scratch buffer with the end of each,
-//! and how many bytes the record took. The big readers ([`crate::ingest::segments`]) split a line
+//! and how many bytes the record took. The big readers ([`crate::ingest::reader::plan`]) split a line
 //! without `"` at its commas, and hand a line with one to [`split`].
 //!
 //! It reads what `csv_core`'s default reader reads, byte for byte, without building a reader per
@@ -481,7 +481,7 @@ mod tests {
         }
         data.extend_from_slice(b"last,row");
         let mut whole = Records::new(&data);
-        let mut counter = crate::ingest::LineCounter::new(&data);
+        let mut counter = crate::ingest::lines::LineCounter::new(&data);
         let mut stream = Stream::new(&data[..]);
         let mut rows = 0;
         while let Some(expected) = whole.next_record() {

@@ -24,14 +24,14 @@ use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use crate::error::DatasetError;
-use crate::ingest::InputFile;
 use crate::ingest::batches::Batches;
 use crate::ingest::cell::CellError;
+use crate::ingest::input::InputFile;
 use crate::ingest::lines::Lines;
 use crate::ingest::parse::{self, Context, Row};
-use crate::ingest::scatter::{self, Scatter, Written};
+use crate::ingest::reader::plan::{Part, Sink, Source, Split, Whole};
+use crate::ingest::reader::scatter::{self, Scatter, Written};
 use crate::ingest::schema::{self, FileSpec};
-use crate::ingest::segments::{Part, Sink, Source, Split, Whole};
 use crate::model::fold::Fold;
 use crate::model::records::{HasLine, Line};
 use crate::model::reject::Reject;
