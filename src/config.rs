@@ -1,4 +1,4 @@
-//! `settle.toml`: the dataset's settings, with SPEC's defaults.
+//! `settle.toml`: the dataset's settings, with the contract's defaults.
 //!
 //! Settings are read once and validated here; nothing downstream re-checks them. An unknown key or
 //! a bad value is an error that names the key and says what would be accepted.

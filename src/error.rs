@@ -1,7 +1,7 @@
 //! Errors that stop a run, each with a message a user can act on.
 //!
 //! A bad *row* never stops a run: it becomes a [`crate::model::reject::Reject`]. These errors are for a
-//! dataset that cannot be used at all, and they map to the exit codes in SPEC.
+//! dataset that cannot be used at all, and they map to the exit codes in the contract (docs/cli.md).
 
 use std::path::PathBuf;
 
@@ -125,7 +125,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code SPEC assigns to this error.
+    /// The process exit code the contract assigns to this error (docs/cli.md).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Dataset(DatasetError::Scratch { .. }) => 1,

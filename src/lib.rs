@@ -2,7 +2,7 @@
 //! teams.
 //!
 //! Data flows one way: [`ingest`] reads a dataset folder into typed records, [`rules`] computes
-//! each SPEC rule as a pure function of those records and the run's [`model::period::Period`],
+//! each rule of the contract as a pure function of those records and the run's [`model::period::Period`],
 //! [`render`] turns results into document bytes, and [`output`] writes them atomically with a
 //! [`manifest`]. [`pipeline`] runs the stages in that order. [`serve`], the finance portal,
 //! reads what the pipeline wrote and serves it to each user within their scope.

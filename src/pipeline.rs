@@ -668,7 +668,7 @@ fn world(data: &Dataset) -> Inputs<'_> {
 }
 
 /// One warning when the accounts were taken from the exports, one per input file that has columns
-/// SPEC does not know, then one per row whose quoted cell spans lines.
+/// the contract does not know, then one per row whose quoted cell spans lines.
 pub fn warnings(data: &Dataset) -> Vec<String> {
     let from_exports = data.accounts_from_exports.then(|| {
         format!(

@@ -1,4 +1,4 @@
-//! `settle gen`: deterministic synthetic datasets in the SPEC schema, for benchmarks.
+//! `settle gen`: deterministic synthetic datasets in the contract's schema (docs/inputs.md), for benchmarks.
 //!
 //! The same arguments always give the same bytes. The bill-line mix follows a large reseller's
 //! month: mostly hourly post-paid lines, some daily, monthly prepaid and one-time purchases;

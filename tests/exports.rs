@@ -518,7 +518,7 @@ fn alibaba_header_variants_agree_account_by_account() {
     }
 }
 
-/// `settle validate` names each export file's format, the column that fed each SPEC column, and
+/// `settle validate` names each export file's format, the column that fed each contract column, and
 /// its rows.
 #[test]
 fn validate_shows_the_mapping() {

@@ -15,7 +15,7 @@ use settle::pipeline::{self, RunConfig};
 use settle::progress::Quiet;
 use support::{BILLS_HEADER, Scratch, USAGE_HEADER};
 
-/// An amount: ordinary or tiny, with up to 8 decimals as SPEC has money, or at the edge of the
+/// An amount: ordinary or tiny, with up to 8 decimals as the contract has money, or at the edge of the
 /// bound (some past it).
 fn amount() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -1,6 +1,6 @@
 //! Ingestion: a dataset folder in, typed records and rejects out.
 //!
-//! Every SPEC input file is read here and nowhere else. The small tables go through the `csv`
+//! Every input file of the contract (docs/inputs.md) is read here and nowhere else. The small tables go through the `csv`
 //! crate ([`small`]); `bills.csv` and `usage.csv`, which hold millions of lines, are read on
 //! every core ([`segments`], [`big`]). Both hand each row to the same parse function
 //! ([`parse`]), so a row means the same thing whichever reader carried it.
@@ -256,7 +256,7 @@ pub fn sort_rejects(rejects: &mut [Reject]) {
     });
 }
 
-/// Where a file is reported: in SPEC's reading order, export files where `bills.csv` would be.
+/// Where a file is reported: in the contract's reading order, export files where `bills.csv` would be.
 fn file_order(name: &str) -> Option<usize> {
     let name = if name.starts_with("exports/") {
         schema::BILLS.name
@@ -323,7 +323,7 @@ fn unique<T: HasLine>(loaded: &mut Loaded<T>, id: impl Fn(&T) -> &str, column: &
     retain_unmarked(&mut loaded.records, &drop);
 }
 
-/// SPEC: one account's link windows must not overlap. The earlier row (by line) wins.
+/// The contract (docs/rules.md): one account's link windows must not overlap. The earlier row (by line) wins.
 fn no_overlapping_links(loaded: &mut Loaded<PartnerLink>) {
     let mut drop = vec![false; loaded.records.len()];
     let mut by_account: HashMap<&Text, Vec<usize>> = HashMap::new();

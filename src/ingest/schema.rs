@@ -1,4 +1,4 @@
-//! The columns of each SPEC input file, and matching a file's header against them.
+//! The columns of each input file of the contract (docs/inputs.md), and matching a file's header against them.
 
 use crate::error::DatasetError;
 
@@ -162,14 +162,14 @@ pub const ALL: [FileSpec; 9] = [
     USAGE,
 ];
 
-/// Where each SPEC column sits in a file's header.
+/// Where each contract column sits in a file's header.
 #[derive(Debug)]
 pub struct Header {
     /// `positions[i]` is the file column that holds `spec.columns[i]`.
     pub positions: Vec<usize>,
     /// Header names, cleaned of a BOM and surrounding spaces.
     pub names: Vec<String>,
-    /// Columns SPEC does not know; they are ignored.
+    /// Columns the contract does not know; they are ignored.
     pub unknown: Vec<String>,
 }
 

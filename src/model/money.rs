@@ -1,7 +1,7 @@
 //! Exact money: parsing, the one rounding function, and printing.
 //!
 //! Amounts are `rust_decimal::Decimal` from the moment they are read. Nothing here touches a float.
-//! Rounding happens only where an output line is made (SPEC R8), and always through [`round`], so the
+//! Rounding happens only where an output line is made (R8 in docs/rules.md), and always through [`round`], so the
 //! dataset's `rounding` setting is obeyed everywhere.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Typed input records, one struct per SPEC input file.
+//! Typed input records, one struct per input file of the contract (docs/inputs.md).
 //!
 //! Ingestion turns each accepted CSV row into one of these; the rules only ever see them. Names
 //! that repeat across millions of lines (accounts, products, currencies) are interned [`Text`], so
@@ -227,7 +227,7 @@ impl FromIterator<Text> for Known {
     }
 }
 
-/// Declares a closed set of values read from one CSV column, with the exact spellings SPEC uses.
+/// Declares a closed set of values read from one CSV column, with the exact spellings the contract uses.
 macro_rules! cell_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -235,7 +235,7 @@ macro_rules! cell_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
-            /// Every accepted spelling, in SPEC order.
+            /// Every accepted spelling, in the contract's order.
             pub const NAMES: &'static [&'static str] = &[$($text),+];
 
             pub fn parse(s: &str) -> Option<Self> {

@@ -1,4 +1,4 @@
-//! Instants and the three timestamp forms SPEC accepts.
+//! Instants and the three timestamp forms the contract accepts.
 //!
 //! Every timestamp in a dataset is turned into a [`Timestamp`] (seconds since the Unix epoch, UTC) at
 //! the boundary, so that the rules compare plain integers and never think about timezones again. The
@@ -55,7 +55,7 @@ pub fn resolve_local(local: NaiveDateTime, tz: Tz) -> Option<Timestamp> {
     }
 }
 
-/// Parses one of the three SPEC forms: `YYYY-MM-DD HH:MM:SS` (local), RFC 3339 with an offset, or
+/// Parses one of the three forms of the contract: `YYYY-MM-DD HH:MM:SS` (local), RFC 3339 with an offset, or
 /// `YYYY-MM-DD` (local midnight). The error is a reason a user can act on.
 pub fn parse_timestamp(text: &str, tz: Tz) -> Result<Timestamp, String> {
     Zone::new(tz).parse(text)

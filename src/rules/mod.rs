@@ -1,4 +1,4 @@
-//! The domain rules of SPEC, as pure functions over typed records. Each rule lives in its own
+//! The domain rules of the contract (docs/rules.md), as pure functions over typed records. Each rule lives in its own
 //! module; none reads files, the clock or the environment.
 
 pub mod consumption;

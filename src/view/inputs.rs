@@ -39,7 +39,7 @@ pub struct ExportRow {
     pub rows_not_charges: u64,
     /// Of the rows used, the lines marked as corrections (FOCUS `ChargeClass = Correction`).
     pub rows_corrections: u64,
-    /// Which export column fed each SPEC column, for `settle validate`.
+    /// Which export column fed each contract column, for `settle validate`.
     #[serde(skip)]
     pub mapping: Vec<(&'static str, &'static str)>,
 }

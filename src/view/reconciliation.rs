@@ -63,7 +63,7 @@ fn row<'a>(f: &'a Finding, look: &Look) -> FindingRow<'a> {
     }
 }
 
-/// Counts and printed differences per kind (in SPEC order) and currency.
+/// Counts and printed differences per kind (in the contract's order) and currency.
 pub fn summary<'a>(rows: impl IntoIterator<Item = FindingRow<'a>>) -> Vec<KindTotal> {
     let mut sums: BTreeMap<(Kind, &str), (usize, Figure)> = BTreeMap::new();
     for f in rows {

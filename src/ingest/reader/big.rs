@@ -37,9 +37,9 @@ use crate::model::records::{HasLine, Line};
 use crate::model::reject::Reject;
 use crate::progress::Progress;
 
-/// Where a big file's id is: its first SPEC column.
+/// Where a big file's id is: its first contract column.
 const ID: usize = 0;
-/// Where a big file's account is: its second SPEC column.
+/// Where a big file's account is: its second contract column.
 const ACCOUNT: usize = 1;
 
 /// What checking a big file found: its facts, its rejects (rows that do not parse, and later rows

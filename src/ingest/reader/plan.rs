@@ -39,12 +39,12 @@ use crate::progress::Progress;
 pub(super) const BLOCK: usize = 4 << 20;
 /// Below this size a file is read as one segment: splitting would cost more than it saves.
 const SPLIT_ABOVE: u64 = 8 << 20;
-/// The most SPEC columns any big file has.
+/// The most contract columns any big file has.
 pub const MAX_COLUMNS: usize = 24;
 
 /// What a segment's records go to.
 pub trait Sink: Send {
-    /// A record whose cells are in SPEC column order. `row.line` counts from the segment's first
+    /// A record whose cells are in contract column order. `row.line` counts from the segment's first
     /// line (0); `offset` is the record's first byte in the file.
     fn row(&mut self, row: &Row, offset: u64);
     /// A record that could not be split into the header's cells; its line counts like `row`'s.
@@ -57,7 +57,7 @@ pub trait Sink: Send {
         true
     }
 
-    /// A record of this core's shard, by its cells in SPEC columns 0 and 1 (an id and an
+    /// A record of this core's shard, by its cells in contract columns 0 and 1 (an id and an
     /// account), when [`Sink::checks_all`] is false: whether to hand it to [`Sink::row`]. Called
     /// once for each such record that has both cells.
     fn glance(&mut self, _first: &str, _second: &str) -> bool {
@@ -70,7 +70,7 @@ pub trait Sink: Send {
 pub enum Split {
     /// Each core reads one contiguous segment and takes all of its records.
     Segments,
-    /// Each core reads the whole file and takes the records whose cell in this SPEC column
+    /// Each core reads the whole file and takes the records whose cell in this contract column
     /// hashes to it, so that every value of the column is seen by one core only. The records it
     /// cannot split, and their rejects, go to the first core.
     Shards { column: usize },
@@ -120,7 +120,10 @@ impl Source {
             }
             Err(e) => return Err(io(e)),
         };
-        assert!(spec.columns.len() <= MAX_COLUMNS, "SPEC columns fit a row");
+        assert!(
+            spec.columns.len() <= MAX_COLUMNS,
+            "contract columns fit a row"
+        );
         let len = file.metadata().map_err(io)?.len();
         // The header record: read the file's head until it holds the whole of it.
         let mut head = Vec::new();
@@ -463,7 +466,7 @@ mod tests {
     }
 
     /// In a sharded read, each record with an id and an account is glanced at once, by its
-    /// SPEC columns whatever the header's order, quoted or not; declined records are not split
+    /// contract columns whatever the header's order, quoted or not; declined records are not split
     /// for `row`, and a record too short to have both cells goes the whole way.
     #[test]
     fn glancing_at_the_first_two_spec_columns() {

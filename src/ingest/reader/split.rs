@@ -216,7 +216,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
                     let keyed = match shard.column {
                         0 => first,
                         1 => second,
-                        _ => unreachable!("shards are keyed by SPEC column 0 or 1"),
+                        _ => unreachable!("shards are keyed by contract column 0 or 1"),
                     };
                     if owner(keyed, shard.count) != shard.index || !self.sink.glance(first, second)
                     {
@@ -234,7 +234,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
         split
     }
 
-    /// The record's cells in SPEC columns 0 and 1, when they are there and are text. With
+    /// The record's cells in contract columns 0 and 1, when they are there and are text. With
     /// `quoted`, `Unsure` when the cells up to them are not simply quoted.
     fn first_two<'t>(&self, text: &'t [u8], quoted: bool) -> Glance<'t> {
         let positions = &self.source.header.positions;
@@ -410,7 +410,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
         }
     }
 
-    /// The reject for a record with a cell that is not UTF-8, naming the first such SPEC column.
+    /// The reject for a record with a cell that is not UTF-8, naming the first such contract column.
     fn not_utf8<'c>(&self, cells: impl Iterator<Item = &'c [u8]>) -> Reject {
         let bad: Vec<usize> = cells
             .enumerate()

@@ -31,7 +31,7 @@ use crate::rules::discounts::Discounts;
 
 mod findings;
 
-/// The kinds of finding, in SPEC order.
+/// The kinds of finding, in the contract's order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     AmountMismatch,
