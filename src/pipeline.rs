@@ -184,6 +184,9 @@ fn run_known(
     let staging = Staging::new(&folder)?;
     let (results, streamed) = fold(&mut data, &period, cfg, &staging, progress)?;
     known.warnings = warnings(&data);
+    if results.selected.by_currency.is_empty() {
+        known.warnings.push(empty_month(period.month));
+    }
     if !data.rejects.is_empty() {
         if cfg.strict {
             return Err(Error::Strict {
@@ -665,6 +668,15 @@ fn world(data: &Dataset) -> Inputs<'_> {
         },
         reconcile_tolerance: data.settings.reconcile_tolerance,
     }
+}
+
+/// The warning for a month in which no bill line falls, used or deducted: almost always exports
+/// that are missing or stale, which would otherwise publish a zero statement to every partner.
+pub fn empty_month(month: Month) -> String {
+    format!(
+        "no bill line was used or deducted in {month}: every statement is 0; check that the \
+         month's bill exports are complete before sending anything"
+    )
 }
 
 /// One warning when the accounts were taken from the exports, one per input file that has columns

@@ -176,3 +176,21 @@ fn an_output_folder_that_cannot_be_made_names_the_dataset_and_month() {
     assert_eq!(json["dataset"], "acme");
     assert_eq!(json["period"], "2026-10");
 }
+
+/// A month in which no bill line falls is almost always missing exports: the run warns, on stderr
+/// and in `warnings`, rather than publish zero statements as if all were well.
+#[test]
+fn an_empty_month_is_warned_about() {
+    let s = Scratch::new("json-empty-month");
+    let bills = format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "5"));
+    let data = s.dataset("acme", &[("accounts.csv", ACCOUNTS), ("bills.csv", &bills)]);
+    let (code, json, stderr) = json_run(&data, &s.out(), &["--period", "2025-01"]);
+    assert_eq!(code, 0, "{stderr}");
+    let listed = warnings(&json);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].starts_with("no bill line was used or deducted in 2025-01"));
+    assert_eq!(listed, printed_warnings(&stderr));
+    // The month the line falls in is not warned about.
+    let (_, json, _) = json_run(&data, &s.out(), &["--period", "2026-10"]);
+    assert_eq!(warnings(&json), Vec::<String>::new());
+}
