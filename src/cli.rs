@@ -35,8 +35,26 @@ pub enum Command {
     Gen(GenArgs),
     /// Serve the settled periods under OUT to finance staff and partners, each within their scope
     Serve(ServeArgs),
+    /// Compare two period folders: rows added, removed and changed per document, and the money
+    /// moved per currency; exit 0 when they are the same, 1 when they differ
+    Diff(DiffArgs),
     /// Manage the portal's users file
     Users(UsersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first period folder, e.g. the month of record `outputs/demo/2026-10`
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+
+    /// The second period folder, e.g. a restatement or another version's run
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+
+    /// `text` for a person, `csv` for a spreadsheet: one row per changed cell
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "csv"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod diff;
 pub mod digest;
 pub mod error;
 pub mod fault;

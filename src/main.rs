@@ -143,6 +143,27 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             spinner.finish();
             Ok(portal(serve::run(&args.into_config())))
         }
+        Command::Diff(args) => {
+            spinner.finish();
+            let report = match settle::diff::compare(&args.a, &args.b) {
+                Ok(report) => report,
+                Err(e) => {
+                    errln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let bytes = if args.format == "csv" {
+                settle::diff::csv(&report)
+            } else {
+                settle::diff::text(&report, &args.a, &args.b).into_bytes()
+            };
+            settle::console::stdout_bytes(&bytes);
+            Ok(if report.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Users(args) => {
             spinner.finish();
             let UsersCommand::Add(add) = args.command;
