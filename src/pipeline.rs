@@ -29,7 +29,9 @@ use crate::layout::file_stem;
 use crate::manifest::{Attribution, FindingSummary, Ledger, Manifest, OutputEntry};
 use crate::model::basis::Basis;
 use crate::model::period::{Month, Period};
-use crate::model::records::{Account, Partner, Text};
+use std::collections::BTreeMap;
+
+use crate::model::records::{Account, Partner, Text, Window};
 use crate::model::reject::Reject;
 use crate::model::time::parse_timestamp;
 use crate::output::{OutputFile, Staging};
@@ -43,6 +45,7 @@ use crate::rules::month::{Inputs, Pass, Results, Tables};
 use crate::rules::rebate;
 use crate::rules::rollup::Rollup;
 use crate::runs::Runs;
+use crate::view::bridge::Consoles;
 use crate::view::{self, Look};
 
 /// Statements made and written at once: enough to keep both cores busy, few enough that their
@@ -233,6 +236,8 @@ pub struct Streamed {
     consumption: OutputEntry,
     statement_lines: Runs,
     ledger: Ledger,
+    /// The console figures of every account with a partner, for the statements' walks (R10).
+    consoles: Consoles,
 }
 
 /// The month's rules over every bill line, batch by batch; what reading `bills.csv` found joins
@@ -249,12 +254,15 @@ fn fold(
     bills.scatter(|| staging.scratch())?;
     let look = look(data, period);
     let world = world(data);
-    let (results, file, statement_lines, ledger) = loop {
+    let linked: rustc_hash::FxHashSet<usize> =
+        data.links.iter().map(|l| l.account_id.id()).collect();
+    let (results, file, statement_lines, ledger, consoles) = loop {
         let mut month = Results::default();
         let mut file = staging.create("consumption.csv")?;
         let count = bills.batches().count();
         let mut statement_lines = Runs::new((count > 1).then(|| staging.scratch()).transpose()?);
         let mut ledger = Ledger::default();
+        let mut consoles = Consoles::new();
         for index in 0..count {
             let which = which_batch(index, count, bills.is_again());
             let batch = Batch {
@@ -282,6 +290,9 @@ fn fold(
             } else {
                 CsvDoc::continued()
             };
+            view::bridge::add_consoles(&mut consoles, &finished.consumption, &look, |a| {
+                linked.contains(&a.id())
+            });
             let rows = view::consumption::rows(&finished.consumption, &look);
             file.append(&tables::consumption(doc, &rows, period.month))?;
             for l in &finished.statement_lines {
@@ -291,7 +302,7 @@ fn fold(
             month.merge(finished.results);
         }
         if !bills.again(progress)? {
-            break (month, file, statement_lines, ledger);
+            break (month, file, statement_lines, ledger, consoles);
         }
     };
     let (input, rejects) = bills.finish();
@@ -300,6 +311,7 @@ fn fold(
         consumption: file.finish()?,
         statement_lines,
         ledger,
+        consoles,
     };
     Ok((results, streamed))
 }
@@ -367,6 +379,7 @@ fn write(
         consumption,
         mut statement_lines,
         mut ledger,
+        consoles,
     } = streamed;
     conserve(&mut ledger, &results, period.basis);
     let font = templates.map(Font::new).transpose()?;
@@ -420,7 +433,10 @@ fn write(
     write_statements(
         data,
         period,
-        &mut statement_lines,
+        Lines {
+            runs: &mut statement_lines,
+            consoles: &consoles,
+        },
         &look,
         pdf.as_ref(),
         &mut out,
@@ -494,13 +510,20 @@ fn write_file(staging: &Staging, path: String, bytes: Vec<u8>) -> Result<OutputE
     Ok(file.entry())
 }
 
+/// What the statements are made from: the month's statement lines, kept in runs, and the
+/// consoles' figures their walks start from.
+struct Lines<'s> {
+    runs: &'s mut Runs,
+    consoles: &'s Consoles,
+}
+
 /// R5's settlement, partner by partner: each partner's lines are read back from the runs, settled,
 /// turned into its statements' view and written (CSV, and PDF with templates), a few partners at
 /// a time; `statements.csv` last, from every statement's summary row.
 fn write_statements(
     data: &Dataset,
     period: &Period,
-    lines: &mut Runs,
+    lines: Lines,
     look: &Look,
     pdf: Option<&documents::Context>,
     out: &mut Written,
@@ -512,11 +535,13 @@ fn write_statements(
     }
     let partners: Vec<&Partner> = data.partners.values().collect();
     let mut summaries = Vec::with_capacity(partners.len());
+    let customers = customers(data, period);
+    let mut bridge = Vec::new();
     for chunk in partners.chunks(PARTNERS_AT_ONCE) {
         let statements = chunk
             .iter()
             .map(|p| {
-                let lines = lines.take(&p.partner_id)?;
+                let lines = lines.runs.take(&p.partner_id)?;
                 Ok(rebate::settle(
                     p,
                     lines,
@@ -551,6 +576,15 @@ fn write_statements(
             })
             .collect::<Result<_, Error>>()?;
         out.outputs.extend(files.into_iter().flatten());
+        for s in statements.iter().flatten() {
+            let linked = customers.get(&s.partner_id).map_or(&[][..], Vec::as_slice);
+            let walk = view::bridge::walk(s, linked, lines.consoles, look);
+            bridge.extend(
+                walk.customers
+                    .into_iter()
+                    .map(|row| (s.partner_id.clone(), walk.currency.clone(), row)),
+            );
+        }
         // statements.csv needs each statement's summary row, not its lines.
         summaries.extend(statements.into_iter().flatten().map(|s| rebate::Statement {
             lines: Vec::new(),
@@ -564,7 +598,28 @@ fn write_statements(
     out.write(
         "statements.csv",
         render::statements::summary(&rows, period.month),
-    )
+    )?;
+    out.write("bridge.csv", tables::bridge(&bridge, look, period.month))
+}
+
+/// Each partner's customers in the month: the accounts whose link to it is in force at some
+/// time in the month, sorted.
+fn customers(data: &Dataset, period: &Period) -> BTreeMap<Text, Vec<Text>> {
+    let month = Window {
+        from: period.start,
+        to: Some(period.end),
+    };
+    let mut out: BTreeMap<Text, Vec<Text>> = BTreeMap::new();
+    for l in data.links.iter().filter(|l| l.window.overlaps(&month)) {
+        out.entry(l.partner_id.clone())
+            .or_default()
+            .push(l.account_id.clone());
+    }
+    for accounts in out.values_mut() {
+        accounts.sort();
+        accounts.dedup();
+    }
+    out
 }
 
 /// The source side of the conservation checks, and what no statement attributes: the payable of

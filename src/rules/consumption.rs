@@ -29,6 +29,17 @@ pub struct Consumption {
     /// Σ payable of lines used in the month and not deducted by its end: `deducted_at` empty, or
     /// in a later month.
     pub not_deducted: Decimal,
+    /// The part of `not_deducted` with no `deducted_at` at all: not deducted yet.
+    pub never_deducted: Decimal,
+    /// Σ payable of lines used in the month but deducted before it began: prepaid ahead.
+    pub deducted_before: Decimal,
+}
+
+impl Consumption {
+    /// Used in the month and deducted in a later one.
+    pub fn deducted_later(&self) -> Decimal {
+        self.not_deducted - self.never_deducted
+    }
 }
 
 /// The running sums of R2 over the selected lines of one [`LineKey`]. [`rows`] adds them up into
@@ -38,6 +49,8 @@ pub struct Sums {
     usage_period: Decimal,
     deduction_period: Decimal,
     not_deducted: Decimal,
+    never_deducted: Decimal,
+    deducted_before: Decimal,
 }
 
 impl Sums {
@@ -45,8 +58,14 @@ impl Sums {
     pub fn add(&mut self, b: &BillLine, at: InMonth, period: &Period) {
         if at.used {
             self.usage_period += b.payable_amount;
-            if b.deducted_at.is_none_or(|t| t >= period.end) {
-                self.not_deducted += b.payable_amount;
+            match b.deducted_at {
+                None => {
+                    self.not_deducted += b.payable_amount;
+                    self.never_deducted += b.payable_amount;
+                }
+                Some(t) if t >= period.end => self.not_deducted += b.payable_amount,
+                Some(t) if t < period.start => self.deducted_before += b.payable_amount,
+                Some(_) => {}
             }
         }
         if at.deducted {
@@ -67,6 +86,8 @@ pub fn rows<'s>(sums: impl IntoIterator<Item = (&'s LineKey, &'s Sums)>) -> Vec<
             usage_period: s.usage_period,
             deduction_period: s.deduction_period,
             not_deducted: s.not_deducted,
+            never_deducted: s.never_deducted,
+            deducted_before: s.deducted_before,
         })
         .collect();
     super::coalesce(
@@ -76,6 +97,8 @@ pub fn rows<'s>(sums: impl IntoIterator<Item = (&'s LineKey, &'s Sums)>) -> Vec<
             kept.usage_period += later.usage_period;
             kept.deduction_period += later.deduction_period;
             kept.not_deducted += later.not_deducted;
+            kept.never_deducted += later.never_deducted;
+            kept.deducted_before += later.deducted_before;
         },
     );
     rows

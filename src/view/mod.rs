@@ -9,6 +9,7 @@
 //! Names (account and partner names) and local timestamps are joined in here too, so that the
 //! writers take rows and print them, knowing nothing of the dataset.
 
+pub mod bridge;
 pub mod consumption;
 pub mod inputs;
 pub mod invoices;
