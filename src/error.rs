@@ -23,11 +23,13 @@ pub enum DatasetError {
     NoExports { dir: PathBuf },
 
     #[error(
-        "`{file}` is not a bill export settle knows; its columns are: {columns}\nhint: settle recognises FOCUS, Alibaba, Tencent and Huawei exports by their columns: {telling}. If the file is one of them with a header settle cannot tell, pin the format in `settle.toml`: `[exports]` then `format = \"focus\"`"
+        "`{file}` is not a bill export settle knows; its columns are: {columns}\nhint: settle recognises {kinds} exports by their columns: {telling}. If the file is one of them with a header settle cannot tell, pin the format in `settle.toml`: `[exports]` then `format = \"focus\"`"
     )]
     UnknownExport {
         file: &'static str,
         columns: String,
+        /// The formats settle knows, by name.
+        kinds: String,
         telling: String,
     },
 
