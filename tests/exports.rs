@@ -543,3 +543,18 @@ fn validate_shows_the_mapping() {
         "{text}"
     );
 }
+
+/// Issue 29: `exports/` was read at its top level only, so a file in a sub-folder (AWS and Azure
+/// deliver nested folders) was dropped without a word. A file at the top and one two folders
+/// down now settle the whole month, and rows of two files of one name in two folders keep
+/// apart.
+#[test]
+fn issue_29_a_file_in_a_sub_folder_is_read() {
+    let ds = utc_dataset("nested");
+    let below = ds.join("exports/focus/data/BILLING_PERIOD=2024-09");
+    std::fs::create_dir_all(&below).expect("the test's own data");
+    std::fs::write(ds.join("exports/part-1.csv"), sample_part(0..600))
+        .expect("the test's own data");
+    std::fs::write(below.join("part-1.csv"), sample_part(600..1000)).expect("the test's own data");
+    assert_focus_sums(&ds);
+}

@@ -15,6 +15,7 @@
 //! stable for the same file.
 
 pub mod alibaba;
+pub mod delivery;
 pub mod focus;
 pub mod header;
 pub mod huawei;
@@ -111,7 +112,7 @@ pub enum Kind {
 pub struct ExportFile {
     /// `exports/<file name>`, as rejects and the manifest name it.
     pub name: &'static str,
-    /// The file name alone, the first part of each row's `bill_id`.
+    /// The file's path below `exports/`, the first part of each row's `bill_id`.
     pub base: String,
     pub path: PathBuf,
     pub kind: Kind,
@@ -163,42 +164,24 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
-/// Finds and recognises the files in `dir/exports/`, or `None` when the folder is absent.
+/// Finds and recognises the files below `dir/exports/`, at any depth, or `None` when the folder
+/// is absent.
 pub fn discover(dir: &Path, settings: &ExportSettings) -> Result<Option<Exports>, DatasetError> {
     let folder = dir.join(FOLDER);
     if !folder.is_dir() {
         return Ok(None);
     }
-    let io = |source| DatasetError::Io {
-        path: folder.clone(),
-        source,
-    };
-    let mut paths: Vec<(String, PathBuf, Kind)> = Vec::new();
-    for entry in std::fs::read_dir(&folder).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        let Some(file) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-            continue;
-        };
-        let lower = file.to_lowercase();
-        let kind = if lower.ends_with(".csv.gz") {
-            Kind::CsvGz
-        } else if lower.ends_with(".csv") {
-            Kind::Csv
-        } else if lower.ends_with(".parquet") {
-            Kind::Parquet
-        } else {
-            continue;
-        };
-        if path.is_file() && !file.starts_with('.') {
-            paths.push((file, path, kind));
-        }
-    }
-    paths.sort();
+    let paths = delivery::walk(&folder)?;
     if paths.is_empty() {
         return Err(DatasetError::NoExports { dir: folder });
     }
     let mut files = Vec::with_capacity(paths.len());
-    for (base, path, kind) in paths {
+    for delivery::Found {
+        relative: base,
+        path,
+        kind,
+    } in paths
+    {
         let name = leak(format!("{FOLDER}/{base}"));
         let header = match kind {
             Kind::Parquet => parquet::columns(&path, name)?,
