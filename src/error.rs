@@ -34,6 +34,26 @@ pub enum DatasetError {
     },
 
     #[error(
+        "`{first}` and `{second}` hold the same bytes\nhint: a file read twice counts its charges twice; the month's delivery was copied in twice, or one file was copied beside itself: remove one of them"
+    )]
+    SameExport { first: String, second: String },
+
+    #[error(
+        "`{manifest}` lists `{listed}`, which is not in `exports/`\nhint: the delivery is incomplete; copy the whole of it into `exports/` (or wait until the cloud has written all of it)"
+    )]
+    ExportListedMissing { manifest: String, listed: String },
+
+    #[error(
+        "`{file}` is not listed by the delivery's manifest `{manifest}`\nhint: it is from another delivery (an older run or assembly kept beside the latest): remove it, or the manifest if the files are right"
+    )]
+    ExportNotListed { file: String, manifest: String },
+
+    #[error(
+        "`{file}` is not a delivery manifest settle can read: {reason}\nhint: AWS `Manifest.json` lists `reportKeys` or `dataFiles`, Azure `manifest.json` lists `blobs`; restore it from the delivery, or remove it to read the files without it"
+    )]
+    ExportManifest { file: String, reason: String },
+
+    #[error(
         "`{file}` is a Parquet export, and this build of settle reads none\nhint: build settle with its `parquet` feature (`cargo build --release --features parquet`), or give the export as `.csv` or `.csv.gz`"
     )]
     NoParquet { file: &'static str },
