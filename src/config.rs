@@ -35,25 +35,32 @@ pub struct Settings {
     pub exports: ExportSettings,
 }
 
-/// The cloud bill export formats `exports/` may hold.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
-    Focus,
-    Alibaba,
-    Tencent,
-    Huawei,
+/// The cloud bill export formats, written once: each variant with its spelling in
+/// `settle.toml` and the manifest, in the order settle tries and lists them.
+macro_rules! export_formats {
+    ($($variant:ident = $name:literal),+ $(,)?) => {
+        /// The cloud bill export formats `exports/` may hold.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ExportFormat {
+            $($variant),+
+        }
+
+        impl ExportFormat {
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+            pub const ALL: &'static [ExportFormat] = &[$(ExportFormat::$variant),+];
+        }
+    };
+}
+
+export_formats! {
+    Focus = "focus",
+    Alibaba = "alibaba",
+    Tencent = "tencent",
+    Huawei = "huawei",
 }
 
 impl ExportFormat {
-    pub const NAMES: &'static [&'static str] = &["focus", "alibaba", "tencent", "huawei"];
-    pub const ALL: [ExportFormat; 4] = [
-        ExportFormat::Focus,
-        ExportFormat::Alibaba,
-        ExportFormat::Tencent,
-        ExportFormat::Huawei,
-    ];
-
     pub fn as_str(self) -> &'static str {
         Self::NAMES[self as usize]
     }
@@ -92,7 +99,7 @@ impl ExportSettings {
                 "format" => {
                     s.format = value
                         .as_str()
-                        .and_then(|v| ExportFormat::ALL.into_iter().find(|f| f.as_str() == v))
+                        .and_then(|v| ExportFormat::ALL.iter().copied().find(|f| f.as_str() == v))
                         .map(Some)
                         .ok_or_else(|| bad(key, value, &one_of(ExportFormat::NAMES)))?;
                 }

@@ -23,13 +23,35 @@ pub enum DatasetError {
     NoExports { dir: PathBuf },
 
     #[error(
-        "`{file}` is not a bill export settle knows; its columns are: {columns}\nhint: settle recognises FOCUS, Alibaba, Tencent and Huawei exports by their columns: {telling}. If the file is one of them with a header settle cannot tell, pin the format in `settle.toml`: `[exports]` then `format = \"focus\"`"
+        "`{file}` is not a bill export settle knows; its columns are: {columns}\nhint: settle recognises {kinds} exports by their columns: {telling}. If the file is one of them with a header settle cannot tell, pin the format in `settle.toml`: `[exports]` then `format = \"focus\"`"
     )]
     UnknownExport {
         file: &'static str,
         columns: String,
+        /// The formats settle knows, by name.
+        kinds: String,
         telling: String,
     },
+
+    #[error(
+        "`{first}` and `{second}` hold the same bytes\nhint: a file read twice counts its charges twice; the month's delivery was copied in twice, or one file was copied beside itself: remove one of them"
+    )]
+    SameExport { first: String, second: String },
+
+    #[error(
+        "`{manifest}` lists `{listed}`, which is not in `exports/`\nhint: the delivery is incomplete; copy the whole of it into `exports/` (or wait until the cloud has written all of it)"
+    )]
+    ExportListedMissing { manifest: String, listed: String },
+
+    #[error(
+        "`{file}` is not listed by the delivery's manifest `{manifest}`\nhint: it is from another delivery (an older run or assembly kept beside the latest): remove it, or the manifest if the files are right"
+    )]
+    ExportNotListed { file: String, manifest: String },
+
+    #[error(
+        "`{file}` is not a delivery manifest settle can read: {reason}\nhint: AWS `Manifest.json` lists `reportKeys` or `dataFiles`, Azure `manifest.json` lists `blobs`; restore it from the delivery, or remove it to read the files without it"
+    )]
+    ExportManifest { file: String, reason: String },
 
     #[error(
         "`{file}` is a Parquet export, and this build of settle reads none\nhint: build settle with its `parquet` feature (`cargo build --release --features parquet`), or give the export as `.csv` or `.csv.gz`"

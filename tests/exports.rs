@@ -543,3 +543,126 @@ fn validate_shows_the_mapping() {
         "{text}"
     );
 }
+
+/// Issue 29: `exports/` was read at its top level only, so a file in a sub-folder (AWS and Azure
+/// deliver nested folders) was dropped without a word. A file at the top and one two folders
+/// down now settle the whole month, and rows of two files of one name in two folders keep
+/// apart.
+#[test]
+fn issue_29_a_file_in_a_sub_folder_is_read() {
+    let ds = utc_dataset("nested");
+    let below = ds.join("exports/focus/data/BILLING_PERIOD=2024-09");
+    std::fs::create_dir_all(&below).expect("the test's own data");
+    std::fs::write(ds.join("exports/part-1.csv"), sample_part(0..600))
+        .expect("the test's own data");
+    std::fs::write(below.join("part-1.csv"), sample_part(600..1000)).expect("the test's own data");
+    assert_focus_sums(&ds);
+}
+
+/// Runs `settle <args> --inputs ds` (and `--out ds/out` for `run`) and returns its exit code,
+/// stdout and stderr.
+fn settle(args: &[&str], ds: &Path) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_settle"));
+    command.args(args).arg("--inputs").arg(ds);
+    if args[0] == "run" {
+        command.arg("--out").arg(ds.join("out"));
+    }
+    let out = command.output().expect("the test's own data");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 29: two export files with the same bytes were both counted (the month twice). Now
+/// the run stops (exit 2) naming both.
+#[test]
+fn issue_29_the_same_file_twice_stops_the_run() {
+    let ds = utc_dataset("same-twice");
+    std::fs::create_dir_all(ds.join("exports/copy")).expect("the test's own data");
+    std::fs::write(ds.join("exports/part-1.csv"), sample_part(0..600))
+        .expect("the test's own data");
+    std::fs::write(ds.join("exports/part-2.csv"), sample_part(600..1000))
+        .expect("the test's own data");
+    std::fs::write(ds.join("exports/copy/part-1.csv"), sample_part(0..600))
+        .expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`exports/copy/part-1.csv` and `exports/part-1.csv` hold the same bytes"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: a delivery's own manifest (AWS `Manifest.json`, Azure `manifest.json`) is
+/// honoured: a file it lists that is missing stops the run, and so does a file beside it that
+/// it does not list; with the files it lists, every one of them is in the run's
+/// `manifest.json` and in `settle validate`.
+#[test]
+fn issue_29_a_delivery_manifest_is_honoured() {
+    let ds = utc_dataset("delivery-manifest");
+    let data = ds.join("exports/focus/data/BILLING_PERIOD=2024-09");
+    let meta = ds.join("exports/focus/metadata/BILLING_PERIOD=2024-09");
+    std::fs::create_dir_all(&data).expect("the test's own data");
+    std::fs::create_dir_all(&meta).expect("the test's own data");
+    let key =
+        |n: u32| format!("s3://bucket/cur/focus/data/BILLING_PERIOD=2024-09/focus-0000{n}.csv.gz");
+    std::fs::write(
+        meta.join("focus-Manifest.json"),
+        format!(r#"{{"dataFiles": ["{}", "{}"]}}"#, key(1), key(2)),
+    )
+    .expect("the test's own data");
+    write_gz(
+        &data.join("focus-00001.csv.gz"),
+        sample_part(0..600).as_bytes(),
+    );
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "`exports/focus/metadata/BILLING_PERIOD=2024-09/focus-Manifest.json` lists `{}`, which is not in `exports/`",
+            key(2)
+        )),
+        "{err}"
+    );
+    write_gz(
+        &data.join("focus-00002.csv.gz"),
+        sample_part(600..1000).as_bytes(),
+    );
+    let (code, out, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 0, "{err}");
+    for n in 1..=2 {
+        let file = format!("exports/focus/data/BILLING_PERIOD=2024-09/focus-0000{n}.csv.gz");
+        assert!(out.contains(&file), "{out}");
+    }
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let name = ds.file_name().expect("the test's own data");
+    let manifest = std::fs::read_to_string(ds.join("out").join(name).join("2024-09/manifest.json"))
+        .expect("the run writes its manifest");
+    for n in 1..=2 {
+        let file = format!("exports/focus/data/BILLING_PERIOD=2024-09/focus-0000{n}.csv.gz");
+        assert!(
+            manifest.contains(&format!("\"file\": \"{file}\"")),
+            "{manifest}"
+        );
+    }
+    // A file in the folder of an Azure run's manifest that the manifest does not list is from
+    // another run.
+    let run = ds.join("exports/focus/data/BILLING_PERIOD=2024-09");
+    std::fs::write(
+        run.join("manifest.json"),
+        r#"{"blobs": [{"blobName": "x/focus/data/BILLING_PERIOD=2024-09/focus-00001.csv.gz"}, {"blobName": "x/focus/data/BILLING_PERIOD=2024-09/focus-00002.csv.gz"}]}"#,
+    )
+    .expect("the test's own data");
+    std::fs::write(run.join("old.csv"), sample_part(0..3)).expect("the test's own data");
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`exports/focus/data/BILLING_PERIOD=2024-09/old.csv` is not listed by the delivery's manifest"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}

@@ -30,7 +30,7 @@ pub struct InputRow {
 /// What is reported of an export file besides its rows.
 #[derive(Serialize)]
 pub struct ExportRow {
-    /// `focus`, `alibaba`, `tencent` or `huawei`.
+    /// One of [`crate::config::ExportFormat::NAMES`].
     pub format: &'static str,
     /// `header` when recognised from the file's columns, `settle.toml` when pinned there.
     pub format_from: &'static str,

@@ -10,80 +10,62 @@
 
 use crate::config::ExportFormat;
 use crate::ingest::cell::CellError;
-use crate::ingest::exports::values::{amount, month_cell, timestamp};
-use crate::ingest::exports::{Charge, Cx, Field, Format, Outcome, Row, cycle_of, pick};
-use crate::model::records::{BillingCycle, PaidWith, PaymentMode, PaymentStatus, Text};
+use crate::ingest::exports::values::{amount, month_cell};
+use crate::ingest::exports::{Charge, Cx, Format, Outcome, Row, Window, fields, pick};
+use crate::model::records::{BillingCycle, PaymentMode, Text};
 
-const SUB_ACCOUNT: usize = 0;
-const BILLING_ACCOUNT: usize = 1;
-const SUB_ACCOUNT_NAME: usize = 2;
-const BILLING_ACCOUNT_NAME: usize = 3;
-const SERVICE: usize = 4;
-const CATEGORY: usize = 5;
-const RESOURCE: usize = 6;
-const CURRENCY: usize = 7;
-const CHARGE_START: usize = 8;
-const CHARGE_END: usize = 9;
-const BILLING_START: usize = 10;
-const BILLED: usize = 11;
-const LIST: usize = 12;
-const CHARGE_CATEGORY: usize = 13;
-const CHARGE_CLASS: usize = 14;
-const FREQUENCY: usize = 15;
-const PRICING: usize = 16;
-
-const FIELDS: &[Field] = &[
-    Field::new("account_id", &["SubAccountId"]),
-    Field::required(
-        "account_id (when `SubAccountId` is null)",
-        &["BillingAccountId"],
-    ),
-    Field::new("account_name", &["SubAccountName"]),
-    Field::new(
-        "account_name (when `SubAccountId` is null)",
-        &["BillingAccountName"],
-    ),
-    Field::required("product", &["ServiceName"]),
-    Field::new("sub_product", &["ServiceCategory"]),
-    Field::new("resource_id", &["ResourceId"]),
-    Field::required("currency", &["BillingCurrency"]),
-    Field::required("charge_start", &["ChargePeriodStart"]),
-    Field::required("charge_end", &["ChargePeriodEnd"]),
-    Field::required("deducted_at (its month)", &["BillingPeriodStart"]),
-    Field::required("payable_amount", &["BilledCost"]),
-    Field::new("list_amount", &["ListCost"]),
-    Field::required(
-        "payment_mode, and rows that are not charges",
-        &["ChargeCategory"],
-    ),
-    Field::new("correction (marked)", &["ChargeClass"]),
-    Field::new("billing_cycle", &["ChargeFrequency"]),
-    Field::new(
-        "payment_mode (`Committed` is prepaid)",
-        &["PricingCategory"],
-    ),
-];
-
+#[rustfmt::skip]
 pub const FORMAT: Format = Format {
-    kind: ExportFormat::Focus,
-    fields: FIELDS,
+    kind: ExportFormat::Focus, title: "FOCUS", fields: FIELDS, line,
     telling: &[
-        "BilledCost",
-        "ChargePeriodStart",
-        "BillingPeriodStart",
-        "BillingCurrency",
-        "ServiceName",
-        "ChargeCategory",
+        "BilledCost", "ChargePeriodStart", "BillingPeriodStart", "BillingCurrency",
+        "ServiceName", "ChargeCategory",
     ],
-    line,
 };
 
-const CATEGORIES: &[&str] = &["Usage", "Purchase", "Tax", "Credit", "Adjustment"];
-const FREQUENCIES: &[&str] = &["One-Time", "Recurring", "Usage-Based"];
+fields! {
+    SUB_ACCOUNT: "account_id" <- ["SubAccountId"],
+    required BILLING_ACCOUNT: "account_id (when `SubAccountId` is null)" <- ["BillingAccountId"],
+    SUB_ACCOUNT_NAME: "account_name" <- ["SubAccountName"],
+    BILLING_ACCOUNT_NAME: "account_name (when `SubAccountId` is null)" <- ["BillingAccountName"],
+    required SERVICE: "product" <- ["ServiceName"],
+    CATEGORY: "sub_product" <- ["ServiceCategory"],
+    RESOURCE: "resource_id" <- ["ResourceId"],
+    required CURRENCY: "currency" <- ["BillingCurrency"],
+    required CHARGE_START: "charge_start" <- ["ChargePeriodStart"],
+    required CHARGE_END: "charge_end" <- ["ChargePeriodEnd"],
+    required BILLING_START: "deducted_at (its month)" <- ["BillingPeriodStart"],
+    required BILLED: "payable_amount" <- ["BilledCost"],
+    LIST: "list_amount" <- ["ListCost"],
+    required CHARGE_CATEGORY: "payment_mode, and rows that are not charges" <- ["ChargeCategory"],
+    CHARGE_CLASS: "correction (marked)" <- ["ChargeClass"],
+    FREQUENCY: "billing_cycle" <- ["ChargeFrequency"],
+    PRICING: "payment_mode (`Committed` is prepaid)" <- ["PricingCategory"],
+}
+
+/// What a `ChargeCategory` makes of a row: a charge, a prepaid purchase, or tax (no charge).
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Category {
+    Charge,
+    Purchase,
+    Tax,
+}
+
+#[rustfmt::skip]
+const CATEGORIES: &[(&str, Category)] = &[
+    ("Usage", Category::Charge), ("Purchase", Category::Purchase), ("Tax", Category::Tax),
+    ("Credit", Category::Charge), ("Adjustment", Category::Charge),
+];
+
+/// Whether a `ChargeFrequency` is a one-time charge.
+#[rustfmt::skip]
+const FREQUENCIES: &[(&str, bool)] = &[
+    ("One-Time", true), ("Recurring", false), ("Usage-Based", false),
+];
 
 fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     let category = pick(row.cell(CHARGE_CATEGORY), CATEGORIES)?;
-    if category == "Tax" {
+    if category == Category::Tax {
         return Ok(Outcome::NotCharge);
     }
     let (account, name) = match row.text(SUB_ACCOUNT) {
@@ -100,48 +82,35 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
         },
         id => (Text::from(id), row.text(SUB_ACCOUNT_NAME)),
     };
-    let start = timestamp(row.cell(CHARGE_START), &mut cx.utc)?;
-    let end = timestamp(row.cell(CHARGE_END), &mut cx.utc)?;
+    let window = Window {
+        start: row.time(CHARGE_START, &mut cx.utc)?,
+        end: row.time(CHARGE_END, &mut cx.utc)?,
+        end_cell: CHARGE_END,
+    };
     let billed_month = month_cell(row.cell(BILLING_START), &mut cx.utc)?;
     let billed = amount(row.cell(BILLED))?;
-    let list = match row.text(LIST) {
-        "" => billed,
-        _ => amount(row.cell(LIST))?,
-    };
-    let frequency = match row.text(FREQUENCY) {
-        "" => "Usage-Based",
+    let list = row.list_amount(LIST, &[billed])?;
+    let once = match row.text(FREQUENCY) {
+        "" => false,
         _ => pick(row.cell(FREQUENCY), FREQUENCIES)?,
     };
     let committed = row.text(PRICING).eq_ignore_ascii_case("Committed");
-    let payment_mode = if category == "Purchase" || committed {
-        PaymentMode::Prepaid
-    } else {
-        PaymentMode::Postpaid
-    };
-    let billing_cycle = if frequency == "One-Time" {
-        BillingCycle::Once
-    } else {
-        cycle_of(start, end)
-    };
+    let charge = Charge::new(row, cx, account, window, list, list - billed, billed)?;
     Ok(Outcome::Charge(Charge {
-        account_id: account,
         account_name: name,
-        product: Text::from(row.cell(SERVICE).required()?),
-        sub_product: Text::from(row.text(CATEGORY)),
-        resource_id: row.text(RESOURCE),
-        payment_mode,
-        billing_cycle,
-        charge_start: start,
-        charge_end: end,
-        end_cell: CHARGE_END,
-        deducted_at: Some(billed_month.start(cx.zone.tz)),
-        list_amount: list,
-        discount_amount: list - billed,
-        voucher_amount: rust_decimal::Decimal::ZERO,
-        payable_amount: billed,
-        payment_status: PaymentStatus::Paid,
-        paid_with: PaidWith::Cash,
+        payment_mode: if category == Category::Purchase || committed {
+            PaymentMode::Prepaid
+        } else {
+            PaymentMode::Postpaid
+        },
+        billing_cycle: if once {
+            BillingCycle::Once
+        } else {
+            window.cycle()
+        },
+        deducted_at: cx.deducted_in(billed_month),
         currency: Text::from(row.cell(CURRENCY).currency()?),
         correction: row.text(CHARGE_CLASS).eq_ignore_ascii_case("Correction"),
+        ..charge
     }))
 }

@@ -12,91 +12,44 @@ use rust_decimal::Decimal;
 
 use crate::config::ExportFormat;
 use crate::ingest::cell::CellError;
-use crate::ingest::exports::values::{
-    amount, amount_or_zero, instant, month_cell, split_range, timestamp,
-};
-use crate::ingest::exports::{
-    Charge, Cx, Field, Format, Outcome, Row, cycle_of, is_subtotal, pick,
-};
-use crate::model::records::{PaidWith, PaymentMode, PaymentStatus, Text};
+use crate::ingest::exports::values::{instant, month_cell, split_range};
+use crate::ingest::exports::{Charge, Cx, Format, Outcome, Row, Window, fields, is_subtotal};
+use crate::model::records::PaymentMode::{Postpaid, Prepaid};
+use crate::model::records::{PaidWith, PaymentMode};
 
-const PERIOD: usize = 0;
-const ACCOUNT: usize = 1;
-const ACCOUNT_NAME: usize = 2;
-const PRODUCT: usize = 3;
-const SUB_PRODUCT: usize = 4;
-const RESOURCE: usize = 5;
-const MODE: usize = 6;
-const START: usize = 7;
-const END: usize = 8;
-const RANGE: usize = 9;
-const LIST: usize = 10;
-const DISCOUNT: usize = 11;
-const PAYABLE: usize = 12;
-const CREDIT: usize = 13;
-const ARREARS: usize = 14;
-const CURRENCY: usize = 15;
-
-const FIELDS: &[Field] = &[
-    Field::required("deducted_at (its month)", &["账期", "Billing Cycle"]),
-    Field::account(
-        "account_id",
-        &["账号ID", "客户ID", "Customer ID", "账号", "Account"],
-    ),
-    Field::new(
-        "account_name",
-        &["账号", "账号名称", "客户名称", "Account Name"],
-    ),
-    Field::required(
-        "product",
-        &["产品类型", "云服务类型", "Service Type", "产品", "Product"],
-    ),
-    Field::new("sub_product", &["产品", "Product", "产品类型编码"]),
-    Field::new("resource_id", &["资源ID", "Resource ID"]),
-    Field::new("payment_mode", &["计费模式", "Billing Mode"]),
-    Field::new("charge_start", &["使用开始时间", "Start Time"]),
-    Field::new("charge_end", &["使用结束时间", "End Time"]),
-    Field::new(
-        "charge_start and charge_end (a range)",
-        &["消费时间", "Expenditure Time"],
-    ),
-    Field::new("list_amount", &["官网价", "List Price"]),
-    Field::new("discount_amount", &["优惠金额", "Discount Amount"]),
-    Field::required("payable_amount", &["应付金额", "Amount Due"]),
-    Field::new("paid_with (credit)", &["信用额度支付", "Credit Payment"]),
-    Field::new("payment_status (arrears)", &["欠费金额", "Arrears"]),
-    Field::new("currency", &["币种", "Currency"]),
-];
-
+#[rustfmt::skip]
 pub const FORMAT: Format = Format {
-    kind: ExportFormat::Huawei,
-    fields: FIELDS,
+    kind: ExportFormat::Huawei, title: "Huawei", fields: FIELDS, line,
     telling: &[
-        "应付金额(¥)",
-        "官网价(¥)",
-        "优惠金额(¥)",
-        "产品类型",
-        "产品类型编码",
-        "资源ID",
-        "使用开始时间",
-        "使用结束时间",
-        "企业项目",
-        "使用量类型编码",
-        "信用额度支付(¥)",
+        "应付金额(¥)", "官网价(¥)", "优惠金额(¥)", "产品类型", "产品类型编码", "资源ID",
+        "使用开始时间", "使用结束时间", "企业项目", "使用量类型编码", "信用额度支付(¥)",
     ],
-    line,
 };
 
-const MODES: &[&str] = &[
-    "包年/包月",
-    "包年包月",
-    "包周期",
-    "预留实例",
-    "按需",
-    "按需计费",
-    "Yearly/Monthly",
-    "Pay-per-use",
-    "Reserved Instance",
+fields! {
+    required PERIOD: "deducted_at (its month)" <- ["账期", "Billing Cycle"],
+    account ACCOUNT: "account_id" <- ["账号ID", "客户ID", "Customer ID", "账号", "Account"],
+    ACCOUNT_NAME: "account_name" <- ["账号", "账号名称", "客户名称", "Account Name"],
+    required PRODUCT: "product" <- ["产品类型", "云服务类型", "Service Type", "产品", "Product"],
+    SUB_PRODUCT: "sub_product" <- ["产品", "Product", "产品类型编码"],
+    RESOURCE: "resource_id" <- ["资源ID", "Resource ID"],
+    MODE: "payment_mode" <- ["计费模式", "Billing Mode"],
+    START: "charge_start" <- ["使用开始时间", "Start Time"],
+    END: "charge_end" <- ["使用结束时间", "End Time"],
+    RANGE: "charge_start and charge_end (a range)" <- ["消费时间", "Expenditure Time"],
+    LIST: "list_amount" <- ["官网价", "List Price"],
+    DISCOUNT: "discount_amount" <- ["优惠金额", "Discount Amount"],
+    required PAYABLE: "payable_amount" <- ["应付金额", "Amount Due"],
+    CREDIT: "paid_with (credit)" <- ["信用额度支付", "Credit Payment"],
+    ARREARS: "payment_status (arrears)" <- ["欠费金额", "Arrears"],
+    CURRENCY: "currency" <- ["币种", "Currency"],
+}
+
+#[rustfmt::skip]
+const MODES: &[(&str, PaymentMode)] = &[
+    ("包年/包月", Prepaid), ("包年包月", Prepaid), ("包周期", Prepaid), ("预留实例", Prepaid),
+    ("按需", Postpaid), ("按需计费", Postpaid), ("Yearly/Monthly", Prepaid),
+    ("Pay-per-use", Postpaid), ("Reserved Instance", Prepaid),
 ];
 
 fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
@@ -105,70 +58,43 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     }
     let period = month_cell(row.cell(PERIOD), &mut cx.zone)?;
     let account = cx.account(row.cell(ACCOUNT))?;
-    let (start, end, end_cell) = if !row.text(START).is_empty() {
-        let start = timestamp(row.cell(START), &mut cx.zone)?;
-        let end = match row.text(END) {
-            "" => start,
-            _ => timestamp(row.cell(END), &mut cx.zone)?,
-        };
-        (start, end, END)
+    let window = if !row.text(START).is_empty() {
+        row.window(START, END, &mut cx.zone)?
     } else if !row.text(RANGE).is_empty() {
         let cell = row.cell(RANGE);
         let text = cell.text();
         let (a, b) = split_range(text).unwrap_or((text, text));
-        let start = instant(a, &mut cx.zone).map_err(|r| cell.fail(r))?;
-        let end = instant(b, &mut cx.zone).map_err(|r| cell.fail(r))?;
-        (start, end, RANGE)
+        Window {
+            start: instant(a, &mut cx.zone).map_err(|r| cell.fail(r))?,
+            end: instant(b, &mut cx.zone).map_err(|r| cell.fail(r))?,
+            end_cell: RANGE,
+        }
     } else {
-        let start = period.start(cx.zone.tz);
-        (start, period.next().start(cx.zone.tz), PERIOD)
+        Window::month(period, &cx.zone, PERIOD)
     };
-    let payment_mode = match row.text(MODE) {
-        "" => PaymentMode::Postpaid,
-        _ => match pick(row.cell(MODE), MODES)? {
-            "按需" | "按需计费" | "Pay-per-use" => PaymentMode::Postpaid,
-            _ => PaymentMode::Prepaid,
-        },
-    };
-    let payable = amount_or_zero(row.cell(PAYABLE))?;
-    let discount = amount_or_zero(row.cell(DISCOUNT))?;
-    let list = match row.text(LIST) {
-        "" => payable + discount,
-        _ => amount(row.cell(LIST))?,
-    };
-    let credit = amount_or_zero(row.cell(CREDIT))?;
-    let arrears = amount_or_zero(row.cell(ARREARS))?;
+    let payment_mode = row.payment_mode(MODE, MODES)?;
+    let payable = row.amount_or_zero(PAYABLE)?;
+    let discount = row.amount_or_zero(DISCOUNT)?;
+    let list = row.list_amount(LIST, &[payable, discount])?;
+    let credit = row.amount_or_zero(CREDIT)?;
+    let payment_status = row.arrears(ARREARS)?;
+    // `账号` is the account's name, unique in Huawei: no name when it is the id itself.
     let name = match row.text(ACCOUNT_NAME) {
         n if n == account.as_ref() => "",
         n => n,
     };
+    let charge = Charge::new(row, cx, account, window, list, discount, payable)?;
     Ok(Outcome::Charge(Charge {
-        account_id: account,
         account_name: name,
-        product: Text::from(row.cell(PRODUCT).required()?),
-        sub_product: Text::from(row.text(SUB_PRODUCT)),
-        resource_id: row.text(RESOURCE),
         payment_mode,
-        billing_cycle: cycle_of(start, end),
-        charge_start: start,
-        charge_end: end,
-        end_cell,
-        deducted_at: Some(period.start(cx.zone.tz)),
-        list_amount: list,
-        discount_amount: discount,
-        voucher_amount: Decimal::ZERO,
-        payable_amount: payable,
-        payment_status: if arrears > Decimal::ZERO {
-            PaymentStatus::Arrears
-        } else {
-            PaymentStatus::Paid
-        },
+        deducted_at: cx.deducted_in(period),
+        payment_status,
         paid_with: if credit != Decimal::ZERO {
             PaidWith::Credit
         } else {
             PaidWith::Cash
         },
         currency: cx.currency(row.cell(CURRENCY))?,
-        correction: false,
+        ..charge
     }))
 }

@@ -5,8 +5,10 @@
 //! `*.parquet`, often split in several files. [`discover`] finds them and recognises each file's
 //! format from its header or Parquet schema ([`header`]); one module per format maps a row to
 //! the same typed [`BillLine`] that `bills.csv` gives ([`focus`], [`alibaba`], [`tencent`],
-//! [`huawei`]), and [`Bills`] folds those lines into the month's rules batch by batch, exactly
-//! as [`crate::ingest::reader::big::Bills`] does for `bills.csv`. Every rule, reject, manifest entry and
+//! [`huawei`]), each stating its columns and its few real differences as data and sharing the
+//! readings of [`mapping`], and [`Bills`] folds those lines into the month's rules batch by batch,
+//! exactly as [`crate::ingest::reader::big::Bills`] does for `bills.csv`. Every rule, reject,
+//! manifest entry and
 //! conservation check therefore works on exports unchanged.
 //!
 //! An export row has no `bill_id`: its id is the file's name and the row's physical line
@@ -14,9 +16,11 @@
 //! stable for the same file.
 
 pub mod alibaba;
+pub mod delivery;
 pub mod focus;
 pub mod header;
 pub mod huawei;
+pub mod mapping;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod source;
@@ -28,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 
-use crate::config::{ExportFormat, ExportSettings, is_currency};
+use crate::config::{ExportFormat, ExportSettings};
 use crate::error::DatasetError;
 use crate::ingest::Reject;
 use crate::ingest::batches::Batches;
@@ -39,9 +43,11 @@ use crate::ingest::parse::Context;
 use crate::ingest::schema::FileSpec;
 use crate::model::fold::Fold;
 use crate::model::records::*;
-use crate::model::time::{Timestamp, Zone};
+use crate::model::time::Zone;
 use crate::progress::Progress;
 use header::Columns;
+pub(crate) use mapping::fields;
+pub use mapping::{Charge, Cx, Field, Names, Need, Outcome, Row, Window, is_subtotal, pick};
 
 /// A build without the `parquet` feature: a Parquet export stops the run with a hint.
 #[cfg(not(feature = "parquet"))]
@@ -66,49 +72,6 @@ mod parquet {
 /// The folder inside a dataset that holds the exports.
 pub const FOLDER: &str = "exports";
 
-/// Whether a mapping needs a field's column.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Need {
-    No,
-    Yes,
-    /// Needed unless `settle.toml` names the account (`[exports] account_id`).
-    Account,
-}
-
-/// One thing a mapping reads, and the export columns that may hold it, best first.
-pub struct Field {
-    /// The SPEC column it feeds (or what it decides), as `settle validate` shows it.
-    pub feeds: &'static str,
-    pub names: &'static [&'static str],
-    pub need: Need,
-}
-
-impl Field {
-    pub const fn new(feeds: &'static str, names: &'static [&'static str]) -> Field {
-        Field {
-            feeds,
-            names,
-            need: Need::No,
-        }
-    }
-
-    pub const fn required(feeds: &'static str, names: &'static [&'static str]) -> Field {
-        Field {
-            feeds,
-            names,
-            need: Need::Yes,
-        }
-    }
-
-    pub const fn account(feeds: &'static str, names: &'static [&'static str]) -> Field {
-        Field {
-            feeds,
-            names,
-            need: Need::Account,
-        }
-    }
-}
-
 /// A row mapped to what it means.
 pub type LineFn = for<'r> fn(&Row<'r>, &mut Cx) -> Result<Outcome<'r>, CellError>;
 
@@ -116,154 +79,27 @@ pub type LineFn = for<'r> fn(&Row<'r>, &mut Cx) -> Result<Outcome<'r>, CellError
 /// mapping.
 pub struct Format {
     pub kind: ExportFormat,
+    /// The format's name in messages (`FOCUS`, `Alibaba`).
+    pub title: &'static str,
     pub fields: &'static [Field],
     /// Columns only this format has; a header with most of one format's is that format.
     pub telling: &'static [&'static str],
     pub line: LineFn,
 }
 
-pub const FORMATS: [&Format; 4] = [
-    &focus::FORMAT,
-    &alibaba::FORMAT,
-    &tencent::FORMAT,
-    &huawei::FORMAT,
-];
-
-/// What a row is: a charge, or a row that is not one (a FOCUS `Tax` row, a console's subtotal
-/// row), which is counted and set aside.
-pub enum Outcome<'r> {
-    Charge(Charge<'r>),
-    NotCharge,
-}
-
-/// A bill line as a format maps it, before it is given its id and checked against the known
-/// accounts.
-pub struct Charge<'r> {
-    pub account_id: Text,
-    /// The account's name where the export gives one, for datasets without `accounts.csv`.
-    pub account_name: &'r str,
-    pub product: Text,
-    pub sub_product: Text,
-    pub resource_id: &'r str,
-    pub payment_mode: PaymentMode,
-    pub billing_cycle: BillingCycle,
-    pub charge_start: Timestamp,
-    pub charge_end: Timestamp,
-    /// The field that gave `charge_end`, to name it if the window is backwards.
-    pub end_cell: usize,
-    pub deducted_at: Option<Timestamp>,
-    pub list_amount: Decimal,
-    pub discount_amount: Decimal,
-    pub voucher_amount: Decimal,
-    pub payable_amount: Decimal,
-    pub payment_status: PaymentStatus,
-    pub paid_with: PaidWith,
-    pub currency: Text,
-    pub correction: bool,
-}
-
-/// One export row's cells, one per [`Format::fields`] entry; a field the file lacks, or a null
-/// cell (empty, `NULL`, `-`), reads as empty.
-pub struct Row<'r> {
-    cells: Vec<Cell<'r>>,
-    /// The row's first cell as written, where consoles put `合计` on a subtotal row.
-    pub first: &'r str,
-}
-
-impl<'r> Row<'r> {
-    pub fn cell(&self, field: usize) -> &Cell<'r> {
-        &self.cells[field]
-    }
-
-    /// The trimmed text of a field, empty when null or absent.
-    pub fn text(&self, field: usize) -> &'r str {
-        self.cells[field].text()
-    }
-
-    /// Whether the file has a column for the field.
-    pub fn has(&self, field: usize) -> bool {
-        !self.cells[field].column.starts_with('(')
+/// Each format's mapping; the formats and their order are [`ExportFormat::ALL`].
+pub fn format(kind: ExportFormat) -> &'static Format {
+    match kind {
+        ExportFormat::Focus => &focus::FORMAT,
+        ExportFormat::Alibaba => &alibaba::FORMAT,
+        ExportFormat::Tencent => &tencent::FORMAT,
+        ExportFormat::Huawei => &huawei::FORMAT,
     }
 }
 
-/// What mapping a row needs beyond the row.
-pub struct Cx {
-    /// The dataset's timezone, for local times without an offset.
-    pub zone: Zone,
-    /// UTC, for FOCUS.
-    pub utc: Zone,
-    /// The currency a header's unit suffix names (`应付金额(¥)`), for files with no currency
-    /// column.
-    pub currency: Option<Text>,
-    /// `[exports] account_id`.
-    pub account: Option<Text>,
-}
-
-impl Cx {
-    /// The row's currency: its own cell, else the header's suffix, else CNY, as the Chinese
-    /// consoles bill. `人民币`, `元` and `¥` are CNY; `美元` and `$` are USD.
-    pub fn currency(&self, cell: &Cell) -> Result<Text, CellError> {
-        match cell.text() {
-            "" => Ok(self.currency.clone().unwrap_or_else(|| Text::from("CNY"))),
-            s => {
-                match header::suffix_currency(&s.to_lowercase()) {
-                    Some(c) => Ok(Text::from(c)),
-                    None if is_currency(s) => Ok(Text::from(s)),
-                    None => Err(cell
-                        .fail("not a currency; expected a 3-letter ISO 4217 code such as `CNY`")),
-                }
-            }
-        }
-    }
-
-    /// The row's account: its own cell, else `[exports] account_id`.
-    pub fn account(&self, cell: &Cell) -> Result<Text, CellError> {
-        match (cell.text(), &self.account) {
-            ("", Some(a)) => Ok(a.clone()),
-            _ => Ok(Text::from(cell.required()?)),
-        }
-    }
-}
-
-/// One of a closed set of values, matched without regard to case; the set's own spelling.
-pub fn pick(cell: &Cell, names: &[&'static str]) -> Result<&'static str, CellError> {
-    let s = cell.required()?;
-    names
-        .iter()
-        .find(|n| n.eq_ignore_ascii_case(s))
-        .copied()
-        .ok_or_else(|| {
-            cell.fail(format!(
-                "unknown value; expected {} (in any case)",
-                crate::config::one_of(names)
-            ))
-        })
-}
-
-/// The billing cycle a charge window's length shows: up to an hour, a day, a week or a month;
-/// an empty or longer window is a one-time charge.
-pub fn cycle_of(start: Timestamp, end: Timestamp) -> BillingCycle {
-    match end.0 - start.0 {
-        s if s <= 0 => BillingCycle::Once,
-        s if s <= 3_600 => BillingCycle::Hour,
-        s if s <= 86_400 => BillingCycle::Day,
-        s if s <= 7 * 86_400 => BillingCycle::Week,
-        s if s <= 31 * 86_400 => BillingCycle::Month,
-        _ => BillingCycle::Once,
-    }
-}
-
-/// The words a console writes on a subtotal row, in its first cell.
-const SUBTOTALS: &[&str] = &["合计", "总计", "小计", "total", "subtotal", "grand total"];
-
-/// Whether a row of a Chinese console export is a subtotal row rather than a charge: its first
-/// cell, or one of `fields`, says `合计`, `总计`, `小计` or `Total`.
-pub fn is_subtotal(row: &Row, fields: &[usize]) -> bool {
-    let says = |cell: &str| {
-        let cell = cell.trim().trim_end_matches([':', '：']);
-        SUBTOTALS.iter().any(|w| cell.eq_ignore_ascii_case(w))
-    };
-    says(row.first) || fields.iter().any(|&f| says(row.text(f)))
+/// Every format, in the order of [`ExportFormat::ALL`].
+fn formats() -> impl Iterator<Item = &'static Format> {
+    ExportFormat::ALL.iter().map(|&k| format(k))
 }
 
 /// How an export file is stored.
@@ -278,7 +114,7 @@ pub enum Kind {
 pub struct ExportFile {
     /// `exports/<file name>`, as rejects and the manifest name it.
     pub name: &'static str,
-    /// The file name alone, the first part of each row's `bill_id`.
+    /// The file's path below `exports/`, the first part of each row's `bill_id`.
     pub base: String,
     pub path: PathBuf,
     pub kind: Kind,
@@ -330,42 +166,24 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
-/// Finds and recognises the files in `dir/exports/`, or `None` when the folder is absent.
+/// Finds and recognises the files below `dir/exports/`, at any depth, or `None` when the folder
+/// is absent.
 pub fn discover(dir: &Path, settings: &ExportSettings) -> Result<Option<Exports>, DatasetError> {
     let folder = dir.join(FOLDER);
     if !folder.is_dir() {
         return Ok(None);
     }
-    let io = |source| DatasetError::Io {
-        path: folder.clone(),
-        source,
-    };
-    let mut paths: Vec<(String, PathBuf, Kind)> = Vec::new();
-    for entry in std::fs::read_dir(&folder).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        let Some(file) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-            continue;
-        };
-        let lower = file.to_lowercase();
-        let kind = if lower.ends_with(".csv.gz") {
-            Kind::CsvGz
-        } else if lower.ends_with(".csv") {
-            Kind::Csv
-        } else if lower.ends_with(".parquet") {
-            Kind::Parquet
-        } else {
-            continue;
-        };
-        if path.is_file() && !file.starts_with('.') {
-            paths.push((file, path, kind));
-        }
-    }
-    paths.sort();
+    let paths = delivery::walk(&folder)?;
     if paths.is_empty() {
         return Err(DatasetError::NoExports { dir: folder });
     }
     let mut files = Vec::with_capacity(paths.len());
-    for (base, path, kind) in paths {
+    for delivery::Found {
+        relative: base,
+        path,
+        kind,
+    } in paths
+    {
         let name = leak(format!("{FOLDER}/{base}"));
         let header = match kind {
             Kind::Parquet => parquet::columns(&path, name)?,
@@ -373,13 +191,7 @@ pub fn discover(dir: &Path, settings: &ExportSettings) -> Result<Option<Exports>
         };
         let columns = Columns::new(&header);
         let (format, recognised) = match settings.format {
-            Some(pinned) => (
-                *FORMATS
-                    .iter()
-                    .find(|f| f.kind == pinned)
-                    .expect("every format has a mapping"),
-                false,
-            ),
+            Some(pinned) => (format(pinned), false),
             None => (recognise(&columns, name)?, true),
         };
         files.push(matched(
@@ -392,9 +204,8 @@ pub fn discover(dir: &Path, settings: &ExportSettings) -> Result<Option<Exports>
 /// The format whose telling columns the header has most of, at least two and more than any
 /// other's.
 fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, DatasetError> {
-    let mut scores: Vec<(usize, &'static Format)> = FORMATS
-        .iter()
-        .map(|f| (f.telling.iter().filter(|t| columns.has(t)).count(), *f))
+    let mut scores: Vec<(usize, &'static Format)> = formats()
+        .map(|f| (f.telling.iter().filter(|t| columns.has(t)).count(), f))
         .collect();
     scores.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
     match scores.as_slice() {
@@ -408,8 +219,8 @@ fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, D
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", "),
-            telling: FORMATS
-                .iter()
+            kinds: titles(),
+            telling: formats()
                 .map(|f| {
                     let t: Vec<String> =
                         f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
@@ -418,6 +229,16 @@ fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, D
                 .collect::<Vec<_>>()
                 .join("; "),
         }),
+    }
+}
+
+/// The formats' names for messages: `FOCUS, Alibaba, Tencent and Huawei`.
+fn titles() -> String {
+    let titles: Vec<&str> = formats().map(|f| f.title).collect();
+    match titles.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -521,6 +342,7 @@ impl ExportFile {
             utc: Zone::new(chrono_tz::UTC),
             currency: self.currency.clone(),
             account: settings.account_id.as_deref().map(Text::from),
+            names: Names::of(self.format.fields),
         }
     }
 
@@ -541,9 +363,9 @@ impl ExportFile {
         };
         let outcome = (self.format.line)(&row, cx)?;
         if let Outcome::Charge(c) = &outcome
-            && c.charge_end < c.charge_start
+            && c.window.end < c.window.start
         {
-            let end = row.cell(c.end_cell);
+            let end = row.cell(c.window.end_cell);
             return Err(end.fail("the charge window ends before it starts"));
         }
         Ok(outcome)
@@ -575,8 +397,8 @@ fn bill_line(
         resource_id: Id::from(c.resource_id),
         payment_mode: c.payment_mode,
         billing_cycle: c.billing_cycle,
-        charge_start: c.charge_start,
-        charge_end: c.charge_end,
+        charge_start: c.window.start,
+        charge_end: c.window.end,
         deducted_at: c.deducted_at,
         list_amount: c.list_amount,
         discount_amount: c.discount_amount,

@@ -9,14 +9,11 @@
 //! mapping reads as UTC); a `date` as `YYYY-MM-DD`. A row's place is its row number in the file,
 //! from 1.
 
-use std::io::Read;
 use std::path::Path;
 
 use chrono::DateTime;
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
-use crate::digest::hex;
 use crate::error::DatasetError;
 use crate::ingest::exports::{ExportFile, RawRow};
 use crate::ingest::lines::Lines;
@@ -51,7 +48,7 @@ pub fn read(
     file: &ExportFile,
     visit: &mut dyn FnMut(RawRow),
 ) -> Result<(String, Lines), DatasetError> {
-    let sha256 = digest(&file.path)?;
+    let sha256 = super::delivery::digest(&file.path)?;
     let wanted = file.wanted();
     let mut names: Vec<&str> = wanted
         .iter()
@@ -106,25 +103,6 @@ pub fn read(
     }
     // A Parquet file has row groups and rows, not lines.
     Ok((sha256, Lines::default()))
-}
-
-/// The SHA-256 of a file, read in blocks.
-fn digest(path: &Path) -> Result<String, DatasetError> {
-    let io = |source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
 }
 
 /// A column's cells as the text a CSV export would hold; `None` for a null.
