@@ -81,9 +81,24 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// The demo run from two working directories, one holding a `templates/` folder of its own
+/// (which must be ignored: no identity or wording comes from the working directory), writes the
+/// same bytes.
 #[test]
 fn demo_pdfs_read_back_and_are_reproducible() {
     let (a, b) = (scratch("demo-a"), scratch("demo-b"));
+    let decoy = b.join("templates");
+    std::fs::create_dir_all(&decoy).expect("decoy templates");
+    for file in ["layout.toml", "labels.toml"] {
+        let text = std::fs::read_to_string(repo().join("templates").join(file)).expect("template");
+        let text = text.replace("返佣结算单", "冒充的结算单");
+        std::fs::write(decoy.join(file), text).expect("write decoy");
+    }
+    std::fs::write(
+        decoy.join("company.toml"),
+        "name = \"示例云服务有限公司\"\nname_en = \"x\"\naddress = \"x\"\ncontact = \"x\"\ntax_id = \"x\"\n",
+    )
+    .expect("write decoy");
     let inputs = repo().join("inputs").join("demo");
     for out in [&a, &b] {
         settle(
@@ -96,7 +111,7 @@ fn demo_pdfs_read_back_and_are_reproducible() {
                 "--out",
                 out.to_str().expect("utf-8 path"),
             ],
-            &a,
+            out,
         );
     }
     let (period_a, period_b) = (

@@ -7,7 +7,8 @@ use std::io::{self, Write};
 
 use crate::model::period::Period;
 use crate::model::records::{Id, InvoiceKind};
-use crate::render::pdf::{Column, Doc, Font, Row, grouped};
+use crate::config::Issuer;
+use crate::render::pdf::{Column, Doc, Font, Letterhead, Row, grouped};
 use crate::render::template::Templates;
 use crate::rules::rebate::PayoutStatus;
 use crate::rules::rollup::RollupStatus;
@@ -22,6 +23,8 @@ pub struct Context<'a> {
     pub templates: &'a Templates,
     pub font: &'a Font,
     pub period: &'a Period,
+    /// `settle.toml [issuer]`; `None` prints that no issuer is configured.
+    pub issuer: Option<&'a Issuer>,
 }
 
 impl Context<'_> {
@@ -37,11 +40,42 @@ impl Context<'_> {
             .replace("{version}", env!("CARGO_PKG_VERSION"))
     }
 
-    fn doc<'d>(&'d self, title_key: &str, out: &'d mut dyn Write) -> Doc<'d> {
+    /// What page 1 opens with: the issuer from `settle.toml`, or that none is configured.
+    fn letterhead(&self) -> Letterhead {
+        match self.issuer {
+            Some(i) => Letterhead {
+                name: i.name_zh.clone(),
+                name_en: i.name_en.clone(),
+                lines: vec![
+                    i.address.clone(),
+                    format!(
+                        "{}: {} · {}: {}",
+                        self.label("phone"),
+                        i.phone,
+                        self.label("tax_id"),
+                        i.tax_id
+                    ),
+                ],
+            },
+            None => Letterhead {
+                name: self.label("no_issuer"),
+                name_en: String::new(),
+                lines: vec![self.label("no_issuer_hint")],
+            },
+        }
+    }
+
+    /// A document titled by the label `title_key`; each later page opens with `running`.
+    fn doc<'d>(&'d self, title_key: &str, running: &[String], out: &'d mut dyn Write) -> Doc<'d> {
+        let title = self.templates.label(title_key);
+        let mut line = vec![title.to_string()];
+        line.extend(running.iter().cloned());
         Doc::new(
             self.templates,
             self.font,
-            self.templates.label(title_key),
+            title,
+            &self.letterhead(),
+            line.join(" · "),
             out,
         )
     }
@@ -59,7 +93,12 @@ pub fn statement(
     statements: &[StatementView],
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut doc = cx.doc("statement_title", out);
+    let party = statements
+        .first()
+        .map(|s| format!("{} ({partner_id})", s.summary.partner_name))
+        .unwrap_or_default();
+    let month = cx.period.month.to_string();
+    let mut doc = cx.doc("statement_title", &[party, month], out);
     for (i, s) in statements.iter().enumerate() {
         if i > 0 {
             doc.space(6.0);
@@ -138,7 +177,8 @@ pub fn statement(
 
 /// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.
 pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Result<()> {
-    let mut doc = cx.doc("rollup_title", out);
+    let party = format!("{} ({})", master.master_name, master.master_id);
+    let mut doc = cx.doc("rollup_title", &[party, cx.period.month.to_string()], out);
     doc.fields(&[
         (
             cx.label("master"),
@@ -211,7 +251,7 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
 
 /// `invoices.pdf`: the invoice list, grouped by issuer.
 pub fn invoices(cx: &Context, invoices: &[InvoiceRow], out: &mut dyn Write) -> io::Result<()> {
-    let mut doc = cx.doc("invoices_title", out);
+    let mut doc = cx.doc("invoices_title", &[cx.period.month.to_string()], out);
     doc.fields(&[
         (cx.label("period"), cx.period.month.to_string()),
         (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
@@ -267,7 +307,7 @@ pub fn reconciliation<'f>(
     findings: impl Iterator<Item = FindingRow<'f>>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut doc = cx.doc("reconciliation_title", out);
+    let mut doc = cx.doc("reconciliation_title", &[cx.period.month.to_string()], out);
     doc.fields(&[
         (cx.label("period"), cx.period.month.to_string()),
         (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),

@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 
 use crate::model::records::InvoiceKind;
 use crate::rules::invoices::{Invoice, Shipping, Source, Status};
+use crate::view::numbers::{DocKind, number};
 use crate::view::{Figure, Look};
 
 /// One invoice to issue.
 pub struct InvoiceRow<'a> {
+    /// Its entry's number, from its source, reference, issuer, recipient and currency.
+    pub document_no: String,
     pub source: Source,
     pub reference: &'a str,
     pub issuer: &'a str,
@@ -36,6 +39,17 @@ pub fn rows<'a>(invoices: &'a [Invoice], look: &Look) -> Vec<InvoiceRow<'a>> {
     invoices
         .iter()
         .map(|i| InvoiceRow {
+            document_no: number(
+                DocKind::Invoice,
+                look.period.month,
+                &[
+                    i.source.as_str(),
+                    &i.reference,
+                    &i.issuer,
+                    &i.recipient_account_id,
+                    &i.currency,
+                ],
+            ),
             source: i.source,
             reference: &i.reference,
             issuer: &i.issuer,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use crate::rules::rollup::{RollupLine, RollupStatus};
+use crate::view::numbers::{DocKind, number};
 use crate::view::{Figure, Look};
 
 /// Lines sharing master, child, product, currency and status.
@@ -61,6 +62,8 @@ pub fn groups<'r>(lines: &'r [RollupLine]) -> Vec<Group<'r>> {
 
 /// One row of `rollups.csv`: a group, its amounts rounded from the exact sums.
 pub struct SummaryRow<'r> {
+    /// The number of the master's rollup document.
+    pub document_no: String,
     pub master_id: &'r str,
     pub child_id: &'r str,
     pub product: &'r str,
@@ -82,6 +85,7 @@ pub fn summary<'r>(groups: &[Group<'r>], look: &Look) -> Vec<SummaryRow<'r>> {
                 look.round(g.lines.iter().map(|l| f(l)).sum::<Decimal>())
             };
             SummaryRow {
+                document_no: rollup_number(g.master_id, look),
                 master_id: g.master_id,
                 child_id: g.child_id,
                 product: g.product,
@@ -95,6 +99,11 @@ pub fn summary<'r>(groups: &[Group<'r>], look: &Look) -> Vec<SummaryRow<'r>> {
             }
         })
         .collect()
+}
+
+/// The number of `master_id`'s rollup document of the month.
+fn rollup_number(master_id: &str, look: &Look) -> String {
+    number(DocKind::Rollup, look.period.month, &[master_id])
 }
 
 /// What a detail row is.
@@ -139,6 +148,7 @@ pub struct DetailRow<'g> {
 
 /// One master's rollup detail.
 pub struct MasterView<'g> {
+    pub document_no: String,
     pub master_id: &'g str,
     pub master_name: &'g str,
     pub rows: Vec<DetailRow<'g>>,
@@ -156,6 +166,7 @@ pub fn masters<'g>(groups: &'g [Group<'g>], look: &Look<'g>) -> Vec<MasterView<'
     by_master
         .into_iter()
         .map(|(master_id, groups)| MasterView {
+            document_no: rollup_number(master_id, look),
             master_id,
             master_name: look.account_name(master_id),
             rows: detail_rows(&groups, look),

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use crate::model::records::{InvoiceKind, PaymentMode};
 use crate::rules::rates::RateSource;
 use crate::rules::rebate::{PayoutStatus, RebateLine, Statement};
+use crate::view::numbers::{DocKind, number};
 use crate::view::{Figure, Look};
 
 /// One statement line.
@@ -55,6 +56,8 @@ pub enum Total {
 
 /// One partner's statement in one currency: `statements.csv`'s row.
 pub struct Summary<'a> {
+    /// The partner's statement of the month: one number for all its currencies.
+    pub document_no: String,
     pub partner_id: &'a str,
     pub partner_name: &'a str,
     pub currency: &'a str,
@@ -78,6 +81,7 @@ pub struct StatementView<'a> {
 /// The row `statements.csv` prints for `s`.
 pub fn summary<'a>(s: &'a Statement, look: &Look<'a>) -> Summary<'a> {
     Summary {
+        document_no: number(DocKind::Statement, look.period.month, &[&s.partner_id]),
         partner_id: &s.partner_id,
         partner_name: look
             .partners

@@ -82,11 +82,21 @@ impl Row {
     }
 }
 
+/// What page 1 opens with: the issuer's names and its details, or the notice that no issuer is
+/// configured.
+pub struct Letterhead {
+    pub name: String,
+    pub name_en: String,
+    pub lines: Vec<String>,
+}
+
 /// A document being laid out, page by page, top to bottom.
 pub struct Doc<'a> {
     t: &'a Templates,
     font: &'a Font,
     title: String,
+    /// The line each page after the first opens with.
+    running: String,
     out: Writer<'a>,
     /// The page being laid out.
     page: Content,
@@ -100,14 +110,23 @@ pub struct Doc<'a> {
 }
 
 impl<'a> Doc<'a> {
-    /// Starts a document written to `out`: the company block and the title on page 1.
-    pub fn new(t: &'a Templates, font: &'a Font, title: &str, out: &'a mut dyn Write) -> Doc<'a> {
+    /// Starts a document written to `out`: the letterhead and the title on page 1. `running` is
+    /// the line every later page opens with, until [`Doc::running`] changes it.
+    pub fn new(
+        t: &'a Templates,
+        font: &'a Font,
+        title: &str,
+        letterhead: &Letterhead,
+        running: String,
+        out: &'a mut dyn Write,
+    ) -> Doc<'a> {
         let mut out = Writer::new(out);
         let font_object = out.reserve();
         let mut doc = Doc {
             t,
             font,
             title: title.to_string(),
+            running,
             out,
             page: Content::default(),
             pages: Vec::new(),
@@ -116,24 +135,18 @@ impl<'a> Doc<'a> {
             y: 0.0,
         };
         doc.y = doc.top();
-        let c = &t.company;
         let (left, right) = (doc.left(), doc.right());
         let size = t.layout.heading_size;
         doc.advance(size * 1.2);
-        doc.text(left, doc.y, size, &c.name);
-        doc.text(
-            right - font.width(&c.name_en, size),
-            doc.y,
-            size,
-            &c.name_en,
-        );
+        doc.text(left, doc.y, size, &letterhead.name);
+        let width = font.width(&letterhead.name_en, size);
+        doc.text(right - width, doc.y, size, &letterhead.name_en);
         let small = t.layout.small_size;
-        for line in [
-            c.address.clone(),
-            format!("{} · {}: {}", c.contact, t.label("tax_id"), c.tax_id),
-        ] {
-            doc.advance(small * t.layout.line_spacing);
-            doc.text(left, doc.y, small, &line);
+        for line in &letterhead.lines {
+            for wrapped in font.wrap(line, small, right - left) {
+                doc.advance(small * t.layout.line_spacing);
+                doc.text(left, doc.y, small, &wrapped);
+            }
         }
         doc.advance(small);
         doc.rule(left, right, doc.y, 0.8);
@@ -143,6 +156,11 @@ impl<'a> Doc<'a> {
         doc.text((left + right - width) / 2.0, doc.y, size, title);
         doc.advance(size * 0.8);
         doc
+    }
+
+    /// The line later pages open with: the document, its number, party, period and currency.
+    pub fn running(&mut self, line: String) {
+        self.running = line;
     }
 
     fn mm(v: f32) -> f32 {
@@ -186,11 +204,13 @@ impl<'a> Doc<'a> {
         self.write_page();
         self.y = self.top();
         let size = self.t.layout.small_size;
-        let header = format!("{} · {}", self.t.company.name, self.title);
-        self.advance(size);
         let (left, right) = (self.left(), self.right());
-        self.text(left, self.y, size, &header);
-        self.advance(size * 0.8);
+        let lines = self.font.wrap(&self.running.clone(), size, right - left);
+        for line in lines {
+            self.advance(size * self.t.layout.line_spacing);
+            self.text(left, self.y, size, &line);
+        }
+        self.advance(size * 0.5);
         self.rule(left, right, self.y, 0.5);
         self.advance(size);
         true
