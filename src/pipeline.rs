@@ -388,17 +388,19 @@ fn write(
         out.write(&path, render::rollups::detail(m))?;
     }
     let invoice_rows = view::invoices::rows(&invoices, &look);
-    numbers::unique(
-        invoice_rows
-            .iter()
-            .map(|r| (r.document_no.as_str(), format!("the invoice {}", r.reference))),
-    )
-    .and_then(|()| {
-        numbers::unique(
-            masters
-                .iter()
-                .map(|m| (m.document_no.as_str(), format!("the rollup {}", m.master_id))),
+    numbers::unique(invoice_rows.iter().map(|r| {
+        (
+            r.document_no.as_str(),
+            format!("the invoice {}", r.reference),
         )
+    }))
+    .and_then(|()| {
+        numbers::unique(masters.iter().map(|m| {
+            (
+                m.document_no.as_str(),
+                format!("the rollup {}", m.master_id),
+            )
+        }))
     })
     .map_err(Error::Internal)?;
     out.write("invoices.csv", render::invoices::list(&invoice_rows))?;
@@ -555,7 +557,10 @@ fn write_statements(
             .map(|(partner, list)| {
                 let views: Vec<_> = list
                     .iter()
-                    .map(|s| view::statements::statement(s, look))
+                    .map(|s| {
+                        let rate = data.settings.ordinary_invoice_tax_rate;
+                        view::statements::statement(s, look, rate)
+                    })
                     .collect();
                 let stem = file_stem(&partner.partner_id);
                 let mut files = vec![write_file(

@@ -157,9 +157,13 @@ fn demo_pdfs_read_back_and_are_reproducible() {
             "507.07 CNY",
             "12.97 USD",
             "2,213.50",
-            "第 1 / 1 页",
-            "Page 1 of 1",
+            "第 1 / ",
             "合作伙伴盖章 Partner stamp",
+            "开票方盖章 Issuer stamp",
+            "增值税专用发票",
+            "人民币伍佰零柒元零柒分",
+            "USD 壹拾贰元玖角柒分",
+            "2026-10（2026-10-01 – 2026-10-31）",
         ],
     );
     assert_holds(
@@ -170,13 +174,56 @@ fn demo_pdfs_read_back_and_are_reproducible() {
             "-0.01 CNY",
             "欠款暂扣 Withheld (arrears)",
             "0.00 CNY",
+            "欠款金额 Arrears",
+            "12,680.50 CNY",
+            "人民币肆拾元贰角伍分",
+            "增值税专用发票",
+            "付款放行时开具",
         ],
     );
     assert_holds(
         &period_a,
         "statements/p-02.pdf",
-        &["7.37 CNY", "0.44 CNY", "6.93 CNY"],
+        &[
+            "7.37 CNY",
+            "0.44 CNY",
+            "6.93 CNY",
+            "税点扣除 Tax deduction (6%)",
+            "人民币陆元玖角叁分",
+            "增值税普通发票",
+        ],
     );
+    // Each statement: its number from statements.csv, the issuer of settle.toml, and no
+    // placeholder company or wording from the working directory.
+    let summary = std::fs::read_to_string(period_a.join("statements.csv")).expect("statements.csv");
+    for partner in ["p-01", "p-02", "p-03"] {
+        let number = summary
+            .lines()
+            .find_map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (cells.get(1) == Some(&partner)).then(|| cells[0].to_string())
+            })
+            .expect("a row per partner");
+        let name = format!("statements/{partner}.pdf");
+        assert_holds(
+            &period_a,
+            &name,
+            &[
+                &number,
+                "示例云计算（杭州）有限公司",
+                "91330106MA2KDEMO0X",
+                "571900000010601",
+                "技术服务费",
+            ],
+        );
+        let text = pdftotext(&period_a.join(&name));
+        for absent in ["示例云服务", "冒充"] {
+            assert!(!text.contains(absent), "`{absent}` in {name}");
+        }
+    }
+    // p-02 issues ordinary invoices: nothing asks it for a special one.
+    let p02 = pdftotext(&period_a.join("statements/p-02.pdf"));
+    assert!(!p02.contains("增值税专用发票"), "{p02}");
     assert_holds(
         &period_a,
         "invoices.pdf",
@@ -272,7 +319,24 @@ fn a_200_line_statement_breaks_across_pages() {
             page.contains("客户ID Account") || i == pages.len() - 1,
             "page {n} lacks the table header"
         );
+        // Every page names the document, its number, the partner, the period and the currency.
+        for needle in [
+            "返佣结算单",
+            "ST-202610-",
+            "云帆伙伴科技有限公司 (p-01)",
+            "2026-10",
+            "CNY",
+        ] {
+            assert!(page.contains(needle), "page {n} lacks `{needle}`:\n{page}");
+        }
     }
+    // The stamp boxes stay on the page of the totals.
+    let last = pages.last().expect("pages");
+    for needle in ["应结返佣 Net rebate", "合作伙伴盖章", "开票方盖章", "大写金额"] {
+        assert!(last.contains(needle), "the last page lacks `{needle}`:\n{last}");
+    }
+    // Without [issuer], the header says so.
+    assert!(text.contains("未配置开票方"), "{text}");
     // Σ (1000..1200) × 0.1 = 21,990.00; every line and the total extract back.
     assert!(text.contains("21,990.00 CNY"), "total missing:\n{text}");
     for i in [0, 99, 199] {

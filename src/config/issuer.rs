@@ -240,9 +240,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("settle-logo-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let i = parse(&format!("{FULL}logo = \"logo.png\"\n")).unwrap();
-        assert!(i.check_logo(&dir).unwrap_err().to_string().contains("cannot read"));
+        assert!(
+            i.check_logo(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("cannot read")
+        );
         std::fs::write(dir.join("logo.png"), b"GIF89a").unwrap();
-        assert!(i.check_logo(&dir).unwrap_err().to_string().contains("not a PNG"));
+        assert!(
+            i.check_logo(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("not a PNG")
+        );
         std::fs::write(dir.join("logo.png"), b"\x89PNG\r\n\x1a\nrest").unwrap();
         assert!(i.check_logo(&dir).is_ok());
         let _ = std::fs::remove_dir_all(dir);

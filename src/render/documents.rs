@@ -5,18 +5,20 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use crate::config::Issuer;
 use crate::model::period::Period;
 use crate::model::records::{Id, InvoiceKind};
-use crate::config::Issuer;
+use crate::model::time::Timestamp;
+use crate::render::capital::capital;
 use crate::render::pdf::{Column, Doc, Font, Letterhead, Row, grouped};
 use crate::render::template::Templates;
-use crate::rules::rebate::PayoutStatus;
 use crate::rules::rollup::RollupStatus;
 use crate::view::Figure;
 use crate::view::invoices::InvoiceRow;
 use crate::view::reconciliation::{FindingRow, KindTotal};
 use crate::view::rollups::{MasterView, RowKind};
-use crate::view::statements::{StatementView, Total};
+use crate::view::statements::{StatementView, Total, TotalKey};
+use rust_decimal::Decimal;
 
 /// What every document shares.
 pub struct Context<'a> {
@@ -30,6 +32,11 @@ pub struct Context<'a> {
 impl Context<'_> {
     fn label(&self, key: &str) -> String {
         self.templates.label(key).to_string()
+    }
+
+    /// A code's bilingual label, `<group>_<code>` in `labels.toml`.
+    fn code(&self, group: &str, code: &str) -> String {
+        self.label(&format!("{group}_{code}"))
     }
 
     fn footer(&self) -> String {
@@ -86,46 +93,91 @@ fn money(amount: Figure) -> String {
     grouped(&amount.plain())
 }
 
-/// `statements/<partner_id>.pdf`: one section per currency, then the stamp and signature box.
+/// The month with its date range: `2026-10（2026-10-01 – 2026-10-31）`.
+fn period_range(period: &Period) -> String {
+    let date = |t: Timestamp| {
+        t.format_local(period.tz)
+            .get(..10)
+            .unwrap_or_default()
+            .to_string()
+    };
+    format!(
+        "{}（{} – {}）",
+        period.month,
+        date(period.start),
+        date(Timestamp(period.end.0 - 1))
+    )
+}
+
+/// A rate as a percentage: `0.035` → `3.5%`.
+fn percent(rate: Decimal) -> String {
+    format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
+}
+
+/// An amount due in capital numerals, with its currency: `人民币陆元玖角叁分`, `USD 壹拾贰元玖角柒分`.
+fn in_words(amount: Figure, currency: &str) -> String {
+    let words = capital(amount.value());
+    if currency == "CNY" {
+        format!("人民币{words}")
+    } else {
+        format!("{currency} {words}")
+    }
+}
+
+/// `statements/<partner_id>.pdf`, the 返佣结算单 of seed 002: for each currency, the statement's
+/// number, period, partner and lines; the totals with the tax-deduction rate and the net in
+/// figures and in capital numerals; the payout, with the arrears that hold a withheld one; and
+/// the invoice the partner issues, of its own kind, with the issuer's invoicing details. Both
+/// parties' stamp boxes close the last section, on the page of its totals. Every later page opens
+/// with the document, its number, the partner, the period and the currency.
 pub fn statement(
     cx: &Context,
     partner_id: &str,
     statements: &[StatementView],
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let party = statements
-        .first()
-        .map(|s| format!("{} ({partner_id})", s.summary.partner_name))
-        .unwrap_or_default();
+    let Some(first) = statements.first() else {
+        return Ok(());
+    };
+    let party = format!("{} ({partner_id})", first.summary.partner_name);
+    let number = format!("{} {}", cx.label("document_no"), first.summary.document_no);
     let month = cx.period.month.to_string();
-    let mut doc = cx.doc("statement_title", &[party, month], out);
+    let running = |currency: &str| {
+        vec![
+            number.clone(),
+            party.clone(),
+            month.clone(),
+            currency.to_string(),
+        ]
+    };
+    let mut doc = cx.doc("statement_title", &running(first.summary.currency), out);
     for (i, s) in statements.iter().enumerate() {
-        if i > 0 {
-            doc.space(6.0);
-        }
-        let basis = cx.label(&format!("basis_{}", cx.period.basis));
-        let kind = match s.invoice_kind {
-            InvoiceKind::Ordinary => cx.label("kind_ordinary"),
-            InvoiceKind::Special => cx.label("kind_special"),
-        };
         let c = s.summary.currency;
+        let mut line = vec![cx.label("statement_title")];
+        line.extend(running(c));
+        doc.running(line.join(" · "));
+        if i > 0 {
+            doc.new_page();
+        }
+        let kind = invoice_kind(cx, s.invoice_kind);
         doc.fields(&[
-            (
-                cx.label("partner"),
-                format!("{} ({partner_id})", s.summary.partner_name),
-            ),
-            (cx.label("period"), cx.period.month.to_string()),
+            (cx.label("document_no"), s.summary.document_no.clone()),
+            (cx.label("period"), period_range(cx.period)),
+            (cx.label("partner"), party.clone()),
             (cx.label("currency"), c.to_string()),
-            (cx.label("basis"), basis),
             (cx.label("tier"), s.tier.to_string()),
-            (cx.label("invoice_kind"), kind),
+            (
+                cx.label("basis"),
+                cx.label(&format!("basis_{}", cx.period.basis)),
+            ),
+            (cx.label("invoice_kind"), kind.clone()),
         ]);
         doc.space(3.0);
         if s.lines.is_empty() {
             doc.paragraph(&cx.label("no_lines"));
         } else {
             let columns = [
-                Column::left(&cx.label("account_id"), 1.2),
+                Column::id(&cx.label("account_id"), 1.2),
                 Column::left(&cx.label("account_name"), 2.3),
                 Column::left(&cx.label("product"), 0.9),
                 Column::left(&cx.label("sub_product"), 0.9),
@@ -141,38 +193,111 @@ pub fn statement(
                     l.account_name.to_string(),
                     l.product.to_string(),
                     l.sub_product.to_string(),
-                    l.payment_mode.to_string(),
+                    cx.code("mode", l.payment_mode.as_str()),
                     money(l.base_amount),
-                    l.rate.normalize().to_string(),
-                    l.rate_source.as_str().to_string(),
+                    percent(l.rate),
+                    cx.code("rate_source", l.rate_source.as_str()),
                     money(l.rebate_amount),
                 ])
             });
             doc.table(&columns, rows);
         }
-        let totals: Vec<(String, String)> = s
-            .totals
-            .iter()
-            .map(|&(key, value)| {
-                let value = match value {
-                    Total::Amount(amount) => format!("{} {c}", money(amount)),
-                    Total::Status(PayoutStatus::Payable) => cx.label("status_payable"),
-                    Total::Status(PayoutStatus::WithheldArrears) => {
-                        cx.label("status_withheld_arrears")
-                    }
-                };
-                (cx.label(key.as_str()), value)
-            })
-            .collect();
+        // The totals, the invoice and (last) the stamp boxes stay on one page.
+        let last = i + 1 == statements.len();
+        doc.keep(if last { 140.0 } else { 100.0 });
+        let totals = totals(cx, s);
         doc.totals(&totals);
-        doc.paragraph(&format!(
-            "{}: {} {c}",
-            cx.label("invoice_to_cloud"),
-            money(s.summary.net_rebate)
-        ));
+        doc.space(2.0);
+        payout(cx, s, &mut doc);
+        invoice(cx, s, &kind, &mut doc);
     }
-    doc.signature_box();
+    doc.stamp_boxes(&[cx.label("issuer_stamp"), cx.label("stamp")]);
     doc.finish(&cx.footer(), cx.period.as_of)
+}
+
+/// The bilingual name of an invoice kind.
+fn invoice_kind(cx: &Context, kind: InvoiceKind) -> String {
+    match kind {
+        InvoiceKind::Ordinary => cx.label("kind_ordinary"),
+        InvoiceKind::Special => cx.label("kind_special"),
+    }
+}
+
+/// The totals block: each figure of the view, the tax deduction with its rate, and the net in
+/// capital numerals after the net.
+fn totals(cx: &Context, s: &StatementView) -> Vec<(String, String)> {
+    let c = s.summary.currency;
+    let mut out = Vec::new();
+    for &(key, value) in &s.totals {
+        let label = match (key, s.tax_rate) {
+            (TotalKey::TaxDeduction, Some(rate)) => cx
+                .label("tax_deduction_rate")
+                .replace("{rate}", &percent(rate)),
+            _ => cx.label(key.as_str()),
+        };
+        let value = match value {
+            Total::Amount(amount) => format!("{} {c}", money(amount)),
+            Total::Status(status) => cx.code("payout", status.as_str()),
+        };
+        out.push((label, value));
+        if key == TotalKey::NetRebate {
+            out.push((cx.label("in_words"), in_words(s.summary.net_rebate, c)));
+        }
+    }
+    out
+}
+
+/// A withheld statement's arrears, and that the payout waits on them (R5, seed 002 FAQ 1).
+fn payout(cx: &Context, s: &StatementView, doc: &mut Doc) {
+    if let Some(arrears) = s.arrears {
+        let amount = format!("{} {}", money(arrears), cx.period.base_currency);
+        doc.list(&[(cx.label("arrears"), amount.clone())]);
+        doc.paragraph(&cx.label("withheld_note").replace("{arrears}", &amount));
+    }
+}
+
+/// The invoice the partner issues to the issuer: of the partner's own kind, for the net rebate,
+/// with the issuer's invoicing details; due when the payout is released for a withheld
+/// statement, and not needed for a net of 0.
+fn invoice(cx: &Context, s: &StatementView, kind: &str, doc: &mut Doc) {
+    let c = s.summary.currency;
+    doc.heading(&cx.label("invoice_heading"));
+    if s.summary.net_rebate.is_zero() {
+        doc.paragraph(&cx.label("invoice_not_needed"));
+        return;
+    }
+    let when = if s.arrears.is_some() {
+        cx.label("invoice_when_released")
+    } else {
+        cx.label("invoice_request")
+    };
+    doc.paragraph(&when);
+    if let Some(rate) = s.tax_rate {
+        doc.paragraph(&cx.label("ordinary_note").replace("{rate}", &percent(rate)));
+    }
+    let amount = format!("{} {c}", money(s.summary.net_rebate));
+    let mut pairs = vec![
+        (cx.label("invoice_kind"), kind.to_string()),
+        (cx.label("invoice_amount"), amount),
+        (cx.label("in_words"), in_words(s.summary.net_rebate, c)),
+    ];
+    match cx.issuer {
+        Some(i) => pairs.extend([
+            (cx.label("invoice_subject"), i.invoice_subject.clone()),
+            (cx.label("invoice_title"), i.name_zh.clone()),
+            (cx.label("tax_id"), i.tax_id.clone()),
+            (
+                cx.label("address_phone"),
+                format!("{} {}", i.address, i.phone),
+            ),
+            (
+                cx.label("bank_account"),
+                format!("{} {}", i.bank, i.bank_account),
+            ),
+        ]),
+        None => pairs.push((cx.label("invoice_title"), cx.label("no_issuer"))),
+    }
+    doc.list(&pairs);
 }
 
 /// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.

@@ -169,6 +169,9 @@ fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), String> {
 const PLACEHOLDERS: &[(&str, &[&str])] = &[
     ("page", &["n", "total"]),
     ("generated", &["as_of", "period", "version"]),
+    ("tax_deduction_rate", &["rate"]),
+    ("withheld_note", &["arrears"]),
+    ("ordinary_note", &["rate"]),
 ];
 
 /// Every label key the documents use.
@@ -205,11 +208,30 @@ pub const LABEL_KEYS: &[&str] = &[
     "net_rebate",
     "payout_status",
     "payable_now",
-    "status_payable",
-    "status_withheld_arrears",
-    "invoice_to_cloud",
+    "payout_payable",
+    "payout_withheld_arrears",
     "no_lines",
+    "document_no",
+    "tax_deduction_rate",
+    "in_words",
+    "arrears",
+    "withheld_note",
+    "invoice_heading",
+    "invoice_request",
+    "invoice_when_released",
+    "invoice_not_needed",
+    "ordinary_note",
+    "invoice_amount",
+    "invoice_title",
+    "invoice_subject",
+    "address_phone",
+    "bank_account",
+    "issuer_stamp",
     "stamp",
+    "mode_prepaid",
+    "mode_postpaid",
+    "rate_source_base",
+    "rate_source_special",
     "signature",
     "date",
     "rollup_title",
@@ -270,11 +292,17 @@ mod tests {
         assert_eq!(check_labels(&labels), Ok(()));
         labels.insert("page".into(), "第 {n} / {pages} 页".into());
         let e = check_labels(&labels).unwrap_err();
-        assert!(e.contains("`{pages}`, which does not exist; it takes {n}, {total}"), "{e}");
+        assert!(
+            e.contains("`{pages}`, which does not exist; it takes {n}, {total}"),
+            "{e}"
+        );
         labels.insert("page".into(), "第 {n} 页".into());
         labels.insert("partner".into(), "伙伴 {name}".into());
         let e = check_labels(&labels).unwrap_err();
-        assert!(e.contains("label `partner`") && e.contains("it takes none"), "{e}");
+        assert!(
+            e.contains("label `partner`") && e.contains("it takes none"),
+            "{e}"
+        );
     }
 
     #[test]

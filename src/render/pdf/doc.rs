@@ -29,11 +29,13 @@ pub enum Align {
     Right,
 }
 
-/// A table column: its header, its share of the page width, and its alignment.
+/// A table column: its header, its share of the page width, its alignment, and whether its
+/// cells are kept whole (ids and numbers: set smaller when too wide, never broken across lines).
 pub struct Column {
     pub label: String,
     pub weight: f32,
     pub align: Align,
+    pub whole: bool,
 }
 
 impl Column {
@@ -42,14 +44,25 @@ impl Column {
             label: label.to_string(),
             weight,
             align: Align::Left,
+            whole: false,
         }
     }
 
+    /// A right-aligned column of figures, kept whole.
     pub fn right(label: &str, weight: f32) -> Column {
         Column {
             label: label.to_string(),
             weight,
             align: Align::Right,
+            whole: true,
+        }
+    }
+
+    /// A left-aligned column of ids, kept whole.
+    pub fn id(label: &str, weight: f32) -> Column {
+        Column {
+            whole: true,
+            ..Column::left(label, weight)
         }
     }
 }
@@ -308,6 +321,33 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// Label–value pairs, one a line, the values in one column after the longest label.
+    pub fn list(&mut self, pairs: &[(String, String)]) {
+        let size = self.t.layout.body_size;
+        let line_height = size * self.t.layout.line_spacing;
+        let label_width = pairs
+            .iter()
+            .map(|(l, _)| self.font.width(l, size))
+            .fold(0.0, f32::max)
+            + Self::mm(4.0);
+        let value_width = self.right() - self.left() - label_width;
+        for (label, value) in pairs {
+            let lines = self.font.wrap(value, size, value_width);
+            self.ensure(line_height * lines.len() as f32);
+            let x = self.left();
+            self.text(x, self.y - line_height, size, label);
+            for (k, v) in lines.iter().enumerate() {
+                self.text(
+                    x + label_width,
+                    self.y - line_height * (k as f32 + 1.0),
+                    size,
+                    v,
+                );
+            }
+            self.advance(line_height * lines.len().max(1) as f32);
+        }
+    }
+
     /// A table; rows that do not fit go to the next page under a repeated header.
     pub fn table(&mut self, columns: &[Column], rows: impl IntoIterator<Item = Row>) {
         let total: f32 = columns.iter().map(|c| c.weight).sum();
@@ -319,7 +359,7 @@ impl<'a> Doc<'a> {
         };
         self.row(columns, &widths, &header, true);
         for row in rows {
-            if self.row_fits(&widths, &row) {
+            if self.row_fits(columns, &widths, &row) {
                 self.row(columns, &widths, &row, false);
             } else {
                 self.ensure(f32::MAX);
@@ -329,19 +369,41 @@ impl<'a> Doc<'a> {
         }
     }
 
-    fn cell_lines(&self, widths: &[f32], row: &Row, size: f32) -> Vec<Vec<String>> {
+    /// Each cell's lines: wrapped to its column, or whole in a whole column (but for the header).
+    fn cell_lines(
+        &self,
+        columns: &[Column],
+        widths: &[f32],
+        row: &Row,
+        size: f32,
+        header: bool,
+    ) -> Vec<Vec<String>> {
         let pad = Self::mm(self.t.layout.cell_padding);
         row.cells
             .iter()
             .zip(widths)
-            .map(|(c, w)| self.font.wrap(c, size, w - 2.0 * pad))
+            .zip(columns)
+            .map(|((c, w), column)| {
+                if column.whole && !header {
+                    vec![c.clone()]
+                } else {
+                    self.font.wrap(c, size, w - 2.0 * pad)
+                }
+            })
             .collect()
     }
 
-    fn row_height(&self, widths: &[f32], row: &Row, size: f32) -> f32 {
+    fn row_height(
+        &self,
+        columns: &[Column],
+        widths: &[f32],
+        row: &Row,
+        size: f32,
+        header: bool,
+    ) -> f32 {
         let pad = Self::mm(self.t.layout.cell_padding);
         let lines = self
-            .cell_lines(widths, row, size)
+            .cell_lines(columns, widths, row, size, header)
             .iter()
             .map(Vec::len)
             .max()
@@ -350,8 +412,9 @@ impl<'a> Doc<'a> {
         lines as f32 * size * self.t.layout.line_spacing + 2.0 * pad
     }
 
-    fn row_fits(&self, widths: &[f32], row: &Row) -> bool {
-        self.y - self.row_height(widths, row, self.t.layout.body_size) >= self.bottom()
+    fn row_fits(&self, columns: &[Column], widths: &[f32], row: &Row) -> bool {
+        let height = self.row_height(columns, widths, row, self.t.layout.body_size, false);
+        self.y - height >= self.bottom()
     }
 
     fn row(&mut self, columns: &[Column], widths: &[f32], row: &Row, header: bool) {
@@ -362,7 +425,7 @@ impl<'a> Doc<'a> {
         };
         let pad = Self::mm(self.t.layout.cell_padding);
         let line_height = size * self.t.layout.line_spacing;
-        let height = self.row_height(widths, row, size);
+        let height = self.row_height(columns, widths, row, size, header);
         if header {
             // Keep a header with at least one row beneath it.
             self.ensure(height + self.t.layout.body_size * 3.0);
@@ -376,16 +439,23 @@ impl<'a> Doc<'a> {
             };
             self.fill(left, self.y - height, right - left, height, &fill);
         }
-        let lines = self.cell_lines(widths, row, size);
+        let lines = self.cell_lines(columns, widths, row, size, header);
         let mut x = left;
         for ((column, w), cell) in columns.iter().zip(widths).zip(&lines) {
             for (i, line) in cell.iter().enumerate() {
                 let baseline = self.y - pad - line_height * i as f32 - size * 0.95;
+                // A whole cell wider than its column is set smaller, never broken.
+                let natural = self.font.width(line, size);
+                let fit = if natural > w - 2.0 * pad && natural > 0.0 {
+                    size * (w - 2.0 * pad) / natural
+                } else {
+                    size
+                };
                 let tx = match column.align {
                     Align::Left => x + pad,
-                    Align::Right => x + w - pad - self.font.width(line, size),
+                    Align::Right => x + w - pad - self.font.width(line, fit),
                 };
-                self.text(tx, baseline, size, line);
+                self.text(tx, baseline, fit, line);
             }
             x += w;
         }
@@ -411,38 +481,38 @@ impl<'a> Doc<'a> {
         self.advance(size * 0.5);
     }
 
-    /// A box for the partner's stamp and signature, kept whole on one page.
-    pub fn signature_box(&mut self) {
-        let height = Self::mm(28.0);
+    /// Moves to a new page unless `mm` millimetres still fit on this one: what follows is kept
+    /// together (a statement's totals, invoice details and stamp boxes).
+    pub fn keep(&mut self, mm: f32) {
+        self.ensure(Self::mm(mm));
+    }
+
+    /// Side by side, one box per party for its stamp, signature and date, kept whole on one page:
+    /// `parties` are the boxes' titles, left to right.
+    pub fn stamp_boxes(&mut self, parties: &[String]) {
+        let height = Self::mm(30.0);
         self.ensure(height + Self::mm(4.0));
         self.space(4.0);
         let (left, right) = (self.left(), self.right());
-        let half = (right - left) / 2.0;
+        let n = parties.len().max(1) as f32;
+        let gap = Self::mm(6.0);
+        let width = (right - left - gap * (n - 1.0)) / n;
         let top = self.y;
-        self.outline(left, top - height, half - Self::mm(3.0), height);
-        self.outline(
-            left + half + Self::mm(3.0),
-            top - height,
-            half - Self::mm(3.0),
-            height,
-        );
         let size = self.t.layout.body_size;
-        let stamp = self.t.label("stamp").to_string();
         let signature = self.t.label("signature").to_string();
         let date = self.t.label("date").to_string();
-        self.text(left + Self::mm(3.0), top - size * 1.6, size, &stamp);
-        self.text(
-            left + half + Self::mm(6.0),
-            top - size * 1.6,
-            size,
-            &signature,
-        );
-        self.text(
-            left + half + Self::mm(6.0),
-            top - height + Self::mm(6.0),
-            size,
-            &date,
-        );
+        for (i, party) in parties.iter().enumerate() {
+            let x = left + (width + gap) * i as f32;
+            self.outline(x, top - height, width, height);
+            self.text(x + Self::mm(3.0), top - size * 1.6, size, party);
+            self.text(
+                x + Self::mm(3.0),
+                top - height + Self::mm(12.0),
+                size,
+                &signature,
+            );
+            self.text(x + Self::mm(3.0), top - height + Self::mm(5.0), size, &date);
+        }
         self.advance(height);
     }
 
