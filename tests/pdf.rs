@@ -241,7 +241,54 @@ fn demo_pdfs_read_back_and_are_reproducible() {
     assert_holds(
         &period_a,
         "rollups/acc-1006.pdf",
-        &["成都天府云计算有限公司", "b-0059", "b-0058", "70.56"],
+        &[
+            "成都天府云计算有限公司",
+            "b-0059",
+            "b-0058",
+            "70.56",
+            "HR-202610-",
+            "托管发票金额 Hosting invoice",
+            "70.58 CNY",
+            "人民币柒拾元伍角捌分",
+        ],
+    );
+    // One figure per thing: rollups.csv's groups are the detail's subtotals, and the detail's
+    // invoice total is the hosting invoice's amount.
+    let read = |name: &str| std::fs::read_to_string(period_a.join(name)).expect(name);
+    let (summary, detail, invoices) = (
+        read("rollups.csv"),
+        read("rollups/acc-1006.csv"),
+        read("invoices.csv"),
+    );
+    let groups: Vec<(String, String)> = summary
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            let n = c.len();
+            (
+                format!("{},{},{},{}", c[2], c[3], c[4], c[5]),
+                c[n - 3..].join(","),
+            )
+        })
+        .collect();
+    assert_eq!(groups.len(), 4, "{summary}");
+    for (key, figures) in &groups {
+        let subtotal = detail
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<&str>>())
+            .find(|c| c[1] == "subtotal" && format!("{},{},{},{}", c[2], c[3], c[4], c[5]) == *key)
+            .map(|c| c[c.len() - 4..c.len() - 1].join(","))
+            .expect("a subtotal per group");
+        assert_eq!(&subtotal, figures, "{key}");
+    }
+    assert!(
+        detail.contains(",invoice_total,,,CNY,rolled_up,,,,,,,,,70.58,"),
+        "{detail}"
+    );
+    assert!(
+        invoices
+            .contains(",hosting,acc-1006,cloud,acc-1006,成都天府云计算有限公司,special,70.58,CNY,")
     );
     assert_holds(
         &period_a,
@@ -332,8 +379,16 @@ fn a_200_line_statement_breaks_across_pages() {
     }
     // The stamp boxes stay on the page of the totals.
     let last = pages.last().expect("pages");
-    for needle in ["应结返佣 Net rebate", "合作伙伴盖章", "开票方盖章", "大写金额"] {
-        assert!(last.contains(needle), "the last page lacks `{needle}`:\n{last}");
+    for needle in [
+        "应结返佣 Net rebate",
+        "合作伙伴盖章",
+        "开票方盖章",
+        "大写金额",
+    ] {
+        assert!(
+            last.contains(needle),
+            "the last page lacks `{needle}`:\n{last}"
+        );
     }
     // Without [issuer], the header says so.
     assert!(text.contains("未配置开票方"), "{text}");

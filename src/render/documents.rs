@@ -16,7 +16,7 @@ use crate::rules::rollup::RollupStatus;
 use crate::view::Figure;
 use crate::view::invoices::InvoiceRow;
 use crate::view::reconciliation::{FindingRow, KindTotal};
-use crate::view::rollups::{MasterView, RowKind};
+use crate::view::rollups::{MasterView, PAYABLE, RowKind};
 use crate::view::statements::{StatementView, Total, TotalKey};
 use rust_decimal::Decimal;
 
@@ -300,27 +300,38 @@ fn invoice(cx: &Context, s: &StatementView, kind: &str, doc: &mut Doc) {
     doc.list(&pairs);
 }
 
-/// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.
+/// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals; each
+/// rolled-up total is followed by its payable's rounding adjustment and the hosting invoice's
+/// amount, which closes the document with its capital numerals.
 pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Result<()> {
     let party = format!("{} ({})", master.master_name, master.master_id);
-    let mut doc = cx.doc("rollup_title", &[party, cx.period.month.to_string()], out);
+    let mut currencies: Vec<&str> = master.rows.iter().map(|r| r.currency).collect();
+    currencies.dedup();
+    let currencies = currencies.join(", ");
+    let number = format!("{} {}", cx.label("document_no"), master.document_no);
+    let mut doc = cx.doc(
+        "rollup_title",
+        &[
+            number,
+            party.clone(),
+            cx.period.month.to_string(),
+            currencies.clone(),
+        ],
+        out,
+    );
     doc.fields(&[
-        (
-            cx.label("master"),
-            format!("{} ({})", master.master_name, master.master_id),
-        ),
-        (cx.label("period"), cx.period.month.to_string()),
+        (cx.label("document_no"), master.document_no.clone()),
+        (cx.label("period"), period_range(cx.period)),
+        (cx.label("master"), party),
+        (cx.label("currency"), currencies),
     ]);
     doc.space(3.0);
-    let status = |s: RollupStatus| match s {
-        RollupStatus::RolledUp => cx.label("rolled_up"),
-        RollupStatus::StayedOnChild => cx.label("stayed_on_child"),
-    };
+    let status = |s: RollupStatus| cx.code("rollup", s.as_str());
     let columns = [
-        Column::left(&cx.label("child"), 1.1),
+        Column::id(&cx.label("child"), 1.1),
         Column::left(&cx.label("product"), 0.8),
         Column::left(&cx.label("status"), 1.1),
-        Column::left(&cx.label("bill_id"), 1.0),
+        Column::id(&cx.label("bill_id"), 1.0),
         Column::left(&cx.label("cycle"), 0.6),
         Column::left(&cx.label("charge_start"), 1.3),
         Column::right(&cx.label("list_amount"), 1.0),
@@ -328,29 +339,37 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
         Column::right(&cx.label("payable_amount"), 1.0),
         Column::left(&cx.label("currency"), 0.75),
     ];
+    let mut invoices = Vec::new();
     let table = master.rows.iter().map(|row| {
         let [list, discount, payable, _] = row.amounts.map(money);
         let (bill, cycle, start) = match row.kind {
             RowKind::Line => (
                 row.bill_id.to_string(),
-                row.billing_cycle.to_string(),
+                cx.code("cycle", row.billing_cycle),
                 row.charge_start.clone(),
             ),
-            RowKind::Subtotal => (
-                cx.label("subtotal"),
-                String::new(),
-                format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
-            ),
-            RowKind::Total => (
-                cx.label("total"),
+            RowKind::Subtotal | RowKind::Total => (
+                cx.label(if row.kind == RowKind::Total {
+                    "total"
+                } else {
+                    "subtotal"
+                }),
                 String::new(),
                 format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
             ),
             RowKind::RoundingAdjustment => (
+                String::new(),
+                String::new(),
                 cx.label("rounding_adjustment"),
-                String::new(),
-                String::new(),
             ),
+            RowKind::InvoiceTotal => {
+                invoices.push((row.currency, row.amounts[PAYABLE]));
+                (String::new(), String::new(), cx.label("invoice_total"))
+            }
+        };
+        let (list, discount) = match row.kind {
+            RowKind::RoundingAdjustment | RowKind::InvoiceTotal => (String::new(), String::new()),
+            _ => (list, discount),
         };
         let cells = vec![
             row.child_id.to_string(),
@@ -370,7 +389,19 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
             Row::subtotal(cells)
         }
     });
-    doc.table(&columns, table);
+    let rows: Vec<Row> = table.collect();
+    doc.table(&columns, rows);
+    let mut totals = Vec::new();
+    for (currency, amount) in invoices {
+        totals.push((
+            cx.label("invoice_total"),
+            format!("{} {currency}", money(amount)),
+        ));
+        totals.push((cx.label("in_words"), in_words(amount, currency)));
+    }
+    if !totals.is_empty() {
+        doc.totals(&totals);
+    }
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 

@@ -2,7 +2,7 @@
 
 use crate::render::csv::{Cell, CsvDoc};
 use crate::render::tables::money;
-use crate::view::rollups::{MasterView, SummaryRow};
+use crate::view::rollups::{DetailRow, MasterView, RowKind, SummaryRow};
 
 /// `rollups.csv`: one row per group.
 pub fn summary(rows: &[SummaryRow]) -> Vec<u8> {
@@ -37,6 +37,18 @@ pub fn summary(rows: &[SummaryRow]) -> Vec<u8> {
     doc.finish()
 }
 
+/// A row's amounts as cells; an adjustment or invoice total has a payable alone.
+fn payable_only(row: &DetailRow) -> [Cell; 4] {
+    let cells = row.amounts.map(money);
+    match row.kind {
+        RowKind::RoundingAdjustment | RowKind::InvoiceTotal => {
+            let [_, _, payable, _] = cells;
+            [Cell::from(""), Cell::from(""), payable, Cell::from("")]
+        }
+        _ => cells,
+    }
+}
+
 /// `rollups/<master_id>.csv`: every row carries the document's number.
 pub fn detail(master: &MasterView) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
@@ -58,7 +70,7 @@ pub fn detail(master: &MasterView) -> Vec<u8> {
         "expected_discount",
     ]);
     for row in &master.rows {
-        let [list, discount, payable, expected] = row.amounts.map(money);
+        let [list, discount, payable, expected] = payable_only(row);
         doc.row([
             Cell::from(master.document_no.as_str()),
             Cell::from(row.kind.as_str()),
