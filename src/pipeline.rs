@@ -435,6 +435,10 @@ fn write(
         progress,
     )?;
 
+    let usage_compared = data
+        .inputs
+        .iter()
+        .any(|i| i.spec.name == "usage.csv" && i.sha256.is_some());
     if let Some(cx) = &pdf {
         progress.stage("rendering PDFs");
         progress.work(masters.len() as u64 + 2);
@@ -456,7 +460,7 @@ fn write(
             },
             || {
                 write_pdf(staging, "reconciliation.pdf", |out| {
-                    documents::reconciliation(cx, &summary, findings(), out)
+                    documents::reconciliation(cx, usage_compared, &summary, findings(), out)
                 })
             },
         );

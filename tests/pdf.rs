@@ -221,6 +221,40 @@ fn demo_pdfs_read_back_and_are_reproducible() {
             assert!(!text.contains(absent), "`{absent}` in {name}");
         }
     }
+    // Codes are printed in Chinese and English, never as codes.
+    for (name, codes) in [
+        (
+            "invoices.pdf",
+            &[
+                "to_issue",
+                "blocked_arrears",
+                "rejected_title",
+                "marketplace",
+                "partner:p-01",
+            ][..],
+        ),
+        (
+            "reconciliation.pdf",
+            &[
+                "voucher_on_hosted_child",
+                "duplicate_bill",
+                "hosted_non_credit",
+            ][..],
+        ),
+        (
+            "statements/p-01.pdf",
+            &["postpaid", "withheld_arrears", " special "][..],
+        ),
+        (
+            "rollups/acc-1006.pdf",
+            &["rolled_up", "stayed_on_child"][..],
+        ),
+    ] {
+        let text = pdftotext(&period_a.join(name));
+        for code in codes {
+            assert!(!text.contains(code), "`{code}` printed as a code in {name}");
+        }
+    }
     // p-02 issues ordinary invoices: nothing asks it for a special one.
     let p02 = pdftotext(&period_a.join("statements/p-02.pdf"));
     assert!(!p02.contains("增值税专用发票"), "{p02}");
@@ -234,8 +268,12 @@ fn demo_pdfs_read_back_and_are_reproducible() {
             "412.89",
             "70.58",
             "50.01",
-            "rejected_title",
+            "抬头不符 Rejected title",
             "张伟",
+            "IV-202610-",
+            "云帆伙伴科技有限公司 (p-01)",
+            "云厂商 Cloud",
+            "按开票方、状态汇总",
         ],
     );
     assert_holds(
@@ -294,11 +332,11 @@ fn demo_pdfs_read_back_and_are_reproducible() {
         &period_a,
         "reconciliation.pdf",
         &[
-            "duplicate_bill",
-            "unbilled_usage",
+            "重复账单 Duplicate bill",
+            "用量未计费 Unbilled usage",
             "32.40",
             "-30.72",
-            "hosted_non_credit",
+            "托管非信控支付",
         ],
     );
     let size = std::fs::metadata(period_a.join("statements/p-02.pdf"))
@@ -392,6 +430,9 @@ fn a_200_line_statement_breaks_across_pages() {
     }
     // Without [issuer], the header says so.
     assert!(text.contains("未配置开票方"), "{text}");
+    // Without usage.csv, the report says usage was not compared.
+    let report = pdftotext(&dir.join("out/long/2026-10/reconciliation.pdf"));
+    assert!(report.contains("未比对用量与账单"), "{report}");
     // Σ (1000..1200) × 0.1 = 21,990.00; every line and the total extract back.
     assert!(text.contains("21,990.00 CNY"), "total missing:\n{text}");
     for i in [0, 99, 199] {
@@ -443,8 +484,8 @@ fn reconciliation_opens_with_the_summary() {
         "Reconciliation Report",
         "汇总 Summary",
         "数量 Count",
-        "duplicate_bill",
-        "unbilled_usage",
+        "重复账单 Duplicate bill",
+        "用量未计费 Unbilled usage",
         "-51.35",
         "Page 1 of 2",
     ] {
@@ -519,7 +560,7 @@ fn a_long_reconciliation_is_reproducible_and_reads_back() {
         let chinese = format!("第 {} / {} 页", i + 1, pages.len());
         assert!(page.contains(&chinese), "page {} lacks `{chinese}`", i + 1);
     }
-    assert!(pages[0].contains("汇总 Summary") && pages[0].contains("amount_mismatch"));
+    assert!(pages[0].contains("汇总 Summary") && pages[0].contains("金额不符 Amount mismatch"));
     assert!(pages[1].contains("明细 Findings") && pages[1].contains("应为"));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -13,11 +13,11 @@ use crate::render::capital::capital;
 use crate::render::pdf::{Column, Doc, Font, Letterhead, Row, grouped};
 use crate::render::template::Templates;
 use crate::rules::rollup::RollupStatus;
-use crate::view::Figure;
 use crate::view::invoices::InvoiceRow;
 use crate::view::reconciliation::{FindingRow, KindTotal};
 use crate::view::rollups::{MasterView, PAYABLE, RowKind};
 use crate::view::statements::{StatementView, Total, TotalKey};
+use crate::view::{self, Figure};
 use rust_decimal::Decimal;
 
 /// What every document shares.
@@ -200,7 +200,7 @@ pub fn statement(
                     money(l.rebate_amount),
                 ])
             });
-            doc.table(&columns, rows);
+            doc.fitted_table(&columns, rows.collect());
         }
         // The totals, the invoice and (last) the stamp boxes stay on one page.
         let last = i + 1 == statements.len();
@@ -389,8 +389,7 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
             Row::subtotal(cells)
         }
     });
-    let rows: Vec<Row> = table.collect();
-    doc.table(&columns, rows);
+    doc.fitted_table(&columns, table.collect());
     let mut totals = Vec::new();
     for (currency, amount) in invoices {
         totals.push((
@@ -405,60 +404,100 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 
-/// `invoices.pdf`: the invoice list, grouped by issuer.
+/// An issuer as the PDFs print it: `云帆伙伴科技有限公司 (p-01)`, `云厂商 Cloud`,
+/// `服务商 Provider prov-01`.
+fn issuer(cx: &Context, code: &str, name: &str) -> String {
+    match code.split_once(':') {
+        Some((_, id)) if !name.is_empty() => format!("{name} ({id})"),
+        Some((kind, id)) => format!("{} {id}", cx.code("issuer", kind)),
+        None => cx.code("issuer", code),
+    }
+}
+
+/// `invoices.pdf`: the invoice list in one table, each entry with its number and its codes in
+/// Chinese and English, then the totals per issuer, status and currency.
 pub fn invoices(cx: &Context, invoices: &[InvoiceRow], out: &mut dyn Write) -> io::Result<()> {
-    let mut doc = cx.doc("invoices_title", &[cx.period.month.to_string()], out);
+    let mut currencies: Vec<&str> = invoices.iter().map(|i| i.currency).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let currencies = currencies.join(", ");
+    let running = [cx.period.month.to_string(), currencies.clone()];
+    let mut doc = cx.doc("invoices_title", &running, out);
     doc.fields(&[
-        (cx.label("period"), cx.period.month.to_string()),
-        (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
+        (cx.label("period"), period_range(cx.period)),
+        (cx.label("currency"), currencies),
     ]);
+    doc.space(3.0);
     if invoices.is_empty() {
         doc.paragraph(&cx.label("no_invoices"));
+        return doc.finish(&cx.footer(), cx.period.as_of);
     }
-    let mut by_issuer: BTreeMap<&str, Vec<&InvoiceRow>> = BTreeMap::new();
+    let mut sorted: Vec<&InvoiceRow> = invoices.iter().collect();
+    sorted.sort_by_key(|i| i.issuer);
+    let columns = [
+        Column::id(&cx.label("document_no"), 1.95),
+        Column::left(&cx.label("issuer"), 1.45),
+        Column::left(&cx.label("source"), 0.75),
+        Column::left(&cx.label("title"), 1.6),
+        Column::left(&cx.label("invoice_kind"), 0.65),
+        Column::right(&cx.label("amount"), 0.95),
+        Column::id(&cx.label("currency"), 0.55),
+        Column::id(&cx.label("due_date"), 0.8),
+        Column::left(&cx.label("shipping"), 0.75),
+        Column::left(&cx.label("invoice_status"), 0.9),
+    ];
+    let rows = sorted.iter().map(|i| {
+        Row::body(vec![
+            i.document_no.clone(),
+            issuer(cx, i.issuer, i.issuer_name),
+            cx.code("source", i.source.as_str()),
+            format!("{} ({})", i.title, i.recipient_account_id),
+            cx.code("kind_short", i.invoice_kind.as_str()),
+            money(i.amount),
+            i.currency.to_string(),
+            i.due_date.get(..10).unwrap_or_default().to_string(),
+            i.shipping
+                .map(|s| cx.code("shipping", s.as_str()))
+                .unwrap_or_default(),
+            cx.code("status", i.status.as_str()),
+        ])
+    });
+    doc.fitted_table(&columns, rows.collect());
+    doc.heading(&cx.label("by_issuer"));
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     for i in invoices {
-        by_issuer.entry(i.issuer).or_default().push(i);
+        names.insert(i.issuer, i.issuer_name);
     }
     let columns = [
-        Column::left(&cx.label("source"), 1.15),
-        Column::left(&cx.label("reference"), 0.8),
-        Column::left(&cx.label("recipient"), 0.8),
-        Column::left(&cx.label("title"), 1.7),
-        Column::left(&cx.label("invoice_kind"), 0.85),
+        Column::left(&cx.label("issuer"), 2.4),
+        Column::left(&cx.label("invoice_status"), 1.2),
+        Column::left(&cx.label("currency"), 0.6),
+        Column::right(&cx.label("count"), 0.6),
         Column::right(&cx.label("amount"), 1.0),
-        Column::left(&cx.label("currency"), 0.75),
-        Column::left(&cx.label("due_date"), 0.95),
-        Column::left(&cx.label("shipping"), 0.8),
-        Column::left(&cx.label("invoice_status"), 1.35),
     ];
-    for (issuer, list) in by_issuer {
-        doc.heading(&format!("{}: {issuer}", cx.label("issuer")));
-        let rows = list.iter().map(|i| {
-            Row::body(vec![
-                i.source.as_str().to_string(),
-                i.reference.to_string(),
-                i.recipient_account_id.to_string(),
-                i.title.to_string(),
-                i.invoice_kind.to_string(),
-                money(i.amount),
-                i.currency.to_string(),
-                i.due_date.get(..10).unwrap_or_default().to_string(),
-                i.shipping
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                i.status.as_str().to_string(),
-            ])
-        });
-        doc.table(&columns, rows);
-    }
+    let rows = view::invoices::summary(invoices).into_iter().map(|r| {
+        Row::body(vec![
+            issuer(
+                cx,
+                r.issuer,
+                names.get(r.issuer).copied().unwrap_or_default(),
+            ),
+            cx.code("status", r.status),
+            r.currency.to_string(),
+            r.count.to_string(),
+            money(r.amount),
+        ])
+    });
+    doc.table(&columns, rows);
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 
 /// `reconciliation.pdf`: a summary page (how many findings of each kind in each currency, and
-/// the sum of their differences), then every finding from a new page, formatted as it is laid
-/// out.
+/// the sum of their differences; without `usage.csv`, that usage was not compared), then every
+/// finding from a new page, formatted as it is laid out.
 pub fn reconciliation<'f>(
     cx: &Context,
+    usage_compared: bool,
     summary: &[KindTotal],
     findings: impl Iterator<Item = FindingRow<'f>>,
     out: &mut dyn Write,
@@ -469,6 +508,9 @@ pub fn reconciliation<'f>(
         (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
     ]);
     doc.heading(&cx.label("summary"));
+    if !usage_compared {
+        doc.paragraph(&cx.label("usage_not_compared"));
+    }
     if summary.is_empty() {
         doc.paragraph(&cx.label("no_findings"));
     } else {
@@ -482,7 +524,7 @@ pub fn reconciliation<'f>(
             &columns,
             summary.iter().map(|t| {
                 Row::body(vec![
-                    t.kind.as_str().to_string(),
+                    cx.code("finding", t.kind.as_str()),
                     t.count.to_string(),
                     money(t.difference),
                     t.currency.clone(),
@@ -518,7 +560,7 @@ pub fn reconciliation<'f>(
                 .collect::<Vec<_>>()
                 .join(" / ");
             Row::body(vec![
-                f.kind.as_str().to_string(),
+                cx.code("finding", f.kind.as_str()),
                 f.account_id.to_string(),
                 product,
                 format!("{} – {}", f.window_start, f.window_end),

@@ -14,6 +14,9 @@ pub struct InvoiceRow<'a> {
     pub source: Source,
     pub reference: &'a str,
     pub issuer: &'a str,
+    /// The issuer's name: the partner's or the account's; empty for the cloud and providers,
+    /// which the dataset does not name.
+    pub issuer_name: &'a str,
     pub recipient_account_id: &'a str,
     pub title: &'a str,
     pub invoice_kind: InvoiceKind,
@@ -35,7 +38,7 @@ pub struct SummaryRow<'a> {
 }
 
 /// The list's rows, in list order. R6 rounds each amount before its zero test.
-pub fn rows<'a>(invoices: &'a [Invoice], look: &Look) -> Vec<InvoiceRow<'a>> {
+pub fn rows<'a>(invoices: &'a [Invoice], look: &Look<'a>) -> Vec<InvoiceRow<'a>> {
     invoices
         .iter()
         .map(|i| InvoiceRow {
@@ -53,6 +56,7 @@ pub fn rows<'a>(invoices: &'a [Invoice], look: &Look) -> Vec<InvoiceRow<'a>> {
             source: i.source,
             reference: &i.reference,
             issuer: &i.issuer,
+            issuer_name: issuer_name(&i.issuer, look),
             recipient_account_id: &i.recipient_account_id,
             title: &i.title,
             invoice_kind: i.invoice_kind,
@@ -66,6 +70,15 @@ pub fn rows<'a>(invoices: &'a [Invoice], look: &Look) -> Vec<InvoiceRow<'a>> {
             status: i.status,
         })
         .collect()
+}
+
+/// The name of an issuer code `partner:<id>` or `account:<id>`; empty for any other.
+fn issuer_name<'a>(issuer: &str, look: &Look<'a>) -> &'a str {
+    match issuer.split_once(':') {
+        Some(("partner", id)) => look.partners.get(id).map_or("", |p| &p.partner_name),
+        Some(("account", id)) => look.account_name(id),
+        _ => "",
+    }
 }
 
 /// `invoices_summary.csv`'s rows, sorted by issuer, status and currency.

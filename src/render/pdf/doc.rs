@@ -353,6 +353,57 @@ impl<'a> Doc<'a> {
         let total: f32 = columns.iter().map(|c| c.weight).sum();
         let width = self.right() - self.left();
         let widths: Vec<f32> = columns.iter().map(|c| c.weight / total * width).collect();
+        self.table_in(columns, widths, rows);
+    }
+
+    /// A table whose rows are all known: each column is first given the width of its widest
+    /// unbreakable piece (a whole cell, or a word of Latin letters and digits; Chinese breaks
+    /// between any two characters), and what is left of the page is shared by the weights.
+    /// Words then never break mid-word unless a single one is wider than the page allows.
+    pub fn fitted_table(&mut self, columns: &[Column], rows: Vec<Row>) {
+        let size = self.t.layout.body_size;
+        let pad = 2.0 * Self::mm(self.t.layout.cell_padding) + 0.5;
+        let piece = |text: &str, whole: bool| -> f32 {
+            if whole {
+                return self.font.width(text, size);
+            }
+            text.split(|c: char| c.is_whitespace() || !c.is_ascii())
+                .map(|w| self.font.width(w, size))
+                .fold(self.font.width("国", size), f32::max)
+        };
+        let mut need: Vec<f32> = columns
+            .iter()
+            .map(|c| {
+                let small = self.t.layout.small_size / size;
+                piece(&c.label, false) * small + pad
+            })
+            .collect();
+        for row in &rows {
+            for ((n, c), cell) in need.iter_mut().zip(columns).zip(&row.cells) {
+                *n = n.max(piece(cell, c.whole) + pad);
+            }
+        }
+        let width = self.right() - self.left();
+        let fixed: f32 = need.iter().sum();
+        let widths: Vec<f32> = if fixed >= width {
+            need.iter().map(|n| n / fixed * width).collect()
+        } else {
+            let total: f32 = columns.iter().map(|c| c.weight).sum();
+            let spare = width - fixed;
+            need.iter()
+                .zip(columns)
+                .map(|(n, c)| n + spare * c.weight / total)
+                .collect()
+        };
+        self.table_in(columns, widths, rows);
+    }
+
+    fn table_in(
+        &mut self,
+        columns: &[Column],
+        widths: Vec<f32>,
+        rows: impl IntoIterator<Item = Row>,
+    ) {
         let header = Row {
             cells: columns.iter().map(|c| c.label.clone()).collect(),
             kind: RowKind::Subtotal,
