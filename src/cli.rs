@@ -175,8 +175,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// The PDF templates folder (layout, labels, company block, font)
-    /// [default: ./templates if present, else the built-in templates]
+    /// The PDF templates folder (layout, labels, font); the issuer is `settle.toml [issuer]`
+    /// [default: `templates/` beside the binary if present, else the built-in templates]
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 

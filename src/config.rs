@@ -14,6 +14,10 @@ use crate::error::DatasetError;
 use crate::model::basis::Basis;
 use crate::model::money::{Rounding, parse_decimal};
 
+pub mod issuer;
+
+pub use issuer::Issuer;
+
 /// The validated contents of `settle.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Settings {
@@ -33,6 +37,9 @@ pub struct Settings {
     /// when left at its defaults.
     #[serde(skip_serializing_if = "ExportSettings::is_default")]
     pub exports: ExportSettings,
+    /// The `[issuer]` table: who sends the documents (R9). Absent when not configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<Issuer>,
 }
 
 /// The cloud bill export formats, written once: each variant with its spelling in
@@ -139,6 +146,7 @@ impl Default for Settings {
             reconcile_tolerance: Decimal::new(1, 2),
             base_currency: "CNY".into(),
             exports: ExportSettings::default(),
+            issuer: None,
         }
     }
 }
@@ -153,6 +161,7 @@ const KEYS: &[&str] = &[
     "reconcile_tolerance",
     "base_currency",
     "exports",
+    "issuer",
 ];
 
 impl Settings {
@@ -160,7 +169,13 @@ impl Settings {
     pub fn load(dir: &Path) -> Result<Settings, DatasetError> {
         let path = dir.join("settle.toml");
         match std::fs::read_to_string(&path) {
-            Ok(text) => Settings::parse(&text),
+            Ok(text) => {
+                let settings = Settings::parse(&text)?;
+                if let Some(issuer) = &settings.issuer {
+                    issuer.check_logo(dir)?;
+                }
+                Ok(settings)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(source) => Err(DatasetError::Io { path, source }),
         }
@@ -229,6 +244,7 @@ impl Settings {
                         .ok_or_else(|| bad("a 3-letter ISO 4217 code such as \"CNY\""))?;
                 }
                 "exports" => s.exports = ExportSettings::parse(value)?,
+                "issuer" => s.issuer = Some(Issuer::parse(value)?),
                 other => {
                     let hint = match closest(other, KEYS) {
                         Some(k) => format!("did you mean `{k}`? Known keys: {}", KEYS.join(", ")),

@@ -32,6 +32,9 @@ pub struct Manifest<'a> {
     pub outputs: Vec<OutputEntry>,
     pub conservation: Vec<Conservation>,
     pub reconciliation: &'a [FindingSummary],
+    /// The SHA-256 of each template file the PDFs were made with; absent without PDFs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates: Option<&'a BTreeMap<String, String>>,
 }
 
 /// Findings of one kind in one currency: how many, and their total difference (billed −

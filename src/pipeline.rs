@@ -46,7 +46,7 @@ use crate::rules::rebate;
 use crate::rules::rollup::Rollup;
 use crate::runs::Runs;
 use crate::view::bridge::Consoles;
-use crate::view::{self, Look};
+use crate::view::{self, Look, numbers};
 
 /// Statements made and written at once: enough to keep both cores busy, few enough that their
 /// lines are a small part of the month's.
@@ -62,7 +62,8 @@ pub struct RunConfig {
     pub period: Option<Month>,
     pub as_of: Option<String>,
     pub strict: bool,
-    /// Where the PDF templates are; `None` uses `./templates` if present, else the built-in ones.
+    /// Where the PDF templates are; `None` uses `templates/` beside the binary if present, else
+    /// the built-in ones (never a folder of the working directory).
     pub templates: Option<PathBuf>,
     /// Skip the PDF documents.
     pub no_pdf: bool,
@@ -122,12 +123,7 @@ impl Request {
         let templates = if cfg.no_pdf {
             None
         } else {
-            let default = Path::new("templates");
-            let dir = cfg
-                .templates
-                .as_deref()
-                .or(default.join("layout.toml").is_file().then_some(default));
-            Some(Templates::load(dir)?)
+            Some(Templates::find(cfg.templates.as_deref())?)
         };
         Ok(Request {
             settings,
@@ -389,6 +385,7 @@ fn write(
             templates,
             font,
             period,
+            issuer: data.settings.issuer.as_ref(),
         });
     let mut out = Written {
         staging,
@@ -405,9 +402,24 @@ fn write(
     )?;
     for m in &masters {
         let path = format!("rollups/{}.csv", file_stem(m.master_id));
-        out.write(&path, render::rollups::detail(&m.rows))?;
+        out.write(&path, render::rollups::detail(m))?;
     }
     let invoice_rows = view::invoices::rows(&invoices, &look);
+    numbers::unique(invoice_rows.iter().map(|r| {
+        (
+            r.document_no.as_str(),
+            format!("the invoice {}", r.reference),
+        )
+    }))
+    .and_then(|()| {
+        numbers::unique(masters.iter().map(|m| {
+            (
+                m.document_no.as_str(),
+                format!("the rollup {}", m.master_id),
+            )
+        }))
+    })
+    .map_err(Error::Internal)?;
     out.write("invoices.csv", render::invoices::list(&invoice_rows))?;
     out.write(
         "invoices_summary.csv",
@@ -443,6 +455,10 @@ fn write(
         progress,
     )?;
 
+    let usage_compared = data
+        .inputs
+        .iter()
+        .any(|i| i.spec.name == "usage.csv" && i.sha256.is_some());
     if let Some(cx) = &pdf {
         progress.stage("rendering PDFs");
         progress.work(masters.len() as u64 + 2);
@@ -464,7 +480,7 @@ fn write(
             },
             || {
                 write_pdf(staging, "reconciliation.pdf", |out| {
-                    documents::reconciliation(cx, &summary, findings(), out)
+                    documents::reconciliation(cx, usage_compared, &summary, findings(), out)
                 })
             },
         );
@@ -473,7 +489,15 @@ fn write(
     }
     let summary: Vec<FindingSummary> = summary.iter().map(FindingSummary::from).collect();
     progress.stage("writing manifest.json");
-    let count = write_manifest(data, period, out.outputs, &ledger, &summary, staging)?;
+    let count = write_manifest(
+        data,
+        period,
+        out.outputs,
+        &ledger,
+        &summary,
+        templates,
+        staging,
+    )?;
     Ok((count, summary))
 }
 
@@ -534,6 +558,16 @@ fn write_statements(
         progress.work(data.partners.len() as u64);
     }
     let partners: Vec<&Partner> = data.partners.values().collect();
+    let numbers: Vec<(String, String)> = partners
+        .iter()
+        .map(|p| {
+            let key = [p.partner_id.as_ref()];
+            let n = numbers::number(numbers::DocKind::Statement, period.month, &key);
+            (n, format!("the statement of {}", p.partner_id))
+        })
+        .collect();
+    numbers::unique(numbers.iter().map(|(n, what)| (n.as_str(), what.clone())))
+        .map_err(Error::Internal)?;
     let mut summaries = Vec::with_capacity(partners.len());
     let customers = customers(data, period);
     let mut bridge = Vec::new();
@@ -556,7 +590,10 @@ fn write_statements(
             .map(|(partner, list)| {
                 let views: Vec<_> = list
                     .iter()
-                    .map(|s| view::statements::statement(s, look))
+                    .map(|s| {
+                        let rate = data.settings.ordinary_invoice_tax_rate;
+                        view::statements::statement(s, look, rate)
+                    })
                     .collect();
                 let stem = file_stem(&partner.partner_id);
                 let mut files = vec![write_file(
@@ -645,6 +682,7 @@ fn write_manifest(
     mut outputs: Vec<OutputEntry>,
     ledger: &Ledger,
     summary: &[FindingSummary],
+    templates: Option<&Templates>,
     staging: &Staging,
 ) -> Result<usize, Error> {
     let tz = period.tz;
@@ -664,6 +702,7 @@ fn write_manifest(
         outputs,
         conservation: ledger.checks(),
         reconciliation: summary,
+        templates: templates.map(|t| &t.sha256),
     };
     let mut json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::Internal(format!("`manifest.json` cannot be made: {e}")))?;
@@ -734,8 +773,9 @@ pub fn empty_month(month: Month) -> String {
     )
 }
 
-/// One warning when the accounts were taken from the exports, one per input file that has columns
-/// the contract does not know, then one per row whose quoted cell spans lines.
+/// One warning when `settle.toml` names no issuer, one when the accounts were taken from the
+/// exports, one per input file that has columns the contract does not know, then one per row
+/// whose quoted cell spans lines.
 pub fn warnings(data: &Dataset) -> Vec<String> {
     let from_exports = data.accounts_from_exports.then(|| {
         format!(
@@ -745,7 +785,12 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
             data.accounts.len()
         )
     });
-    let mut warnings: Vec<String> = from_exports.into_iter().collect();
+    let no_issuer = data.settings.issuer.is_none().then(|| {
+        "`settle.toml` has no `[issuer]`: the documents say that no issuer is configured, and \
+         no partner can be asked for an invoice; add `[issuer]` (docs/inputs.md)"
+            .to_string()
+    });
+    let mut warnings: Vec<String> = no_issuer.into_iter().chain(from_exports).collect();
     warnings.extend(
         data.inputs
             .iter()

@@ -81,9 +81,24 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// The demo run from two working directories, one holding a `templates/` folder of its own
+/// (which must be ignored: no identity or wording comes from the working directory), writes the
+/// same bytes.
 #[test]
 fn demo_pdfs_read_back_and_are_reproducible() {
     let (a, b) = (scratch("demo-a"), scratch("demo-b"));
+    let decoy = b.join("templates");
+    std::fs::create_dir_all(&decoy).expect("decoy templates");
+    for file in ["layout.toml", "labels.toml"] {
+        let text = std::fs::read_to_string(repo().join("templates").join(file)).expect("template");
+        let text = text.replace("返佣结算单", "冒充的结算单");
+        std::fs::write(decoy.join(file), text).expect("write decoy");
+    }
+    std::fs::write(
+        decoy.join("company.toml"),
+        "name = \"示例云服务有限公司\"\nname_en = \"x\"\naddress = \"x\"\ncontact = \"x\"\ntax_id = \"x\"\n",
+    )
+    .expect("write decoy");
     let inputs = repo().join("inputs").join("demo");
     for out in [&a, &b] {
         settle(
@@ -96,7 +111,7 @@ fn demo_pdfs_read_back_and_are_reproducible() {
                 "--out",
                 out.to_str().expect("utf-8 path"),
             ],
-            &a,
+            out,
         );
     }
     let (period_a, period_b) = (
@@ -142,9 +157,13 @@ fn demo_pdfs_read_back_and_are_reproducible() {
             "507.07 CNY",
             "12.97 USD",
             "2,213.50",
-            "第 1 / 1 页",
-            "Page 1 of 1",
+            "第 1 / ",
             "合作伙伴盖章 Partner stamp",
+            "开票方盖章 Issuer stamp",
+            "增值税专用发票",
+            "人民币伍佰零柒元零柒分",
+            "USD 壹拾贰元玖角柒分",
+            "2026-10（2026-10-01 – 2026-10-31）",
         ],
     );
     assert_holds(
@@ -155,13 +174,90 @@ fn demo_pdfs_read_back_and_are_reproducible() {
             "-0.01 CNY",
             "欠款暂扣 Withheld (arrears)",
             "0.00 CNY",
+            "欠款金额 Arrears",
+            "12,680.50 CNY",
+            "人民币肆拾元贰角伍分",
+            "增值税专用发票",
+            "付款放行时开具",
         ],
     );
     assert_holds(
         &period_a,
         "statements/p-02.pdf",
-        &["7.37 CNY", "0.44 CNY", "6.93 CNY"],
+        &[
+            "7.37 CNY",
+            "0.44 CNY",
+            "6.93 CNY",
+            "税点扣除 Tax deduction (6%)",
+            "人民币陆元玖角叁分",
+            "增值税普通发票",
+        ],
     );
+    // Each statement: its number from statements.csv, the issuer of settle.toml, and no
+    // placeholder company or wording from the working directory.
+    let summary = std::fs::read_to_string(period_a.join("statements.csv")).expect("statements.csv");
+    for partner in ["p-01", "p-02", "p-03"] {
+        let number = summary
+            .lines()
+            .find_map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (cells.get(1) == Some(&partner)).then(|| cells[0].to_string())
+            })
+            .expect("a row per partner");
+        let name = format!("statements/{partner}.pdf");
+        assert_holds(
+            &period_a,
+            &name,
+            &[
+                &number,
+                "示例云计算（杭州）有限公司",
+                "91330106MA2KDEMO0X",
+                "571900000010601",
+                "技术服务费",
+            ],
+        );
+        let text = pdftotext(&period_a.join(&name));
+        for absent in ["示例云服务", "冒充"] {
+            assert!(!text.contains(absent), "`{absent}` in {name}");
+        }
+    }
+    // Codes are printed in Chinese and English, never as codes.
+    for (name, codes) in [
+        (
+            "invoices.pdf",
+            &[
+                "to_issue",
+                "blocked_arrears",
+                "rejected_title",
+                "marketplace",
+                "partner:p-01",
+            ][..],
+        ),
+        (
+            "reconciliation.pdf",
+            &[
+                "voucher_on_hosted_child",
+                "duplicate_bill",
+                "hosted_non_credit",
+            ][..],
+        ),
+        (
+            "statements/p-01.pdf",
+            &["postpaid", "withheld_arrears", " special "][..],
+        ),
+        (
+            "rollups/acc-1006.pdf",
+            &["rolled_up", "stayed_on_child"][..],
+        ),
+    ] {
+        let text = pdftotext(&period_a.join(name));
+        for code in codes {
+            assert!(!text.contains(code), "`{code}` printed as a code in {name}");
+        }
+    }
+    // p-02 issues ordinary invoices: nothing asks it for a special one.
+    let p02 = pdftotext(&period_a.join("statements/p-02.pdf"));
+    assert!(!p02.contains("增值税专用发票"), "{p02}");
     assert_holds(
         &period_a,
         "invoices.pdf",
@@ -172,24 +268,75 @@ fn demo_pdfs_read_back_and_are_reproducible() {
             "412.89",
             "70.58",
             "50.01",
-            "rejected_title",
+            "抬头不符 Rejected title",
             "张伟",
+            "IV-202610-",
+            "云帆伙伴科技有限公司 (p-01)",
+            "云厂商 Cloud",
+            "按开票方、状态汇总",
         ],
     );
     assert_holds(
         &period_a,
         "rollups/acc-1006.pdf",
-        &["成都天府云计算有限公司", "b-0059", "b-0058", "70.56"],
+        &[
+            "成都天府云计算有限公司",
+            "b-0059",
+            "b-0058",
+            "70.56",
+            "HR-202610-",
+            "托管发票金额 Hosting invoice",
+            "70.58 CNY",
+            "人民币柒拾元伍角捌分",
+        ],
+    );
+    // One figure per thing: rollups.csv's groups are the detail's subtotals, and the detail's
+    // invoice total is the hosting invoice's amount.
+    let read = |name: &str| std::fs::read_to_string(period_a.join(name)).expect(name);
+    let (summary, detail, invoices) = (
+        read("rollups.csv"),
+        read("rollups/acc-1006.csv"),
+        read("invoices.csv"),
+    );
+    let groups: Vec<(String, String)> = summary
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            let n = c.len();
+            (
+                format!("{},{},{},{}", c[2], c[3], c[4], c[5]),
+                c[n - 3..].join(","),
+            )
+        })
+        .collect();
+    assert_eq!(groups.len(), 4, "{summary}");
+    for (key, figures) in &groups {
+        let subtotal = detail
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<&str>>())
+            .find(|c| c[1] == "subtotal" && format!("{},{},{},{}", c[2], c[3], c[4], c[5]) == *key)
+            .map(|c| c[c.len() - 4..c.len() - 1].join(","))
+            .expect("a subtotal per group");
+        assert_eq!(&subtotal, figures, "{key}");
+    }
+    assert!(
+        detail.contains(",invoice_total,,,CNY,rolled_up,,,,,,,,,70.58,"),
+        "{detail}"
+    );
+    assert!(
+        invoices
+            .contains(",hosting,acc-1006,cloud,acc-1006,成都天府云计算有限公司,special,70.58,CNY,")
     );
     assert_holds(
         &period_a,
         "reconciliation.pdf",
         &[
-            "duplicate_bill",
-            "unbilled_usage",
+            "重复账单 Duplicate bill",
+            "用量未计费 Unbilled usage",
             "32.40",
             "-30.72",
-            "hosted_non_credit",
+            "托管非信控支付",
         ],
     );
     let size = std::fs::metadata(period_a.join("statements/p-02.pdf"))
@@ -257,7 +404,35 @@ fn a_200_line_statement_breaks_across_pages() {
             page.contains("客户ID Account") || i == pages.len() - 1,
             "page {n} lacks the table header"
         );
+        // Every page names the document, its number, the partner, the period and the currency.
+        for needle in [
+            "返佣结算单",
+            "ST-202610-",
+            "云帆伙伴科技有限公司 (p-01)",
+            "2026-10",
+            "CNY",
+        ] {
+            assert!(page.contains(needle), "page {n} lacks `{needle}`:\n{page}");
+        }
     }
+    // The stamp boxes stay on the page of the totals.
+    let last = pages.last().expect("pages");
+    for needle in [
+        "应结返佣 Net rebate",
+        "合作伙伴盖章",
+        "开票方盖章",
+        "大写金额",
+    ] {
+        assert!(
+            last.contains(needle),
+            "the last page lacks `{needle}`:\n{last}"
+        );
+    }
+    // Without [issuer], the header says so.
+    assert!(text.contains("未配置开票方"), "{text}");
+    // Without usage.csv, the report says usage was not compared.
+    let report = pdftotext(&dir.join("out/long/2026-10/reconciliation.pdf"));
+    assert!(report.contains("未比对用量与账单"), "{report}");
     // Σ (1000..1200) × 0.1 = 21,990.00; every line and the total extract back.
     assert!(text.contains("21,990.00 CNY"), "total missing:\n{text}");
     for i in [0, 99, 199] {
@@ -309,8 +484,8 @@ fn reconciliation_opens_with_the_summary() {
         "Reconciliation Report",
         "汇总 Summary",
         "数量 Count",
-        "duplicate_bill",
-        "unbilled_usage",
+        "重复账单 Duplicate bill",
+        "用量未计费 Unbilled usage",
         "-51.35",
         "Page 1 of 2",
     ] {
@@ -385,7 +560,7 @@ fn a_long_reconciliation_is_reproducible_and_reads_back() {
         let chinese = format!("第 {} / {} 页", i + 1, pages.len());
         assert!(page.contains(&chinese), "page {} lacks `{chinese}`", i + 1);
     }
-    assert!(pages[0].contains("汇总 Summary") && pages[0].contains("amount_mismatch"));
+    assert!(pages[0].contains("汇总 Summary") && pages[0].contains("金额不符 Amount mismatch"));
     assert!(pages[1].contains("明细 Findings") && pages[1].contains("应为"));
     let _ = std::fs::remove_dir_all(dir);
 }

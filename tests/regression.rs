@@ -83,8 +83,8 @@ fn issue_18_1_two_partners_never_share_a_statement_file() {
     assert_eq!(stems.len(), ids.len(), "{stems:?}");
     for (i, id) in ids.iter().enumerate() {
         let rows = csv_rows(&folder.join(format!("statements/{}.csv", file_stem(id))));
-        assert_eq!(rows[0][0], format!("acc-{i}"), "{id}'s own statement");
-        assert_eq!(rows[0][5], format!("{}.00", 10 + i));
+        assert_eq!(rows[0][1], format!("acc-{i}"), "{id}'s own statement");
+        assert_eq!(rows[0][6], format!("{}.00", 10 + i));
     }
 }
 

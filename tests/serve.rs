@@ -40,13 +40,14 @@ fn assert_security_headers(r: &Response, what: &str) {
     assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
 }
 
-/// The invoice rows a partner should get: the header and its own rows, byte for byte.
+/// The invoice rows a partner should get: the header and its own rows, byte for byte (`issuer`
+/// is the fourth column, after `document_no`, `source` and `reference`).
 fn own_invoices(disk: &[u8], issuer: &str) -> Vec<u8> {
     let text = std::str::from_utf8(disk).expect("utf-8");
     let mut lines = text.split_inclusive('\n');
     let mut out = lines.next().expect("header").to_string();
     for line in lines {
-        if line.split(',').nth(2) == Some(issuer) {
+        if line.split(',').nth(3) == Some(issuer) {
             out.push_str(line);
         }
     }

@@ -5,28 +5,38 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use crate::config::Issuer;
 use crate::model::period::Period;
 use crate::model::records::{Id, InvoiceKind};
-use crate::render::pdf::{Column, Doc, Font, Row, grouped};
+use crate::model::time::Timestamp;
+use crate::render::capital::capital;
+use crate::render::pdf::{Column, Doc, Font, Letterhead, Row, grouped};
 use crate::render::template::Templates;
-use crate::rules::rebate::PayoutStatus;
 use crate::rules::rollup::RollupStatus;
-use crate::view::Figure;
 use crate::view::invoices::InvoiceRow;
 use crate::view::reconciliation::{FindingRow, KindTotal};
-use crate::view::rollups::{MasterView, RowKind};
-use crate::view::statements::{StatementView, Total};
+use crate::view::rollups::{MasterView, PAYABLE, RowKind};
+use crate::view::statements::{StatementView, Total, TotalKey};
+use crate::view::{self, Figure};
+use rust_decimal::Decimal;
 
 /// What every document shares.
 pub struct Context<'a> {
     pub templates: &'a Templates,
     pub font: &'a Font,
     pub period: &'a Period,
+    /// `settle.toml [issuer]`; `None` prints that no issuer is configured.
+    pub issuer: Option<&'a Issuer>,
 }
 
 impl Context<'_> {
     fn label(&self, key: &str) -> String {
         self.templates.label(key).to_string()
+    }
+
+    /// A code's bilingual label, `<group>_<code>` in `labels.toml`.
+    fn code(&self, group: &str, code: &str) -> String {
+        self.label(&format!("{group}_{code}"))
     }
 
     fn footer(&self) -> String {
@@ -37,11 +47,42 @@ impl Context<'_> {
             .replace("{version}", env!("CARGO_PKG_VERSION"))
     }
 
-    fn doc<'d>(&'d self, title_key: &str, out: &'d mut dyn Write) -> Doc<'d> {
+    /// What page 1 opens with: the issuer from `settle.toml`, or that none is configured.
+    fn letterhead(&self) -> Letterhead {
+        match self.issuer {
+            Some(i) => Letterhead {
+                name: i.name_zh.clone(),
+                name_en: i.name_en.clone(),
+                lines: vec![
+                    i.address.clone(),
+                    format!(
+                        "{}: {} · {}: {}",
+                        self.label("phone"),
+                        i.phone,
+                        self.label("tax_id"),
+                        i.tax_id
+                    ),
+                ],
+            },
+            None => Letterhead {
+                name: self.label("no_issuer"),
+                name_en: String::new(),
+                lines: vec![self.label("no_issuer_hint")],
+            },
+        }
+    }
+
+    /// A document titled by the label `title_key`; each later page opens with `running`.
+    fn doc<'d>(&'d self, title_key: &str, running: &[String], out: &'d mut dyn Write) -> Doc<'d> {
+        let title = self.templates.label(title_key);
+        let mut line = vec![title.to_string()];
+        line.extend(running.iter().cloned());
         Doc::new(
             self.templates,
             self.font,
-            self.templates.label(title_key),
+            title,
+            &self.letterhead(),
+            line.join(" · "),
             out,
         )
     }
@@ -52,41 +93,91 @@ fn money(amount: Figure) -> String {
     grouped(&amount.plain())
 }
 
-/// `statements/<partner_id>.pdf`: one section per currency, then the stamp and signature box.
+/// The month with its date range: `2026-10（2026-10-01 – 2026-10-31）`.
+fn period_range(period: &Period) -> String {
+    let date = |t: Timestamp| {
+        t.format_local(period.tz)
+            .get(..10)
+            .unwrap_or_default()
+            .to_string()
+    };
+    format!(
+        "{}（{} – {}）",
+        period.month,
+        date(period.start),
+        date(Timestamp(period.end.0 - 1))
+    )
+}
+
+/// A rate as a percentage: `0.035` → `3.5%`.
+fn percent(rate: Decimal) -> String {
+    format!("{}%", (rate * Decimal::ONE_HUNDRED).normalize())
+}
+
+/// An amount due in capital numerals, with its currency: `人民币陆元玖角叁分`, `USD 壹拾贰元玖角柒分`.
+fn in_words(amount: Figure, currency: &str) -> String {
+    let words = capital(amount.value());
+    if currency == "CNY" {
+        format!("人民币{words}")
+    } else {
+        format!("{currency} {words}")
+    }
+}
+
+/// `statements/<partner_id>.pdf`, the 返佣结算单 of seed 002: for each currency, the statement's
+/// number, period, partner and lines; the totals with the tax-deduction rate and the net in
+/// figures and in capital numerals; the payout, with the arrears that hold a withheld one; and
+/// the invoice the partner issues, of its own kind, with the issuer's invoicing details. Both
+/// parties' stamp boxes close the last section, on the page of its totals. Every later page opens
+/// with the document, its number, the partner, the period and the currency.
 pub fn statement(
     cx: &Context,
     partner_id: &str,
     statements: &[StatementView],
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut doc = cx.doc("statement_title", out);
+    let Some(first) = statements.first() else {
+        return Ok(());
+    };
+    let party = format!("{} ({partner_id})", first.summary.partner_name);
+    let number = format!("{} {}", cx.label("document_no"), first.summary.document_no);
+    let month = cx.period.month.to_string();
+    let running = |currency: &str| {
+        vec![
+            number.clone(),
+            party.clone(),
+            month.clone(),
+            currency.to_string(),
+        ]
+    };
+    let mut doc = cx.doc("statement_title", &running(first.summary.currency), out);
     for (i, s) in statements.iter().enumerate() {
-        if i > 0 {
-            doc.space(6.0);
-        }
-        let basis = cx.label(&format!("basis_{}", cx.period.basis));
-        let kind = match s.invoice_kind {
-            InvoiceKind::Ordinary => cx.label("kind_ordinary"),
-            InvoiceKind::Special => cx.label("kind_special"),
-        };
         let c = s.summary.currency;
+        let mut line = vec![cx.label("statement_title")];
+        line.extend(running(c));
+        doc.running(line.join(" · "));
+        if i > 0 {
+            doc.new_page();
+        }
+        let kind = invoice_kind(cx, s.invoice_kind);
         doc.fields(&[
-            (
-                cx.label("partner"),
-                format!("{} ({partner_id})", s.summary.partner_name),
-            ),
-            (cx.label("period"), cx.period.month.to_string()),
+            (cx.label("document_no"), s.summary.document_no.clone()),
+            (cx.label("period"), period_range(cx.period)),
+            (cx.label("partner"), party.clone()),
             (cx.label("currency"), c.to_string()),
-            (cx.label("basis"), basis),
             (cx.label("tier"), s.tier.to_string()),
-            (cx.label("invoice_kind"), kind),
+            (
+                cx.label("basis"),
+                cx.label(&format!("basis_{}", cx.period.basis)),
+            ),
+            (cx.label("invoice_kind"), kind.clone()),
         ]);
         doc.space(3.0);
         if s.lines.is_empty() {
             doc.paragraph(&cx.label("no_lines"));
         } else {
             let columns = [
-                Column::left(&cx.label("account_id"), 1.2),
+                Column::id(&cx.label("account_id"), 1.2),
                 Column::left(&cx.label("account_name"), 2.3),
                 Column::left(&cx.label("product"), 0.9),
                 Column::left(&cx.label("sub_product"), 0.9),
@@ -102,60 +193,145 @@ pub fn statement(
                     l.account_name.to_string(),
                     l.product.to_string(),
                     l.sub_product.to_string(),
-                    l.payment_mode.to_string(),
+                    cx.code("mode", l.payment_mode.as_str()),
                     money(l.base_amount),
-                    l.rate.normalize().to_string(),
-                    l.rate_source.as_str().to_string(),
+                    percent(l.rate),
+                    cx.code("rate_source", l.rate_source.as_str()),
                     money(l.rebate_amount),
                 ])
             });
-            doc.table(&columns, rows);
+            doc.fitted_table(&columns, rows.collect());
         }
-        let totals: Vec<(String, String)> = s
-            .totals
-            .iter()
-            .map(|&(key, value)| {
-                let value = match value {
-                    Total::Amount(amount) => format!("{} {c}", money(amount)),
-                    Total::Status(PayoutStatus::Payable) => cx.label("status_payable"),
-                    Total::Status(PayoutStatus::WithheldArrears) => {
-                        cx.label("status_withheld_arrears")
-                    }
-                };
-                (cx.label(key.as_str()), value)
-            })
-            .collect();
+        // The totals, the invoice and (last) the stamp boxes stay on one page.
+        let last = i + 1 == statements.len();
+        doc.keep(if last { 140.0 } else { 100.0 });
+        let totals = totals(cx, s);
         doc.totals(&totals);
-        doc.paragraph(&format!(
-            "{}: {} {c}",
-            cx.label("invoice_to_cloud"),
-            money(s.summary.net_rebate)
-        ));
+        doc.space(2.0);
+        payout(cx, s, &mut doc);
+        invoice(cx, s, &kind, &mut doc);
     }
-    doc.signature_box();
+    doc.stamp_boxes(&[cx.label("issuer_stamp"), cx.label("stamp")]);
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 
-/// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals.
+/// The bilingual name of an invoice kind.
+fn invoice_kind(cx: &Context, kind: InvoiceKind) -> String {
+    match kind {
+        InvoiceKind::Ordinary => cx.label("kind_ordinary"),
+        InvoiceKind::Special => cx.label("kind_special"),
+    }
+}
+
+/// The totals block: each figure of the view, the tax deduction with its rate, and the net in
+/// capital numerals after the net.
+fn totals(cx: &Context, s: &StatementView) -> Vec<(String, String)> {
+    let c = s.summary.currency;
+    let mut out = Vec::new();
+    for &(key, value) in &s.totals {
+        let label = match (key, s.tax_rate) {
+            (TotalKey::TaxDeduction, Some(rate)) => cx
+                .label("tax_deduction_rate")
+                .replace("{rate}", &percent(rate)),
+            _ => cx.label(key.as_str()),
+        };
+        let value = match value {
+            Total::Amount(amount) => format!("{} {c}", money(amount)),
+            Total::Status(status) => cx.code("payout", status.as_str()),
+        };
+        out.push((label, value));
+        if key == TotalKey::NetRebate {
+            out.push((cx.label("in_words"), in_words(s.summary.net_rebate, c)));
+        }
+    }
+    out
+}
+
+/// A withheld statement's arrears, and that the payout waits on them (R5, seed 002 FAQ 1).
+fn payout(cx: &Context, s: &StatementView, doc: &mut Doc) {
+    if let Some(arrears) = s.arrears {
+        let amount = format!("{} {}", money(arrears), cx.period.base_currency);
+        doc.list(&[(cx.label("arrears"), amount.clone())]);
+        doc.paragraph(&cx.label("withheld_note").replace("{arrears}", &amount));
+    }
+}
+
+/// The invoice the partner issues to the issuer: of the partner's own kind, for the net rebate,
+/// with the issuer's invoicing details; due when the payout is released for a withheld
+/// statement, and not needed for a net of 0.
+fn invoice(cx: &Context, s: &StatementView, kind: &str, doc: &mut Doc) {
+    let c = s.summary.currency;
+    doc.heading(&cx.label("invoice_heading"));
+    if s.summary.net_rebate.is_zero() {
+        doc.paragraph(&cx.label("invoice_not_needed"));
+        return;
+    }
+    let when = if s.arrears.is_some() {
+        cx.label("invoice_when_released")
+    } else {
+        cx.label("invoice_request")
+    };
+    doc.paragraph(&when);
+    if let Some(rate) = s.tax_rate {
+        doc.paragraph(&cx.label("ordinary_note").replace("{rate}", &percent(rate)));
+    }
+    let amount = format!("{} {c}", money(s.summary.net_rebate));
+    let mut pairs = vec![
+        (cx.label("invoice_kind"), kind.to_string()),
+        (cx.label("invoice_amount"), amount),
+        (cx.label("in_words"), in_words(s.summary.net_rebate, c)),
+    ];
+    match cx.issuer {
+        Some(i) => pairs.extend([
+            (cx.label("invoice_subject"), i.invoice_subject.clone()),
+            (cx.label("invoice_title"), i.name_zh.clone()),
+            (cx.label("tax_id"), i.tax_id.clone()),
+            (
+                cx.label("address_phone"),
+                format!("{} {}", i.address, i.phone),
+            ),
+            (
+                cx.label("bank_account"),
+                format!("{} {}", i.bank, i.bank_account),
+            ),
+        ]),
+        None => pairs.push((cx.label("invoice_title"), cx.label("no_issuer"))),
+    }
+    doc.list(&pairs);
+}
+
+/// `rollups/<master_id>.pdf`: the master's hosted children's lines, subtotals and totals; each
+/// rolled-up total is followed by its payable's rounding adjustment and the hosting invoice's
+/// amount, which closes the document with its capital numerals.
 pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Result<()> {
-    let mut doc = cx.doc("rollup_title", out);
+    let party = format!("{} ({})", master.master_name, master.master_id);
+    let mut currencies: Vec<&str> = master.rows.iter().map(|r| r.currency).collect();
+    currencies.dedup();
+    let currencies = currencies.join(", ");
+    let number = format!("{} {}", cx.label("document_no"), master.document_no);
+    let mut doc = cx.doc(
+        "rollup_title",
+        &[
+            number,
+            party.clone(),
+            cx.period.month.to_string(),
+            currencies.clone(),
+        ],
+        out,
+    );
     doc.fields(&[
-        (
-            cx.label("master"),
-            format!("{} ({})", master.master_name, master.master_id),
-        ),
-        (cx.label("period"), cx.period.month.to_string()),
+        (cx.label("document_no"), master.document_no.clone()),
+        (cx.label("period"), period_range(cx.period)),
+        (cx.label("master"), party),
+        (cx.label("currency"), currencies),
     ]);
     doc.space(3.0);
-    let status = |s: RollupStatus| match s {
-        RollupStatus::RolledUp => cx.label("rolled_up"),
-        RollupStatus::StayedOnChild => cx.label("stayed_on_child"),
-    };
+    let status = |s: RollupStatus| cx.code("rollup", s.as_str());
     let columns = [
-        Column::left(&cx.label("child"), 1.1),
+        Column::id(&cx.label("child"), 1.1),
         Column::left(&cx.label("product"), 0.8),
         Column::left(&cx.label("status"), 1.1),
-        Column::left(&cx.label("bill_id"), 1.0),
+        Column::id(&cx.label("bill_id"), 1.0),
         Column::left(&cx.label("cycle"), 0.6),
         Column::left(&cx.label("charge_start"), 1.3),
         Column::right(&cx.label("list_amount"), 1.0),
@@ -163,29 +339,37 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
         Column::right(&cx.label("payable_amount"), 1.0),
         Column::left(&cx.label("currency"), 0.75),
     ];
+    let mut invoices = Vec::new();
     let table = master.rows.iter().map(|row| {
         let [list, discount, payable, _] = row.amounts.map(money);
         let (bill, cycle, start) = match row.kind {
             RowKind::Line => (
                 row.bill_id.to_string(),
-                row.billing_cycle.to_string(),
+                cx.code("cycle", row.billing_cycle),
                 row.charge_start.clone(),
             ),
-            RowKind::Subtotal => (
-                cx.label("subtotal"),
-                String::new(),
-                format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
-            ),
-            RowKind::Total => (
-                cx.label("total"),
+            RowKind::Subtotal | RowKind::Total => (
+                cx.label(if row.kind == RowKind::Total {
+                    "total"
+                } else {
+                    "subtotal"
+                }),
                 String::new(),
                 format!("{} × {}", cx.label("lines"), row.lines.unwrap_or(0)),
             ),
             RowKind::RoundingAdjustment => (
+                String::new(),
+                String::new(),
                 cx.label("rounding_adjustment"),
-                String::new(),
-                String::new(),
             ),
+            RowKind::InvoiceTotal => {
+                invoices.push((row.currency, row.amounts[PAYABLE]));
+                (String::new(), String::new(), cx.label("invoice_total"))
+            }
+        };
+        let (list, discount) = match row.kind {
+            RowKind::RoundingAdjustment | RowKind::InvoiceTotal => (String::new(), String::new()),
+            _ => (list, discount),
         };
         let cells = vec![
             row.child_id.to_string(),
@@ -205,74 +389,128 @@ pub fn rollup(cx: &Context, master: &MasterView, out: &mut dyn Write) -> io::Res
             Row::subtotal(cells)
         }
     });
-    doc.table(&columns, table);
+    doc.fitted_table(&columns, table.collect());
+    let mut totals = Vec::new();
+    for (currency, amount) in invoices {
+        totals.push((
+            cx.label("invoice_total"),
+            format!("{} {currency}", money(amount)),
+        ));
+        totals.push((cx.label("in_words"), in_words(amount, currency)));
+    }
+    if !totals.is_empty() {
+        doc.totals(&totals);
+    }
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 
-/// `invoices.pdf`: the invoice list, grouped by issuer.
+/// An issuer as the PDFs print it: `云帆伙伴科技有限公司 (p-01)`, `云厂商 Cloud`,
+/// `服务商 Provider prov-01`.
+fn issuer(cx: &Context, code: &str, name: &str) -> String {
+    match code.split_once(':') {
+        Some((_, id)) if !name.is_empty() => format!("{name} ({id})"),
+        Some((kind, id)) => format!("{} {id}", cx.code("issuer", kind)),
+        None => cx.code("issuer", code),
+    }
+}
+
+/// `invoices.pdf`: the invoice list in one table, each entry with its number and its codes in
+/// Chinese and English, then the totals per issuer, status and currency.
 pub fn invoices(cx: &Context, invoices: &[InvoiceRow], out: &mut dyn Write) -> io::Result<()> {
-    let mut doc = cx.doc("invoices_title", out);
+    let mut currencies: Vec<&str> = invoices.iter().map(|i| i.currency).collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let currencies = currencies.join(", ");
+    let running = [cx.period.month.to_string(), currencies.clone()];
+    let mut doc = cx.doc("invoices_title", &running, out);
     doc.fields(&[
-        (cx.label("period"), cx.period.month.to_string()),
-        (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
+        (cx.label("period"), period_range(cx.period)),
+        (cx.label("currency"), currencies),
     ]);
+    doc.space(3.0);
     if invoices.is_empty() {
         doc.paragraph(&cx.label("no_invoices"));
+        return doc.finish(&cx.footer(), cx.period.as_of);
     }
-    let mut by_issuer: BTreeMap<&str, Vec<&InvoiceRow>> = BTreeMap::new();
+    let mut sorted: Vec<&InvoiceRow> = invoices.iter().collect();
+    sorted.sort_by_key(|i| i.issuer);
+    let columns = [
+        Column::id(&cx.label("document_no"), 1.95),
+        Column::left(&cx.label("issuer"), 1.45),
+        Column::left(&cx.label("source"), 0.75),
+        Column::left(&cx.label("title"), 1.6),
+        Column::left(&cx.label("invoice_kind"), 0.65),
+        Column::right(&cx.label("amount"), 0.95),
+        Column::id(&cx.label("currency"), 0.55),
+        Column::id(&cx.label("due_date"), 0.8),
+        Column::left(&cx.label("shipping"), 0.75),
+        Column::left(&cx.label("invoice_status"), 0.9),
+    ];
+    let rows = sorted.iter().map(|i| {
+        Row::body(vec![
+            i.document_no.clone(),
+            issuer(cx, i.issuer, i.issuer_name),
+            cx.code("source", i.source.as_str()),
+            format!("{} ({})", i.title, i.recipient_account_id),
+            cx.code("kind_short", i.invoice_kind.as_str()),
+            money(i.amount),
+            i.currency.to_string(),
+            i.due_date.get(..10).unwrap_or_default().to_string(),
+            i.shipping
+                .map(|s| cx.code("shipping", s.as_str()))
+                .unwrap_or_default(),
+            cx.code("status", i.status.as_str()),
+        ])
+    });
+    doc.fitted_table(&columns, rows.collect());
+    doc.heading(&cx.label("by_issuer"));
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     for i in invoices {
-        by_issuer.entry(i.issuer).or_default().push(i);
+        names.insert(i.issuer, i.issuer_name);
     }
     let columns = [
-        Column::left(&cx.label("source"), 1.15),
-        Column::left(&cx.label("reference"), 0.8),
-        Column::left(&cx.label("recipient"), 0.8),
-        Column::left(&cx.label("title"), 1.7),
-        Column::left(&cx.label("invoice_kind"), 0.85),
+        Column::left(&cx.label("issuer"), 2.4),
+        Column::left(&cx.label("invoice_status"), 1.2),
+        Column::left(&cx.label("currency"), 0.6),
+        Column::right(&cx.label("count"), 0.6),
         Column::right(&cx.label("amount"), 1.0),
-        Column::left(&cx.label("currency"), 0.75),
-        Column::left(&cx.label("due_date"), 0.95),
-        Column::left(&cx.label("shipping"), 0.8),
-        Column::left(&cx.label("invoice_status"), 1.35),
     ];
-    for (issuer, list) in by_issuer {
-        doc.heading(&format!("{}: {issuer}", cx.label("issuer")));
-        let rows = list.iter().map(|i| {
-            Row::body(vec![
-                i.source.as_str().to_string(),
-                i.reference.to_string(),
-                i.recipient_account_id.to_string(),
-                i.title.to_string(),
-                i.invoice_kind.to_string(),
-                money(i.amount),
-                i.currency.to_string(),
-                i.due_date.get(..10).unwrap_or_default().to_string(),
-                i.shipping
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                i.status.as_str().to_string(),
-            ])
-        });
-        doc.table(&columns, rows);
-    }
+    let rows = view::invoices::summary(invoices).into_iter().map(|r| {
+        Row::body(vec![
+            issuer(
+                cx,
+                r.issuer,
+                names.get(r.issuer).copied().unwrap_or_default(),
+            ),
+            cx.code("status", r.status),
+            r.currency.to_string(),
+            r.count.to_string(),
+            money(r.amount),
+        ])
+    });
+    doc.table(&columns, rows);
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 
 /// `reconciliation.pdf`: a summary page (how many findings of each kind in each currency, and
-/// the sum of their differences), then every finding from a new page, formatted as it is laid
-/// out.
+/// the sum of their differences; without `usage.csv`, that usage was not compared), then every
+/// finding from a new page, formatted as it is laid out.
 pub fn reconciliation<'f>(
     cx: &Context,
+    usage_compared: bool,
     summary: &[KindTotal],
     findings: impl Iterator<Item = FindingRow<'f>>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut doc = cx.doc("reconciliation_title", out);
+    let mut doc = cx.doc("reconciliation_title", &[cx.period.month.to_string()], out);
     doc.fields(&[
         (cx.label("period"), cx.period.month.to_string()),
         (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
     ]);
     doc.heading(&cx.label("summary"));
+    if !usage_compared {
+        doc.paragraph(&cx.label("usage_not_compared"));
+    }
     if summary.is_empty() {
         doc.paragraph(&cx.label("no_findings"));
     } else {
@@ -286,7 +524,7 @@ pub fn reconciliation<'f>(
             &columns,
             summary.iter().map(|t| {
                 Row::body(vec![
-                    t.kind.as_str().to_string(),
+                    cx.code("finding", t.kind.as_str()),
                     t.count.to_string(),
                     money(t.difference),
                     t.currency.clone(),
@@ -322,7 +560,7 @@ pub fn reconciliation<'f>(
                 .collect::<Vec<_>>()
                 .join(" / ");
             Row::body(vec![
-                f.kind.as_str().to_string(),
+                cx.code("finding", f.kind.as_str()),
                 f.account_id.to_string(),
                 product,
                 format!("{} – {}", f.window_start, f.window_end),

@@ -7,6 +7,7 @@ use crate::view::invoices::{InvoiceRow, SummaryRow};
 /// `invoices.csv`, in list order.
 pub fn list(rows: &[InvoiceRow]) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
+        "document_no",
         "source",
         "reference",
         "issuer",
@@ -21,6 +22,7 @@ pub fn list(rows: &[InvoiceRow]) -> Vec<u8> {
     ]);
     for i in rows {
         doc.row([
+            Cell::from(i.document_no.as_str()),
             Cell::from(i.source.as_str()),
             Cell::from(i.reference),
             Cell::from(i.issuer),

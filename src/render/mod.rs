@@ -2,6 +2,7 @@
 //! gives them, page by page). Formatting (rounding to 2 dp, names, timestamps as local text)
 //! happens here, never in the rules; nothing here opens or names files.
 
+pub mod capital;
 pub mod csv;
 pub mod documents;
 pub mod invoices;

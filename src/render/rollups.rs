@@ -2,11 +2,12 @@
 
 use crate::render::csv::{Cell, CsvDoc};
 use crate::render::tables::money;
-use crate::view::rollups::{DetailRow, SummaryRow};
+use crate::view::rollups::{DetailRow, MasterView, RowKind, SummaryRow};
 
 /// `rollups.csv`: one row per group.
 pub fn summary(rows: &[SummaryRow]) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
+        "document_no",
         "master_id",
         "child_id",
         "product",
@@ -20,6 +21,7 @@ pub fn summary(rows: &[SummaryRow]) -> Vec<u8> {
     ]);
     for g in rows {
         doc.row([
+            Cell::from(g.document_no.as_str()),
             Cell::from(g.master_id),
             Cell::from(g.child_id),
             Cell::from(g.product),
@@ -35,9 +37,22 @@ pub fn summary(rows: &[SummaryRow]) -> Vec<u8> {
     doc.finish()
 }
 
-/// `rollups/<master_id>.csv`.
-pub fn detail(rows: &[DetailRow]) -> Vec<u8> {
+/// A row's amounts as cells; an adjustment or invoice total has a payable alone.
+fn payable_only(row: &DetailRow) -> [Cell; 4] {
+    let cells = row.amounts.map(money);
+    match row.kind {
+        RowKind::RoundingAdjustment | RowKind::InvoiceTotal => {
+            let [_, _, payable, _] = cells;
+            [Cell::from(""), Cell::from(""), payable, Cell::from("")]
+        }
+        _ => cells,
+    }
+}
+
+/// `rollups/<master_id>.csv`: every row carries the document's number.
+pub fn detail(master: &MasterView) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
+        "document_no",
         "row_kind",
         "child_id",
         "product",
@@ -54,9 +69,10 @@ pub fn detail(rows: &[DetailRow]) -> Vec<u8> {
         "payable_amount",
         "expected_discount",
     ]);
-    for row in rows {
-        let [list, discount, payable, expected] = row.amounts.map(money);
+    for row in &master.rows {
+        let [list, discount, payable, expected] = payable_only(row);
         doc.row([
+            Cell::from(master.document_no.as_str()),
             Cell::from(row.kind.as_str()),
             Cell::from(row.child_id),
             Cell::from(row.product),

@@ -3,11 +3,12 @@
 use crate::model::period::Month;
 use crate::render::csv::{Cell, CsvDoc};
 use crate::render::tables::money;
-use crate::view::statements::{StatementView, Summary, Total, TotalKey};
+use crate::view::statements::{StatementView, Summary};
 
 /// `statements.csv`: one row per partner and currency.
 pub fn summary(rows: &[Summary], month: Month) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
+        "document_no",
         "partner_id",
         "partner_name",
         "period",
@@ -20,6 +21,7 @@ pub fn summary(rows: &[Summary], month: Month) -> Vec<u8> {
     ]);
     for s in rows {
         doc.row([
+            Cell::from(s.document_no.as_str()),
             Cell::from(s.partner_id),
             Cell::from(s.partner_name),
             Cell::from(month.to_string()),
@@ -34,11 +36,12 @@ pub fn summary(rows: &[Summary], month: Month) -> Vec<u8> {
     doc.finish()
 }
 
-/// `statements/<partner_id>.csv`: the partner's lines, then each currency's totals block. A
-/// totals row names its figure in `account_id`, labels it in `account_name`, and puts the amount in
-/// `rebate_amount`.
+/// `statements/<partner_id>.csv`: the statement's number, then its lines, and nothing else: the
+/// totals are the partner's rows in `statements.csv`, so a SUM over a column never counts a total
+/// twice.
 pub fn detail(statements: &[StatementView]) -> Vec<u8> {
     let mut doc = CsvDoc::new(&[
+        "document_no",
         "account_id",
         "account_name",
         "product",
@@ -53,6 +56,7 @@ pub fn detail(statements: &[StatementView]) -> Vec<u8> {
     for s in statements {
         for l in &s.lines {
             doc.row([
+                Cell::from(s.summary.document_no.as_str()),
                 Cell::from(l.account_id),
                 Cell::from(l.account_name),
                 Cell::from(l.product),
@@ -66,45 +70,5 @@ pub fn detail(statements: &[StatementView]) -> Vec<u8> {
             ]);
         }
     }
-    for s in statements {
-        let mut total = |key: &str, label: &str, value: Cell| {
-            doc.row([
-                Cell::from(key),
-                Cell::from(label),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-                value,
-                Cell::from(s.summary.currency),
-            ]);
-        };
-        for &(key, value) in &s.totals {
-            let cell = match value {
-                Total::Amount(amount) => money(amount),
-                Total::Status(status) => Cell::from(status.as_str()),
-            };
-            total(key.as_str(), csv_label(key), cell);
-        }
-        total(
-            "invoice_to_cloud",
-            "应向云厂商开具增值税专用发票 Special VAT invoice to issue to the cloud",
-            money(s.summary.net_rebate),
-        );
-    }
     doc.finish()
-}
-
-/// The bilingual label the CSV prints beside a totals key.
-fn csv_label(key: TotalKey) -> &'static str {
-    match key {
-        TotalKey::RebateTotal => "返佣合计 Rebate total",
-        TotalKey::RoundingAdjustment => "尾差调整 Rounding adjustment (not paid)",
-        TotalKey::TaxDeduction => "税点扣除 Tax deduction",
-        TotalKey::NetRebate => "应结返佣 Net rebate",
-        TotalKey::PayoutStatus => "结算状态 Payout status",
-        TotalKey::PayableNow => "本期应付 Payable now",
-    }
 }

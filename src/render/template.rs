@@ -1,8 +1,11 @@
-//! `templates/`: the PDFs' layout, labels, company block and font, read at run time so that
-//! finance can change the wording without a rebuild.
+//! `templates/`: the PDFs' layout, labels and font, read at run time so that finance can change
+//! the wording without a rebuild. Who issues the documents is not here: it is the dataset's
+//! `settle.toml [issuer]` (R9), so no folder a run starts in can change a document's identity.
 //!
-//! The files in the repository's `templates/` folder are also compiled in, so a binary run from
-//! anywhere renders the same documents when no templates folder is given or found.
+//! The folder is the one `--templates` gives, else `templates/` beside the binary; never one
+//! of the working directory. The files in the repository's `templates/` folder are also compiled
+//! in, used when neither exists, so a binary run from anywhere renders the same documents.
+//! `manifest.json` records the SHA-256 of each template file used.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +16,6 @@ use crate::error::DatasetError;
 
 const LAYOUT: &str = include_str!("../../templates/layout.toml");
 const LABELS: &str = include_str!("../../templates/labels.toml");
-const COMPANY: &str = include_str!("../../templates/company.toml");
 const FONT: &[u8] = include_bytes!("../../templates/fonts/wqy-microhei.ttc");
 
 /// `layout.toml`: lengths in mm, sizes in pt.
@@ -39,37 +41,34 @@ pub struct Layout {
     pub subtotal_fill: String,
 }
 
-/// `company.toml`: the issuer printed at the top of every document.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Company {
-    pub name: String,
-    pub name_en: String,
-    pub address: String,
-    pub contact: String,
-    pub tax_id: String,
-}
-
 /// Everything a PDF needs besides its data.
 #[derive(Clone, Debug)]
 pub struct Templates {
     pub layout: Layout,
     pub labels: BTreeMap<String, String>,
-    pub company: Company,
     pub font: Vec<u8>,
+    /// Each file read, relative to the folder, with its SHA-256: `manifest.json`'s `templates`.
+    pub sha256: BTreeMap<String, String>,
 }
 
 impl Templates {
+    /// The templates of a run: `--templates DIR` when given, else `templates/` beside the
+    /// binary when it holds a `layout.toml`, else the built-in ones.
+    pub fn find(given: Option<&Path>) -> Result<Templates, DatasetError> {
+        if let Some(dir) = given {
+            return Templates::load(Some(dir));
+        }
+        let beside = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|d| d.join("templates")))
+            .filter(|d| d.join("layout.toml").is_file());
+        Templates::load(beside.as_deref())
+    }
+
     /// Reads the templates in `dir`. Without a folder, the built-in templates are used.
     pub fn load(dir: Option<&Path>) -> Result<Templates, DatasetError> {
         let Some(dir) = dir else {
-            return Templates::parse(
-                LAYOUT,
-                LABELS,
-                COMPANY,
-                FONT.to_vec(),
-                Path::new("templates"),
-            );
+            return Templates::parse(LAYOUT, LABELS, FONT.to_vec(), Path::new("templates"));
         };
         let read = |name: &str| {
             let path = dir.join(name);
@@ -83,19 +82,12 @@ impl Templates {
             path: font_path,
             source,
         })?;
-        Templates::parse(
-            &layout,
-            &read("labels.toml")?,
-            &read("company.toml")?,
-            font,
-            dir,
-        )
+        Templates::parse(&layout, &read("labels.toml")?, font, dir)
     }
 
     fn parse(
         layout: &str,
         labels: &str,
-        company: &str,
         font: Vec<u8>,
         dir: &Path,
     ) -> Result<Templates, DatasetError> {
@@ -103,30 +95,24 @@ impl Templates {
             file: dir.join(file),
             message: e.message().to_string(),
         };
-        let labels: BTreeMap<String, String> =
+        let parsed: BTreeMap<String, String> =
             toml::from_str(labels).map_err(|e| bad("labels.toml", e))?;
-        let missing: Vec<&str> = LABEL_KEYS
-            .iter()
-            .filter(|k| !labels.contains_key(**k))
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            return Err(DatasetError::Template {
-                file: dir.join("labels.toml"),
-                message: format!("missing label(s): {}", missing.join(", ")),
-            });
-        }
-        if let Some(unknown) = labels.keys().find(|k| !LABEL_KEYS.contains(&k.as_str())) {
-            return Err(DatasetError::Template {
-                file: dir.join("labels.toml"),
-                message: format!("unknown label `{unknown}`"),
-            });
-        }
+        check_labels(&parsed).map_err(|message| DatasetError::Template {
+            file: dir.join("labels.toml"),
+            message,
+        })?;
+        let layout_parsed: Layout = toml::from_str(layout).map_err(|e| bad("layout.toml", e))?;
+        let digest = crate::digest::sha256_hex;
+        let sha256 = BTreeMap::from([
+            ("layout.toml".to_string(), digest(layout.as_bytes())),
+            ("labels.toml".to_string(), digest(labels.as_bytes())),
+            (layout_parsed.font.clone(), digest(&font)),
+        ]);
         Ok(Templates {
-            layout: toml::from_str(layout).map_err(|e| bad("layout.toml", e))?,
-            labels,
-            company: toml::from_str(company).map_err(|e| bad("company.toml", e))?,
+            layout: layout_parsed,
+            labels: parsed,
             font,
+            sha256,
         })
     }
 
@@ -136,11 +122,65 @@ impl Templates {
     }
 }
 
+/// Every key present, none unknown, and each `{placeholder}` one its label is filled with.
+fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), String> {
+    let missing: Vec<&str> = LABEL_KEYS
+        .iter()
+        .filter(|k| !labels.contains_key(**k))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("missing label(s): {}", missing.join(", ")));
+    }
+    if let Some(unknown) = labels.keys().find(|k| !LABEL_KEYS.contains(&k.as_str())) {
+        return Err(format!("unknown label `{unknown}`"));
+    }
+    for (key, text) in labels {
+        let allowed = PLACEHOLDERS
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(&[][..], |(_, p)| *p);
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                return Err(format!("label `{key}` has a `{{` that is never closed"));
+            };
+            let name = &after[..close];
+            if !allowed.contains(&name) {
+                let known = if allowed.is_empty() {
+                    "it takes none".to_string()
+                } else {
+                    let names: Vec<String> = allowed.iter().map(|p| format!("{{{p}}}")).collect();
+                    format!("it takes {}", names.join(", "))
+                };
+                return Err(format!(
+                    "label `{key}` has the placeholder `{{{name}}}`, which does not exist; {known}"
+                ));
+            }
+            rest = &after[close + 1..];
+        }
+    }
+    Ok(())
+}
+
+/// The placeholders a label may hold, by key; a label not listed takes none.
+const PLACEHOLDERS: &[(&str, &[&str])] = &[
+    ("page", &["n", "total"]),
+    ("generated", &["as_of", "period", "version"]),
+    ("tax_deduction_rate", &["rate"]),
+    ("withheld_note", &["arrears"]),
+    ("ordinary_note", &["rate"]),
+];
+
 /// Every label key the documents use.
 pub const LABEL_KEYS: &[&str] = &[
     "page",
     "generated",
     "tax_id",
+    "phone",
+    "no_issuer",
+    "no_issuer_hint",
     "statement_title",
     "partner",
     "period",
@@ -152,6 +192,8 @@ pub const LABEL_KEYS: &[&str] = &[
     "invoice_kind",
     "kind_special",
     "kind_ordinary",
+    "kind_short_special",
+    "kind_short_ordinary",
     "account_id",
     "account_name",
     "product",
@@ -167,11 +209,30 @@ pub const LABEL_KEYS: &[&str] = &[
     "net_rebate",
     "payout_status",
     "payable_now",
-    "status_payable",
-    "status_withheld_arrears",
-    "invoice_to_cloud",
+    "payout_payable",
+    "payout_withheld_arrears",
     "no_lines",
+    "document_no",
+    "tax_deduction_rate",
+    "in_words",
+    "arrears",
+    "withheld_note",
+    "invoice_heading",
+    "invoice_request",
+    "invoice_when_released",
+    "invoice_not_needed",
+    "ordinary_note",
+    "invoice_amount",
+    "invoice_title",
+    "invoice_subject",
+    "address_phone",
+    "bank_account",
+    "issuer_stamp",
     "stamp",
+    "mode_prepaid",
+    "mode_postpaid",
+    "rate_source_base",
+    "rate_source_special",
     "signature",
     "date",
     "rollup_title",
@@ -188,8 +249,14 @@ pub const LABEL_KEYS: &[&str] = &[
     "lines",
     "subtotal",
     "total",
-    "rolled_up",
-    "stayed_on_child",
+    "rollup_rolled_up",
+    "rollup_stayed_on_child",
+    "invoice_total",
+    "cycle_hour",
+    "cycle_day",
+    "cycle_week",
+    "cycle_month",
+    "cycle_once",
     "invoices_title",
     "issuer",
     "source",
@@ -201,6 +268,24 @@ pub const LABEL_KEYS: &[&str] = &[
     "shipping",
     "invoice_status",
     "no_invoices",
+    "by_issuer",
+    "issuer_cloud",
+    "issuer_partner",
+    "issuer_account",
+    "issuer_provider",
+    "source_resale",
+    "source_hosting",
+    "source_management",
+    "source_marketplace",
+    "status_to_issue",
+    "status_issued",
+    "status_overdue",
+    "status_not_needed",
+    "status_refunded",
+    "status_blocked_arrears",
+    "status_rejected_title",
+    "shipping_cod",
+    "shipping_provider",
     "reconciliation_title",
     "summary",
     "finding",
@@ -213,6 +298,15 @@ pub const LABEL_KEYS: &[&str] = &[
     "expected",
     "billed",
     "no_findings",
+    "usage_not_compared",
+    "finding_amount_mismatch",
+    "finding_unbilled_usage",
+    "finding_bill_without_usage",
+    "finding_duplicate_bill",
+    "finding_payable_mismatch",
+    "finding_discount_mismatch",
+    "finding_voucher_on_hosted_child",
+    "finding_hosted_non_credit",
 ];
 
 #[cfg(test)]
@@ -224,6 +318,25 @@ mod tests {
         let t = Templates::load(None).unwrap();
         assert_eq!(t.layout.page_width, 210.0);
         assert!(t.label("statement_title").contains("Rebate"));
+    }
+
+    #[test]
+    fn a_placeholder_that_does_not_exist_is_an_error() {
+        let mut labels: BTreeMap<String, String> = toml::from_str(LABELS).unwrap();
+        assert_eq!(check_labels(&labels), Ok(()));
+        labels.insert("page".into(), "第 {n} / {pages} 页".into());
+        let e = check_labels(&labels).unwrap_err();
+        assert!(
+            e.contains("`{pages}`, which does not exist; it takes {n}, {total}"),
+            "{e}"
+        );
+        labels.insert("page".into(), "第 {n} 页".into());
+        labels.insert("partner".into(), "伙伴 {name}".into());
+        let e = check_labels(&labels).unwrap_err();
+        assert!(
+            e.contains("label `partner`") && e.contains("it takes none"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -4,13 +4,19 @@ use std::collections::BTreeMap;
 
 use crate::model::records::InvoiceKind;
 use crate::rules::invoices::{Invoice, Shipping, Source, Status};
+use crate::view::numbers::{DocKind, number};
 use crate::view::{Figure, Look};
 
 /// One invoice to issue.
 pub struct InvoiceRow<'a> {
+    /// Its entry's number, from its source, reference, issuer, recipient and currency.
+    pub document_no: String,
     pub source: Source,
     pub reference: &'a str,
     pub issuer: &'a str,
+    /// The issuer's name: the partner's or the account's; empty for the cloud and providers,
+    /// which the dataset does not name.
+    pub issuer_name: &'a str,
     pub recipient_account_id: &'a str,
     pub title: &'a str,
     pub invoice_kind: InvoiceKind,
@@ -32,13 +38,25 @@ pub struct SummaryRow<'a> {
 }
 
 /// The list's rows, in list order. R6 rounds each amount before its zero test.
-pub fn rows<'a>(invoices: &'a [Invoice], look: &Look) -> Vec<InvoiceRow<'a>> {
+pub fn rows<'a>(invoices: &'a [Invoice], look: &Look<'a>) -> Vec<InvoiceRow<'a>> {
     invoices
         .iter()
         .map(|i| InvoiceRow {
+            document_no: number(
+                DocKind::Invoice,
+                look.period.month,
+                &[
+                    i.source.as_str(),
+                    &i.reference,
+                    &i.issuer,
+                    &i.recipient_account_id,
+                    &i.currency,
+                ],
+            ),
             source: i.source,
             reference: &i.reference,
             issuer: &i.issuer,
+            issuer_name: issuer_name(&i.issuer, look),
             recipient_account_id: &i.recipient_account_id,
             title: &i.title,
             invoice_kind: i.invoice_kind,
@@ -52,6 +70,15 @@ pub fn rows<'a>(invoices: &'a [Invoice], look: &Look) -> Vec<InvoiceRow<'a>> {
             status: i.status,
         })
         .collect()
+}
+
+/// The name of an issuer code `partner:<id>` or `account:<id>`; empty for any other.
+fn issuer_name<'a>(issuer: &str, look: &Look<'a>) -> &'a str {
+    match issuer.split_once(':') {
+        Some(("partner", id)) => look.partners.get(id).map_or("", |p| &p.partner_name),
+        Some(("account", id)) => look.account_name(id),
+        _ => "",
+    }
 }
 
 /// `invoices_summary.csv`'s rows, sorted by issuer, status and currency.

@@ -13,6 +13,7 @@ pub mod bridge;
 pub mod consumption;
 pub mod inputs;
 pub mod invoices;
+pub mod numbers;
 pub mod reconciliation;
 pub mod rollups;
 pub mod statements;

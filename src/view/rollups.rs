@@ -1,11 +1,19 @@
 //! The hosting rollup (R3) as printed: `rollups.csv`'s rows and each master's
-//! `rollups/<master_id>` detail with its subtotals, totals and rounding adjustments.
+//! `rollups/<master_id>` detail with its subtotals and totals.
+//!
+//! One figure per thing: a group's figures are the sums of its printed (rounded) lines, in
+//! `rollups.csv` as in the detail's subtotal. The rolled-up total of a currency is what the
+//! hosting invoice is for, the rounded exact payable (R6): the detail prints the sum of its lines,
+//! the `rounding_adjustment` (payable only, rounded exact − Σ printed lines, the one sign
+//! convention of every document) and the `invoice_total` they add up to. Lines that stayed on
+//! the child are on no invoice here: their total is the sum of their lines, with no adjustment.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
 use crate::rules::rollup::{RollupLine, RollupStatus};
+use crate::view::numbers::{DocKind, number};
 use crate::view::{Figure, Look};
 
 /// Lines sharing master, child, product, currency and status.
@@ -59,8 +67,11 @@ pub fn groups<'r>(lines: &'r [RollupLine]) -> Vec<Group<'r>> {
     out
 }
 
-/// One row of `rollups.csv`: a group, its amounts rounded from the exact sums.
+/// One row of `rollups.csv`: a group, its amounts the sums of its rounded lines (the detail's
+/// subtotal).
 pub struct SummaryRow<'r> {
+    /// The number of the master's rollup document.
+    pub document_no: String,
     pub master_id: &'r str,
     pub child_id: &'r str,
     pub product: &'r str,
@@ -79,9 +90,10 @@ pub fn summary<'r>(groups: &[Group<'r>], look: &Look) -> Vec<SummaryRow<'r>> {
         .iter()
         .map(|g| {
             let sum = |f: fn(&RollupLine) -> Decimal| {
-                look.round(g.lines.iter().map(|l| f(l)).sum::<Decimal>())
+                g.lines.iter().map(|l| look.round(f(l))).sum::<Figure>()
             };
             SummaryRow {
+                document_no: rollup_number(g.master_id, look),
                 master_id: g.master_id,
                 child_id: g.child_id,
                 product: g.product,
@@ -97,6 +109,11 @@ pub fn summary<'r>(groups: &[Group<'r>], look: &Look) -> Vec<SummaryRow<'r>> {
         .collect()
 }
 
+/// The number of `master_id`'s rollup document of the month.
+fn rollup_number(master_id: &str, look: &Look) -> String {
+    number(DocKind::Rollup, look.period.month, &[master_id])
+}
+
 /// What a detail row is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RowKind {
@@ -104,6 +121,8 @@ pub enum RowKind {
     Subtotal,
     Total,
     RoundingAdjustment,
+    /// The rolled-up total plus its adjustment: the hosting invoice's amount.
+    InvoiceTotal,
 }
 
 impl RowKind {
@@ -114,6 +133,7 @@ impl RowKind {
             RowKind::Subtotal => "subtotal",
             RowKind::Total => "total",
             RowKind::RoundingAdjustment => "rounding_adjustment",
+            RowKind::InvoiceTotal => "invoice_total",
         }
     }
 }
@@ -139,10 +159,14 @@ pub struct DetailRow<'g> {
 
 /// One master's rollup detail.
 pub struct MasterView<'g> {
+    pub document_no: String,
     pub master_id: &'g str,
     pub master_name: &'g str,
     pub rows: Vec<DetailRow<'g>>,
 }
+
+/// Where the payable is among a detail row's amounts.
+pub const PAYABLE: usize = 2;
 
 /// A total per currency and status: lines, the sums of the printed amounts, and the exact sums.
 type Totals = (usize, [Figure; 4], [Decimal; 4]);
@@ -156,6 +180,7 @@ pub fn masters<'g>(groups: &'g [Group<'g>], look: &Look<'g>) -> Vec<MasterView<'
     by_master
         .into_iter()
         .map(|(master_id, groups)| MasterView {
+            document_no: rollup_number(master_id, look),
             master_id,
             master_name: look.account_name(master_id),
             rows: detail_rows(&groups, look),
@@ -165,7 +190,8 @@ pub fn masters<'g>(groups: &'g [Group<'g>], look: &Look<'g>) -> Vec<MasterView<'
 
 /// The rows of one master's detail: each group's bill lines and its subtotal, then a total per
 /// currency and status. Subtotals and totals add the rounded amounts printed above them (R8); a
-/// `rounding_adjustment` row follows a total that differs from the rounded exact sum.
+/// rolled-up total is followed by its payable's `rounding_adjustment` (when not zero) and the
+/// `invoice_total`, the hosting invoice's amount.
 fn detail_rows<'g>(groups: &[&Group<'g>], look: &Look) -> Vec<DetailRow<'g>> {
     let amounts = |l: &RollupLine| {
         [
@@ -239,9 +265,23 @@ fn detail_rows<'g>(groups: &[&Group<'g>], look: &Look) -> Vec<DetailRow<'g>> {
             amounts,
         };
         rows.push(total(RowKind::Total, Some(count), printed));
-        let diff: [Figure; 4] = std::array::from_fn(|i| look.round(exact[i]) - printed[i]);
-        if diff.iter().any(|d| !d.is_zero()) {
-            rows.push(total(RowKind::RoundingAdjustment, None, diff));
+        if status == RollupStatus::RolledUp {
+            // Payable only: the list, discount and expected-discount cells stay empty.
+            let invoice = look.round(exact[PAYABLE]);
+            let adjustment = invoice - printed[PAYABLE];
+            let only_payable = |f: Figure| {
+                let mut amounts = [Figure::ZERO; 4];
+                amounts[PAYABLE] = f;
+                amounts
+            };
+            if !adjustment.is_zero() {
+                rows.push(total(
+                    RowKind::RoundingAdjustment,
+                    None,
+                    only_payable(adjustment),
+                ));
+            }
+            rows.push(total(RowKind::InvoiceTotal, None, only_payable(invoice)));
         }
     }
     rows

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use crate::model::records::{InvoiceKind, PaymentMode};
 use crate::rules::rates::RateSource;
 use crate::rules::rebate::{PayoutStatus, RebateLine, Statement};
+use crate::view::numbers::{DocKind, number};
 use crate::view::{Figure, Look};
 
 /// One statement line.
@@ -55,6 +56,8 @@ pub enum Total {
 
 /// One partner's statement in one currency: `statements.csv`'s row.
 pub struct Summary<'a> {
+    /// The partner's statement of the month: one number for all its currencies.
+    pub document_no: String,
     pub partner_id: &'a str,
     pub partner_name: &'a str,
     pub currency: &'a str,
@@ -70,6 +73,10 @@ pub struct StatementView<'a> {
     pub summary: Summary<'a>,
     pub tier: &'a str,
     pub invoice_kind: InvoiceKind,
+    /// The rate of the tax deduction, for a partner that issues ordinary invoices.
+    pub tax_rate: Option<Decimal>,
+    /// The partner's arrears at the end of the month, for a withheld statement (R5).
+    pub arrears: Option<Figure>,
     pub lines: Vec<LineRow<'a>>,
     /// The totals block in print order; the rounding adjustment only when it is not zero.
     pub totals: Vec<(TotalKey, Total)>,
@@ -78,6 +85,7 @@ pub struct StatementView<'a> {
 /// The row `statements.csv` prints for `s`.
 pub fn summary<'a>(s: &'a Statement, look: &Look<'a>) -> Summary<'a> {
     Summary {
+        document_no: number(DocKind::Statement, look.period.month, &[&s.partner_id]),
         partner_id: &s.partner_id,
         partner_name: look
             .partners
@@ -94,7 +102,12 @@ pub fn summary<'a>(s: &'a Statement, look: &Look<'a>) -> Summary<'a> {
 
 /// The statement `s` as printed. Its total is the sum of its printed line rebates (R5); where
 /// the rounded exact total differs, the difference is a `rounding_adjustment`, not paid (R8).
-pub fn statement<'a>(s: &'a Statement, look: &Look<'a>) -> StatementView<'a> {
+/// `ordinary_tax_rate` is `settle.toml`'s `ordinary_invoice_tax_rate`.
+pub fn statement<'a>(
+    s: &'a Statement,
+    look: &Look<'a>,
+    ordinary_tax_rate: Decimal,
+) -> StatementView<'a> {
     let lines: Vec<LineRow> = s.lines.iter().map(|l| line(l, look)).collect();
     let summary = summary(s, look);
     let exact: Decimal = s.lines.iter().map(RebateLine::rebate).sum();
@@ -110,10 +123,16 @@ pub fn statement<'a>(s: &'a Statement, look: &Look<'a>) -> StatementView<'a> {
         (TotalKey::PayableNow, Total::Amount(summary.payable_now)),
     ]);
     let partner = look.partners.get(&s.partner_id);
+    let invoice_kind = partner.map_or(InvoiceKind::Special, |p| p.invoice_kind);
+    let arrears = partner
+        .filter(|_| s.status == PayoutStatus::WithheldArrears)
+        .map(|p| look.round(p.arrears_amount));
     StatementView {
         summary,
         tier: partner.map_or("", |p| &p.tier),
-        invoice_kind: partner.map_or(InvoiceKind::Special, |p| p.invoice_kind),
+        invoice_kind,
+        tax_rate: (invoice_kind == InvoiceKind::Ordinary).then_some(ordinary_tax_rate),
+        arrears,
         lines,
         totals,
     }

@@ -29,11 +29,13 @@ pub enum Align {
     Right,
 }
 
-/// A table column: its header, its share of the page width, and its alignment.
+/// A table column: its header, its share of the page width, its alignment, and whether its
+/// cells are kept whole (ids and numbers: set smaller when too wide, never broken across lines).
 pub struct Column {
     pub label: String,
     pub weight: f32,
     pub align: Align,
+    pub whole: bool,
 }
 
 impl Column {
@@ -42,14 +44,25 @@ impl Column {
             label: label.to_string(),
             weight,
             align: Align::Left,
+            whole: false,
         }
     }
 
+    /// A right-aligned column of figures, kept whole.
     pub fn right(label: &str, weight: f32) -> Column {
         Column {
             label: label.to_string(),
             weight,
             align: Align::Right,
+            whole: true,
+        }
+    }
+
+    /// A left-aligned column of ids, kept whole.
+    pub fn id(label: &str, weight: f32) -> Column {
+        Column {
+            whole: true,
+            ..Column::left(label, weight)
         }
     }
 }
@@ -82,11 +95,21 @@ impl Row {
     }
 }
 
+/// What page 1 opens with: the issuer's names and its details, or the notice that no issuer is
+/// configured.
+pub struct Letterhead {
+    pub name: String,
+    pub name_en: String,
+    pub lines: Vec<String>,
+}
+
 /// A document being laid out, page by page, top to bottom.
 pub struct Doc<'a> {
     t: &'a Templates,
     font: &'a Font,
     title: String,
+    /// The line each page after the first opens with.
+    running: String,
     out: Writer<'a>,
     /// The page being laid out.
     page: Content,
@@ -100,14 +123,23 @@ pub struct Doc<'a> {
 }
 
 impl<'a> Doc<'a> {
-    /// Starts a document written to `out`: the company block and the title on page 1.
-    pub fn new(t: &'a Templates, font: &'a Font, title: &str, out: &'a mut dyn Write) -> Doc<'a> {
+    /// Starts a document written to `out`: the letterhead and the title on page 1. `running` is
+    /// the line every later page opens with, until [`Doc::running`] changes it.
+    pub fn new(
+        t: &'a Templates,
+        font: &'a Font,
+        title: &str,
+        letterhead: &Letterhead,
+        running: String,
+        out: &'a mut dyn Write,
+    ) -> Doc<'a> {
         let mut out = Writer::new(out);
         let font_object = out.reserve();
         let mut doc = Doc {
             t,
             font,
             title: title.to_string(),
+            running,
             out,
             page: Content::default(),
             pages: Vec::new(),
@@ -116,24 +148,18 @@ impl<'a> Doc<'a> {
             y: 0.0,
         };
         doc.y = doc.top();
-        let c = &t.company;
         let (left, right) = (doc.left(), doc.right());
         let size = t.layout.heading_size;
         doc.advance(size * 1.2);
-        doc.text(left, doc.y, size, &c.name);
-        doc.text(
-            right - font.width(&c.name_en, size),
-            doc.y,
-            size,
-            &c.name_en,
-        );
+        doc.text(left, doc.y, size, &letterhead.name);
+        let width = font.width(&letterhead.name_en, size);
+        doc.text(right - width, doc.y, size, &letterhead.name_en);
         let small = t.layout.small_size;
-        for line in [
-            c.address.clone(),
-            format!("{} · {}: {}", c.contact, t.label("tax_id"), c.tax_id),
-        ] {
-            doc.advance(small * t.layout.line_spacing);
-            doc.text(left, doc.y, small, &line);
+        for line in &letterhead.lines {
+            for wrapped in font.wrap(line, small, right - left) {
+                doc.advance(small * t.layout.line_spacing);
+                doc.text(left, doc.y, small, &wrapped);
+            }
         }
         doc.advance(small);
         doc.rule(left, right, doc.y, 0.8);
@@ -143,6 +169,11 @@ impl<'a> Doc<'a> {
         doc.text((left + right - width) / 2.0, doc.y, size, title);
         doc.advance(size * 0.8);
         doc
+    }
+
+    /// The line later pages open with: the document, its number, party, period and currency.
+    pub fn running(&mut self, line: String) {
+        self.running = line;
     }
 
     fn mm(v: f32) -> f32 {
@@ -186,11 +217,13 @@ impl<'a> Doc<'a> {
         self.write_page();
         self.y = self.top();
         let size = self.t.layout.small_size;
-        let header = format!("{} · {}", self.t.company.name, self.title);
-        self.advance(size);
         let (left, right) = (self.left(), self.right());
-        self.text(left, self.y, size, &header);
-        self.advance(size * 0.8);
+        let lines = self.font.wrap(&self.running.clone(), size, right - left);
+        for line in lines {
+            self.advance(size * self.t.layout.line_spacing);
+            self.text(left, self.y, size, &line);
+        }
+        self.advance(size * 0.5);
         self.rule(left, right, self.y, 0.5);
         self.advance(size);
         true
@@ -288,18 +321,96 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// Label–value pairs, one a line, the values in one column after the longest label.
+    pub fn list(&mut self, pairs: &[(String, String)]) {
+        let size = self.t.layout.body_size;
+        let line_height = size * self.t.layout.line_spacing;
+        let label_width = pairs
+            .iter()
+            .map(|(l, _)| self.font.width(l, size))
+            .fold(0.0, f32::max)
+            + Self::mm(4.0);
+        let value_width = self.right() - self.left() - label_width;
+        for (label, value) in pairs {
+            let lines = self.font.wrap(value, size, value_width);
+            self.ensure(line_height * lines.len() as f32);
+            let x = self.left();
+            self.text(x, self.y - line_height, size, label);
+            for (k, v) in lines.iter().enumerate() {
+                self.text(
+                    x + label_width,
+                    self.y - line_height * (k as f32 + 1.0),
+                    size,
+                    v,
+                );
+            }
+            self.advance(line_height * lines.len().max(1) as f32);
+        }
+    }
+
     /// A table; rows that do not fit go to the next page under a repeated header.
     pub fn table(&mut self, columns: &[Column], rows: impl IntoIterator<Item = Row>) {
         let total: f32 = columns.iter().map(|c| c.weight).sum();
         let width = self.right() - self.left();
         let widths: Vec<f32> = columns.iter().map(|c| c.weight / total * width).collect();
+        self.table_in(columns, widths, rows);
+    }
+
+    /// A table whose rows are all known: each column is first given the width of its widest
+    /// unbreakable piece (a whole cell, or a word of Latin letters and digits; Chinese breaks
+    /// between any two characters), and what is left of the page is shared by the weights.
+    /// Words then never break mid-word unless a single one is wider than the page allows.
+    pub fn fitted_table(&mut self, columns: &[Column], rows: Vec<Row>) {
+        let size = self.t.layout.body_size;
+        let pad = 2.0 * Self::mm(self.t.layout.cell_padding) + 0.5;
+        let piece = |text: &str, whole: bool| -> f32 {
+            if whole {
+                return self.font.width(text, size);
+            }
+            text.split(|c: char| c.is_whitespace() || !c.is_ascii())
+                .map(|w| self.font.width(w, size))
+                .fold(self.font.width("国", size), f32::max)
+        };
+        let mut need: Vec<f32> = columns
+            .iter()
+            .map(|c| {
+                let small = self.t.layout.small_size / size;
+                piece(&c.label, false) * small + pad
+            })
+            .collect();
+        for row in &rows {
+            for ((n, c), cell) in need.iter_mut().zip(columns).zip(&row.cells) {
+                *n = n.max(piece(cell, c.whole) + pad);
+            }
+        }
+        let width = self.right() - self.left();
+        let fixed: f32 = need.iter().sum();
+        let widths: Vec<f32> = if fixed >= width {
+            need.iter().map(|n| n / fixed * width).collect()
+        } else {
+            let total: f32 = columns.iter().map(|c| c.weight).sum();
+            let spare = width - fixed;
+            need.iter()
+                .zip(columns)
+                .map(|(n, c)| n + spare * c.weight / total)
+                .collect()
+        };
+        self.table_in(columns, widths, rows);
+    }
+
+    fn table_in(
+        &mut self,
+        columns: &[Column],
+        widths: Vec<f32>,
+        rows: impl IntoIterator<Item = Row>,
+    ) {
         let header = Row {
             cells: columns.iter().map(|c| c.label.clone()).collect(),
             kind: RowKind::Subtotal,
         };
         self.row(columns, &widths, &header, true);
         for row in rows {
-            if self.row_fits(&widths, &row) {
+            if self.row_fits(columns, &widths, &row) {
                 self.row(columns, &widths, &row, false);
             } else {
                 self.ensure(f32::MAX);
@@ -309,19 +420,41 @@ impl<'a> Doc<'a> {
         }
     }
 
-    fn cell_lines(&self, widths: &[f32], row: &Row, size: f32) -> Vec<Vec<String>> {
+    /// Each cell's lines: wrapped to its column, or whole in a whole column (but for the header).
+    fn cell_lines(
+        &self,
+        columns: &[Column],
+        widths: &[f32],
+        row: &Row,
+        size: f32,
+        header: bool,
+    ) -> Vec<Vec<String>> {
         let pad = Self::mm(self.t.layout.cell_padding);
         row.cells
             .iter()
             .zip(widths)
-            .map(|(c, w)| self.font.wrap(c, size, w - 2.0 * pad))
+            .zip(columns)
+            .map(|((c, w), column)| {
+                if column.whole && !header {
+                    vec![c.clone()]
+                } else {
+                    self.font.wrap(c, size, w - 2.0 * pad)
+                }
+            })
             .collect()
     }
 
-    fn row_height(&self, widths: &[f32], row: &Row, size: f32) -> f32 {
+    fn row_height(
+        &self,
+        columns: &[Column],
+        widths: &[f32],
+        row: &Row,
+        size: f32,
+        header: bool,
+    ) -> f32 {
         let pad = Self::mm(self.t.layout.cell_padding);
         let lines = self
-            .cell_lines(widths, row, size)
+            .cell_lines(columns, widths, row, size, header)
             .iter()
             .map(Vec::len)
             .max()
@@ -330,8 +463,9 @@ impl<'a> Doc<'a> {
         lines as f32 * size * self.t.layout.line_spacing + 2.0 * pad
     }
 
-    fn row_fits(&self, widths: &[f32], row: &Row) -> bool {
-        self.y - self.row_height(widths, row, self.t.layout.body_size) >= self.bottom()
+    fn row_fits(&self, columns: &[Column], widths: &[f32], row: &Row) -> bool {
+        let height = self.row_height(columns, widths, row, self.t.layout.body_size, false);
+        self.y - height >= self.bottom()
     }
 
     fn row(&mut self, columns: &[Column], widths: &[f32], row: &Row, header: bool) {
@@ -342,7 +476,7 @@ impl<'a> Doc<'a> {
         };
         let pad = Self::mm(self.t.layout.cell_padding);
         let line_height = size * self.t.layout.line_spacing;
-        let height = self.row_height(widths, row, size);
+        let height = self.row_height(columns, widths, row, size, header);
         if header {
             // Keep a header with at least one row beneath it.
             self.ensure(height + self.t.layout.body_size * 3.0);
@@ -356,16 +490,23 @@ impl<'a> Doc<'a> {
             };
             self.fill(left, self.y - height, right - left, height, &fill);
         }
-        let lines = self.cell_lines(widths, row, size);
+        let lines = self.cell_lines(columns, widths, row, size, header);
         let mut x = left;
         for ((column, w), cell) in columns.iter().zip(widths).zip(&lines) {
             for (i, line) in cell.iter().enumerate() {
                 let baseline = self.y - pad - line_height * i as f32 - size * 0.95;
+                // A whole cell wider than its column is set smaller, never broken.
+                let natural = self.font.width(line, size);
+                let fit = if natural > w - 2.0 * pad && natural > 0.0 {
+                    size * (w - 2.0 * pad) / natural
+                } else {
+                    size
+                };
                 let tx = match column.align {
                     Align::Left => x + pad,
-                    Align::Right => x + w - pad - self.font.width(line, size),
+                    Align::Right => x + w - pad - self.font.width(line, fit),
                 };
-                self.text(tx, baseline, size, line);
+                self.text(tx, baseline, fit, line);
             }
             x += w;
         }
@@ -391,38 +532,38 @@ impl<'a> Doc<'a> {
         self.advance(size * 0.5);
     }
 
-    /// A box for the partner's stamp and signature, kept whole on one page.
-    pub fn signature_box(&mut self) {
-        let height = Self::mm(28.0);
+    /// Moves to a new page unless `mm` millimetres still fit on this one: what follows is kept
+    /// together (a statement's totals, invoice details and stamp boxes).
+    pub fn keep(&mut self, mm: f32) {
+        self.ensure(Self::mm(mm));
+    }
+
+    /// Side by side, one box per party for its stamp, signature and date, kept whole on one page:
+    /// `parties` are the boxes' titles, left to right.
+    pub fn stamp_boxes(&mut self, parties: &[String]) {
+        let height = Self::mm(30.0);
         self.ensure(height + Self::mm(4.0));
         self.space(4.0);
         let (left, right) = (self.left(), self.right());
-        let half = (right - left) / 2.0;
+        let n = parties.len().max(1) as f32;
+        let gap = Self::mm(6.0);
+        let width = (right - left - gap * (n - 1.0)) / n;
         let top = self.y;
-        self.outline(left, top - height, half - Self::mm(3.0), height);
-        self.outline(
-            left + half + Self::mm(3.0),
-            top - height,
-            half - Self::mm(3.0),
-            height,
-        );
         let size = self.t.layout.body_size;
-        let stamp = self.t.label("stamp").to_string();
         let signature = self.t.label("signature").to_string();
         let date = self.t.label("date").to_string();
-        self.text(left + Self::mm(3.0), top - size * 1.6, size, &stamp);
-        self.text(
-            left + half + Self::mm(6.0),
-            top - size * 1.6,
-            size,
-            &signature,
-        );
-        self.text(
-            left + half + Self::mm(6.0),
-            top - height + Self::mm(6.0),
-            size,
-            &date,
-        );
+        for (i, party) in parties.iter().enumerate() {
+            let x = left + (width + gap) * i as f32;
+            self.outline(x, top - height, width, height);
+            self.text(x + Self::mm(3.0), top - size * 1.6, size, party);
+            self.text(
+                x + Self::mm(3.0),
+                top - height + Self::mm(12.0),
+                size,
+                &signature,
+            );
+            self.text(x + Self::mm(3.0), top - height + Self::mm(5.0), size, &date);
+        }
         self.advance(height);
     }
 

@@ -7,7 +7,7 @@ mod doc;
 mod font;
 mod writer;
 
-pub use doc::{Align, Column, Doc, Row, RowKind};
+pub use doc::{Align, Column, Doc, Letterhead, Row, RowKind};
 pub use font::Font;
 
 /// `1234567.5` → `1,234,567.50`: 2 decimals with thousands separators, for money in PDFs.
@@ -69,7 +69,13 @@ mod tests {
         let font = Font::new(&t).unwrap();
         let render = || {
             let mut bytes = Vec::new();
-            let mut doc = Doc::new(&t, &font, "标题 Title", &mut bytes);
+            let head = Letterhead {
+                name: "开票方".into(),
+                name_en: "Issuer".into(),
+                lines: vec!["地址 Address".into()],
+            };
+            let running = "标题 Title · No. X".to_string();
+            let mut doc = Doc::new(&t, &font, "标题 Title", &head, running, &mut bytes);
             let rows = (0..300).map(|i| Row::body(vec![format!("行 {i}"), "1,000.00".into()]));
             doc.table(
                 &[Column::left("名称", 2.0), Column::right("金额", 1.0)],
