@@ -84,7 +84,8 @@ fn a_corrected_bill_names_the_partner_and_the_money_moved() {
     let rows = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         rows.lines()
-            .any(|r| r.starts_with("statements.csv,changed,p-01 ")
+            .any(|r| r.starts_with("statements.csv,changed,")
+                && r.contains("p-01 · ")
                 && r.contains(",rebate_total,")
                 && r.ends_with(",8.00,CNY")),
         "p-01's total moves by 100.00 × 0.08:\n{rows}"

@@ -158,7 +158,10 @@ fn a_run_with_rejects_lists_the_rejected_rows_warning_it_printed() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(json["status"], "ok");
     let listed = warnings(&json);
-    assert_eq!(listed, ["1 row(s) rejected; see rejects.csv"]);
+    assert_eq!(
+        listed.last().map(String::as_str),
+        Some("1 row(s) rejected; see rejects.csv")
+    );
     assert_eq!(listed, printed_warnings(&stderr));
 }
 
@@ -187,10 +190,14 @@ fn an_empty_month_is_warned_about() {
     let (code, json, stderr) = json_run(&data, &s.out(), &["--period", "2025-01"]);
     assert_eq!(code, 0, "{stderr}");
     let listed = warnings(&json);
-    assert_eq!(listed.len(), 1, "{listed:?}");
-    assert!(listed[0].starts_with("no bill line was used or deducted in 2025-01"));
+    let empty = |w: &String| w.starts_with("no bill line was used or deducted in ");
+    assert_eq!(listed.iter().filter(|w| empty(w)).count(), 1, "{listed:?}");
+    assert!(
+        listed.iter().any(|w| w.contains(" in 2025-01: ")),
+        "{listed:?}"
+    );
     assert_eq!(listed, printed_warnings(&stderr));
     // The month the line falls in is not warned about.
     let (_, json, _) = json_run(&data, &s.out(), &["--period", "2026-10"]);
-    assert_eq!(warnings(&json), Vec::<String>::new());
+    assert!(!warnings(&json).iter().any(empty));
 }
