@@ -38,8 +38,76 @@ pub enum Command {
     /// Compare two period folders: rows added, removed and changed per document, and the money
     /// moved per currency; exit 0 when they are the same, 1 when they differ
     Diff(DiffArgs),
+    /// Print the bill lines behind a statement's lines (--partner) or a consumption row
+    /// (--account with --product), with their exact sum and its rounding
+    Explain(ExplainArgs),
     /// Manage the portal's users file
     Users(UsersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The dataset folder the run read
+    #[arg(long, value_name = "DIR")]
+    pub inputs: PathBuf,
+
+    /// The month, `YYYY-MM` [default: the previous month in the dataset's timezone]
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub period: Option<Month>,
+
+    /// Where the run wrote: its `manifest.json` names the inputs' SHA-256, checked first
+    #[arg(long, value_name = "OUT", default_value = "outputs")]
+    pub out: PathBuf,
+
+    /// A partner: the lines behind each of its statement lines
+    #[arg(long, value_name = "ID")]
+    pub partner: Option<String>,
+
+    /// An account: with --partner, only its statement lines; with --product alone, the lines
+    /// behind its consumption row, split into the walk's steps
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// A product: narrows --partner, or with --account names the consumption row
+    #[arg(long, value_name = "PRODUCT")]
+    pub product: Option<String>,
+
+    /// A currency: narrows --partner
+    #[arg(long, value_name = "CODE", requires = "partner")]
+    pub currency: Option<String>,
+
+    /// `text` for a person, `csv` for a spreadsheet: one row per bill line
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "csv"])]
+    pub format: String,
+}
+
+impl ExplainArgs {
+    /// The request, once the question is one settle can answer.
+    pub fn into_config(self) -> Result<crate::pipeline::ExplainConfig, String> {
+        use crate::explain::Question;
+        let question = match (self.partner, self.account, self.product) {
+            (Some(partner), account, product) => Question::Partner {
+                partner,
+                account,
+                product,
+                currency: self.currency,
+            },
+            (None, Some(account), Some(product)) => Question::Consumption { account, product },
+            _ => {
+                return Err(
+                    "say which figure: `--partner P` for a statement, or `--account A \
+                            --product X` for a consumption row"
+                        .into(),
+                );
+            }
+        };
+        Ok(crate::pipeline::ExplainConfig {
+            inputs: self.inputs,
+            out: self.out,
+            period: self.period,
+            question,
+        })
+    }
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod console;
 pub mod diff;
 pub mod digest;
 pub mod error;
+pub mod explain;
 pub mod fault;
 pub mod fuzz;
 pub mod ingest;

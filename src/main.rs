@@ -164,6 +164,20 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 ExitCode::from(1)
             })
         }
+        Command::Explain(args) => {
+            let format = args.format.clone();
+            let cfg = args.into_config().map_err(Error::Invocation)?;
+            let explained = pipeline::explain(&cfg, progress);
+            spinner.finish();
+            let e = explained?;
+            let bytes = if format == "csv" {
+                settle::explain::csv(&e.groups, &e.period, e.exports)
+            } else {
+                settle::explain::text(&e.groups, &e.period, e.exports).into_bytes()
+            };
+            settle::console::stdout_bytes(&bytes);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Users(args) => {
             spinner.finish();
             let UsersCommand::Add(add) = args.command;

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use crate::checks;
 use crate::config::Settings;
 use crate::error::{DatasetError, Error};
+use crate::explain;
 use crate::ingest::batches::LINES_PER_BATCH;
 use crate::ingest::reader::big::Batch;
 use crate::ingest::{self, Dataset};
@@ -809,4 +810,166 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
         warnings.extend(i.lines.warnings(i.spec.name));
     }
     warnings
+}
+
+/// A `settle explain` request, as the command line gives it.
+#[derive(Clone, Debug)]
+pub struct ExplainConfig {
+    pub inputs: PathBuf,
+    /// Where the run wrote the period folder, whose `manifest.json` the inputs are checked
+    /// against.
+    pub out: PathBuf,
+    pub period: Option<Month>,
+    pub question: explain::Question,
+}
+
+/// What `settle explain` found: the lines behind the figure, grouped as the document prints them.
+pub struct Explained {
+    pub groups: Vec<explain::Group>,
+    pub period: Period,
+    /// Whether the bill lines came from `exports/`, whose ids name their file and row.
+    pub exports: bool,
+}
+
+/// `settle explain`: reads the inputs once, as the run did, checks that they are the ones the
+/// period's `manifest.json` was written from, and keeps the bill lines behind the figure asked
+/// about.
+pub fn explain(cfg: &ExplainConfig, progress: &dyn Progress) -> Result<Explained, Error> {
+    let run = RunConfig {
+        inputs: cfg.inputs.clone(),
+        out: cfg.out.clone(),
+        period: cfg.period,
+        as_of: None,
+        strict: false,
+        templates: None,
+        no_pdf: true,
+        lines_per_batch: LINES_PER_BATCH,
+    };
+    let Request {
+        settings, period, ..
+    } = Request::new(&run, &mut Known::of(&run))?;
+    let folder = cfg
+        .out
+        .join(ingest::dataset_name(&cfg.inputs))
+        .join(period.month.to_string());
+    let manifest: serde_json::Value = std::fs::read(folder.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| {
+            Error::Invocation(format!(
+                "no run of {} under `{}`: `settle explain` explains the figures a run printed\nhint: run `settle run` for the month first, or pass its `--out`",
+                period.month,
+                cfg.out.display()
+            ))
+        })?;
+    let mut data = load(&cfg.inputs, settings, progress)?;
+    let world = world(&data);
+    let tables = Tables::new(&world, &[], &period);
+    // A partner's lines are among its customers' accounts: only those are resolved.
+    let accounts: Option<rustc_hash::FxHashSet<usize>> =
+        explain::asks_partner(&cfg.question).map(|p| {
+            data.links
+                .iter()
+                .filter(|l| &*l.partner_id == p)
+                .map(|l| l.account_id.id())
+                .collect()
+        });
+    let mut bills = data.bills(LINES_PER_BATCH)?;
+    let kept = loop {
+        let mut kept = Vec::new();
+        let count = bills.batches().count();
+        for index in 0..count {
+            progress.stage(&format!(
+                "reading bills.csv{}",
+                which_batch(index, count, bills.is_again())
+            ));
+            let collect = bills.fold(
+                index,
+                || Collect {
+                    tables: &tables,
+                    question: &cfg.question,
+                    accounts: accounts.as_ref(),
+                    kept: Vec::new(),
+                },
+                progress,
+            )?;
+            kept.extend(collect.kept);
+        }
+        if !bills.again(progress)? {
+            break kept;
+        }
+    };
+    let (input, rejects) = bills.finish();
+    drop(tables);
+    data.add_bills(input, rejects);
+    for row in view::inputs::rows(&data.inputs, &data.rejects) {
+        let recorded = manifest["inputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["file"] == row.file)
+            .and_then(|i| i["sha256"].as_str());
+        if recorded != row.sha256.as_deref() {
+            return Err(Error::Invocation(format!(
+                "`{}` has changed since the run of {} wrote `{}`: the figures there are not this file's\nhint: explain a run of the current inputs: `settle run` the month again first",
+                row.file,
+                period.month,
+                folder.join("manifest.json").display()
+            )));
+        }
+    }
+    let groups = explain::groups(&cfg.question, kept, &period);
+    Ok(Explained {
+        groups,
+        period,
+        exports: data.exports.is_some(),
+    })
+}
+
+/// The fold of `settle explain`: the lines the question is about, and how the month places them.
+struct Collect<'t, 'a> {
+    tables: &'t Tables<'a>,
+    question: &'t explain::Question,
+    /// For a partner's statement, its customers' accounts.
+    accounts: Option<&'t rustc_hash::FxHashSet<usize>>,
+    kept: Vec<explain::Kept>,
+}
+
+impl crate::model::fold::Fold for Collect<'_, '_> {
+    fn add(&mut self, b: &crate::model::records::BillLine) {
+        if self
+            .accounts
+            .is_some_and(|a| !a.contains(&b.account_id.id()))
+            || !explain::fits(self.question, b)
+        {
+            return;
+        }
+        let period = self.tables.period;
+        let at = period.place(b);
+        let rate = match explain::asks_partner(self.question) {
+            Some(partner) => {
+                let Some(r) = self.tables.rates.resolve(b) else {
+                    return;
+                };
+                if !period.counted(at) || &**r.partner != partner {
+                    return;
+                }
+                Some((*r.rate, r.source))
+            }
+            None if at.any() => None,
+            None => return,
+        };
+        self.kept.push(explain::Kept {
+            bill: b.clone(),
+            at,
+            rate,
+        });
+    }
+
+    fn merge(&mut self, other: Self, lines_before: crate::model::records::Line) {
+        self.kept.extend(other.kept.into_iter().map(|mut k| {
+            k.bill.line += lines_before;
+            k
+        }));
+    }
 }

@@ -78,6 +78,15 @@ impl<'a> Rates<'a> {
         self.period.counted(at)
     }
 
+    /// The partner, rate and rate source of one line, as its statement line has them: the
+    /// resolution of its key on the interval that holds its `charge_start`. For `settle explain`,
+    /// which resolves the few lines it shows; the month's pass resolves each key once instead.
+    pub fn resolve(&self, b: &BillLine) -> Option<Resolution<'a>> {
+        let spans = self.tables.resolutions(b);
+        let i = spans.partition_point(|(start, _)| *start <= b.charge_start);
+        spans.into_iter().nth(i.checked_sub(1)?)?.1
+    }
+
     /// Empty sums for the key of `b`, with the key's resolution on each interval worked out.
     pub fn sums(&self, b: &BillLine) -> Sums<'a> {
         let mut segments = self.tables.resolutions(b);
