@@ -79,6 +79,30 @@ pub struct UsersArgs {
 pub enum UsersCommand {
     /// Add a user with a new API token, printed once on stdout; only its SHA-256 is stored
     Add(UsersAddArgs),
+    /// Remove a user; a running portal refuses their token and session at once
+    Remove(UsersNameArgs),
+    /// Set or replace a user's password for the browser login, read from the first line of stdin
+    Passwd(UsersNameArgs),
+    /// List the users: name, scope and whether they have a password (never a secret)
+    List(UsersListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersNameArgs {
+    /// The user's name
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// The users file
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersListArgs {
+    /// The users file
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
 }
 
 #[derive(Debug, Args)]

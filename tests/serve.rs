@@ -738,3 +738,203 @@ fn a_users_file_that_does_not_parse_or_names_an_unknown_scope_stops_serve_with_e
         );
     }
 }
+
+/// Issue 29: `settle users add … > /dev/full` kept the user and exited 0, though the token, shown
+/// only once, was written nowhere.
+#[cfg(target_os = "linux")]
+#[test]
+fn users_add_to_dev_full_fails_and_keeps_no_user() {
+    let dir = scratch("users-dev-full");
+    let users = dir.join("users.toml");
+    portal::add_user(&users, "ann", "finance", None);
+    let before = std::fs::read_to_string(&users).expect("users file");
+    for password in [false, true] {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["users", "add", "bob", "--scope", "partner:p-01", "--users"])
+            .arg(&users)
+            .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if password {
+            cmd.arg("--password-stdin");
+        }
+        let mut child = cmd.spawn().expect("runs");
+        if password {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            writeln!(stdin, "a long password").expect("written");
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().expect("ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("cannot write the new token") && stderr.contains("hint: "),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&users).expect("users file"),
+            before,
+            "no user was added"
+        );
+    }
+}
+
+fn users_cmd(args: &[&str], users: &std::path::Path, stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .arg("users")
+        .args(args)
+        .arg("--users")
+        .arg(users)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        writeln!(input, "{text}").expect("written");
+    }
+    drop(input);
+    child.wait_with_output().expect("ends")
+}
+
+#[test]
+fn users_remove_passwd_and_list_edit_the_file_and_keep_its_comments() {
+    let dir = scratch("users-edit");
+    let users = dir.join("users.toml");
+    std::fs::write(&users, "# the portal's users\n\n").expect("written");
+    portal::add_user(&users, "ann", "finance", None);
+    portal::add_user(&users, "bob", "partner:p-01", None);
+    portal::add_user(&users, "cy", "master:acc-1006", None);
+    let text = std::fs::read_to_string(&users).expect("users");
+    std::fs::write(
+        &users,
+        text.replace(
+            "[[user]]\nname = \"bob\"",
+            "# bob, yunfan's accountant\n[[user]]\nname = \"bob\"",
+        ),
+    )
+    .expect("written");
+
+    let out = users_cmd(&["passwd", "ann"], &users, Some("a long password"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = users_cmd(&["passwd", "ann"], &users, Some("short"));
+    assert_eq!(out.status.code(), Some(2));
+    let out = users_cmd(&["remove", "bob"], &users, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = users_cmd(&["remove", "bob"], &users, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no user `bob`"));
+
+    let text = std::fs::read_to_string(&users).expect("users");
+    assert!(text.starts_with("# the portal's users\n"), "{text}");
+    assert!(!text.contains("bob"), "{text}");
+    assert_eq!(
+        text.matches("password_hash = \"$argon2id$").count(),
+        1,
+        "{text}"
+    );
+
+    let out = users_cmd(&["list"], &users, None);
+    assert!(out.status.success());
+    let list = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(
+        list,
+        "ann\tfinance\ttoken, password\ncy\tmaster:acc-1006\ttoken\n"
+    );
+    assert!(
+        !list.contains("$argon2") && !list.split_whitespace().any(|w| w.len() == 64),
+        "no secret nor digest is listed: {list}"
+    );
+}
+
+/// Issue 29: revoking a partner meant editing TOML and restarting the portal.
+#[test]
+fn a_removed_user_gets_401_without_a_restart() {
+    let f = fixture();
+    let dir = scratch("users-revoke");
+    let users = dir.join("users.toml");
+    let finance = portal::add_user(&users, "fin", "finance", Some(FINANCE_PASSWORD));
+    let partner = portal::add_user(&users, "yunfan", "partner:p-01", None);
+    let s = Server::start(&f.out, &users, &dir.join("audit.jsonl"));
+    let bearer = |t: &str| format!("Bearer {t}");
+    assert_eq!(s.get("/", Some(&bearer(&partner))).status, 200);
+    // A browser session of finance, to be ended by a new password.
+    let r = request(
+        s.addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form(&[("name", "fin"), ("password", FINANCE_PASSWORD)]).as_bytes(),
+    );
+    assert_eq!(r.status, 303);
+    let session = r
+        .header("set-cookie")
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
+    assert_eq!(
+        request(s.addr, "GET", "/", &[("Cookie", &session)], b"").status,
+        200
+    );
+
+    let out = users_cmd(&["remove", "yunfan"], &users, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.get("/", Some(&bearer(&partner))).status, 401);
+    assert_eq!(
+        s.get("/demo/2026-10/statements/p-01.pdf", Some(&bearer(&partner)))
+            .status,
+        401
+    );
+    assert_eq!(s.get("/", Some(&bearer(&finance))).status, 200);
+
+    let out = users_cmd(&["passwd", "fin"], &users, Some("another long password"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        request(s.addr, "GET", "/", &[("Cookie", &session)], b"").status,
+        401
+    );
+    assert_eq!(
+        s.get("/", Some(&bearer(&finance))).status,
+        200,
+        "the token is kept"
+    );
+
+    // A user added while it runs can sign in at once; SIGHUP reads the file again too.
+    let added = portal::add_user(&users, "new", "partner:p-02", None);
+    assert_eq!(s.get("/", Some(&bearer(&added))).status, 200);
+    #[cfg(unix)]
+    {
+        let kill = Command::new("kill")
+            .args(["-HUP", &s.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(kill.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !s.log().contains("read `") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(s.get("/", Some(&bearer(&added))).status, 200, "{}", s.log());
+    }
+}

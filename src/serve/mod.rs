@@ -4,7 +4,7 @@
 //! It sits beside the pipeline at the top of the house and shares nothing with it at run time:
 //! it reads the settled period folders `settle run` leaves under `DIR` and their `manifest.json`,
 //! and never imports the rules, the readers or the pipeline. Its parts:
-//! - [`users`]: the users file and `settle users add`;
+//! - [`users`]: the users file and `settle users add`, `remove`, `passwd` and `list`;
 //! - [`auth`]: API tokens, login sessions and the login rate limit;
 //! - [`scope`]: what each scope may see in a period;
 //! - [`catalog`] and [`paths`]: the settled periods, and paths that cannot leave `DIR`;
@@ -76,7 +76,9 @@ pub enum ServeError {
 impl ServeError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            ServeError::Runtime(_) => 1,
+            // The token went nowhere, or the file could not be written: not the user's mistake.
+            ServeError::Runtime(_)
+            | ServeError::Users(UsersError::Deliver(_) | UsersError::Write { .. }) => 1,
             _ => 2,
         }
     }
@@ -135,7 +137,7 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
     }
     let app = Arc::new(App {
         root,
-        auth: auth::Auth::new(users)?,
+        auth: auth::Auth::new(users, Some(cfg.users.clone()))?,
         audit,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -158,6 +160,7 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
             app.audit.path().display()
         );
         crate::errln!("listening on http://{addr}");
+        reload_on_hangup(Arc::clone(&app));
         axum::serve(
             listener,
             router(app).into_make_service_with_connect_info::<SocketAddr>(),
@@ -199,6 +202,21 @@ fn router(app: Arc<App>) -> Router {
         ));
     }
     router
+}
+
+/// SIGHUP (`systemctl reload`) reads the users file again, as a change to it does.
+fn reload_on_hangup(app: Arc<App>) {
+    #[cfg(unix)]
+    if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                let app = Arc::clone(&app);
+                let _ = tokio::task::spawn_blocking(move || app.auth.reload()).await;
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    drop(app);
 }
 
 async fn shutdown() {
