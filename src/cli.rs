@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -53,9 +54,25 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Where to append the audit log of downloads [default: `audit.jsonl` beside the users file]
+    /// Where to append the audit log of downloads and refusals [default: `audit.jsonl` beside
+    /// the users file]
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
+
+    /// Close a connection that has not sent a whole request head within SECONDS (a decimal, at
+    /// least 0.1)
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub header_timeout: Duration,
+}
+
+/// `--header-timeout`: seconds, a decimal of 0.1 or more.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.1..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from 0.1 to 86400\nhint: for example `--header-timeout 30`"
+        )),
+    }
 }
 
 impl ServeArgs {
@@ -65,6 +82,7 @@ impl ServeArgs {
             users: self.users,
             bind: self.bind,
             audit: self.audit,
+            header_timeout: self.header_timeout,
         }
     }
 }

@@ -493,7 +493,7 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
 
 /// The client: the peer, or, when the peer is a reverse proxy on this host, the address it
 /// appended last to `X-Forwarded-For`.
-fn client_ip(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+pub(crate) fn client_ip(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if peer.ip().is_loopback() {
         // Only the last entry is the proxy's own; those before it are the client's say-so.
         let forwarded = headers
@@ -538,10 +538,15 @@ fn unauthorized() -> Response {
 }
 
 fn not_found(app: &App, caller: &Caller) -> Response {
-    html(
+    let mut response = html(
         StatusCode::NOT_FOUND,
         pages::not_found(Some(&viewer(app, caller))),
-    )
+    );
+    response.extensions_mut().insert(super::guard::Denied {
+        user: caller.user.name.clone(),
+        scope: caller.user.scope.to_string(),
+    });
+    response
 }
 
 fn redirect(to: &str, cookie: Option<String>) -> Response {

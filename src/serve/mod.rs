@@ -10,13 +10,16 @@
 //! - [`catalog`] and [`paths`]: the settled periods, and paths that cannot leave `DIR`;
 //! - [`files`], [`zip`] and [`stream`]: the bytes of a download and its headers;
 //! - [`pages`]: the bilingual HTML; [`audit`]: the JSON-lines audit log;
-//! - [`handlers`]: the routes.
+//! - [`handlers`]: the routes; [`guard`]: the `Origin` check and the audit line of every
+//!   refusal; [`listen`]: the accept loop, which closes connections that send no request.
 
 mod audit;
 mod auth;
 mod catalog;
 mod files;
+mod guard;
 mod handlers;
+mod listen;
 mod pages;
 mod paths;
 pub mod scope;
@@ -27,6 +30,7 @@ mod zip;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -44,7 +48,12 @@ pub struct ServeConfig {
     pub bind: SocketAddr,
     /// Where the audit log goes; `None` is `audit.jsonl` beside the users file.
     pub audit: Option<PathBuf>,
+    /// How long a connection may take to send a whole request head before it is closed.
+    pub header_timeout: Duration,
 }
+
+/// The default of `--header-timeout`.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What stops the portal, and its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -161,13 +170,8 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
         );
         crate::errln!("listening on http://{addr}");
         reload_on_hangup(Arc::clone(&app));
-        axum::serve(
-            listener,
-            router(app).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(ServeError::Runtime)
+        listen::serve(listener, router(app), cfg.header_timeout, shutdown()).await;
+        Ok(())
     })
 }
 
@@ -194,6 +198,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/login", get(handlers::login_form).post(handlers::login))
         .route("/logout", post(handlers::logout))
         .fallback(handlers::documents)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            guard::guard,
+        ))
         .with_state(app);
     for (name, value) in HEADERS {
         router = router.layer(SetResponseHeaderLayer::overriding(
