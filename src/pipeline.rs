@@ -588,6 +588,22 @@ fn write_manifest(
     summary: &[FindingSummary],
     staging: &Staging,
 ) -> Result<usize, Error> {
+    let skewed;
+    let ledger = if crate::fault::injected("unbalance") {
+        let mut copy = ledger.clone();
+        copy.skew();
+        skewed = copy;
+        &skewed
+    } else {
+        ledger
+    };
+    // The run's own proof that no money was lost: acted on, not only printed. The period folder
+    // is still staged, so failing here leaves the previous outputs as they were.
+    if let Some(imbalance) = ledger.imbalance() {
+        return Err(Error::Internal(format!(
+            "{imbalance}; no outputs were written\nhint: this is a fault in settle, not in the dataset: report it with the dataset and the command line; the period's previous outputs, if any, are kept"
+        )));
+    }
     let tz = period.tz;
     outputs.sort_by(|a, b| a.file.cmp(&b.file));
     let count = outputs.len() + 1;

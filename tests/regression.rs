@@ -377,3 +377,37 @@ fn issue_18_fuzz_a_lone_cr_is_text_not_a_line_end() {
         ("bills.csv", "2", "charge_start")
     );
 }
+
+/// Issue 29: a manifest whose conservation check failed (`"balanced": false`) still exited 0,
+/// status `ok`. Now it is an internal error (exit 1) naming the currency and the two sums, and
+/// the period folder is not written. No input unbalances a correct build, so the test hook
+/// `SETTLE_TEST_FAULT=unbalance` adds a cent to one output's sum.
+#[test]
+fn issue_29_an_unbalanced_manifest_is_an_internal_error() {
+    let s = Scratch::new("reg-29-balance");
+    let bills = format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "20.53"));
+    let data = s.dataset("d", &[("accounts.csv", ACCOUNTS), ("bills.csv", &bills)]);
+    let mut c = support::run(&data, &s.out(), &["--json"]);
+    c.env("SETTLE_TEST_FAULT", "unbalance");
+    let o = output(c);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(
+        err.contains("the conservation check fails in CNY")
+            && err.contains("hold 20.53")
+            && err.contains("attributes 20.54")
+            && err.contains("hint: "),
+        "{err}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("one JSON line on stdout");
+    assert_eq!(summary["exit_code"], 1, "{summary}");
+    assert_ne!(summary["status"], "ok", "{summary}");
+    assert!(
+        !s.out().join("d").join("2026-10").exists(),
+        "nothing written"
+    );
+    // The same dataset without the fault settles, balanced.
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
