@@ -139,10 +139,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 settle::render::report::validation(&data.name, &inputs, &lines, &data.rejects);
             // A closed pipe is not an error: the report is dropped, and the exit code stays.
             settle::console::stdout_bytes(report.as_bytes());
-            if args.strict && !data.rejects.is_empty() {
-                return Err(Error::Strict {
-                    rejects: data.rejects,
-                });
+            if args.strict {
+                // A row whose quoted cell spans lines is a reject under --strict.
+                let folded = pipeline::folded_rows(&data);
+                if !data.rejects.is_empty() || !folded.is_empty() {
+                    let mut rejects = data.rejects;
+                    rejects.extend(folded);
+                    return Err(Error::Strict { rejects });
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -183,12 +183,15 @@ fn run_known(
     let staging = Staging::new(&folder)?;
     let (results, streamed) = fold(&mut data, &period, cfg, &staging, progress)?;
     known.warnings = warnings(&data);
-    if !data.rejects.is_empty() {
-        if cfg.strict {
-            return Err(Error::Strict {
-                rejects: data.rejects,
-            });
+    if cfg.strict {
+        let folded = folded_rows(&data);
+        if !folded.is_empty() || !data.rejects.is_empty() {
+            let mut rejects = std::mem::take(&mut data.rejects);
+            rejects.extend(folded);
+            return Err(Error::Strict { rejects });
         }
+    }
+    if !data.rejects.is_empty() {
         known.warnings.push(format!(
             "{} row(s) rejected; see rejects.csv",
             data.rejects.len()
@@ -680,6 +683,45 @@ fn world(data: &Dataset) -> Inputs<'_> {
         },
         reconcile_tolerance: data.settings.reconcile_tolerance,
     }
+}
+
+/// Under `--strict`, a row whose quoted cell spans lines is a reject like any other: a stray `"`
+/// folds the lines after it into one valid row, and their amounts are lost without a reject.
+/// Without `--strict` each stays a warning ([`warnings`]). One reject per kept span, and one for
+/// the count of the others.
+pub fn folded_rows(data: &Dataset) -> Vec<Reject> {
+    let mut out = Vec::new();
+    for i in &data.inputs {
+        let lines = &i.lines;
+        for s in &lines.spans {
+            out.push(Reject {
+                file: i.spec.name,
+                line: s.line,
+                column: s.column.clone(),
+                value: String::new(),
+                reason: format!(
+                    "a quoted cell spans {} lines (to line {}), so they are read as one row; look for a stray `\"`",
+                    s.lines,
+                    s.line + s.lines - 1
+                ),
+            });
+        }
+        let more = lines.spanning_rows - lines.spans.len() as u64;
+        if more > 0
+            && let Some(last) = lines.spans.last()
+        {
+            out.push(Reject {
+                file: i.spec.name,
+                line: last.line,
+                column: String::new(),
+                value: String::new(),
+                reason: format!(
+                    "and {more} more row(s) after this one with a quoted cell that spans lines"
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// One warning when the accounts were taken from the exports, one per input file that has columns

@@ -378,6 +378,40 @@ fn issue_18_fuzz_a_lone_cr_is_text_not_a_line_end() {
     );
 }
 
+/// Issue 29: `--strict` let a folded row through. A stray `"` that folds bill lines into one
+/// valid row was only a warning, and a strict run exited 0 without them. Under `--strict` it is a
+/// reject (exit 3, nothing written), for `run` and `validate`; without it, still a warning.
+#[test]
+fn issue_29_strict_stops_on_a_row_whose_quoted_cell_spans_lines() {
+    let s = Scratch::new("reg-29-strict");
+    let bills = format!(
+        "{BILLS_HEADER}\
+         b1,acc-1,cvm,\"std,r-b1,postpaid,day,2026-10-03,2026-10-04,,10,0,0,10,paid,cash,CNY\n\
+         b2,acc-1,cvm,std\",r-b2,postpaid,day,2026-10-05,2026-10-06,,20,0,0,20,paid,cash,CNY\n\
+         {}",
+        bill("b3", "acc-2", "30")
+    );
+    let data = s.dataset("d", &[("accounts.csv", ACCOUNTS), ("bills.csv", &bills)]);
+    let o = output(support::run(&data, &s.out(), &["--strict"]));
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains("bills.csv:2: column `sub_product`: a quoted cell spans 2 lines (to line 3)"),
+        "{err}"
+    );
+    assert!(
+        !s.out().join("d").join("2026-10").exists(),
+        "nothing written"
+    );
+    let mut v = support::validate(&data);
+    v.arg("--strict");
+    assert_eq!(code(&output(v)), 3);
+    // Without --strict it stays a warning, and the run writes its outputs.
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: `bills.csv` lines 2–3"));
+}
+
 /// Issue 29: a manifest whose conservation check failed (`"balanced": false`) still exited 0,
 /// status `ok`. Now it is an internal error (exit 1) naming the currency and the two sums, and
 /// the period folder is not written. No input unbalances a correct build, so the test hook
