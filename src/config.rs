@@ -152,9 +152,12 @@ impl Settings {
     /// Reads `settle.toml` from a dataset folder. A missing file means every default.
     pub fn load(dir: &Path) -> Result<Settings, DatasetError> {
         let path = dir.join("settle.toml");
+        // Only plain absence means every default: a dangling link or a FIFO is an error.
+        if crate::ingest::presence::probe(&path)? == crate::ingest::presence::Presence::Absent {
+            return Ok(Settings::default());
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => Settings::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(source) => Err(DatasetError::Io { path, source }),
         }
     }

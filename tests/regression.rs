@@ -445,3 +445,99 @@ fn issue_29_an_unbalanced_manifest_is_an_internal_error() {
     let o = output(support::run(&data, &s.out(), &[]));
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 }
+
+/// Runs `c` and fails the test if it has not ended within a minute (a FIFO used to block for
+/// ever): the child is killed first, so the test never hangs.
+fn bounded(mut c: Command) -> Output {
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("settle runs");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("waits").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!("settle still ran after 60 s (blocked?): {}", stderr(&o));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Issue 29: a FIFO in place of an optional CSV or of `settle.toml` blocked `run` and
+/// `validate` for ever, and as `bills.csv` it was reported "missing"; a dangling `settle.toml`
+/// link settled the month with every default, and a dangling optional CSV gave no rows. Each is
+/// now exit 2 naming the file, at once.
+#[cfg(unix)]
+#[test]
+fn issue_29_a_fifo_or_a_dangling_link_is_exit_2_naming_it() {
+    let bills = format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "10"));
+    for (n, (file, odd, want)) in [
+        (
+            "settle.toml",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "partners.csv",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "usage.csv",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "bills.csv",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        ("settle.toml", "link", "which does not exist"),
+        ("usage.csv", "link", "which does not exist"),
+        ("accounts.csv", "link", "which does not exist"),
+        (
+            "rebate_rates.csv",
+            "folder",
+            "is a folder, not a regular file",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = Scratch::new(&format!("reg-29-odd-{n}"));
+        let mut files = vec![("accounts.csv", ACCOUNTS), ("bills.csv", bills.as_str())];
+        files.retain(|(f, _)| *f != file);
+        let data = s.dataset("d", &files);
+        let path = data.join(file);
+        let _ = std::fs::remove_file(&path);
+        match odd {
+            "fifo" => {
+                let made = Command::new("mkfifo").arg(&path).status().expect("mkfifo");
+                assert!(made.success());
+            }
+            "link" => std::os::unix::fs::symlink("gone.csv", &path).expect("link"),
+            _ => std::fs::create_dir(&path).expect("folder"),
+        }
+        let what = format!("{file} as a {odd}");
+        for o in [
+            bounded(support::run(&data, &s.out(), &[])),
+            bounded(support::validate(&data)),
+        ] {
+            let err = stderr(&o);
+            assert_eq!(code(&o), 2, "{what}: {err}");
+            assert!(err.contains(&format!("{file}`")), "{what}: {err}");
+            assert!(
+                err.contains(want) && err.contains("hint: "),
+                "{what}: {err}"
+            );
+            assert!(!err.contains("missing"), "{what}: {err}");
+        }
+        assert!(!s.out().join("d").exists(), "{what}: nothing written");
+    }
+}
