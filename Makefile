@@ -13,11 +13,14 @@ build:
 
 # `make install PREFIX=/opt/settle` (default /usr/local; DESTDIR for packaging): the release
 # binary, built without debug information (Cargo.toml's [profile.release]), to PREFIX/bin, and
-# the PDF templates to PREFIX/share/settle/templates, for `settle run --templates`.
+# the PDF templates to PREFIX/share/settle/templates, for `settle run --templates`, and the
+# crontab's retry wrapper to PREFIX/lib/settle/retry.
 PREFIX ?= /usr/local
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/settle/templates/fonts
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/settle \
+		$(DESTDIR)$(PREFIX)/share/settle/templates/fonts
 	install -m 0755 $(SETTLE) $(DESTDIR)$(PREFIX)/bin/settle
+	install -m 0755 deploy/retry.sh $(DESTDIR)$(PREFIX)/lib/settle/retry
 	install -m 0644 templates/*.toml templates/README.md $(DESTDIR)$(PREFIX)/share/settle/templates/
 	install -m 0644 templates/fonts/* $(DESTDIR)$(PREFIX)/share/settle/templates/fonts/
 
