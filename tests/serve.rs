@@ -1043,6 +1043,16 @@ fn a_foreign_origin_cannot_sign_in_or_out() {
         post("/login", &[("Sec-Fetch-Site", "cross-site")]).status,
         403
     );
+    // A browser's own form under `Referrer-Policy: no-referrer` sends `Origin: null`, and says
+    // `Sec-Fetch-Site: same-origin`.
+    assert_eq!(
+        post(
+            "/login",
+            &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")]
+        )
+        .status,
+        303
+    );
     // Its own pages may, and so may a client that sends no Origin.
     let r = post("/login", &[("Origin", &own)]);
     assert_eq!(r.status, 303, "{}", r.text());

@@ -1,11 +1,11 @@
 //! What every request passes before its route, and what every refusal leaves behind.
 //!
 //! - A state-changing request (any method but `GET` and `HEAD`: `POST /login`, `POST /logout`)
-//!   whose `Origin` is not the portal's own is refused with 403 before its handler runs, so a
-//!   page on another site cannot sign a browser in or out (login CSRF). A request without
-//!   `Origin` (curl, an API client) passes unless `Sec-Fetch-Site` says it came from another
-//!   site. The portal's origin is the request's `Host`, which a reverse proxy must pass as the
-//!   browser sent it (nginx: `proxy_set_header Host $http_host`).
+//!   from another site is refused with 403 before its handler runs, so a page on another site
+//!   cannot sign a browser in or out (login CSRF). A browser says where a request came from in
+//!   `Sec-Fetch-Site` (only `same-origin` passes); without it, `Origin` must be the portal's own,
+//!   the request's `Host`, which a reverse proxy must pass as the browser sent it (nginx:
+//!   `proxy_set_header Host $http_host`). A request with neither (curl, an API client) passes.
 //! - Every refusal (a 4xx answer: 401, 403, 404, 405, 429, …) is one line of the audit log with
 //!   the user if one was identified, the client, the method, the path and the status, so a
 //!   partner probing other partners' URLs shows up beside the downloads.
@@ -66,10 +66,19 @@ pub async fn guard(
 }
 
 /// Whether a state-changing request comes from the portal's own pages (or from no page).
+///
+/// `Sec-Fetch-Site`, which every current browser sends and no page can forge, decides first:
+/// the portal's pages carry `Referrer-Policy: no-referrer`, and under that policy a browser
+/// sends `Origin: null` even for a form posted to its own site. Without it (an older browser, an
+/// API client), `Origin` must name the request's `Host`, and `null` is foreign; a request with
+/// neither is no browser's cross-site form and passes.
 fn same_origin(headers: &HeaderMap) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.to_str(), Ok("same-origin" | "none"));
+    }
     let Some(origin) = headers.get(header::ORIGIN) else {
-        return text("sec-fetch-site").is_none_or(|v| matches!(v, "same-origin" | "none"));
+        return true;
     };
     let Some(authority) = origin.to_str().ok().and_then(|o| {
         o.strip_prefix("http://")
