@@ -585,4 +585,41 @@ mod tests {
                 .is_err()
         );
     }
+
+    #[test]
+    fn passwd_and_remove_edit_one_table_and_keep_the_rest() {
+        let dir = std::env::temp_dir().join(format!("settle-users-edit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("users.toml");
+        let other = "1".repeat(64);
+        let text = format!(
+            "# portal users\n\n[[user]]\nname = \"ann\"\nscope = \"finance\"\ntoken_sha256 = \"{HASH}\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA\"\n# keep me\n\n# bob below\n[[user]]\nname = \"bob\"\nscope = \"partner:p-01\"\ntoken_sha256 = \"{other}\""
+        );
+        std::fs::write(&path, &text).expect("written");
+        passwd(&path, "bob", "a long password").expect("bob's password");
+        passwd(&path, "ann", "another long one").expect("ann's password");
+        let edited = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(edited.matches("password_hash").count(), 2, "{edited}");
+        assert!(edited.contains("# keep me\n") && edited.starts_with("# portal users\n"));
+        assert!(
+            !edited.contains("aGFzaGhhc2hoYXNoaGFzaA"),
+            "the old hash is gone"
+        );
+        let users = parse(&path, &edited).expect("parses");
+        assert!(users.iter().all(|u| u.password_hash.is_some()));
+        remove(&path, "bob").expect("removed");
+        let left = std::fs::read_to_string(&path).expect("read");
+        assert!(!left.contains("bob"), "its comment goes with it: {left}");
+        assert_eq!(parse(&path, &left).expect("parses").len(), 1);
+        assert!(matches!(
+            remove(&path, "bob"),
+            Err(UsersError::NoSuchUser { .. })
+        ));
+        assert!(matches!(
+            passwd(&path, "ann", "short"),
+            Err(UsersError::ShortPassword)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
