@@ -4,12 +4,25 @@ CARGO ?= cargo
 PROFILE := --release
 SETTLE := target/release/settle
 
-.PHONY: build run test check fmt bless bench clean tools fuzz
+.PHONY: build run test check fmt bless bench clean tools fuzz install
 # apt-get needs root; use sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 build:
 	$(CARGO) build $(PROFILE) --locked
+
+# `make install PREFIX=/opt/settle` (default /usr/local; DESTDIR for packaging): the release
+# binary, built without debug information (Cargo.toml's [profile.release]), to PREFIX/bin, and
+# the PDF templates to PREFIX/share/settle/templates, for `settle run --templates`, and the
+# crontab's retry wrapper to PREFIX/lib/settle/retry.
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/settle \
+		$(DESTDIR)$(PREFIX)/share/settle/templates/fonts
+	install -m 0755 $(SETTLE) $(DESTDIR)$(PREFIX)/bin/settle
+	install -m 0755 deploy/retry.sh $(DESTDIR)$(PREFIX)/lib/settle/retry
+	install -m 0644 templates/*.toml templates/README.md $(DESTDIR)$(PREFIX)/share/settle/templates/
+	install -m 0644 templates/fonts/* $(DESTDIR)$(PREFIX)/share/settle/templates/fonts/
 
 run: build
 	$(SETTLE) run --inputs inputs/demo --period 2026-10 --out outputs

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -139,9 +140,25 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Where to append the audit log of downloads [default: `audit.jsonl` beside the users file]
+    /// Where to append the audit log of downloads and refusals [default: `audit.jsonl` beside
+    /// the users file]
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
+
+    /// Close a connection that has not sent a whole request head within SECONDS (a decimal, at
+    /// least 0.1)
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub header_timeout: Duration,
+}
+
+/// `--header-timeout`: seconds, a decimal of 0.1 or more.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.1..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from 0.1 to 86400\nhint: for example `--header-timeout 30`"
+        )),
+    }
 }
 
 impl ServeArgs {
@@ -151,6 +168,7 @@ impl ServeArgs {
             users: self.users,
             bind: self.bind,
             audit: self.audit,
+            header_timeout: self.header_timeout,
         }
     }
 }
@@ -165,6 +183,30 @@ pub struct UsersArgs {
 pub enum UsersCommand {
     /// Add a user with a new API token, printed once on stdout; only its SHA-256 is stored
     Add(UsersAddArgs),
+    /// Remove a user; a running portal refuses their token and session at once
+    Remove(UsersNameArgs),
+    /// Set or replace a user's password for the browser login, read from the first line of stdin
+    Passwd(UsersNameArgs),
+    /// List the users: name, scope and whether they have a password (never a secret)
+    List(UsersListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersNameArgs {
+    /// The user's name
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// The users file
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UsersListArgs {
+    /// The users file
+    #[arg(long, value_name = "FILE")]
+    pub users: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -168,6 +168,10 @@ impl Settings {
     /// Reads `settle.toml` from a dataset folder. A missing file means every default.
     pub fn load(dir: &Path) -> Result<Settings, DatasetError> {
         let path = dir.join("settle.toml");
+        // Only plain absence means every default: a dangling link or a FIFO is an error.
+        if crate::ingest::presence::probe(&path)? == crate::ingest::presence::Presence::Absent {
+            return Ok(Settings::default());
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let settings = Settings::parse(&text)?;
@@ -176,7 +180,6 @@ impl Settings {
                 }
                 Ok(settings)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(source) => Err(DatasetError::Io { path, source }),
         }
     }

@@ -67,6 +67,12 @@ pub enum DatasetError {
         account: bool,
     },
 
+    #[error("`{}` is {kind}, not a regular file\nhint: settle reads each input whole from a regular file (a symbolic link to one is fine); put the data in a file of that name, or remove it if it is not meant to be there", .path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+
+    #[error("`{}` is a symbolic link to `{}`, which does not exist\nhint: point the link at the file, or remove the link if the file is not meant to be there; a broken link is never taken as an absent file", .path.display(), .target.display())]
+    DanglingLink { path: PathBuf, target: PathBuf },
+
     #[error("cannot read `{}`: {source}", .path.display())]
     Io {
         path: PathBuf,

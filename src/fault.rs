@@ -8,6 +8,11 @@
 //! being written and `bills.csv` is about to be read), `render` (the CSVs are written, the
 //! statements and PDFs are not) and `swap` (the previous period folder is moved aside, the new
 //! one is not yet in its place). Without the variable, [`pause`] does nothing.
+//!
+//! `SETTLE_TEST_FAULT=unbalance` adds a cent to one output's sum in the conservation check, so
+//! that a test can see that a run whose manifest would not balance fails (exit 1) and writes
+//! nothing; no real input can be relied on to do that once the readers are right. Without the
+//! variable, [`injected`] is false.
 
 use std::sync::OnceLock;
 
@@ -25,4 +30,16 @@ pub fn pause(point: &str) {
     loop {
         std::thread::park();
     }
+}
+
+/// The variable that names a fault to inject.
+pub const FAULT_VAR: &str = "SETTLE_TEST_FAULT";
+
+/// Whether [`FAULT_VAR`] names `fault`.
+pub fn injected(fault: &str) -> bool {
+    static WANTED: OnceLock<Option<String>> = OnceLock::new();
+    WANTED
+        .get_or_init(|| std::env::var(FAULT_VAR).ok())
+        .as_deref()
+        == Some(fault)
 }

@@ -132,10 +132,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let report = settle::render::report::validation(&data);
             // A closed pipe is not an error: the report is dropped, and the exit code stays.
             settle::console::stdout_bytes(report.as_bytes());
-            if args.strict && !data.rejects.is_empty() {
-                return Err(Error::Strict {
-                    rejects: data.rejects,
-                });
+            if args.strict {
+                // A row whose quoted cell spans lines is a reject under --strict.
+                let folded = pipeline::folded_rows(&data);
+                if !data.rejects.is_empty() || !folded.is_empty() {
+                    let mut rejects = data.rejects;
+                    rejects.extend(folded);
+                    return Err(Error::Strict { rejects });
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -180,25 +184,70 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Users(args) => {
             spinner.finish();
-            let UsersCommand::Add(add) = args.command;
-            Ok(portal(add_user(&add).map_err(ServeError::from)))
+            let result = match args.command {
+                UsersCommand::Add(add) => add_user(&add),
+                UsersCommand::Remove(a) => serve::users::remove(&a.users, &a.name).map(|()| {
+                    errln!(
+                        "removed user `{}` from `{}`; a running portal refuses them from its next request",
+                        a.name,
+                        a.users.display()
+                    );
+                }),
+                UsersCommand::Passwd(a) => read_password().and_then(|password| {
+                    serve::users::passwd(&a.users, &a.name, &password)?;
+                    errln!(
+                        "set the password of user `{}` in `{}`",
+                        a.name,
+                        a.users.display()
+                    );
+                    Ok(())
+                }),
+                UsersCommand::List(a) => serve::users::list(&a.users).map(|users| {
+                    let mut text = String::new();
+                    for u in users {
+                        let login = if u.password_hash.is_some() {
+                            "token, password"
+                        } else {
+                            "token"
+                        };
+                        text.push_str(&format!("{}\t{}\t{login}\n", u.name, u.scope));
+                    }
+                    settle::console::stdout_bytes(text.as_bytes());
+                }),
+            };
+            Ok(portal(result.map_err(ServeError::from)))
         }
     }
 }
 
-/// `settle users add`: the token goes to stdout, once, and nowhere else.
+/// The password on the first line of stdin, without its line end.
+fn read_password() -> Result<String, UsersError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(UsersError::Stdin)?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// `settle users add`: the token goes to stdout, once, and nowhere else; when stdout cannot take
+/// it, the user is not added (exit 1).
 fn add_user(args: &settle::cli::UsersAddArgs) -> Result<(), UsersError> {
     let password = if args.password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(UsersError::Stdin)?;
-        Some(line.trim_end_matches(['\n', '\r']).to_string())
+        Some(read_password()?)
     } else {
         None
     };
-    let token = serve::users::add(&args.users, &args.name, &args.scope, password.as_deref())?;
-    settle::outln!("{token}");
+    serve::users::add(
+        &args.users,
+        &args.name,
+        &args.scope,
+        password.as_deref(),
+        |token| {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{token}").and_then(|()| out.flush())
+        },
+    )?;
     errln!(
         "added user `{}` (scope `{}`) to `{}`; the token above is shown only this once",
         args.name,

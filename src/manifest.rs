@@ -76,6 +76,31 @@ pub struct Conservation {
     pub balanced: bool,
 }
 
+/// An output whose sum differs from that of the bill lines it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imbalance {
+    pub currency: String,
+    /// The period the bill lines were selected for (`usage_period`, …).
+    pub lines: &'static str,
+    pub source: Decimal,
+    pub output: &'static str,
+    pub attributed: Decimal,
+}
+
+impl std::fmt::Display for Imbalance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the conservation check fails in {}: the bill lines of the {} hold {}, but `{}` attributes {}",
+            self.currency,
+            self.lines,
+            self.source.normalize(),
+            self.output,
+            self.attributed.normalize()
+        )
+    }
+}
+
 /// An output that attributes the payable of bill lines, and the lines it covers.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Attribution {
@@ -106,7 +131,7 @@ impl Attribution {
 }
 
 /// One currency's two sides.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Sides {
     /// Σ payable of the bill lines, by the selection they were picked for.
     source: BTreeMap<Basis, Decimal>,
@@ -115,7 +140,7 @@ struct Sides {
 }
 
 /// Per-currency sums on both sides, keyed by the period the lines were selected for.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Ledger {
     sides: BTreeMap<String, Sides>,
 }
@@ -137,6 +162,40 @@ impl Ledger {
         match side.iter_mut().find(|(o, _)| *o == output) {
             Some(entry) => entry.1 += amount,
             None => side.push((output, amount)),
+        }
+    }
+
+    /// The first output whose sum differs from the bill lines it covers, if any. A run that
+    /// finds one has lost or invented money somewhere: it is settle's fault, never the
+    /// dataset's, and the period must not be written.
+    pub fn imbalance(&self) -> Option<Imbalance> {
+        self.sides.iter().find_map(|(currency, sides)| {
+            sides.attributed.iter().find_map(|(o, v)| {
+                let source = sides
+                    .source
+                    .get(&o.selection())
+                    .copied()
+                    .unwrap_or_default();
+                (source != *v).then(|| Imbalance {
+                    currency: currency.clone(),
+                    lines: o.selection().period(),
+                    source,
+                    output: o.as_str(),
+                    attributed: *v,
+                })
+            })
+        })
+    }
+
+    /// A test hook: one cent more in the first output's sum, so that tests can see what an
+    /// unbalanced run does (`SETTLE_TEST_FAULT=unbalance`, see [`crate::fault`]).
+    pub fn skew(&mut self) {
+        if let Some(entry) = self
+            .sides
+            .values_mut()
+            .find_map(|s| s.attributed.first_mut())
+        {
+            entry.1 += Decimal::new(1, 2);
         }
     }
 
@@ -165,5 +224,28 @@ impl Ledger {
                 }),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 29: a manifest that said `"balanced": false` still exited 0.
+    #[test]
+    fn an_unbalanced_ledger_names_the_currency_and_the_two_sums() {
+        let mut ledger = Ledger::default();
+        ledger.source("CNY", Basis::Usage, Decimal::new(2053, 2));
+        ledger.attributed("CNY", Attribution::ConsumptionUsage, Decimal::new(2053, 2));
+        assert_eq!(ledger.imbalance(), None);
+        ledger.source("USD", Basis::Usage, Decimal::new(4101, 2));
+        ledger.attributed("USD", Attribution::ConsumptionUsage, Decimal::new(205, 1));
+        let found = ledger.imbalance().expect("unbalanced");
+        let text = found.to_string();
+        assert!(
+            text.contains("USD") && text.contains("41.01") && text.contains("20.5"),
+            "{text}"
+        );
+        assert!(ledger.checks().iter().any(|c| !c.balanced));
     }
 }

@@ -1,5 +1,7 @@
-//! The scheduler files in `deploy/` parse, and they call the binary with flags it really has:
-//! each `--flag` they pass must be in `settle run --help`.
+//! The files in `deploy/` parse, and they call the binary with flags it really has: each
+//! `--flag` they pass must be in `settle run --help` or `settle serve --help`. The Kubernetes
+//! files name the image the Containerfile builds, the systemd units alert on failure, and the
+//! crontab's retry wrapper retries exit code 1 only.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,10 +16,10 @@ fn deploy(file: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The `--flags` of `settle run --help`.
-fn run_flags() -> Vec<String> {
+/// The `--flags` of `settle <sub> --help`.
+fn flags(sub: &str) -> Vec<String> {
     let o = Command::new(env!("CARGO_BIN_EXE_settle"))
-        .args(["run", "--help"])
+        .args([sub, "--help"])
         .output()
         .expect("settle runs");
     assert!(o.status.success());
@@ -32,21 +34,45 @@ fn run_flags() -> Vec<String> {
 }
 
 /// Checks a command line given as words: the binary, `run`, and only known flags, with
-/// `--inputs` and `--out` given a value. Returns the flags' values.
+/// `--inputs`, `--templates` and `--out` given a value (the dataset's config passed explicitly,
+/// not found from the working folder). Returns the flags' values.
 fn check_command(words: &[&str], what: &str) -> BTreeMap<String, String> {
-    let known = run_flags();
+    let values = check_sub(words, what, "run");
+    for flag in ["--inputs", "--templates", "--out"] {
+        assert!(
+            values.get(flag).is_some_and(|v| !v.is_empty()),
+            "{what}: `{flag}` is given: {values:?}"
+        );
+    }
+    values
+}
+
+/// [`check_command`] for `settle serve`: `--out` and `--users` are given.
+fn check_serve(words: &[&str], what: &str) -> BTreeMap<String, String> {
+    let values = check_sub(words, what, "serve");
+    for flag in ["--out", "--users", "--audit", "--bind"] {
+        assert!(
+            values.get(flag).is_some_and(|v| !v.is_empty()),
+            "{what}: `{flag}` is given: {values:?}"
+        );
+    }
+    values
+}
+
+fn check_sub(words: &[&str], what: &str, sub: &str) -> BTreeMap<String, String> {
+    let known = flags(sub);
     let at = words
         .iter()
         .position(|w| w.ends_with("settle") && !w.starts_with('-'))
         .unwrap_or_else(|| panic!("{what}: no settle binary in {words:?}"));
-    assert_eq!(words.get(at + 1), Some(&"run"), "{what}: `settle run`");
+    assert_eq!(words.get(at + 1), Some(&sub), "{what}: `settle {sub}`");
     let mut values = BTreeMap::new();
     let mut rest = words[at + 2..].iter().peekable();
     while let Some(w) = rest.next() {
         assert!(w.starts_with("--"), "{what}: `{w}` is not a flag");
         assert!(
             known.iter().any(|k| k == w),
-            "{what}: `{w}` is not in `settle run --help`: {known:?}"
+            "{what}: `{w}` is not in `settle {sub} --help`: {known:?}"
         );
         let value = match rest.peek() {
             Some(v) if !v.starts_with("--") && !v.starts_with('>') => {
@@ -56,7 +82,10 @@ fn check_command(words: &[&str], what: &str) -> BTreeMap<String, String> {
         };
         if let Some(v) = value {
             values.insert(w.to_string(), v);
-        } else if w.starts_with("--") && matches!(*w, "--inputs" | "--out" | "--period") {
+        } else if matches!(
+            *w,
+            "--inputs" | "--out" | "--period" | "--templates" | "--users" | "--audit" | "--bind"
+        ) {
             panic!("{what}: `{w}` needs a value");
         } else {
             values.insert(w.to_string(), String::new());
@@ -65,10 +94,6 @@ fn check_command(words: &[&str], what: &str) -> BTreeMap<String, String> {
             break;
         }
     }
-    assert!(
-        values.contains_key("--inputs") && values.contains_key("--out"),
-        "{what}: {values:?}"
-    );
     values
 }
 
@@ -100,31 +125,83 @@ fn unit(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
     sections
 }
 
+/// The image the Containerfile builds, as its header says to tag it.
+const IMAGE: &str = "settle:0.1.0";
+
 #[test]
-fn the_kubernetes_cronjob() {
-    let docs = YamlLoader::load_from_str(&deploy("kubernetes/cronjob.yaml")).expect("YAML");
-    let cron = &docs[0];
-    assert_eq!(cron["kind"].as_str(), Some("CronJob"));
-    let spec = &cron["spec"];
-    assert_eq!(spec["concurrencyPolicy"].as_str(), Some("Forbid"));
+fn the_containerfile_builds_the_image_the_deploy_files_name() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Containerfile"))
+        .expect("Containerfile");
+    assert!(text.contains(&format!("-t {IMAGE}")), "tagged {IMAGE}");
     assert_eq!(
-        spec["schedule"].as_str().map(|s| s.split(' ').count()),
-        Some(5)
+        IMAGE.rsplit(':').next(),
+        Some(env!("CARGO_PKG_VERSION")),
+        "the tag is the crate's version"
     );
-    let job = &spec["jobTemplate"]["spec"];
+    let stages: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(stages.len(), 2, "build, then runtime: {stages:?}");
+    assert!(text.contains("cargo build --release --locked"));
+    assert!(text.contains("COPY templates /usr/local/share/settle/templates"));
+    let user = text
+        .lines()
+        .rfind(|l| l.starts_with("USER "))
+        .expect("a USER");
+    assert!(!user.contains("root") && !user.ends_with(" 0"), "{user}");
+    assert!(text.contains("ENTRYPOINT [\"/usr/local/bin/settle\"]"));
+    // Every instruction is one Containerfile knows, and continued lines end with `\`.
+    let known = [
+        "FROM",
+        "ARG",
+        "WORKDIR",
+        "COPY",
+        "RUN",
+        "USER",
+        "ENTRYPOINT",
+        "CMD",
+        "ENV",
+        "LABEL",
+    ];
+    let mut continued = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if !continued && !t.is_empty() && !t.starts_with('#') {
+            let word = t.split_whitespace().next().unwrap_or_default();
+            assert!(known.contains(&word), "unknown instruction `{word}`");
+        }
+        if !t.starts_with('#') {
+            continued = t.ends_with('\\');
+        }
+    }
+    // The build context leaves the build folder out.
+    let ignore =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".dockerignore"))
+            .expect(".dockerignore");
+    assert!(ignore.lines().any(|l| l.trim() == "target"));
+}
+
+/// A Job's spec (a Job's own, or a CronJob's `jobTemplate`): exit codes, image, flags, volumes.
+fn check_job(job: &Yaml, what: &str) -> BTreeMap<String, String> {
     let pod = &job["template"]["spec"];
     assert_eq!(
         pod["restartPolicy"].as_str(),
         Some("Never"),
-        "podFailurePolicy needs it"
+        "{what}: podFailurePolicy needs it"
     );
     let container = &pod["containers"][0];
     let name = container["name"].as_str().expect("a container name");
-    assert!(container["image"].as_str().is_some());
+    assert_eq!(container["image"].as_str(), Some(IMAGE), "{what}");
 
-    // Exit codes: 2 and 3 fail the Job, 1 is retried.
+    // Exit codes: 2, 3 and 137 (the OOM killer) fail the Job, 1 is retried; evictions are
+    // ignored, and that rule comes first, since an eviction's kill is also 137.
+    let rules = job["podFailurePolicy"]["rules"].as_vec().expect("rules");
+    assert_eq!(
+        rules[0]["onPodConditions"][0]["type"].as_str(),
+        Some("DisruptionTarget"),
+        "{what}"
+    );
+    assert_eq!(rules[0]["action"].as_str(), Some("Ignore"));
     let mut actions = BTreeMap::new();
-    for rule in job["podFailurePolicy"]["rules"].as_vec().expect("rules") {
+    for rule in rules {
         let on = &rule["onExitCodes"];
         if on.is_badvalue() {
             continue;
@@ -140,7 +217,13 @@ fn the_kubernetes_cronjob() {
     }
     assert_eq!(
         actions,
-        BTreeMap::from([(1, "Count"), (2, "FailJob"), (3, "FailJob")])
+        BTreeMap::from([
+            (1, "Count"),
+            (2, "FailJob"),
+            (3, "FailJob"),
+            (137, "FailJob")
+        ]),
+        "{what}"
     );
 
     let mut words: Vec<&str> = vec!["settle"];
@@ -151,40 +234,150 @@ fn the_kubernetes_cronjob() {
             .iter()
             .map(|a| a.as_str().expect("text")),
     );
-    let values = check_command(&words, "cronjob.yaml");
-    let mounts: Vec<(&str, &str)> = container["volumeMounts"]
+    let values = check_command(&words, what);
+    assert_eq!(values["--templates"], "/usr/local/share/settle/templates");
+    let mounts = mounts(container);
+    let volumes = claims(pod);
+    for flag in ["--inputs", "--out"] {
+        let path = &values[flag];
+        let (volume, _, _) = mounts
+            .iter()
+            .find(|(_, at, _)| path.starts_with(at))
+            .unwrap_or_else(|| panic!("{what}: `{flag} {path}` is on a mounted volume"));
+        assert!(
+            volumes.contains_key(volume),
+            "volume `{volume}` is declared"
+        );
+    }
+    let (_, _, read_only) = mounts
+        .iter()
+        .find(|(_, at, _)| values["--inputs"].starts_with(at))
+        .expect("mounted");
+    assert!(read_only, "{what}: inputs are read only");
+    values
+}
+
+/// A container's mounts: volume, path, read-only.
+fn mounts(container: &Yaml) -> Vec<(String, String, bool)> {
+    container["volumeMounts"]
         .as_vec()
         .expect("mounts")
         .iter()
         .map(|m| {
             (
-                m["name"].as_str().expect("a name"),
-                m["mountPath"].as_str().expect("a path"),
+                m["name"].as_str().expect("a name").to_string(),
+                m["mountPath"].as_str().expect("a path").to_string(),
+                m["readOnly"] == Yaml::Boolean(true),
             )
         })
-        .collect();
-    let volumes: Vec<&str> = pod["volumes"]
+        .collect()
+}
+
+/// A pod's volumes: name → claim (or the kind of volume).
+fn claims(pod: &Yaml) -> BTreeMap<String, String> {
+    pod["volumes"]
         .as_vec()
         .expect("volumes")
         .iter()
-        .filter_map(|v| v["name"].as_str())
+        .map(|v| {
+            let claim = v["persistentVolumeClaim"]["claimName"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| "other".into());
+            (v["name"].as_str().expect("a name").to_string(), claim)
+        })
+        .collect()
+}
+
+fn yaml(file: &str) -> Vec<Yaml> {
+    YamlLoader::load_from_str(&deploy(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+#[test]
+fn the_kubernetes_cronjob() {
+    let docs = yaml("kubernetes/cronjob.yaml");
+    let cron = &docs[0];
+    assert_eq!(cron["kind"].as_str(), Some("CronJob"));
+    let spec = &cron["spec"];
+    assert_eq!(spec["concurrencyPolicy"].as_str(), Some("Forbid"));
+    let schedule: Vec<&str> = spec["schedule"]
+        .as_str()
+        .expect("a schedule")
+        .split(' ')
         .collect();
-    for flag in ["--inputs", "--out"] {
-        let path = &values[flag];
-        let (volume, _) = mounts
-            .iter()
-            .find(|(_, at)| path.starts_with(at))
-            .unwrap_or_else(|| panic!("`{flag} {path}` is on a mounted volume"));
-        assert!(volumes.contains(volume), "volume `{volume}` is declared");
-    }
-    let inputs = mounts
+    assert_eq!(schedule.len(), 5);
+    let day: u32 = schedule[2].parse().expect("one day of the month");
+    assert!(
+        day >= 6,
+        "after Huawei's bills are final on the 5th: {schedule:?}"
+    );
+    assert!(spec["timeZone"].as_str().is_some());
+    check_job(&spec["jobTemplate"]["spec"], "cronjob.yaml");
+}
+
+#[test]
+fn the_kubernetes_rerun_job() {
+    let docs = yaml("kubernetes/job.yaml");
+    assert_eq!(docs[0]["kind"].as_str(), Some("Job"));
+    let values = check_job(&docs[0]["spec"], "job.yaml");
+    assert!(values.contains_key("--period"), "a re-run names its month");
+}
+
+#[test]
+fn the_kubernetes_portal_serves_the_cronjobs_outputs() {
+    let docs = yaml("kubernetes/portal.yaml");
+    let deployment = docs
         .iter()
-        .position(|(_, at)| values["--inputs"].starts_with(at))
-        .expect("mounted");
+        .find(|d| d["kind"].as_str() == Some("Deployment"))
+        .expect("a Deployment");
+    let service = docs
+        .iter()
+        .find(|d| d["kind"].as_str() == Some("Service"))
+        .expect("a Service");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(container["image"].as_str(), Some(IMAGE));
+    let mut words: Vec<&str> = vec!["settle"];
+    words.extend(
+        container["args"]
+            .as_vec()
+            .expect("args")
+            .iter()
+            .map(|a| a.as_str().expect("text")),
+    );
+    let values = check_serve(&words, "portal.yaml");
+    // The outputs the portal serves are on the claim the CronJob writes to.
+    let cron = &yaml("kubernetes/cronjob.yaml")[0];
+    let job_pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let job_claims = claims(job_pod);
+    let job_out = mounts(&job_pod["containers"][0])
+        .into_iter()
+        .find(|(name, _, _)| name == "outputs")
+        .expect("the job's outputs");
+    assert_eq!(job_out.0, "outputs");
+    let (volume, _, read_only) = mounts(container)
+        .into_iter()
+        .find(|(_, at, _)| values["--out"].starts_with(at.as_str()))
+        .expect("--out is mounted");
+    assert!(read_only, "the portal only reads the outputs");
     assert_eq!(
-        container["volumeMounts"][inputs]["readOnly"],
-        Yaml::Boolean(true),
-        "inputs are read only"
+        claims(pod)[&volume],
+        job_claims["outputs"],
+        "the same claim"
+    );
+    // The Service reaches the container's port; the bind address is reachable from the pod.
+    let port = &container["ports"][0];
+    assert_eq!(
+        service["spec"]["ports"][0]["targetPort"].as_str(),
+        port["name"].as_str()
+    );
+    assert!(values["--bind"].ends_with(&format!(
+        ":{}",
+        port["containerPort"].as_i64().expect("a port")
+    )));
+    assert_eq!(
+        service["spec"]["selector"]["app"],
+        deployment["spec"]["template"]["metadata"]["labels"]["app"]
     );
 }
 
@@ -203,9 +396,47 @@ fn the_systemd_service_and_timer() {
     assert_eq!(no_retry, ["2", "3"], "a bad dataset is not retried");
     assert_eq!(s["Restart"], "on-failure");
 
+    assert_eq!(
+        service["Unit"]["OnFailure"], "settle-alert@%n.service",
+        "a failed month alerts"
+    );
+    assert_eq!(s["LogsDirectory"], "settle");
+    let alert = unit(&deploy("systemd/settle-alert@.service"));
+    assert_eq!(alert["Service"]["Type"], "oneshot");
+    assert!(alert["Service"]["ExecStart"].contains("%i"));
+
+    let portal = unit(&deploy("systemd/settle-portal.service"));
+    let p = &portal["Service"];
+    let words: Vec<&str> = p["ExecStart"].split_whitespace().collect();
+    assert!(words[0].starts_with('/'));
+    let values = check_serve(&words, "settle-portal.service");
+    assert!(p["ReadWritePaths"].contains("/var/log/settle"));
+    assert!(values["--audit"].starts_with("/var/log/settle/"));
+    assert!(
+        p["ExecReload"].contains("-HUP"),
+        "reload re-reads the users file"
+    );
+    assert_eq!(portal["Install"]["WantedBy"], "multi-user.target");
+
+    // Nothing else makes the folders the units write to.
+    let tmpfiles = deploy("systemd/settle.tmpfiles");
+    for dir in ["/srv/settle", "/srv/settle/outputs", "/var/log/settle"] {
+        assert!(
+            tmpfiles
+                .lines()
+                .any(|l| l.split_whitespace().nth(1) == Some(dir) && l.starts_with('d')),
+            "{dir} is made"
+        );
+    }
+    assert!(deploy("systemd/settle.sysusers").contains("u settle "));
+
     let timer = unit(&deploy("systemd/settle.timer"));
     let t = &timer["Timer"];
-    assert!(t.contains_key("OnCalendar"));
+    assert!(
+        t["OnCalendar"].starts_with("*-*-06 "),
+        "after Huawei's bills are final on the 5th: {}",
+        t["OnCalendar"]
+    );
     assert_eq!(t["Persistent"], "true");
     assert_eq!(t["Unit"], "settle.service");
     assert_eq!(timer["Install"]["WantedBy"], "timers.target");
@@ -226,5 +457,46 @@ fn the_crontab_line() {
             assert!(range.contains(&n), "`{field}` is in {range:?}");
         }
     }
+    assert_eq!(words[2], "6", "after Huawei's bills are final on the 5th");
+    assert_eq!(words[5], "settle", "the user");
+    let retry = words
+        .iter()
+        .position(|w| w.ends_with("/retry"))
+        .expect("the retry wrapper");
+    let binary = words
+        .iter()
+        .position(|w| w.ends_with("/settle"))
+        .expect("the binary");
+    assert_eq!(retry + 1, binary, "the wrapper runs settle");
     check_command(&words[6..], "crontab");
+}
+
+/// Counts how many times `deploy/retry.sh` runs a command that exits with `code`.
+fn tries(code: i32) -> (usize, Option<i32>) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-retry-{code}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let count = dir.join("count");
+    let status = Command::new("sh")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/retry.sh"))
+        .args(["sh", "-c", &format!("echo x >> \"$0\"; exit {code}")])
+        .arg(&count)
+        .env("RETRY_DELAY", "0")
+        .env("RETRIES", "3")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("sh runs");
+    let n = std::fs::read_to_string(&count)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    (n, status.code())
+}
+
+#[test]
+fn the_crontabs_retry_wrapper_retries_exit_1_only() {
+    assert_eq!(tries(1), (4, Some(1)), "1 is retried 3 times");
+    for code in [0, 2, 3, 101] {
+        assert_eq!(tries(code), (1, Some(code)), "{code} is not retried");
+    }
 }

@@ -377,3 +377,167 @@ fn issue_18_fuzz_a_lone_cr_is_text_not_a_line_end() {
         ("bills.csv", "2", "charge_start")
     );
 }
+
+/// Issue 29: `--strict` let a folded row through. A stray `"` that folds bill lines into one
+/// valid row was only a warning, and a strict run exited 0 without them. Under `--strict` it is a
+/// reject (exit 3, nothing written), for `run` and `validate`; without it, still a warning.
+#[test]
+fn issue_29_strict_stops_on_a_row_whose_quoted_cell_spans_lines() {
+    let s = Scratch::new("reg-29-strict");
+    let bills = format!(
+        "{BILLS_HEADER}\
+         b1,acc-1,cvm,\"std,r-b1,postpaid,day,2026-10-03,2026-10-04,,10,0,0,10,paid,cash,CNY\n\
+         b2,acc-1,cvm,std\",r-b2,postpaid,day,2026-10-05,2026-10-06,,20,0,0,20,paid,cash,CNY\n\
+         {}",
+        bill("b3", "acc-2", "30")
+    );
+    let data = s.dataset("d", &[("accounts.csv", ACCOUNTS), ("bills.csv", &bills)]);
+    let o = output(support::run(&data, &s.out(), &["--strict"]));
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains("bills.csv:2: column `sub_product`: a quoted cell spans 2 lines (to line 3)"),
+        "{err}"
+    );
+    assert!(
+        !s.out().join("d").join("2026-10").exists(),
+        "nothing written"
+    );
+    let mut v = support::validate(&data);
+    v.arg("--strict");
+    assert_eq!(code(&output(v)), 3);
+    // Without --strict it stays a warning, and the run writes its outputs.
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: `bills.csv` lines 2–3"));
+}
+
+/// Issue 29: a manifest whose conservation check failed (`"balanced": false`) still exited 0,
+/// status `ok`. Now it is an internal error (exit 1) naming the currency and the two sums, and
+/// the period folder is not written. No input unbalances a correct build, so the test hook
+/// `SETTLE_TEST_FAULT=unbalance` adds a cent to one output's sum.
+#[test]
+fn issue_29_an_unbalanced_manifest_is_an_internal_error() {
+    let s = Scratch::new("reg-29-balance");
+    let bills = format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "20.53"));
+    let data = s.dataset("d", &[("accounts.csv", ACCOUNTS), ("bills.csv", &bills)]);
+    let mut c = support::run(&data, &s.out(), &["--json"]);
+    c.env("SETTLE_TEST_FAULT", "unbalance");
+    let o = output(c);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(
+        err.contains("the conservation check fails in CNY")
+            && err.contains("hold 20.53")
+            && err.contains("attributes 20.54")
+            && err.contains("hint: "),
+        "{err}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("one JSON line on stdout");
+    assert_eq!(summary["exit_code"], 1, "{summary}");
+    assert_ne!(summary["status"], "ok", "{summary}");
+    assert!(
+        !s.out().join("d").join("2026-10").exists(),
+        "nothing written"
+    );
+    // The same dataset without the fault settles, balanced.
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+/// Runs `c` and fails the test if it has not ended within a minute (a FIFO used to block for
+/// ever): the child is killed first, so the test never hangs.
+fn bounded(mut c: Command) -> Output {
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("settle runs");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("waits").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!("settle still ran after 60 s (blocked?): {}", stderr(&o));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Issue 29: a FIFO in place of an optional CSV or of `settle.toml` blocked `run` and
+/// `validate` for ever, and as `bills.csv` it was reported "missing"; a dangling `settle.toml`
+/// link settled the month with every default, and a dangling optional CSV gave no rows. Each is
+/// now exit 2 naming the file, at once.
+#[cfg(unix)]
+#[test]
+fn issue_29_a_fifo_or_a_dangling_link_is_exit_2_naming_it() {
+    let bills = format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "10"));
+    for (n, (file, odd, want)) in [
+        (
+            "settle.toml",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "partners.csv",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "usage.csv",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "bills.csv",
+            "fifo",
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        ("settle.toml", "link", "which does not exist"),
+        ("usage.csv", "link", "which does not exist"),
+        ("accounts.csv", "link", "which does not exist"),
+        (
+            "rebate_rates.csv",
+            "folder",
+            "is a folder, not a regular file",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = Scratch::new(&format!("reg-29-odd-{n}"));
+        let mut files = vec![("accounts.csv", ACCOUNTS), ("bills.csv", bills.as_str())];
+        files.retain(|(f, _)| *f != file);
+        let data = s.dataset("d", &files);
+        let path = data.join(file);
+        let _ = std::fs::remove_file(&path);
+        match odd {
+            "fifo" => {
+                let made = Command::new("mkfifo").arg(&path).status().expect("mkfifo");
+                assert!(made.success());
+            }
+            "link" => std::os::unix::fs::symlink("gone.csv", &path).expect("link"),
+            _ => std::fs::create_dir(&path).expect("folder"),
+        }
+        let what = format!("{file} as a {odd}");
+        for o in [
+            bounded(support::run(&data, &s.out(), &[])),
+            bounded(support::validate(&data)),
+        ] {
+            let err = stderr(&o);
+            assert_eq!(code(&o), 2, "{what}: {err}");
+            assert!(err.contains(&format!("{file}`")), "{what}: {err}");
+            assert!(
+                err.contains(want) && err.contains("hint: "),
+                "{what}: {err}"
+            );
+            assert!(!err.contains("missing"), "{what}: {err}");
+        }
+        assert!(!s.out().join("d").exists(), "{what}: nothing written");
+    }
+}

@@ -511,13 +511,18 @@ fn the_zip_holds_what_the_user_may_see_and_the_audit_log_records_each_download()
     let pdf = s.get("/demo/2026-10/statements/p-01.pdf", Some(&f.bearer("p01")));
     let invoices = s.get("/demo/2026-10/invoices.csv", Some(&f.bearer("p01")));
     // A line is appended once its transfer has been handed over, which may be just after the
-    // client has read the last byte: wait for all five.
-    let log = wait_for_lines(&s.audit, 5);
+    // client has read the last byte: wait for all five, and the two refusals' lines.
+    let log = wait_for_lines(&s.audit, 7);
     let lines: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(lines.len(), 5, "{log}");
+    assert_eq!(lines.len(), 7, "{log}");
+    assert_eq!(
+        lines.iter().filter(|l| l["status"] == 404).count(),
+        2,
+        "{log}"
+    );
     let find = |user: &str, path: &str| {
         lines
             .iter()
@@ -738,4 +743,378 @@ fn a_users_file_that_does_not_parse_or_names_an_unknown_scope_stops_serve_with_e
             "the users file is the owner's only: {mode:o}"
         );
     }
+}
+
+/// Issue 29: `settle users add … > /dev/full` kept the user and exited 0, though the token, shown
+/// only once, was written nowhere.
+#[cfg(target_os = "linux")]
+#[test]
+fn users_add_to_dev_full_fails_and_keeps_no_user() {
+    let dir = scratch("users-dev-full");
+    let users = dir.join("users.toml");
+    portal::add_user(&users, "ann", "finance", None);
+    let before = std::fs::read_to_string(&users).expect("users file");
+    for password in [false, true] {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["users", "add", "bob", "--scope", "partner:p-01", "--users"])
+            .arg(&users)
+            .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if password {
+            cmd.arg("--password-stdin");
+        }
+        let mut child = cmd.spawn().expect("runs");
+        if password {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            writeln!(stdin, "a long password").expect("written");
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().expect("ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("cannot write the new token") && stderr.contains("hint: "),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&users).expect("users file"),
+            before,
+            "no user was added"
+        );
+    }
+}
+
+fn users_cmd(args: &[&str], users: &std::path::Path, stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .arg("users")
+        .args(args)
+        .arg("--users")
+        .arg(users)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        writeln!(input, "{text}").expect("written");
+    }
+    drop(input);
+    child.wait_with_output().expect("ends")
+}
+
+#[test]
+fn users_remove_passwd_and_list_edit_the_file_and_keep_its_comments() {
+    let dir = scratch("users-edit");
+    let users = dir.join("users.toml");
+    std::fs::write(&users, "# the portal's users\n\n").expect("written");
+    portal::add_user(&users, "ann", "finance", None);
+    portal::add_user(&users, "bob", "partner:p-01", None);
+    portal::add_user(&users, "cy", "master:acc-1006", None);
+    let text = std::fs::read_to_string(&users).expect("users");
+    std::fs::write(
+        &users,
+        text.replace(
+            "[[user]]\nname = \"bob\"",
+            "# bob, yunfan's accountant\n[[user]]\nname = \"bob\"",
+        ),
+    )
+    .expect("written");
+
+    let out = users_cmd(&["passwd", "ann"], &users, Some("a long password"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = users_cmd(&["passwd", "ann"], &users, Some("short"));
+    assert_eq!(out.status.code(), Some(2));
+    let out = users_cmd(&["remove", "bob"], &users, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = users_cmd(&["remove", "bob"], &users, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no user `bob`"));
+
+    let text = std::fs::read_to_string(&users).expect("users");
+    assert!(text.starts_with("# the portal's users\n"), "{text}");
+    assert!(!text.contains("bob"), "{text}");
+    assert_eq!(
+        text.matches("password_hash = \"$argon2id$").count(),
+        1,
+        "{text}"
+    );
+
+    let out = users_cmd(&["list"], &users, None);
+    assert!(out.status.success());
+    let list = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(
+        list,
+        "ann\tfinance\ttoken, password\ncy\tmaster:acc-1006\ttoken\n"
+    );
+    assert!(
+        !list.contains("$argon2") && !list.split_whitespace().any(|w| w.len() == 64),
+        "no secret nor digest is listed: {list}"
+    );
+}
+
+/// Issue 29: revoking a partner meant editing TOML and restarting the portal.
+#[test]
+fn a_removed_user_gets_401_without_a_restart() {
+    let f = fixture();
+    let dir = scratch("users-revoke");
+    let users = dir.join("users.toml");
+    let finance = portal::add_user(&users, "fin", "finance", Some(FINANCE_PASSWORD));
+    let partner = portal::add_user(&users, "yunfan", "partner:p-01", None);
+    let s = Server::start(&f.out, &users, &dir.join("audit.jsonl"));
+    let bearer = |t: &str| format!("Bearer {t}");
+    assert_eq!(s.get("/", Some(&bearer(&partner))).status, 200);
+    // A browser session of finance, to be ended by a new password.
+    let r = request(
+        s.addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form(&[("name", "fin"), ("password", FINANCE_PASSWORD)]).as_bytes(),
+    );
+    assert_eq!(r.status, 303);
+    let session = r
+        .header("set-cookie")
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
+    assert_eq!(
+        request(s.addr, "GET", "/", &[("Cookie", &session)], b"").status,
+        200
+    );
+
+    let out = users_cmd(&["remove", "yunfan"], &users, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.get("/", Some(&bearer(&partner))).status, 401);
+    assert_eq!(
+        s.get("/demo/2026-10/statements/p-01.pdf", Some(&bearer(&partner)))
+            .status,
+        401
+    );
+    assert_eq!(s.get("/", Some(&bearer(&finance))).status, 200);
+
+    let out = users_cmd(&["passwd", "fin"], &users, Some("another long password"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        request(s.addr, "GET", "/", &[("Cookie", &session)], b"").status,
+        401
+    );
+    assert_eq!(
+        s.get("/", Some(&bearer(&finance))).status,
+        200,
+        "the token is kept"
+    );
+
+    // A user added while it runs can sign in at once; SIGHUP reads the file again too.
+    let added = portal::add_user(&users, "new", "partner:p-02", None);
+    assert_eq!(s.get("/", Some(&bearer(&added))).status, 200);
+    #[cfg(unix)]
+    {
+        let kill = Command::new("kill")
+            .args(["-HUP", &s.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(kill.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !s.log().contains("read `") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(s.get("/", Some(&bearer(&added))).status, 200, "{}", s.log());
+    }
+}
+
+/// Reads from `stream` until the server closes it; `None` if it is still open at `bound`.
+fn closed_within(stream: &mut std::net::TcpStream, bound: std::time::Duration) -> Option<Vec<u8>> {
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < bound {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_millis(250)))
+            .expect("timeout");
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Some(got),
+        }
+    }
+    None
+}
+
+/// Issue 29: connections that sent nothing were never closed, and 300 of them under `ulimit -n
+/// 256` made real requests time out.
+#[test]
+fn idle_connections_that_send_no_request_are_closed() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let f = fixture();
+    let dir = scratch("idle");
+    let s = Server::start_with(
+        &f.out,
+        &f.users,
+        &dir.join("audit.jsonl"),
+        &["--header-timeout", "0.5"],
+    );
+    // One that sends nothing, one that stops in the middle of its head.
+    let mut silent = TcpStream::connect(s.addr).expect("connects");
+    let mut half = TcpStream::connect(s.addr).expect("connects");
+    half.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .expect("half a head");
+    let started = Instant::now();
+    // Generous bounds: the machine may be busy; what matters is that they end at all.
+    for (what, stream) in [("silent", &mut silent), ("half a head", &mut half)] {
+        assert!(
+            closed_within(stream, Duration::from_secs(30)).is_some(),
+            "{what}: still open after 30 s"
+        );
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "closed before the timeout: {:?}",
+        started.elapsed()
+    );
+    // A real request still gets its answer, and a keep-alive connection left idle is closed.
+    let auth = f.bearer("finance");
+    assert_eq!(s.get("/", Some(&auth)).status, 200);
+    let mut kept = TcpStream::connect(s.addr).expect("connects");
+    write!(kept, "GET /login HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr).expect("request");
+    let answer = closed_within(&mut kept, Duration::from_secs(30)).expect("closed");
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    // The default is 30 s; a bad value is refused.
+    let out = Command::new(BIN)
+        .args(["serve", "--header-timeout", "0", "--users"])
+        .arg(&f.users)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Issue 29: `POST /login` and `/logout` accepted a foreign `Origin`.
+#[test]
+fn a_foreign_origin_cannot_sign_in_or_out() {
+    let s = server("origin");
+    let body = form(&[("name", "finance"), ("password", FINANCE_PASSWORD)]);
+    let own = format!("http://{}", s.addr);
+    let post = |path: &str, extra: &[(&str, &str)]| {
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        headers.extend_from_slice(extra);
+        request(s.addr, "POST", path, &headers, body.as_bytes())
+    };
+    for origin in ["http://evil.example", "null", "http://127.0.0.1:1"] {
+        for path in ["/login", "/logout"] {
+            let r = post(path, &[("Origin", origin)]);
+            assert_eq!(r.status, 403, "{path} from {origin}");
+            assert!(r.header("set-cookie").is_none());
+        }
+    }
+    assert_eq!(
+        post("/login", &[("Sec-Fetch-Site", "cross-site")]).status,
+        403
+    );
+    // A browser's own form under `Referrer-Policy: no-referrer` sends `Origin: null`, and says
+    // `Sec-Fetch-Site: same-origin`.
+    assert_eq!(
+        post(
+            "/login",
+            &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")]
+        )
+        .status,
+        303
+    );
+    // Its own pages may, and so may a client that sends no Origin.
+    let r = post("/login", &[("Origin", &own)]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        post("/login", &[("Sec-Fetch-Site", "same-origin")]).status,
+        303
+    );
+    assert_eq!(post("/logout", &[("Origin", &own)]).status, 303);
+    let audit = wait_for_lines(&s.audit, 7);
+    assert_eq!(
+        audit
+            .lines()
+            .filter(|l| l.contains("\"status\":403"))
+            .count(),
+        7,
+        "{audit}"
+    );
+}
+
+/// Issue 29: denied requests (401, 404) left no line in the audit log, so a partner probing
+/// other partners' URLs was invisible.
+#[test]
+fn every_refusal_is_in_the_audit_log() {
+    let s = server("denials");
+    let f = fixture();
+    assert_eq!(s.get("/demo/2026-10/statements/p-02.pdf", None).status, 401);
+    assert_eq!(
+        s.get("/demo/2026-10/statements/p-02.pdf", Some(&f.bearer("p01")))
+            .status,
+        404
+    );
+    assert_eq!(
+        s.get("/demo/2026-10/statements/p-01.pdf", Some(&f.bearer("p01")))
+            .status,
+        200
+    );
+    assert_eq!(s.get("/logout", None).status, 405);
+    let audit = wait_for_lines(&s.audit, 4);
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let denials: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l.get("status").is_some()).collect();
+    assert_eq!(denials.len(), 3, "{audit}");
+    let find = |status: u64| {
+        denials
+            .iter()
+            .find(|d| d["status"] == status)
+            .unwrap_or_else(|| panic!("no {status} in {audit}"))
+    };
+    let unknown = find(401);
+    assert_eq!(unknown["user"], serde_json::Value::Null);
+    assert_eq!(unknown["path"], "/demo/2026-10/statements/p-02.pdf");
+    assert_eq!(unknown["client"], "127.0.0.1");
+    let probe = find(404);
+    assert_eq!(probe["user"], "p01");
+    assert_eq!(probe["scope"], "partner:p-01");
+    assert_eq!(probe["method"], "GET");
+    assert_eq!(probe["path"], "/demo/2026-10/statements/p-02.pdf");
+    assert_eq!(find(405)["path"], "/logout");
+    // The download is still its own line.
+    assert!(lines.iter().any(|l| l["complete"] == true), "{audit}");
 }

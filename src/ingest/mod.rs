@@ -23,6 +23,7 @@ pub mod exports;
 pub mod input;
 pub mod lines;
 pub mod parse;
+pub mod presence;
 pub mod reader;
 pub mod schema;
 pub mod small;
@@ -37,6 +38,7 @@ use crate::error::DatasetError;
 use crate::ingest::input::{InputFile, Loaded};
 use crate::ingest::parse::Context;
 use crate::ingest::reader::big;
+use crate::ingest::schema::FileSpec;
 use crate::model::records::*;
 use crate::model::reject::Reject;
 use crate::progress::Progress;
@@ -77,19 +79,26 @@ pub fn load(
     if !dir.is_dir() {
         return Err(DatasetError::NotAFolder(dir.to_path_buf()));
     }
+    // Every input that is there must be a regular file: a FIFO, a folder or a dangling link in
+    // its place is an error naming it, never a file taken as absent (see `presence`).
+    let mut present = BTreeMap::new();
+    for spec in schema::ALL.iter() {
+        present.insert(spec.name, presence::probe(&dir.join(spec.name))?);
+    }
+    let here = |spec: &FileSpec| present.get(spec.name) == Some(&presence::Presence::File);
     let exports = exports::discover(dir, &settings.exports)?;
-    if exports.is_some() && dir.join(schema::BILLS.name).exists() {
+    if exports.is_some() && here(&schema::BILLS) {
         return Err(DatasetError::BothBillSources {
             dir: dir.to_path_buf(),
         });
     }
     // Exports stand in for `bills.csv`, and may name the accounts instead of `accounts.csv`.
-    let accounts_from_exports = exports.is_some() && !dir.join(schema::ACCOUNTS.name).exists();
+    let accounts_from_exports = exports.is_some() && !here(&schema::ACCOUNTS);
     for spec in schema::ALL.iter().filter(|s| s.required) {
         if exports.is_some() && (*spec == schema::BILLS || accounts_from_exports) {
             continue;
         }
-        if !dir.join(spec.name).is_file() {
+        if !here(spec) {
             return Err(DatasetError::MissingFile {
                 dir: dir.to_path_buf(),
                 file: spec.name,

@@ -11,6 +11,7 @@ use crate::ingest::input::{InputFile, Loaded};
 use crate::ingest::lines::LineCounter;
 use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::{Context, Row};
+use crate::ingest::presence::{self, Presence};
 use crate::ingest::reader::quoted::{Found, Records};
 use crate::ingest::schema::{FileSpec, Header};
 use crate::model::reject::Reject;
@@ -23,9 +24,10 @@ pub fn read<T>(
     parse: fn(&Row, &mut Context) -> Result<T, CellError>,
 ) -> Result<Loaded<T>, DatasetError> {
     let path = dir.join(spec.name);
+    let absent = presence::probe(&path)? == Presence::Absent;
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !spec.required => {
+        Err(e) if absent && e.kind() == std::io::ErrorKind::NotFound && !spec.required => {
             return Ok(Loaded {
                 records: Vec::new(),
                 rejects: Vec::new(),

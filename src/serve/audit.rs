@@ -1,10 +1,15 @@
-//! The audit log: one JSON line per download (file or zip), appended as the transfer ends.
+//! The audit log: one JSON line per download (file or zip), appended as the transfer ends, and
+//! one per refused request.
 //!
 //! Each line holds the time (UTC, RFC 3339), the user, their scope, the client's address, the
 //! path (`<dataset>/<period>/<file>` or `<dataset>/<period>.zip`), the bytes sent, the SHA-256
 //! of those bytes, whether the transfer completed, and for a zip the files it held. The log sits
 //! beside the users file (`audit.jsonl`) unless `--audit` says where; it is opened for appending
 //! only, and a line is written whole with one call so concurrent downloads never interleave.
+//!
+//! Every refusal is a line too ([`Denial`]): the time, the user and scope when one was
+//! identified (`null` otherwise), the client, the method, the path as requested and the status.
+//! A reader tells the two apart by `status`, which only a refusal has.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -33,6 +38,18 @@ pub struct Entry {
     pub files: Option<Vec<String>>,
 }
 
+/// One refused request, as the log records it.
+#[derive(Debug, Serialize)]
+pub struct Denial {
+    pub time: String,
+    pub user: Option<String>,
+    pub scope: Option<String>,
+    pub client: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
 impl Audit {
     pub fn open(path: &Path) -> std::io::Result<Audit> {
         let mut options = OpenOptions::new();
@@ -54,6 +71,15 @@ impl Audit {
 
     /// Appends `entry`; a failure is reported on stderr, since the bytes have already gone.
     pub fn record(&self, entry: &Entry) {
+        self.append(entry);
+    }
+
+    /// Appends a refusal.
+    pub fn deny(&self, denial: &Denial) {
+        self.append(denial);
+    }
+
+    fn append(&self, entry: &impl Serialize) {
         let mut line = match serde_json::to_vec(entry) {
             Ok(line) => line,
             Err(e) => {

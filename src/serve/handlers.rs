@@ -31,12 +31,13 @@ use super::pages::{self, FileRow, FinanceView, Viewer};
 use super::paths::{self, Segments};
 use super::scope::{Grant, Scope};
 use super::stream;
+use super::users::User;
 
 type Shared = State<Arc<App>>;
 
 /// A signed-in request.
 struct Caller {
-    user: usize,
+    user: User,
     /// By the login form's cookie, not a token.
     session: bool,
     client: IpAddr,
@@ -79,6 +80,7 @@ pub async fn login(
         );
         return response;
     }
+    app.auth.refresh();
     app.auth.attempt(client, now);
     let checker = Arc::clone(&app);
     let user = tokio::task::spawn_blocking(move || {
@@ -94,7 +96,7 @@ pub async fn login(
         );
     };
     app.auth.succeeded(client, now);
-    let Ok(id) = app.auth.open_session(user, now) else {
+    let Ok(id) = app.auth.open_session(&user, now) else {
         return internal();
     };
     let secure = headers
@@ -199,12 +201,12 @@ fn visible(
     (!grants.is_empty()).then_some((settled, manifest, grants))
 }
 
-fn scope<'a>(app: &'a App, caller: &Caller) -> &'a Scope {
-    &app.auth.user(caller.user).scope
+fn scope<'a>(_app: &App, caller: &'a Caller) -> &'a Scope {
+    &caller.user.scope
 }
 
-fn viewer<'a>(app: &'a App, caller: &Caller) -> Viewer<'a> {
-    let user = app.auth.user(caller.user);
+fn viewer<'a>(_app: &App, caller: &'a Caller) -> Viewer<'a> {
+    let user = &caller.user;
     Viewer {
         name: &user.name,
         scope: user.scope.to_string(),
@@ -400,8 +402,8 @@ fn download_zip(
 }
 
 /// An audit entry for a download about to start; bytes and digest are filled in at its end.
-fn entry(app: &App, caller: &Caller, path: String, files: Option<Vec<String>>) -> Entry {
-    let user = app.auth.user(caller.user);
+fn entry(_app: &App, caller: &Caller, path: String, files: Option<Vec<String>>) -> Entry {
+    let user = &caller.user;
     Entry {
         time: String::new(),
         user: user.name.clone(),
@@ -458,6 +460,7 @@ fn download(content_type: &str, name: &str, length: Option<u64>, body: Body) -> 
 /// The user behind a request: a valid `Authorization: Bearer` token, or else a live session
 /// cookie. A request that sends a wrong token is not rescued by its cookie.
 fn identify(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Option<Caller> {
+    app.auth.refresh();
     let client = client_ip(peer, headers);
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value.to_str().ok()?.strip_prefix("Bearer ")?.trim();
@@ -490,7 +493,7 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
 
 /// The client: the peer, or, when the peer is a reverse proxy on this host, the address it
 /// appended last to `X-Forwarded-For`.
-fn client_ip(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+pub(crate) fn client_ip(peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if peer.ip().is_loopback() {
         // Only the last entry is the proxy's own; those before it are the client's say-so.
         let forwarded = headers
@@ -535,10 +538,15 @@ fn unauthorized() -> Response {
 }
 
 fn not_found(app: &App, caller: &Caller) -> Response {
-    html(
+    let mut response = html(
         StatusCode::NOT_FOUND,
         pages::not_found(Some(&viewer(app, caller))),
-    )
+    );
+    response.extensions_mut().insert(super::guard::Denied {
+        user: caller.user.name.clone(),
+        scope: caller.user.scope.to_string(),
+    });
+    response
 }
 
 fn redirect(to: &str, cookie: Option<String>) -> Response {

@@ -4,19 +4,22 @@
 //! It sits beside the pipeline at the top of the house and shares nothing with it at run time:
 //! it reads the settled period folders `settle run` leaves under `DIR` and their `manifest.json`,
 //! and never imports the rules, the readers or the pipeline. Its parts:
-//! - [`users`]: the users file and `settle users add`;
+//! - [`users`]: the users file and `settle users add`, `remove`, `passwd` and `list`;
 //! - [`auth`]: API tokens, login sessions and the login rate limit;
 //! - [`scope`]: what each scope may see in a period;
 //! - [`catalog`] and [`paths`]: the settled periods, and paths that cannot leave `DIR`;
 //! - [`files`], [`zip`] and [`stream`]: the bytes of a download and its headers;
 //! - [`pages`]: the bilingual HTML; [`audit`]: the JSON-lines audit log;
-//! - [`handlers`]: the routes.
+//! - [`handlers`]: the routes; [`guard`]: the `Origin` check and the audit line of every
+//!   refusal; [`listen`]: the accept loop, which closes connections that send no request.
 
 mod audit;
 mod auth;
 mod catalog;
 mod files;
+mod guard;
 mod handlers;
+mod listen;
 mod pages;
 mod paths;
 pub mod scope;
@@ -27,6 +30,7 @@ mod zip;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -44,7 +48,12 @@ pub struct ServeConfig {
     pub bind: SocketAddr,
     /// Where the audit log goes; `None` is `audit.jsonl` beside the users file.
     pub audit: Option<PathBuf>,
+    /// How long a connection may take to send a whole request head before it is closed.
+    pub header_timeout: Duration,
 }
+
+/// The default of `--header-timeout`.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What stops the portal, and its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +85,9 @@ pub enum ServeError {
 impl ServeError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            ServeError::Runtime(_) => 1,
+            // The token went nowhere, or the file could not be written: not the user's mistake.
+            ServeError::Runtime(_)
+            | ServeError::Users(UsersError::Deliver(_) | UsersError::Write { .. }) => 1,
             _ => 2,
         }
     }
@@ -135,7 +146,7 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
     }
     let app = Arc::new(App {
         root,
-        auth: auth::Auth::new(users)?,
+        auth: auth::Auth::new(users, Some(cfg.users.clone()))?,
         audit,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -158,13 +169,9 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
             app.audit.path().display()
         );
         crate::errln!("listening on http://{addr}");
-        axum::serve(
-            listener,
-            router(app).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(ServeError::Runtime)
+        reload_on_hangup(Arc::clone(&app));
+        listen::serve(listener, router(app), cfg.header_timeout, shutdown()).await;
+        Ok(())
     })
 }
 
@@ -191,6 +198,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/login", get(handlers::login_form).post(handlers::login))
         .route("/logout", post(handlers::logout))
         .fallback(handlers::documents)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            guard::guard,
+        ))
         .with_state(app);
     for (name, value) in HEADERS {
         router = router.layer(SetResponseHeaderLayer::overriding(
@@ -199,6 +210,21 @@ fn router(app: Arc<App>) -> Router {
         ));
     }
     router
+}
+
+/// SIGHUP (`systemctl reload`) reads the users file again, as a change to it does.
+fn reload_on_hangup(app: Arc<App>) {
+    #[cfg(unix)]
+    if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                let app = Arc::clone(&app);
+                let _ = tokio::task::spawn_blocking(move || app.auth.reload()).await;
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    drop(app);
 }
 
 async fn shutdown() {

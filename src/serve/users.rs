@@ -4,7 +4,8 @@
 //! SHA-256 of the user's API token) and an optional `password_hash` (an argon2 PHC string) for
 //! the browser login. The file holds no secret: tokens are shown once, by `settle users add`,
 //! and only their digests are kept. A file that does not parse, or names an unknown scope, stops
-//! `settle serve` with exit code 2, naming the file and the user.
+//! `settle serve` with exit code 2, naming the file and the user. `settle users add`, `remove`,
+//! `passwd` and `list` edit and show it; `serve` reads it again when it changes.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,17 @@ pub enum UsersError {
         path: PathBuf,
         source: std::io::Error,
     },
+
+    #[error(
+        "cannot write the new token to standard output: {0}; the user was not added\nhint: run it again with stdout going to a file or terminal that can be written, e.g. `settle users add … > NAME.token`"
+    )]
+    Deliver(std::io::Error),
+
+    #[error("there is no user `{user}` in `{}`\nhint: `settle users list --users {}` shows the users", .path.display(), .path.display())]
+    NoSuchUser { path: PathBuf, user: String },
+
+    #[error("cannot edit user `{user}` in `{}`: the file does not keep each user in its own `[[user]]` table\nhint: edit the file by hand, or rewrite it with `settle users add`", .path.display())]
+    NotEditable { path: PathBuf, user: String },
 
     #[error("cannot get random bytes from the operating system: {0}")]
     Random(String),
@@ -197,15 +209,19 @@ pub fn load(path: &Path) -> Result<Vec<User>, UsersError> {
     Ok(users)
 }
 
-/// `settle users add`: a new user with a fresh token (returned, to be shown once) and, if given,
-/// a password, appended to the users file (created if missing) so that its comments and other
-/// users are kept as they are. The file is replaced atomically, readable by its owner only.
+/// `settle users add`: a new user with a fresh token and, if given, a password, appended to the
+/// users file (created if missing) so that its comments and other users are kept as they are.
+/// The token is shown once: `deliver` gets it *before* the file is written, and when it cannot
+/// pass it on (stdout on a full disk, a closed pipe) the user is not added, since a user whose
+/// token went nowhere could never sign in. The file is replaced atomically, readable by its owner
+/// only.
 pub fn add(
     path: &Path,
     name: &str,
     scope: &str,
     password: Option<&str>,
-) -> Result<String, UsersError> {
+    deliver: impl FnOnce(&str) -> std::io::Result<()>,
+) -> Result<(), UsersError> {
     if name.is_empty()
         || name.chars().count() > 64
         || name.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -217,16 +233,7 @@ pub fn add(
             scope: scope.into(),
         });
     }
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => {
-            return Err(UsersError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
+    let text = read_or_empty(path)?;
     let users = parse(path, &text)?;
     if users.iter().any(|u| u.name == name) {
         return Err(UsersError::Exists {
@@ -263,11 +270,180 @@ pub fn add(
         parse(path, &out).map(|u| u.len()).ok(),
         Some(users.len() + 1)
     );
-    write_atomically(path, out.as_bytes()).map_err(|source| UsersError::Write {
+    deliver(&token).map_err(UsersError::Deliver)?;
+    write(path, &out)
+}
+
+/// The users file's text; a missing file is an empty one.
+fn read_or_empty(path: &Path) -> Result<String, UsersError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(source) => Err(UsersError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), UsersError> {
+    write_atomically(path, text.as_bytes()).map_err(|source| UsersError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `settle users list`: every user's name and scope, and whether they have a password; never a
+/// secret nor a digest.
+pub fn list(path: &Path) -> Result<Vec<User>, UsersError> {
+    let text = std::fs::read_to_string(path).map_err(|source| UsersError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(token)
+    parse(path, &text)
+}
+
+/// `settle users remove`: deletes the user's `[[user]]` table (and the comment lines just above
+/// it), keeping the rest of the file as it is. A running portal sees the change at its next
+/// request.
+pub fn remove(path: &Path, name: &str) -> Result<(), UsersError> {
+    let (text, users) = read_users(path)?;
+    let (pieces, at) = locate(path, &text, &users, name)?;
+    let mut out = String::with_capacity(text.len());
+    for (i, piece) in pieces.iter().enumerate() {
+        if i != at {
+            out.push_str(piece);
+        }
+    }
+    let left = parse(path, &out)?;
+    if left.len() + 1 != users.len() || left.iter().any(|u| u.name == name) {
+        return Err(UsersError::NotEditable {
+            path: path.to_path_buf(),
+            user: name.into(),
+        });
+    }
+    write(path, &out)
+}
+
+/// `settle users passwd`: sets (or replaces) the user's password, keeping their token. Sessions
+/// opened with the old password end.
+pub fn passwd(path: &Path, name: &str, password: &str) -> Result<(), UsersError> {
+    if password.chars().count() < 8 {
+        return Err(UsersError::ShortPassword);
+    }
+    let (text, users) = read_users(path)?;
+    let (pieces, at) = locate(path, &text, &users, name)?;
+    let hash = hash_password(password)?;
+    let table = pieces[at];
+    let lines: Vec<&str> = table
+        .split_inclusive('\n')
+        .filter(|l| {
+            let key = l.trim_start();
+            !(key.starts_with("password_hash")
+                && key["password_hash".len()..].trim_start().starts_with('='))
+        })
+        .collect();
+    // After the table's last key, before any blank or comment lines that close it.
+    let last_key = lines
+        .iter()
+        .rposition(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#')
+        })
+        .unwrap_or(0);
+    let mut edited = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        edited.push_str(line);
+        if i == last_key {
+            if !line.ends_with('\n') {
+                edited.push('\n');
+            }
+            edited.push_str(&format!("password_hash = {}\n", toml_string(&hash)));
+        }
+    }
+    let mut out = String::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        out.push_str(if i == at { &edited } else { piece });
+    }
+    let after = parse(path, &out)?;
+    let same = after.len() == users.len()
+        && after.iter().zip(&users).all(|(a, b)| {
+            a.name == b.name
+                && a.token_sha256 == b.token_sha256
+                && (a.password_hash == b.password_hash
+                    || (a.name == name && a.password_hash.as_deref() == Some(hash.as_str())))
+        });
+    if !same {
+        return Err(UsersError::NotEditable {
+            path: path.to_path_buf(),
+            user: name.into(),
+        });
+    }
+    write(path, &out)
+}
+
+/// The users file's text and its users, for an edit.
+fn read_users(path: &Path) -> Result<(String, Vec<User>), UsersError> {
+    let text = std::fs::read_to_string(path).map_err(|source| UsersError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let users = parse(path, &text)?;
+    Ok((text, users))
+}
+
+/// `text` cut into pieces (see [`pieces`]), and the index of the piece that is `name`'s table.
+fn locate<'t>(
+    path: &Path,
+    text: &'t str,
+    users: &[User],
+    name: &str,
+) -> Result<(Vec<&'t str>, usize), UsersError> {
+    if !users.iter().any(|u| u.name == name) {
+        return Err(UsersError::NoSuchUser {
+            path: path.to_path_buf(),
+            user: name.into(),
+        });
+    }
+    let not_editable = || UsersError::NotEditable {
+        path: path.to_path_buf(),
+        user: name.into(),
+    };
+    let pieces = pieces(text);
+    let mut found = None;
+    for (i, piece) in pieces.iter().enumerate().skip(1) {
+        let one = parse(path, piece).map_err(|_| not_editable())?;
+        if one.len() == 1 && one[0].name == name {
+            found = Some(i);
+        }
+    }
+    found.map(|at| (pieces, at)).ok_or_else(not_editable)
+}
+
+/// The file cut before each `[[user]]` line (and the comment lines just above it): piece 0 is
+/// what comes before the first table (maybe nothing), then one piece per table. Joined, they are
+/// the file.
+fn pieces(text: &str) -> Vec<&str> {
+    let mut cuts = vec![0];
+    let mut at = 0;
+    // Where the run of comment lines just above the current line starts.
+    let mut comments: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t == "[[user]]" {
+            cuts.push(comments.unwrap_or(at));
+            comments = None;
+        } else if t.starts_with('#') {
+            comments.get_or_insert(at);
+        } else {
+            comments = None;
+        }
+        at += line.len();
+    }
+    cuts.iter()
+        .enumerate()
+        .map(|(i, start)| &text[*start..cuts.get(i + 1).copied().unwrap_or(text.len())])
+        .collect()
 }
 
 /// An argon2id PHC string for `password`, with a random salt.
@@ -404,5 +580,42 @@ mod tests {
                 .verify_password(b"wrong horse", &parsed)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn passwd_and_remove_edit_one_table_and_keep_the_rest() {
+        let dir = std::env::temp_dir().join(format!("settle-users-edit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("users.toml");
+        let other = "1".repeat(64);
+        let text = format!(
+            "# portal users\n\n[[user]]\nname = \"ann\"\nscope = \"finance\"\ntoken_sha256 = \"{HASH}\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA\"\n# keep me\n\n# bob below\n[[user]]\nname = \"bob\"\nscope = \"partner:p-01\"\ntoken_sha256 = \"{other}\""
+        );
+        std::fs::write(&path, &text).expect("written");
+        passwd(&path, "bob", "a long password").expect("bob's password");
+        passwd(&path, "ann", "another long one").expect("ann's password");
+        let edited = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(edited.matches("password_hash").count(), 2, "{edited}");
+        assert!(edited.contains("# keep me\n") && edited.starts_with("# portal users\n"));
+        assert!(
+            !edited.contains("aGFzaGhhc2hoYXNoaGFzaA"),
+            "the old hash is gone"
+        );
+        let users = parse(&path, &edited).expect("parses");
+        assert!(users.iter().all(|u| u.password_hash.is_some()));
+        remove(&path, "bob").expect("removed");
+        let left = std::fs::read_to_string(&path).expect("read");
+        assert!(!left.contains("bob"), "its comment goes with it: {left}");
+        assert_eq!(parse(&path, &left).expect("parses").len(), 1);
+        assert!(matches!(
+            remove(&path, "bob"),
+            Err(UsersError::NoSuchUser { .. })
+        ));
+        assert!(matches!(
+            passwd(&path, "ann", "short"),
+            Err(UsersError::ShortPassword)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

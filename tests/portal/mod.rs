@@ -166,8 +166,15 @@ impl Server {
     /// Starts `settle serve` over `out` with `users`, appending its audit log to `audit`, and
     /// waits for it to say where it listens.
     pub fn start(out: &Path, users: &Path, audit: &Path) -> Server {
+        Server::start_with(out, users, audit, &[])
+    }
+
+    /// [`Server::start`] with more flags.
+    pub fn start_with(out: &Path, users: &Path, audit: &Path, flags: &[&str]) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--bind", "127.0.0.1:0", "--out"])
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(flags)
+            .arg("--out")
             .arg(out)
             .arg("--users")
             .arg(users)
@@ -208,6 +215,10 @@ impl Server {
             audit: audit.to_path_buf(),
             log,
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn log(&self) -> String {

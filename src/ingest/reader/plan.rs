@@ -27,6 +27,7 @@ use crate::digest::hex;
 use crate::error::DatasetError;
 use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::Row;
+use crate::ingest::presence::{self, Presence};
 use crate::ingest::reader::quoted;
 use crate::ingest::reader::split::read_jobs;
 use crate::ingest::schema::{FileSpec, Header};
@@ -113,9 +114,11 @@ impl Source {
             path: path.clone(),
             source,
         };
+        // A FIFO would block `open`, and a dangling link would look absent: see `presence`.
+        let absent = presence::probe(&path)? == Presence::Absent;
         let file = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !spec.required => {
+            Err(e) if absent && e.kind() == std::io::ErrorKind::NotFound && !spec.required => {
                 return Ok(None);
             }
             Err(e) => return Err(io(e)),
