@@ -34,6 +34,11 @@ pub enum DatasetError {
     },
 
     #[error(
+        "`{file}` ends its lines with a carriage return alone (Excel's \"CSV (Macintosh)\"), so it would read as one header line and no rows\nhint: save it again as \"CSV UTF-8\" or \"CSV (Comma delimited)\", or convert its line ends to LF or CRLF"
+    )]
+    CrLineEnds { file: &'static str },
+
+    #[error(
         "`{first}` and `{second}` hold the same bytes\nhint: a file read twice counts its charges twice; the month's delivery was copied in twice, or one file was copied beside itself: remove one of them"
     )]
     SameExport { first: String, second: String },

@@ -666,3 +666,20 @@ fn issue_29_a_delivery_manifest_is_honoured() {
     );
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
+
+/// Issue 29: an export whose line ends are a carriage return alone (Excel's "CSV (Macintosh)")
+/// read as one header line, and its month settled to zero with status `ok`. It now stops the
+/// run (exit 2) saying why.
+#[test]
+fn issue_29_cr_only_line_ends_stop_the_run() {
+    let ds = utc_dataset("cr-only");
+    let text = sample_part(0..50).replace('\n', "\r");
+    std::fs::write(ds.join("exports/mac.csv"), text).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`exports/mac.csv` ends its lines with a carriage return alone"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}

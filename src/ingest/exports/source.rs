@@ -77,6 +77,12 @@ pub fn header(path: &Path, kind: Kind, name: &'static str) -> Result<Vec<String>
         .next_record()
         .map_err(|e| unreadable(name, kind, 1, &e))?
     {
+        // A header never holds a `\r`: one there is a line end that `\n` does not follow, as
+        // Excel's "CSV (Macintosh)" writes them, which would make the whole file one header
+        // line and its rows nothing.
+        Some((r, _)) if r.iter().any(|c| c.contains(&b'\r')) => {
+            Err(DatasetError::CrLineEnds { file: name })
+        }
         Some((r, _)) => Ok(r
             .iter()
             .map(|c| String::from_utf8_lossy(c).into_owned())
