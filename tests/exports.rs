@@ -683,3 +683,78 @@ fn issue_29_cr_only_line_ends_stop_the_run() {
     );
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
+
+/// The sample's rows `range` with some cells replaced: `(row from 0, column, value)`.
+fn sample_with(range: std::ops::Range<usize>, changes: &[(usize, &str, &str)]) -> String {
+    let (h, rows) = rows();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&h).expect("the test's own data");
+    for (i, mut r) in rows[range].iter().cloned().enumerate() {
+        for (row, column, value) in changes {
+            if *row == i {
+                let at = h.iter().position(|c| c == column).expect("a FOCUS column");
+                r[at] = value.to_string();
+            }
+        }
+        w.write_record(&r).expect("the test's own data");
+    }
+    String::from_utf8(w.into_inner().expect("the test's own data")).expect("the test's own data")
+}
+
+/// The run's `rejects.csv` of September.
+fn rejects(ds: &Path) -> String {
+    let name = ds.file_name().expect("the test's own data");
+    std::fs::read_to_string(ds.join("out").join(name).join("2024-09/rejects.csv"))
+        .expect("the run writes its rejects")
+}
+
+/// Issue 29: a 28-digit FOCUS `BilledCost` panicked (`Addition overflowed`, exit 101), and
+/// `ListCost − BilledCost` overflowed inside one row. Export amounts now have the bound
+/// `bills.csv` has (below 10^15): such a row is a reject naming its file, line, column and
+/// value, and the run goes on.
+#[test]
+fn issue_29_a_28_digit_export_amount_is_a_reject() {
+    let ds = utc_dataset("huge-amount");
+    let huge = "1234567890123456789012345678";
+    let text = sample_with(
+        0..20,
+        &[
+            (0, "BilledCost", huge),
+            (1, "ListCost", "900000000000000"),
+            (1, "BilledCost", "-900000000000000"),
+        ],
+    );
+    std::fs::write(ds.join("exports/big.csv"), text).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let rejects = rejects(&ds);
+    assert!(
+        rejects.contains(&format!("exports/big.csv,2,BilledCost,{huge},too large: amounts must be less than 1000000000000000 (10^15) in magnitude")),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("exports/big.csv,3,ListCost,900000000000000,too large: the discount"),
+        "{rejects}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: Alibaba's list amount, when its column is null, is `payable + discount + coupon`,
+/// which overflowed. A sum past the bound is a reject naming the list column.
+#[test]
+fn issue_29_alibaba_list_fallback_past_the_bound_is_a_reject() {
+    let ds = scratch("alibaba-fallback");
+    let text = "账期,日期,账号ID,产品,消费类型,官网价,优惠金额,优惠券抵扣,应付金额\n\
+                2024-09,20240901,1001,ECS,PayAsYouGo,-,999999999999999,999999999999999,999999999999999\n\
+                2024-09,20240902,1001,ECS,PayAsYouGo,-,1,0,9\n";
+    std::fs::write(ds.join("exports/bill.csv"), text).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let rejects = rejects(&ds);
+    assert!(
+        rejects.contains("exports/bill.csv,2,官网价,,too large: the list amount"),
+        "{rejects}"
+    );
+    assert_eq!(rejects.lines().count(), 2, "{rejects}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
