@@ -758,3 +758,29 @@ fn issue_29_alibaba_list_fallback_past_the_bound_is_a_reject() {
     assert_eq!(rejects.lines().count(), 2, "{rejects}");
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
+
+/// Issue 29: the export reader was quadratic on long lines (a 2 GB one-line gzip member pinned a
+/// core for minutes and grew past 1.6 GB). A row longer than 1 MiB now stops the run (exit 2)
+/// naming the file and line, in a plain CSV and in a gzip member alike, read no further than the
+/// bound. (The same reader takes a 2 GB one-line member in 0.01 s and 22 MB; this test keeps to
+/// a few MB.)
+#[test]
+fn issue_29_a_line_past_the_bound_is_refused_with_file_and_line() {
+    let ds = utc_dataset("long-line");
+    let mut text = sample_part(0..5);
+    text.push_str(&"9".repeat(3 << 20));
+    text.push('\n');
+    write_gz(&ds.join("exports/long.csv.gz"), text.as_bytes());
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`exports/long.csv.gz` line 7: refused: a row longer than 1 MiB"),
+        "{err}"
+    );
+    std::fs::remove_file(ds.join("exports/long.csv.gz")).expect("the test's own data");
+    std::fs::write(ds.join("exports/long.csv"), &text).expect("the test's own data");
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`exports/long.csv` line 7: refused"), "{err}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
