@@ -34,6 +34,30 @@ pub enum DatasetError {
     },
 
     #[error(
+        "`{file}` has two columns for `{feeds}`: {columns}; settle cannot tell which to read\nhint: remove or rename the extra column, then run again"
+    )]
+    ExportColumnTwice {
+        file: &'static str,
+        feeds: &'static str,
+        columns: String,
+    },
+
+    #[error(
+        "`{file}` fits two export formats: {first}, and {second}\nhint: pin the format in `settle.toml`: `[exports]` then `format = \"{pin}\"` (or the other's name)"
+    )]
+    TwoFormats {
+        file: &'static str,
+        first: String,
+        second: String,
+        pin: &'static str,
+    },
+
+    #[error(
+        "`{file}`'s money columns name different currencies: {columns}\nhint: an export is in one currency; export the file again, or give it a currency column"
+    )]
+    ExportUnits { file: &'static str, columns: String },
+
+    #[error(
         "`{file}` ends its lines with a carriage return alone (Excel's \"CSV (Macintosh)\"), so it would read as one header line and no rows\nhint: save it again as \"CSV UTF-8\" or \"CSV (Comma delimited)\", or convert its line ends to LF or CRLF"
     )]
     CrLineEnds { file: &'static str },

@@ -784,3 +784,54 @@ fn issue_29_a_line_past_the_bound_is_refused_with_file_and_line() {
     assert!(err.contains("`exports/long.csv` line 7: refused"), "{err}");
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
+
+/// Issue 29: contradictory export headers were resolved without a word: a duplicate
+/// `BilledCost` (the first won), a header with both FOCUS's and Alibaba's telling columns (read
+/// as Alibaba), a payable labelled `$` among `¥` columns (booked as CNY). Each is now exit 2
+/// naming the columns; pinning the format settles the second.
+#[test]
+fn issue_29_an_ambiguous_export_header_is_an_error() {
+    let ds = utc_dataset("ambiguous");
+    let file = ds.join("exports/x.csv");
+    let check = |text: String, says: &str| {
+        std::fs::write(&file, text).expect("the test's own data");
+        let (code, _, err) = settle(&["validate"], &ds);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(says), "{err}");
+    };
+    // Two `BilledCost` columns.
+    let sample = sample_part(0..3);
+    let (header, rows) = sample.split_once('\n').expect("the test's own data");
+    let twice: String = std::iter::once(format!("{header},BilledCost\n"))
+        .chain(rows.lines().map(|r| format!("{r},1\n")))
+        .collect();
+    check(
+        twice,
+        "has two columns for `payable_amount`: `BilledCost` (column 2) and `BilledCost` (column 45)",
+    );
+    // FOCUS's columns and Alibaba's.
+    let both: String = std::iter::once(format!("{header},账期,账号ID,应付金额\n"))
+        .chain(rows.lines().map(|r| format!("{r},2024-09,1,1\n")))
+        .collect();
+    check(
+        both.clone(),
+        "fits two export formats: FOCUS (`BilledCost`, `ChargePeriodStart`",
+    );
+    std::fs::write(
+        ds.join("settle.toml"),
+        "timezone = \"UTC\"\n[exports]\nformat = \"focus\"\n",
+    )
+    .expect("the test's own data");
+    std::fs::write(&file, both).expect("the test's own data");
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 0, "pinning settles it: {err}");
+    std::fs::write(ds.join("settle.toml"), "timezone = \"UTC\"\n").expect("the test's own data");
+    // A `$` payable among `¥` columns.
+    check(
+        "账期,账号,产品类型,资源ID,使用开始时间,官网价(¥),优惠金额(¥),应付金额($)\n\
+         2024-09,a,ECS,r1,2024-09-01 00:00:00 GMT+08:00,10,1,9\n"
+            .to_string(),
+        "money columns name different currencies: `官网价(¥)` says CNY, `应付金额($)` says USD",
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}

@@ -206,7 +206,22 @@ fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, D
         .map(|f| (f.telling.iter().filter(|t| columns.has(t)).count(), f))
         .collect();
     scores.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+    let telling = |f: &Format| {
+        f.telling
+            .iter()
+            .filter(|t| columns.has(t))
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match scores.as_slice() {
+        // A header with the telling columns of two formats is not guessed at.
+        [(best, f), (next, g), ..] if *best >= 2 && *next >= 2 => Err(DatasetError::TwoFormats {
+            file: name,
+            first: format!("{} ({})", f.title, telling(f)),
+            second: format!("{} ({})", g.title, telling(g)),
+            pin: f.kind.as_str(),
+        }),
         [(best, f), (next, _), ..] if *best >= 2 && best > next => Ok(*f),
         _ => Err(DatasetError::UnknownExport {
             file: name,
@@ -253,9 +268,27 @@ fn matched(
 ) -> Result<ExportFile, DatasetError> {
     let mut found = Vec::with_capacity(format.fields.len());
     let mut names = Vec::with_capacity(format.fields.len());
-    let mut currency = None;
+    // Each money column's unit, where it names a currency: `(column, currency)`.
+    let mut units: Vec<(&str, String)> = Vec::new();
     for field in format.fields {
-        let hit = field.names.iter().find_map(|n| columns.find(n));
+        let hits = field
+            .names
+            .iter()
+            .map(|n| columns.find_all(n))
+            .find(|h| !h.is_empty())
+            .unwrap_or_default();
+        if hits.len() > 1 {
+            return Err(DatasetError::ExportColumnTwice {
+                file: name,
+                feeds: field.feeds,
+                columns: hits
+                    .iter()
+                    .map(|h| format!("`{}` (column {})", columns.raw[h.index], h.index + 1))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            });
+        }
+        let hit = hits.into_iter().next();
         let missing = match field.need {
             Need::Yes => true,
             Need::Account => settings.account_id.is_none(),
@@ -263,8 +296,8 @@ fn matched(
         };
         match hit {
             Some(h) => {
-                if currency.is_none() {
-                    currency = h.suffix.as_deref().and_then(header::suffix_currency);
+                if let Some(c) = h.suffix.as_deref().and_then(header::suffix_currency) {
+                    units.push((columns.raw[h.index].as_str(), c));
                 }
                 names.push(leak(columns.raw[h.index].clone()));
                 found.push(Some(h.index));
@@ -289,6 +322,14 @@ fn matched(
             }
         }
     }
+    if let Some((other, c)) = units.iter().find(|(_, c)| *c != units[0].1) {
+        let (first, f) = &units[0];
+        return Err(DatasetError::ExportUnits {
+            file: name,
+            columns: format!("`{first}` says {f}, `{other}` says {c}"),
+        });
+    }
+    let currency = units.into_iter().next().map(|(_, c)| c);
     Ok(ExportFile {
         name,
         base,
