@@ -83,6 +83,25 @@ pub enum DatasetError {
     ExportManifest { file: String, reason: String },
 
     #[error(
+        "`{file}` looks like {what}, which settle does not read; its columns are: {columns}\nhint: {instead}, in `exports/`"
+    )]
+    ForeignExport {
+        file: &'static str,
+        what: &'static str,
+        columns: String,
+        instead: &'static str,
+    },
+
+    #[error(
+        "`{file}` cannot be read as {format}, the format `settle.toml` pins: it lacks the columns that tell {format}: {missing}\nhint: pin the format the file is in, or remove `[exports] format` so that settle recognises each file by its columns"
+    )]
+    PinnedMismatch {
+        file: &'static str,
+        format: &'static str,
+        missing: String,
+    },
+
+    #[error(
         "`{file}` is a Parquet export, and this build of settle reads none\nhint: build settle with its `parquet` feature (`cargo build --release --features parquet`), or give the export as `.csv` or `.csv.gz`"
     )]
     NoParquet { file: &'static str },

@@ -678,6 +678,9 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
         )
     });
     let mut warnings: Vec<String> = from_exports.into_iter().collect();
+    if let Some(exports) = &data.exports {
+        warnings.extend(exports.warnings(data.settings.timezone));
+    }
     warnings.extend(
         data.inputs
             .iter()

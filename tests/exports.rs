@@ -835,3 +835,106 @@ fn issue_29_an_ambiguous_export_header_is_an_error() {
     );
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
+
+/// Issue 29: a refused export said only that it was unknown. One that looks like AWS CUR 1.0 or
+/// 2.0, an Azure EA/MCA cost export, a GCP BigQuery billing export or an OCI cost report is now
+/// named as such, with the hint to use that cloud's FOCUS export, and its columns are listed
+/// (all of them, or the first 40 and how many more).
+#[test]
+fn issue_29_a_refused_export_says_what_it_is() {
+    let headers = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/foreign_headers");
+    let read =
+        |name: &str| std::fs::read_to_string(headers.join(name)).expect("the test's own data");
+    let cases = [
+        (read("koku__2023-06-01.header.csv"), "an AWS Cost and Usage Report (CUR 1.0)", "AWS Data Exports as FOCUS"),
+        (
+            "identity_line_item_id,identity_time_interval,bill_payer_account_id,line_item_usage_account_id,line_item_line_item_type,line_item_unblended_cost\n".to_string(),
+            "an AWS Cost and Usage Report (CUR 2.0)",
+            "AWS Data Exports as FOCUS",
+        ),
+        (read("koku__azure_version_2.header.csv"), "an Azure EA or MCA cost export", "Azure Cost Management's FOCUS export"),
+        (read("koku__camel_azure_version_2.header.csv"), "an Azure EA or MCA cost export", "Azure Cost Management's FOCUS export"),
+        (read("koku__2022-08-01_5.header.csv"), "a GCP billing export from BigQuery", "GCP's FOCUS BigQuery view"),
+        (
+            "lineItem/referenceNo,lineItem/tenantId,lineItem/intervalUsageStart,lineItem/intervalUsageEnd,product/service,cost/myCost\n".to_string(),
+            "an OCI cost report",
+            "FOCUS report from OCI",
+        ),
+    ];
+    let ds = utc_dataset("foreign");
+    for (header, what, hint) in cases {
+        std::fs::write(ds.join("exports/cost.csv"), &header).expect("the test's own data");
+        let (code, _, err) = settle(&["validate"], &ds);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!(
+                "`exports/cost.csv` looks like {what}, which settle does not read"
+            )),
+            "{err}"
+        );
+        assert!(err.contains(hint), "{err}");
+        let columns: Vec<&str> = header.trim_end().split(',').collect();
+        if columns.len() > 40 {
+            assert!(
+                err.contains(&format!("{}, and {} more", columns[39], columns.len() - 40)),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains(&columns.join(", ")), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: pinning a format that cannot fit said one missing column at a time. It now names
+/// the pinned format's telling columns the file lacks, once.
+#[test]
+fn issue_29_a_pinned_format_that_cannot_fit_says_what_is_missing() {
+    let ds = scratch("pinned-misfit");
+    std::fs::write(ds.join("settle.toml"), "[exports]\nformat = \"focus\"\n")
+        .expect("the test's own data");
+    std::fs::write(
+        ds.join("exports/bill.csv"),
+        alibaba(&Variant {
+            name: "pinned",
+            bom: false,
+            quoted: false,
+            product: "产品",
+            time: "日期",
+            with_name: true,
+        }),
+    )
+    .expect("the test's own data");
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`exports/bill.csv` cannot be read as FOCUS, the format `settle.toml` pins: it lacks the columns that tell FOCUS: `BilledCost`, `ChargePeriodStart`, `BillingPeriodStart`, `BillingCurrency`, `ServiceName`, `ChargeCategory`"), "{err}");
+    assert_eq!(err.matches("`BilledCost`").count(), 1, "{err}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: a FOCUS export in a dataset whose timezone is not UTC had its months cut in that
+/// zone without a word. The run now warns once.
+#[test]
+fn issue_29_focus_in_a_non_utc_dataset_warns_once() {
+    let ds = scratch("focus-shanghai");
+    std::fs::write(ds.join("settle.toml"), "timezone = \"Asia/Shanghai\"\n")
+        .expect("the test's own data");
+    std::fs::write(ds.join("exports/part-1.csv"), sample_part(0..300))
+        .expect("the test's own data");
+    std::fs::write(ds.join("exports/part-2.csv"), sample_part(300..600))
+        .expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.matches("FOCUS export file(s) hold UTC times").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "2 FOCUS export file(s) hold UTC times, and the dataset's `timezone` is `Asia/Shanghai`"
+        ),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}

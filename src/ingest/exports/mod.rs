@@ -17,6 +17,7 @@
 pub mod alibaba;
 pub mod delivery;
 pub mod focus;
+pub mod foreign;
 pub mod header;
 pub mod huawei;
 pub mod mapping;
@@ -223,27 +224,51 @@ fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, D
             pin: f.kind.as_str(),
         }),
         [(best, f), (next, _), ..] if *best >= 2 && best > next => Ok(*f),
-        _ => Err(DatasetError::UnknownExport {
-            file: name,
-            columns: columns
-                .raw
-                .iter()
-                .take(12)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            kinds: titles(),
-            telling: formats()
-                .map(|f| {
-                    let t: Vec<String> =
-                        f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
-                    format!("{} ({})", f.kind.as_str(), t.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        }),
+        _ => match foreign::recognise(columns) {
+            Some(foreign) => Err(DatasetError::ForeignExport {
+                file: name,
+                what: foreign.what,
+                columns: listing(columns),
+                instead: foreign.instead,
+            }),
+            None => Err(unknown(columns, name)),
+        },
     }
 }
+
+/// The error for a header that is no export settle knows.
+fn unknown(columns: &Columns, name: &'static str) -> DatasetError {
+    DatasetError::UnknownExport {
+        file: name,
+        columns: listing(columns),
+        kinds: titles(),
+        telling: formats()
+            .map(|f| {
+                let t: Vec<String> = f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
+                format!("{} ({})", f.kind.as_str(), t.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// The columns a header has, for a message: all of them, or the first
+/// [`LISTED`] and how many more.
+fn listing(columns: &Columns) -> String {
+    let shown: Vec<&str> = columns
+        .raw
+        .iter()
+        .take(LISTED)
+        .map(String::as_str)
+        .collect();
+    match columns.len().saturating_sub(LISTED) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
+}
+
+/// How many of a refused header's columns a message lists.
+const LISTED: usize = 40;
 
 /// The formats' names for messages: `FOCUS, Alibaba, Tencent and Huawei`.
 fn titles() -> String {
@@ -302,20 +327,24 @@ fn matched(
                 names.push(leak(columns.raw[h.index].clone()));
                 found.push(Some(h.index));
             }
-            None if missing => {
-                return Err(DatasetError::ExportColumn {
-                    file: name,
-                    format: format.kind.as_str(),
-                    feeds: field.feeds,
-                    names: field
-                        .names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                    account: field.need == Need::Account,
+            None if missing && !recognised && field.need == Need::Yes => {
+                let absent: Vec<String> = format
+                    .telling
+                    .iter()
+                    .filter(|t| !columns.has(t))
+                    .map(|t| format!("`{t}`"))
+                    .collect();
+                return Err(if absent.is_empty() {
+                    missing_column(name, format, field)
+                } else {
+                    DatasetError::PinnedMismatch {
+                        file: name,
+                        format: format.title,
+                        missing: absent.join(", "),
+                    }
                 });
             }
+            None if missing => return Err(missing_column(name, format, field)),
             None => {
                 names.push(leak(format!("({})", field.names[0])));
                 found.push(None);
@@ -495,6 +524,25 @@ impl Exports {
             .collect())
     }
 
+    /// A FOCUS export's times are UTC; in a dataset whose `timezone` is not, its months are
+    /// cut at that zone's midnight, not at UTC's, which the run says once.
+    pub fn warnings(&self, zone: chrono_tz::Tz) -> Vec<String> {
+        let focus = self
+            .files
+            .iter()
+            .filter(|f| f.format.kind == ExportFormat::Focus)
+            .count();
+        if focus == 0 || zone == chrono_tz::UTC {
+            return Vec::new();
+        }
+        vec![format!(
+            "{focus} FOCUS export file(s) hold UTC times, and the dataset's `timezone` is \
+             `{zone}`: the month is cut at midnight in `{zone}`, so a charge of the month's first \
+             or last hours in UTC may fall in the month beside it; set `timezone = \"UTC\"` in \
+             `settle.toml` to cut months as the cloud's own bill does"
+        )]
+    }
+
     /// About how many rows the files hold, to plan the batches: a CSV row is some 300 bytes,
     /// a Parquet row some 60.
     fn estimated_rows(&self) -> u64 {
@@ -625,5 +673,21 @@ impl<'c> Bills<'c> {
         let order: Vec<&str> = self.exports.files.iter().map(|f| f.name).collect();
         rejects.sort_by_key(|r| (order.iter().position(|n| *n == r.file), r.line));
         (self.inputs, rejects)
+    }
+}
+
+/// The error for a file that has no column for a field its format needs.
+fn missing_column(name: &'static str, format: &Format, field: &Field) -> DatasetError {
+    DatasetError::ExportColumn {
+        file: name,
+        format: format.kind.as_str(),
+        feeds: field.feeds,
+        names: field
+            .names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        account: field.need == Need::Account,
     }
 }
