@@ -34,6 +34,35 @@ pub enum DatasetError {
     },
 
     #[error(
+        "`{file}` has two columns for `{feeds}`: {columns}; settle cannot tell which to read\nhint: remove or rename the extra column, then run again"
+    )]
+    ExportColumnTwice {
+        file: &'static str,
+        feeds: &'static str,
+        columns: String,
+    },
+
+    #[error(
+        "`{file}` fits two export formats: {first}, and {second}\nhint: pin the format in `settle.toml`: `[exports]` then `format = \"{pin}\"` (or the other's name)"
+    )]
+    TwoFormats {
+        file: &'static str,
+        first: String,
+        second: String,
+        pin: &'static str,
+    },
+
+    #[error(
+        "`{file}`'s money columns name different currencies: {columns}\nhint: an export is in one currency; export the file again, or give it a currency column"
+    )]
+    ExportUnits { file: &'static str, columns: String },
+
+    #[error(
+        "`{file}` ends its lines with a carriage return alone (Excel's \"CSV (Macintosh)\"), so it would read as one header line and no rows\nhint: save it again as \"CSV UTF-8\" or \"CSV (Comma delimited)\", or convert its line ends to LF or CRLF"
+    )]
+    CrLineEnds { file: &'static str },
+
+    #[error(
         "`{first}` and `{second}` hold the same bytes\nhint: a file read twice counts its charges twice; the month's delivery was copied in twice, or one file was copied beside itself: remove one of them"
     )]
     SameExport { first: String, second: String },
@@ -52,6 +81,25 @@ pub enum DatasetError {
         "`{file}` is not a delivery manifest settle can read: {reason}\nhint: AWS `Manifest.json` lists `reportKeys` or `dataFiles`, Azure `manifest.json` lists `blobs`; restore it from the delivery, or remove it to read the files without it"
     )]
     ExportManifest { file: String, reason: String },
+
+    #[error(
+        "`{file}` looks like {what}, which settle does not read; its columns are: {columns}\nhint: {instead}, in `exports/`"
+    )]
+    ForeignExport {
+        file: &'static str,
+        what: &'static str,
+        columns: String,
+        instead: &'static str,
+    },
+
+    #[error(
+        "`{file}` cannot be read as {format}, the format `settle.toml` pins: it lacks the columns that tell {format}: {missing}\nhint: pin the format the file is in, or remove `[exports] format` so that settle recognises each file by its columns"
+    )]
+    PinnedMismatch {
+        file: &'static str,
+        format: &'static str,
+        missing: String,
+    },
 
     #[error(
         "`{file}` is a Parquet export, and this build of settle reads none\nhint: build settle with its `parquet` feature (`cargo build --release --features parquet`), or give the export as `.csv` or `.csv.gz`"

@@ -852,6 +852,9 @@ pub fn warnings(data: &Dataset) -> Vec<String> {
             .to_string()
     });
     let mut warnings: Vec<String> = no_issuer.into_iter().chain(from_exports).collect();
+    if let Some(exports) = &data.exports {
+        warnings.extend(exports.warnings(data.settings.timezone));
+    }
     warnings.extend(
         data.inputs
             .iter()

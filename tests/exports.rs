@@ -666,3 +666,275 @@ fn issue_29_a_delivery_manifest_is_honoured() {
     );
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
+
+/// Issue 29: an export whose line ends are a carriage return alone (Excel's "CSV (Macintosh)")
+/// read as one header line, and its month settled to zero with status `ok`. It now stops the
+/// run (exit 2) saying why.
+#[test]
+fn issue_29_cr_only_line_ends_stop_the_run() {
+    let ds = utc_dataset("cr-only");
+    let text = sample_part(0..50).replace('\n', "\r");
+    std::fs::write(ds.join("exports/mac.csv"), text).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`exports/mac.csv` ends its lines with a carriage return alone"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// The sample's rows `range` with some cells replaced: `(row from 0, column, value)`.
+fn sample_with(range: std::ops::Range<usize>, changes: &[(usize, &str, &str)]) -> String {
+    let (h, rows) = rows();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&h).expect("the test's own data");
+    for (i, mut r) in rows[range].iter().cloned().enumerate() {
+        for (row, column, value) in changes {
+            if *row == i {
+                let at = h.iter().position(|c| c == column).expect("a FOCUS column");
+                r[at] = value.to_string();
+            }
+        }
+        w.write_record(&r).expect("the test's own data");
+    }
+    String::from_utf8(w.into_inner().expect("the test's own data")).expect("the test's own data")
+}
+
+/// The run's `rejects.csv` of September.
+fn rejects(ds: &Path) -> String {
+    let name = ds.file_name().expect("the test's own data");
+    std::fs::read_to_string(ds.join("out").join(name).join("2024-09/rejects.csv"))
+        .expect("the run writes its rejects")
+}
+
+/// Issue 29: a 28-digit FOCUS `BilledCost` panicked (`Addition overflowed`, exit 101), and
+/// `ListCost − BilledCost` overflowed inside one row. Export amounts now have the bound
+/// `bills.csv` has (below 10^15): such a row is a reject naming its file, line, column and
+/// value, and the run goes on.
+#[test]
+fn issue_29_a_28_digit_export_amount_is_a_reject() {
+    let ds = utc_dataset("huge-amount");
+    let huge = "1234567890123456789012345678";
+    let text = sample_with(
+        0..20,
+        &[
+            (0, "BilledCost", huge),
+            (1, "ListCost", "900000000000000"),
+            (1, "BilledCost", "-900000000000000"),
+        ],
+    );
+    std::fs::write(ds.join("exports/big.csv"), text).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let rejects = rejects(&ds);
+    assert!(
+        rejects.contains(&format!("exports/big.csv,2,BilledCost,{huge},too large: amounts must be less than 1000000000000000 (10^15) in magnitude")),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("exports/big.csv,3,ListCost,900000000000000,too large: the discount"),
+        "{rejects}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: Alibaba's list amount, when its column is null, is `payable + discount + coupon`,
+/// which overflowed. A sum past the bound is a reject naming the list column.
+#[test]
+fn issue_29_alibaba_list_fallback_past_the_bound_is_a_reject() {
+    let ds = scratch("alibaba-fallback");
+    let text = "账期,日期,账号ID,产品,消费类型,官网价,优惠金额,优惠券抵扣,应付金额\n\
+                2024-09,20240901,1001,ECS,PayAsYouGo,-,999999999999999,999999999999999,999999999999999\n\
+                2024-09,20240902,1001,ECS,PayAsYouGo,-,1,0,9\n";
+    std::fs::write(ds.join("exports/bill.csv"), text).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let rejects = rejects(&ds);
+    assert!(
+        rejects.contains("exports/bill.csv,2,官网价,,too large: the list amount"),
+        "{rejects}"
+    );
+    assert_eq!(rejects.lines().count(), 2, "{rejects}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: the export reader was quadratic on long lines (a 2 GB one-line gzip member pinned a
+/// core for minutes and grew past 1.6 GB). A row longer than 1 MiB now stops the run (exit 2)
+/// naming the file and line, in a plain CSV and in a gzip member alike, read no further than the
+/// bound. (The same reader takes a 2 GB one-line member in 0.01 s and 22 MB; this test keeps to
+/// a few MB.)
+#[test]
+fn issue_29_a_line_past_the_bound_is_refused_with_file_and_line() {
+    let ds = utc_dataset("long-line");
+    let mut text = sample_part(0..5);
+    text.push_str(&"9".repeat(3 << 20));
+    text.push('\n');
+    write_gz(&ds.join("exports/long.csv.gz"), text.as_bytes());
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`exports/long.csv.gz` line 7: refused: a row longer than 1 MiB"),
+        "{err}"
+    );
+    std::fs::remove_file(ds.join("exports/long.csv.gz")).expect("the test's own data");
+    std::fs::write(ds.join("exports/long.csv"), &text).expect("the test's own data");
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`exports/long.csv` line 7: refused"), "{err}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: contradictory export headers were resolved without a word: a duplicate
+/// `BilledCost` (the first won), a header with both FOCUS's and Alibaba's telling columns (read
+/// as Alibaba), a payable labelled `$` among `¥` columns (booked as CNY). Each is now exit 2
+/// naming the columns; pinning the format settles the second.
+#[test]
+fn issue_29_an_ambiguous_export_header_is_an_error() {
+    let ds = utc_dataset("ambiguous");
+    let file = ds.join("exports/x.csv");
+    let check = |text: String, says: &str| {
+        std::fs::write(&file, text).expect("the test's own data");
+        let (code, _, err) = settle(&["validate"], &ds);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(says), "{err}");
+    };
+    // Two `BilledCost` columns.
+    let sample = sample_part(0..3);
+    let (header, rows) = sample.split_once('\n').expect("the test's own data");
+    let twice: String = std::iter::once(format!("{header},BilledCost\n"))
+        .chain(rows.lines().map(|r| format!("{r},1\n")))
+        .collect();
+    check(
+        twice,
+        "has two columns for `payable_amount`: `BilledCost` (column 2) and `BilledCost` (column 45)",
+    );
+    // FOCUS's columns and Alibaba's.
+    let both: String = std::iter::once(format!("{header},账期,账号ID,应付金额\n"))
+        .chain(rows.lines().map(|r| format!("{r},2024-09,1,1\n")))
+        .collect();
+    check(
+        both.clone(),
+        "fits two export formats: FOCUS (`BilledCost`, `ChargePeriodStart`",
+    );
+    std::fs::write(
+        ds.join("settle.toml"),
+        "timezone = \"UTC\"\n[exports]\nformat = \"focus\"\n",
+    )
+    .expect("the test's own data");
+    std::fs::write(&file, both).expect("the test's own data");
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 0, "pinning settles it: {err}");
+    std::fs::write(ds.join("settle.toml"), "timezone = \"UTC\"\n").expect("the test's own data");
+    // A `$` payable among `¥` columns.
+    check(
+        "账期,账号,产品类型,资源ID,使用开始时间,官网价(¥),优惠金额(¥),应付金额($)\n\
+         2024-09,a,ECS,r1,2024-09-01 00:00:00 GMT+08:00,10,1,9\n"
+            .to_string(),
+        "money columns name different currencies: `官网价(¥)` says CNY, `应付金额($)` says USD",
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: a refused export said only that it was unknown. One that looks like AWS CUR 1.0 or
+/// 2.0, an Azure EA/MCA cost export, a GCP BigQuery billing export or an OCI cost report is now
+/// named as such, with the hint to use that cloud's FOCUS export, and its columns are listed
+/// (all of them, or the first 40 and how many more).
+#[test]
+fn issue_29_a_refused_export_says_what_it_is() {
+    let headers = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/foreign_headers");
+    let read =
+        |name: &str| std::fs::read_to_string(headers.join(name)).expect("the test's own data");
+    let cases = [
+        (read("koku__2023-06-01.header.csv"), "an AWS Cost and Usage Report (CUR 1.0)", "AWS Data Exports as FOCUS"),
+        (
+            "identity_line_item_id,identity_time_interval,bill_payer_account_id,line_item_usage_account_id,line_item_line_item_type,line_item_unblended_cost\n".to_string(),
+            "an AWS Cost and Usage Report (CUR 2.0)",
+            "AWS Data Exports as FOCUS",
+        ),
+        (read("koku__azure_version_2.header.csv"), "an Azure EA or MCA cost export", "Azure Cost Management's FOCUS export"),
+        (read("koku__camel_azure_version_2.header.csv"), "an Azure EA or MCA cost export", "Azure Cost Management's FOCUS export"),
+        (read("koku__2022-08-01_5.header.csv"), "a GCP billing export from BigQuery", "GCP's FOCUS BigQuery view"),
+        (
+            "lineItem/referenceNo,lineItem/tenantId,lineItem/intervalUsageStart,lineItem/intervalUsageEnd,product/service,cost/myCost\n".to_string(),
+            "an OCI cost report",
+            "FOCUS report from OCI",
+        ),
+    ];
+    let ds = utc_dataset("foreign");
+    for (header, what, hint) in cases {
+        std::fs::write(ds.join("exports/cost.csv"), &header).expect("the test's own data");
+        let (code, _, err) = settle(&["validate"], &ds);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!(
+                "`exports/cost.csv` looks like {what}, which settle does not read"
+            )),
+            "{err}"
+        );
+        assert!(err.contains(hint), "{err}");
+        let columns: Vec<&str> = header.trim_end().split(',').collect();
+        if columns.len() > 40 {
+            assert!(
+                err.contains(&format!("{}, and {} more", columns[39], columns.len() - 40)),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains(&columns.join(", ")), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: pinning a format that cannot fit said one missing column at a time. It now names
+/// the pinned format's telling columns the file lacks, once.
+#[test]
+fn issue_29_a_pinned_format_that_cannot_fit_says_what_is_missing() {
+    let ds = scratch("pinned-misfit");
+    std::fs::write(ds.join("settle.toml"), "[exports]\nformat = \"focus\"\n")
+        .expect("the test's own data");
+    std::fs::write(
+        ds.join("exports/bill.csv"),
+        alibaba(&Variant {
+            name: "pinned",
+            bom: false,
+            quoted: false,
+            product: "产品",
+            time: "日期",
+            with_name: true,
+        }),
+    )
+    .expect("the test's own data");
+    let (code, _, err) = settle(&["validate"], &ds);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`exports/bill.csv` cannot be read as FOCUS, the format `settle.toml` pins: it lacks the columns that tell FOCUS: `BilledCost`, `ChargePeriodStart`, `BillingPeriodStart`, `BillingCurrency`, `ServiceName`, `ChargeCategory`"), "{err}");
+    assert_eq!(err.matches("`BilledCost`").count(), 1, "{err}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Issue 29: a FOCUS export in a dataset whose timezone is not UTC had its months cut in that
+/// zone without a word. The run now warns once.
+#[test]
+fn issue_29_focus_in_a_non_utc_dataset_warns_once() {
+    let ds = scratch("focus-shanghai");
+    std::fs::write(ds.join("settle.toml"), "timezone = \"Asia/Shanghai\"\n")
+        .expect("the test's own data");
+    std::fs::write(ds.join("exports/part-1.csv"), sample_part(0..300))
+        .expect("the test's own data");
+    std::fs::write(ds.join("exports/part-2.csv"), sample_part(300..600))
+        .expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.matches("FOCUS export file(s) hold UTC times").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "2 FOCUS export file(s) hold UTC times, and the dataset's `timezone` is `Asia/Shanghai`"
+        ),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}

@@ -59,23 +59,40 @@ impl Columns {
     /// The first column named `candidate`, exactly or followed by a unit in parentheses
     /// (`应付金额` finds `应付金额(¥)` and `应付金额（元）`).
     pub fn find(&self, candidate: &str) -> Option<Found> {
+        self.find_all(candidate).into_iter().next()
+    }
+
+    /// Every column named `candidate` exactly, or, when none is, every column named it followed
+    /// by a unit in parentheses; more than one is a header that cannot say which to read.
+    pub fn find_all(&self, candidate: &str) -> Vec<Found> {
         let want = normalise(candidate);
-        if let Some(index) = self.normal.iter().position(|n| *n == want) {
-            return Some(Found {
+        let exact: Vec<Found> = self
+            .normal
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n == want)
+            .map(|(index, _)| Found {
                 index,
                 suffix: None,
-            });
-        }
-        self.normal.iter().enumerate().find_map(|(index, n)| {
-            let unit = n
-                .strip_prefix(&want)?
-                .strip_prefix('(')?
-                .strip_suffix(')')?;
-            (!unit.is_empty() && !unit.contains('(')).then(|| Found {
-                index,
-                suffix: Some(unit.to_string()),
             })
-        })
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        self.normal
+            .iter()
+            .enumerate()
+            .filter_map(|(index, n)| {
+                let unit = n
+                    .strip_prefix(&want)?
+                    .strip_prefix('(')?
+                    .strip_suffix(')')?;
+                (!unit.is_empty() && !unit.contains('(')).then(|| Found {
+                    index,
+                    suffix: Some(unit.to_string()),
+                })
+            })
+            .collect()
     }
 
     /// Whether the header has a column named exactly `name` (no suffix).

@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 use crate::config::{is_currency, one_of};
 use crate::ingest::cell::{Cell, CellError};
 use crate::ingest::exports::header;
-use crate::ingest::exports::values::{amount, month_cell, timestamp};
+use crate::ingest::exports::values::{amount, month_cell, timestamp, too_large};
+use crate::model::bounds;
 use crate::model::period::Month;
 use crate::model::records::{BillingCycle, PaidWith, PaymentMode, PaymentStatus, Text};
 use crate::model::time::{Timestamp, Zone};
@@ -218,12 +219,35 @@ impl<'r> Row<'r> {
     }
 
     /// The list amount: the field's own, or, when null, the sum of `parts`, as the console's
-    /// own arithmetic adds up to it.
+    /// own arithmetic adds up to it; a sum past the bound every amount keeps rejects the row.
     pub fn list_amount(&self, field: usize, parts: &[Decimal]) -> Result<Decimal, CellError> {
         match self.text(field) {
-            "" => Ok(parts.iter().sum()),
+            "" => parts
+                .iter()
+                .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(*p))
+                .filter(|sum| bounds::fits(*sum))
+                .ok_or_else(|| {
+                    self.cell(field)
+                        .fail(too_large("the list amount the row's amounts add up to"))
+                }),
             _ => amount(self.cell(field)),
         }
+    }
+
+    /// The discount a list amount implies, `list − payable`, named by the list's `field` if it
+    /// is past the bound every amount keeps.
+    pub fn discount(
+        &self,
+        field: usize,
+        list: Decimal,
+        payable: Decimal,
+    ) -> Result<Decimal, CellError> {
+        list.checked_sub(payable)
+            .filter(|d| bounds::fits(*d))
+            .ok_or_else(|| {
+                self.cell(field)
+                    .fail(too_large("the discount (list amount less payable)"))
+            })
     }
 
     /// A timestamp, required.

@@ -18,6 +18,7 @@
 pub mod alibaba;
 pub mod delivery;
 pub mod focus;
+pub mod foreign;
 pub mod header;
 pub mod huawei;
 pub mod mapping;
@@ -208,29 +209,68 @@ fn recognise(columns: &Columns, name: &'static str) -> Result<&'static Format, D
         .map(|f| (f.telling.iter().filter(|t| columns.has(t)).count(), f))
         .collect();
     scores.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+    let telling = |f: &Format| {
+        f.telling
+            .iter()
+            .filter(|t| columns.has(t))
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match scores.as_slice() {
-        [(best, f), (next, _), ..] if *best >= 2 && best > next => Ok(*f),
-        _ => Err(DatasetError::UnknownExport {
+        // A header with the telling columns of two formats is not guessed at.
+        [(best, f), (next, g), ..] if *best >= 2 && *next >= 2 => Err(DatasetError::TwoFormats {
             file: name,
-            columns: columns
-                .raw
-                .iter()
-                .take(12)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            kinds: titles(),
-            telling: formats()
-                .map(|f| {
-                    let t: Vec<String> =
-                        f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
-                    format!("{} ({})", f.kind.as_str(), t.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
+            first: format!("{} ({})", f.title, telling(f)),
+            second: format!("{} ({})", g.title, telling(g)),
+            pin: f.kind.as_str(),
         }),
+        [(best, f), (next, _), ..] if *best >= 2 && best > next => Ok(*f),
+        _ => match foreign::recognise(columns) {
+            Some(foreign) => Err(DatasetError::ForeignExport {
+                file: name,
+                what: foreign.what,
+                columns: listing(columns),
+                instead: foreign.instead,
+            }),
+            None => Err(unknown(columns, name)),
+        },
     }
 }
+
+/// The error for a header that is no export settle knows.
+fn unknown(columns: &Columns, name: &'static str) -> DatasetError {
+    DatasetError::UnknownExport {
+        file: name,
+        columns: listing(columns),
+        kinds: titles(),
+        telling: formats()
+            .map(|f| {
+                let t: Vec<String> = f.telling.iter().take(4).map(|t| format!("`{t}`")).collect();
+                format!("{} ({})", f.kind.as_str(), t.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+/// The columns a header has, for a message: all of them, or the first
+/// [`LISTED`] and how many more.
+fn listing(columns: &Columns) -> String {
+    let shown: Vec<&str> = columns
+        .raw
+        .iter()
+        .take(LISTED)
+        .map(String::as_str)
+        .collect();
+    match columns.len().saturating_sub(LISTED) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
+}
+
+/// How many of a refused header's columns a message lists.
+const LISTED: usize = 40;
 
 /// The formats' names for messages: `FOCUS, Alibaba, Tencent and Huawei`.
 fn titles() -> String {
@@ -255,9 +295,27 @@ fn matched(
 ) -> Result<ExportFile, DatasetError> {
     let mut found = Vec::with_capacity(format.fields.len());
     let mut names = Vec::with_capacity(format.fields.len());
-    let mut currency = None;
+    // Each money column's unit, where it names a currency: `(column, currency)`.
+    let mut units: Vec<(&str, String)> = Vec::new();
     for field in format.fields {
-        let hit = field.names.iter().find_map(|n| columns.find(n));
+        let hits = field
+            .names
+            .iter()
+            .map(|n| columns.find_all(n))
+            .find(|h| !h.is_empty())
+            .unwrap_or_default();
+        if hits.len() > 1 {
+            return Err(DatasetError::ExportColumnTwice {
+                file: name,
+                feeds: field.feeds,
+                columns: hits
+                    .iter()
+                    .map(|h| format!("`{}` (column {})", columns.raw[h.index], h.index + 1))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            });
+        }
+        let hit = hits.into_iter().next();
         let missing = match field.need {
             Need::Yes => true,
             Need::Account => settings.account_id.is_none(),
@@ -265,32 +323,44 @@ fn matched(
         };
         match hit {
             Some(h) => {
-                if currency.is_none() {
-                    currency = h.suffix.as_deref().and_then(header::suffix_currency);
+                if let Some(c) = h.suffix.as_deref().and_then(header::suffix_currency) {
+                    units.push((columns.raw[h.index].as_str(), c));
                 }
                 names.push(leak(columns.raw[h.index].clone()));
                 found.push(Some(h.index));
             }
-            None if missing => {
-                return Err(DatasetError::ExportColumn {
-                    file: name,
-                    format: format.kind.as_str(),
-                    feeds: field.feeds,
-                    names: field
-                        .names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                    account: field.need == Need::Account,
+            None if missing && !recognised && field.need == Need::Yes => {
+                let absent: Vec<String> = format
+                    .telling
+                    .iter()
+                    .filter(|t| !columns.has(t))
+                    .map(|t| format!("`{t}`"))
+                    .collect();
+                return Err(if absent.is_empty() {
+                    missing_column(name, format, field)
+                } else {
+                    DatasetError::PinnedMismatch {
+                        file: name,
+                        format: format.title,
+                        missing: absent.join(", "),
+                    }
                 });
             }
+            None if missing => return Err(missing_column(name, format, field)),
             None => {
                 names.push(leak(format!("({})", field.names[0])));
                 found.push(None);
             }
         }
     }
+    if let Some((other, c)) = units.iter().find(|(_, c)| *c != units[0].1) {
+        let (first, f) = &units[0];
+        return Err(DatasetError::ExportUnits {
+            file: name,
+            columns: format!("`{first}` says {f}, `{other}` says {c}"),
+        });
+    }
+    let currency = units.into_iter().next().map(|(_, c)| c);
     Ok(ExportFile {
         name,
         base,
@@ -456,6 +526,25 @@ impl Exports {
             .collect())
     }
 
+    /// A FOCUS export's times are UTC; in a dataset whose `timezone` is not, its months are
+    /// cut at that zone's midnight, not at UTC's, which the run says once.
+    pub fn warnings(&self, zone: chrono_tz::Tz) -> Vec<String> {
+        let focus = self
+            .files
+            .iter()
+            .filter(|f| f.format.kind == ExportFormat::Focus)
+            .count();
+        if focus == 0 || zone == chrono_tz::UTC {
+            return Vec::new();
+        }
+        vec![format!(
+            "{focus} FOCUS export file(s) hold UTC times, and the dataset's `timezone` is \
+             `{zone}`: the month is cut at midnight in `{zone}`, so a charge of the month's first \
+             or last hours in UTC may fall in the month beside it; set `timezone = \"UTC\"` in \
+             `settle.toml` to cut months as the cloud's own bill does"
+        )]
+    }
+
     /// About how many rows the files hold, to plan the batches: a CSV row is some 300 bytes,
     /// a Parquet row some 60.
     fn estimated_rows(&self) -> u64 {
@@ -586,5 +675,21 @@ impl<'c> Bills<'c> {
         let order: Vec<&str> = self.exports.files.iter().map(|f| f.name).collect();
         rejects.sort_by_key(|r| (order.iter().position(|n| *n == r.file), r.line));
         (self.inputs, rejects)
+    }
+}
+
+/// The error for a file that has no column for a field its format needs.
+fn missing_column(name: &'static str, format: &Format, field: &Field) -> DatasetError {
+    DatasetError::ExportColumn {
+        file: name,
+        format: format.kind.as_str(),
+        feeds: field.feeds,
+        names: field
+            .names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        account: field.need == Need::Account,
     }
 }

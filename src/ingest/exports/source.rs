@@ -5,7 +5,7 @@
 //! known even where a quoted cell spans lines. The SHA-256 the manifest lists is of the file as it
 //! is on disk, hashed as it is read.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -19,20 +19,70 @@ use crate::digest::hex;
 use crate::error::DatasetError;
 use crate::ingest::exports::{ExportFile, Kind, RawRow};
 use crate::ingest::lines::{self, Lines};
-use crate::ingest::reader::quoted::Stream;
+use crate::ingest::reader::quoted::{Stream, TooLong};
 use crate::model::records::Line;
 use memchr::memchr_iter;
 
-/// Passes the bytes read through SHA-256, for the manifest's digest of the file as stored.
+/// Passes the bytes read through SHA-256, for the manifest's digest of the file as stored, and
+/// counts them, for [`Inflating`].
 struct Hashing<R> {
     inner: R,
     hasher: Rc<RefCell<Sha256>>,
+    stored: Rc<Cell<u64>>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.borrow_mut().update(&buf[..n]);
+        self.stored.set(self.stored.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// How far a `.csv.gz` export may inflate: past its first [`FREE`] bytes, at most [`RATIO`]
+/// times the bytes read from disk. Real exports inflate some 10 times; a member that inflates
+/// hundreds of times (a gzip bomb, gigabytes of one line or of blank lines in a few MB) is
+/// refused as it is read, before it costs minutes.
+pub const RATIO: u64 = 256;
+/// What a `.csv.gz` export may inflate to before [`RATIO`] is checked: 64 MiB.
+pub const FREE: u64 = 64 << 20;
+
+/// The error [`Inflating`] gives, inside an [`std::io::Error`].
+#[derive(Debug)]
+pub struct Inflated;
+
+impl std::fmt::Display for Inflated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "it inflates more than {RATIO} times its size on disk (past its first {} MiB), which no \
+             bill export does",
+            FREE >> 20
+        )
+    }
+}
+
+impl std::error::Error for Inflated {}
+
+/// Decompressed text, refused once it outgrows the stored bytes read ([`RATIO`], [`FREE`]).
+struct Inflating<R> {
+    inner: R,
+    text: u64,
+    stored: Rc<Cell<u64>>,
+    free: u64,
+}
+
+impl<R: Read> Read for Inflating<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.text += n as u64;
+        if self.text > self.free && self.text > self.stored.get().saturating_mul(RATIO) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                Inflated,
+            ));
+        }
         Ok(n)
     }
 }
@@ -46,18 +96,38 @@ fn open(path: &Path, kind: Kind) -> Result<(Stream<Box<dyn Read>>, Digest), Data
         source,
     })?;
     let digest = Digest::default();
+    let stored = Rc::new(Cell::new(0));
     let hashing = Hashing {
         inner: file,
         hasher: digest.clone(),
+        stored: stored.clone(),
     };
     let text: Box<dyn Read> = match kind {
-        Kind::CsvGz => Box::new(MultiGzDecoder::new(BufReader::new(hashing))),
+        Kind::CsvGz => Box::new(Inflating {
+            inner: MultiGzDecoder::new(BufReader::new(hashing)),
+            text: 0,
+            stored,
+            free: FREE,
+        }),
         _ => Box::new(hashing),
     };
     Ok((Stream::new(text), digest))
 }
 
 fn unreadable(name: &'static str, kind: Kind, line: Line, e: &std::io::Error) -> DatasetError {
+    if let Some(inner) = e.get_ref() {
+        let refused = |line| DatasetError::Unreadable {
+            file: name,
+            line,
+            reason: format!("refused: {inner}"),
+        };
+        if let Some(too_long) = inner.downcast_ref::<TooLong>() {
+            return refused(too_long.line);
+        }
+        if inner.is::<Inflated>() {
+            return refused(line);
+        }
+    }
     let what = if kind == Kind::CsvGz {
         "not a gzip file"
     } else {
@@ -77,6 +147,12 @@ pub fn header(path: &Path, kind: Kind, name: &'static str) -> Result<Vec<String>
         .next_record()
         .map_err(|e| unreadable(name, kind, 1, &e))?
     {
+        // A header never holds a `\r`: one there is a line end that `\n` does not follow, as
+        // Excel's "CSV (Macintosh)" writes them, which would make the whole file one header
+        // line and its rows nothing.
+        Some((r, _)) if r.iter().any(|c| c.contains(&b'\r')) => {
+            Err(DatasetError::CrLineEnds { file: name })
+        }
         Some((r, _)) => Ok(r
             .iter()
             .map(|c| String::from_utf8_lossy(c).into_owned())
@@ -163,4 +239,42 @@ pub fn read(
     drop(stream);
     let sha256 = hex(&digest.take().finalize());
     Ok((sha256, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    /// The inflation bound, at a test's scale: 64 KiB of one line in a gzip of some hundred
+    /// bytes is refused once past `free`, and a text that inflates little is not.
+    #[test]
+    fn a_gzip_that_inflates_past_the_bound_is_refused() {
+        let gzip = |text: &[u8]| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(text).expect("in memory");
+            gz.finish().expect("in memory")
+        };
+        let read = |stored_bytes: Vec<u8>| {
+            let stored = Rc::new(Cell::new(0));
+            let hashing = Hashing {
+                inner: stored_bytes.as_slice(),
+                hasher: Digest::default(),
+                stored: stored.clone(),
+            };
+            let mut inflating = Inflating {
+                inner: MultiGzDecoder::new(BufReader::new(hashing)),
+                text: 0,
+                stored,
+                free: 4096,
+            };
+            std::io::copy(&mut inflating, &mut std::io::sink())
+        };
+        let bomb = read(gzip(&vec![b'a'; 64 << 10])).expect_err("a bomb is refused");
+        assert!(bomb.get_ref().is_some_and(|e| e.is::<Inflated>()), "{bomb}");
+        let text: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("{i},").into_bytes())
+            .collect();
+        assert!(read(gzip(&text)).is_ok(), "real text inflates little");
+    }
 }

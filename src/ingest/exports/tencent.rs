@@ -63,7 +63,15 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     let payment_mode = row.payment_mode(MODE, MODES)?;
     let payable = row.amount_or_zero(PAYABLE)?;
     let list = row.list_amount(LIST, &[payable])?;
-    let charge = Charge::new(row, cx, account, window, list, list - payable, payable)?;
+    let charge = Charge::new(
+        row,
+        cx,
+        account,
+        window,
+        list,
+        row.discount(LIST, list, payable)?,
+        payable,
+    )?;
     Ok(Outcome::Charge(Charge {
         payment_mode,
         deducted_at: Some(deducted),

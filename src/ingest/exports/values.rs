@@ -9,6 +9,7 @@ use chrono::{Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 use rust_decimal::Decimal;
 
 use crate::ingest::cell::{Cell, CellError};
+use crate::model::bounds;
 use crate::model::period::Month;
 use crate::model::time::{Timestamp, Zone};
 
@@ -52,9 +53,22 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
     parsed.map_err(|_| "decimal has more digits than 28 can hold exactly".into())
 }
 
-/// Reads an amount cell: exact, required.
+/// Reads an amount cell: exact, required, and less than [`bounds::MAX_AMOUNT`] in magnitude,
+/// as every amount of `bills.csv` is, so that the rules' sums and products cannot overflow.
 pub fn amount(cell: &Cell) -> Result<Decimal, CellError> {
-    decimal(cell.required()?).map_err(|r| cell.fail(r))
+    let d = decimal(cell.required()?).map_err(|r| cell.fail(r))?;
+    if !bounds::fits(d) {
+        return Err(cell.fail(too_large("amounts")));
+    }
+    Ok(d)
+}
+
+/// Why an amount, or one an export's arithmetic implies, is refused.
+pub fn too_large(what: &str) -> String {
+    format!(
+        "too large: {what} must be less than {} in magnitude",
+        bounds::MAX_AMOUNT_TEXT
+    )
 }
 
 /// Reads an amount cell that may hold nothing, which counts as 0.

@@ -232,6 +232,29 @@ pub struct Stream<R> {
 /// How much a [`Stream`] reads at once.
 const BLOCK: usize = 1 << 20;
 
+/// The longest record a [`Stream`] reads: 1 MiB, a quoted cell's line breaks included. A longer
+/// one is an error, so that memory stays bounded and no record is scanned more than twice.
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// The error a [`Stream`] gives for a record longer than [`MAX_RECORD`], inside an
+/// [`std::io::Error`], with the line the record starts on.
+#[derive(Debug)]
+pub struct TooLong {
+    pub line: u64,
+}
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a row longer than {} MiB (a line, or a quoted cell across lines)",
+            MAX_RECORD >> 20
+        )
+    }
+}
+
+impl std::error::Error for TooLong {}
+
 impl<R: std::io::Read> Stream<R> {
     pub fn new(input: R) -> Stream<R> {
         Stream {
@@ -281,9 +304,17 @@ impl<R: std::io::Read> Stream<R> {
         Ok(())
     }
 
-    /// The next record and the line it starts on, or `None` at the end of the stream.
+    /// The next record and the line it starts on, or `None` at the end of the stream. Line
+    /// ends before a record are passed over as they come, so that a run of blank lines is never
+    /// held; a record longer than [`MAX_RECORD`] is a [`TooLong`] error.
     pub fn next_record(&mut self) -> std::io::Result<Option<(Found<'_>, u64)>> {
         loop {
+            let blank = blank_lines(&self.buf[self.pos..], self.eof);
+            if blank > 0 {
+                let data = &self.buf[self.pos..self.pos + blank];
+                self.line += memchr::memchr_iter(b'\n', data).count() as u64;
+                self.pos += blank;
+            }
             if self.pos == self.buf.len() {
                 if self.eof {
                     return Ok(None);
@@ -293,6 +324,13 @@ impl<R: std::io::Read> Stream<R> {
             }
             let data = &self.buf[self.pos..];
             let Some(r) = split(data, self.eof, &mut self.cells, &mut self.ends) else {
+                if data.len() > MAX_RECORD {
+                    let too_long = TooLong { line: self.line };
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        too_long,
+                    ));
+                }
                 self.fill()?;
                 continue;
             };
@@ -316,6 +354,20 @@ impl<R: std::io::Read> Stream<R> {
     /// Physical lines read so far: line ends, plus a last line without one at the end.
     pub fn lines(&self) -> u64 {
         self.line - 1 + u64::from(self.eof && self.last.is_some_and(|b| b != b'\n'))
+    }
+}
+
+/// How many bytes at the start of `data` are whole line ends (`\n`, `\r\n`, or a `\r` that
+/// ends the file), as [`split`] passes them over before a record.
+fn blank_lines(data: &[u8], eof: bool) -> usize {
+    let mut i = 0;
+    loop {
+        match (data.get(i), data.get(i + 1)) {
+            (Some(b'\n'), _) => i += 1,
+            (Some(b'\r'), Some(b'\n')) => i += 2,
+            (Some(b'\r'), None) if eof => i += 1,
+            _ => return i,
+        }
     }
 }
 
