@@ -48,7 +48,7 @@ impl Context<'_> {
     }
 
     /// What page 1 opens with: the issuer from `settle.toml`, or that none is configured.
-    fn letterhead(&self) -> Letterhead {
+    fn letterhead(&self) -> Letterhead<'_> {
         match self.issuer {
             Some(i) => Letterhead {
                 name: i.name_zh.clone(),
@@ -63,11 +63,13 @@ impl Context<'_> {
                         i.tax_id
                     ),
                 ],
+                logo: i.logo_image.as_ref(),
             },
             None => Letterhead {
                 name: self.label("no_issuer"),
                 name_en: String::new(),
                 lines: vec![self.label("no_issuer_hint")],
+                logo: None,
             },
         }
     }
