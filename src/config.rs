@@ -174,9 +174,9 @@ impl Settings {
         }
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let settings = Settings::parse(&text)?;
-                if let Some(issuer) = &settings.issuer {
-                    issuer.check_logo(dir)?;
+                let mut settings = Settings::parse(&text)?;
+                if let Some(issuer) = &mut settings.issuer {
+                    issuer.load_logo(dir)?;
                 }
                 Ok(settings)
             }

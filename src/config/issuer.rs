@@ -11,6 +11,7 @@ use std::path::{Component, Path};
 use serde::Serialize;
 
 use crate::error::DatasetError;
+use crate::render::pdf::Image;
 
 /// The issuer of the statements, as `settle.toml [issuer]` names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -31,6 +32,9 @@ pub struct Issuer {
     /// A PNG inside the dataset folder, as written (relative to the folder).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
+    /// The logo, decoded when `settle.toml` is read ([`Issuer::load_logo`]).
+    #[serde(skip)]
+    pub logo_image: Option<Image>,
 }
 
 /// The keys of `[issuer]`, required ones first.
@@ -62,7 +66,7 @@ impl Issuer {
     /// Reads and checks `[issuer]`: every required key is a non-empty string, the tax id and the
     /// bank account have the characters such numbers have, and `logo` is a relative path to a
     /// `.png` that stays inside the dataset folder (that it is a PNG is checked by
-    /// [`Issuer::check_logo`], which has the folder).
+    /// [`Issuer::load_logo`], which has the folder).
     pub fn parse(value: &toml::Value) -> Result<Issuer, DatasetError> {
         let Some(table) = value.as_table() else {
             return Err(error(
@@ -113,6 +117,7 @@ impl Issuer {
             bank_account: text("bank_account")?,
             invoice_subject: text("invoice_subject")?,
             logo: table.get("logo").map(|_| text("logo")).transpose()?,
+            logo_image: None,
         };
         let tax_id_ok = issuer.tax_id.len() <= 30
             && issuer
@@ -160,8 +165,9 @@ impl Issuer {
         Ok(issuer)
     }
 
-    /// Checks that the logo, if any, is a PNG file in the dataset folder `dir`.
-    pub fn check_logo(&self, dir: &Path) -> Result<(), DatasetError> {
+    /// Reads the logo, if any, from the dataset folder `dir`: a PNG that
+    /// [`Image::from_png`] reads.
+    pub fn load_logo(&mut self, dir: &Path) -> Result<(), DatasetError> {
         let Some(logo) = &self.logo else {
             return Ok(());
         };
@@ -172,12 +178,14 @@ impl Issuer {
                 "put the PNG in the dataset folder, or remove `logo` from `[issuer]`",
             )
         })?;
-        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            return Err(error(
-                format!("`issuer.logo`: `{}` is not a PNG file", path.display()),
-                "save the logo as PNG, or remove `logo` from `[issuer]`",
-            ));
-        }
+        let image = Image::from_png(&bytes).map_err(|why| {
+            error(
+                format!("`issuer.logo`: `{}`: {why}", path.display()),
+                "save the logo as an 8-bit RGB or RGBA PNG (not interlaced, no palette), or \
+                 remove `logo` from `[issuer]`",
+            )
+        })?;
+        self.logo_image = Some(image);
         Ok(())
     }
 }
@@ -240,21 +248,31 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("settle-logo-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let i = parse(&format!("{FULL}logo = \"logo.png\"\n")).unwrap();
+        let mut i = i;
         assert!(
-            i.check_logo(&dir)
+            i.load_logo(&dir)
                 .unwrap_err()
                 .to_string()
                 .contains("cannot read")
         );
         std::fs::write(dir.join("logo.png"), b"GIF89a").unwrap();
         assert!(
-            i.check_logo(&dir)
+            i.load_logo(&dir)
                 .unwrap_err()
                 .to_string()
                 .contains("not a PNG")
         );
         std::fs::write(dir.join("logo.png"), b"\x89PNG\r\n\x1a\nrest").unwrap();
-        assert!(i.check_logo(&dir).is_ok());
+        assert!(
+            i.load_logo(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("no IHDR")
+        );
+        let png = crate::render::pdf::image_tests::png(2, 1, 2, &[1, 2, 3, 4, 5, 6], 0);
+        std::fs::write(dir.join("logo.png"), png).unwrap();
+        i.load_logo(&dir).unwrap();
+        assert_eq!(i.logo_image.as_ref().map(|l| l.samples.len()), Some(6));
         let _ = std::fs::remove_dir_all(dir);
     }
 }

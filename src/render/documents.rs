@@ -48,7 +48,7 @@ impl Context<'_> {
     }
 
     /// What page 1 opens with: the issuer from `settle.toml`, or that none is configured.
-    fn letterhead(&self) -> Letterhead {
+    fn letterhead(&self) -> Letterhead<'_> {
         match self.issuer {
             Some(i) => Letterhead {
                 name: i.name_zh.clone(),
@@ -63,11 +63,13 @@ impl Context<'_> {
                         i.tax_id
                     ),
                 ],
+                logo: i.logo_image.as_ref(),
             },
             None => Letterhead {
                 name: self.label("no_issuer"),
                 name_en: String::new(),
                 lines: vec![self.label("no_issuer_hint")],
+                logo: None,
             },
         }
     }
@@ -575,4 +577,81 @@ pub fn reconciliation<'f>(
         doc.table(&columns, rows);
     }
     doc.finish(&cx.footer(), cx.period.as_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::records::{BillingCycle, InvoiceKind, PaymentMode};
+    use crate::render::template::LABEL_KEYS;
+    use crate::rules::invoices::{Shipping, Source, Status};
+    use crate::rules::rates::RateSource;
+    use crate::rules::rebate::PayoutStatus;
+    use crate::rules::reconcile::Kind;
+    use crate::rules::rollup::RollupStatus;
+
+    /// Every code a PDF prints has its `<group>_<code>` label, so none prints as an empty cell.
+    #[test]
+    fn every_printed_code_has_a_label() {
+        let mut keys: Vec<String> = Vec::new();
+        let mut add = |group: &str, codes: &[&str]| {
+            keys.extend(codes.iter().map(|c| format!("{group}_{c}")));
+        };
+        add("mode", PaymentMode::NAMES);
+        add("cycle", BillingCycle::NAMES);
+        add("kind", InvoiceKind::NAMES);
+        add("kind_short", InvoiceKind::NAMES);
+        add(
+            "rate_source",
+            &[RateSource::Base.as_str(), RateSource::Special.as_str()],
+        );
+        add(
+            "payout",
+            &[
+                PayoutStatus::Payable.as_str(),
+                PayoutStatus::WithheldArrears.as_str(),
+            ],
+        );
+        add(
+            "rollup",
+            &[
+                RollupStatus::RolledUp.as_str(),
+                RollupStatus::StayedOnChild.as_str(),
+            ],
+        );
+        let findings: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        add("finding", &findings);
+        add(
+            "source",
+            &[
+                Source::Resale,
+                Source::Hosting,
+                Source::Management,
+                Source::Marketplace,
+            ]
+            .map(Source::as_str),
+        );
+        add(
+            "status",
+            &[
+                Status::ToIssue,
+                Status::Issued,
+                Status::Overdue,
+                Status::NotNeeded,
+                Status::Refunded,
+                Status::BlockedArrears,
+                Status::RejectedTitle,
+            ]
+            .map(Status::as_str),
+        );
+        add(
+            "shipping",
+            &[Shipping::Cod, Shipping::Provider].map(Shipping::as_str),
+        );
+        add("issuer", &["cloud", "partner", "account", "provider"]);
+        let missing: Vec<&String> = keys
+            .iter()
+            .filter(|k| !LABEL_KEYS.contains(&k.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "codes without a label: {missing:?}");
+    }
 }

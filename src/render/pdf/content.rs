@@ -107,6 +107,16 @@ impl Content {
         }
     }
 
+    /// The image XObject `name`, `width` × `height` points, its lower left corner at `x`, `y`.
+    pub fn image(&mut self, name: &str, x: f32, y: f32, width: f32, height: f32) {
+        self.graphics();
+        self.ops.push_str("q ");
+        self.nums(&[width, 0.0, 0.0, height, x, y]);
+        self.ops.push_str("cm /");
+        self.ops.push_str(name);
+        self.ops.push_str(" Do Q\n");
+    }
+
     /// A horizontal line from `x1` to `x2`.
     pub fn rule(&mut self, color: Rgb, x1: f32, x2: f32, y: f32, thickness: f32) {
         self.graphics();

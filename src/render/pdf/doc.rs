@@ -14,6 +14,7 @@ use std::io::{self, Write};
 
 use super::content::{Content, Glyphs, Rgb};
 use super::font::{FONT_RESOURCE, Font};
+use super::image::Image;
 use super::writer::{Writer, text_string};
 use crate::model::time::Timestamp;
 use crate::render::template::Templates;
@@ -97,11 +98,18 @@ impl Row {
 
 /// What page 1 opens with: the issuer's names and its details, or the notice that no issuer is
 /// configured.
-pub struct Letterhead {
+pub struct Letterhead<'i> {
     pub name: String,
     pub name_en: String,
     pub lines: Vec<String>,
+    /// The issuer's logo, printed at the left of the names.
+    pub logo: Option<&'i Image>,
 }
+
+/// The name pages give the logo's image XObject.
+const LOGO: &str = "Logo";
+/// The logo's height on the page, in millimetres.
+const LOGO_HEIGHT: f32 = 12.0;
 
 /// A document being laid out, page by page, top to bottom.
 pub struct Doc<'a> {
@@ -118,6 +126,8 @@ pub struct Doc<'a> {
     glyphs: Glyphs,
     /// The font's object, written at the end.
     font_object: u32,
+    /// The logo's image object, written first.
+    logo: Option<u32>,
     /// The top of the free space on the current page, in points from the bottom.
     y: f32,
 }
@@ -145,11 +155,22 @@ impl<'a> Doc<'a> {
             pages: Vec::new(),
             glyphs: Glyphs::new(),
             font_object,
+            logo: None,
             y: 0.0,
         };
         doc.y = doc.top();
-        let (left, right) = (doc.left(), doc.right());
+        let (mut left, right) = (doc.left(), doc.right());
+        if let Some(image) = letterhead.logo {
+            let height = Self::mm(LOGO_HEIGHT);
+            let width = (height * image.width as f32 / image.height as f32).min(Self::mm(45.0));
+            let n = doc.embed(image);
+            doc.logo = Some(n);
+            let top = doc.y;
+            doc.page.image(LOGO, left, top - height, width, height);
+            left += width + Self::mm(3.0);
+        }
         let size = t.layout.heading_size;
+        let start = doc.y;
         doc.advance(size * 1.2);
         doc.text(left, doc.y, size, &letterhead.name);
         let width = font.width(&letterhead.name_en, size);
@@ -161,7 +182,11 @@ impl<'a> Doc<'a> {
                 doc.text(left, doc.y, small, &wrapped);
             }
         }
+        if letterhead.logo.is_some() {
+            doc.y = doc.y.min(start - Self::mm(LOGO_HEIGHT));
+        }
         doc.advance(small);
+        let left = doc.left();
         doc.rule(left, right, doc.y, 0.8);
         let size = t.layout.title_size;
         doc.advance(size * 1.6);
@@ -169,6 +194,32 @@ impl<'a> Doc<'a> {
         doc.text((left + right - width) / 2.0, doc.y, size, title);
         doc.advance(size * 0.8);
         doc
+    }
+
+    /// Writes `image` (and its alpha as a soft mask) as an image XObject; returns its object.
+    fn embed(&mut self, image: &Image) -> u32 {
+        let size = format!(
+            "/Type/XObject/Subtype/Image/Width {}/Height {}/BitsPerComponent 8",
+            image.width, image.height
+        );
+        let mask = image.alpha.as_ref().map(|alpha| {
+            let n = self.out.reserve();
+            self.out
+                .stream(n, &format!("{size}/ColorSpace/DeviceGray"), alpha);
+            format!("/SMask {n} 0 R")
+        });
+        let space = if image.colors == 3 {
+            "/DeviceRGB"
+        } else {
+            "/DeviceGray"
+        };
+        let n = self.out.reserve();
+        self.out.stream(
+            n,
+            &format!("{size}/ColorSpace{space}{}", mask.unwrap_or_default()),
+            &image.samples,
+        );
+        n
     }
 
     /// The line later pages open with: the document, its number, party, period and currency.
@@ -356,43 +407,54 @@ impl<'a> Doc<'a> {
         self.table_in(columns, widths, rows);
     }
 
-    /// A table whose rows are all known: each column is first given the width of its widest
-    /// unbreakable piece (a whole cell, or a word of Latin letters and digits; Chinese breaks
-    /// between any two characters), and what is left of the page is shared by the weights.
-    /// Words then never break mid-word unless a single one is wider than the page allows.
+    /// A table whose rows are all known, its columns sized to their content. Each column needs
+    /// at least its widest unbreakable piece (a whole cell, or a word of Latin letters and digits;
+    /// Chinese breaks between any two characters) and would like its widest cell on one line (at
+    /// most 30% of the page, such as a company name). Columns get what they need, then what they
+    /// would like as far as the page allows, then the rest by weight; only when the needs pass
+    /// the page is every column shrunk in proportion.
     pub fn fitted_table(&mut self, columns: &[Column], rows: Vec<Row>) {
         let size = self.t.layout.body_size;
+        let small = self.t.layout.small_size / size;
         let pad = 2.0 * Self::mm(self.t.layout.cell_padding) + 0.5;
-        let piece = |text: &str, whole: bool| -> f32 {
+        let width = self.right() - self.left();
+        // (needed, wanted) for one text at body size.
+        let measure = |text: &str, whole: bool| -> (f32, f32) {
+            let full = self.font.width(text, size);
             if whole {
-                return self.font.width(text, size);
+                return (full, full);
             }
-            text.split(|c: char| c.is_whitespace() || !c.is_ascii())
+            let word = text
+                .split(|c: char| c.is_whitespace() || !c.is_ascii())
                 .map(|w| self.font.width(w, size))
-                .fold(self.font.width("国", size), f32::max)
+                .fold(self.font.width("国", size), f32::max);
+            (word, full.min(width * 0.3).max(word))
         };
-        let mut need: Vec<f32> = columns
+        let mut need: Vec<(f32, f32)> = columns
             .iter()
             .map(|c| {
-                let small = self.t.layout.small_size / size;
-                piece(&c.label, false) * small + pad
+                let (n, w) = measure(&c.label, false);
+                (n * small + pad, w * small + pad)
             })
             .collect();
         for row in &rows {
             for ((n, c), cell) in need.iter_mut().zip(columns).zip(&row.cells) {
-                *n = n.max(piece(cell, c.whole) + pad);
+                let (needed, wanted) = measure(cell, c.whole);
+                *n = (n.0.max(needed + pad), n.1.max(wanted + pad));
             }
         }
-        let width = self.right() - self.left();
-        let fixed: f32 = need.iter().sum();
-        let widths: Vec<f32> = if fixed >= width {
-            need.iter().map(|n| n / fixed * width).collect()
+        let needed: f32 = need.iter().map(|n| n.0).sum();
+        let wanted: f32 = need.iter().map(|n| n.1).sum();
+        let widths: Vec<f32> = if needed >= width {
+            need.iter().map(|n| n.0 / needed * width).collect()
+        } else if wanted >= width {
+            let share = (width - needed) / (wanted - needed);
+            need.iter().map(|n| n.0 + (n.1 - n.0) * share).collect()
         } else {
             let total: f32 = columns.iter().map(|c| c.weight).sum();
-            let spare = width - fixed;
             need.iter()
                 .zip(columns)
-                .map(|(n, c)| n + spare * c.weight / total)
+                .map(|(n, c)| n.1 + (width - wanted) * c.weight / total)
                 .collect()
         };
         self.table_in(columns, widths, rows);
@@ -607,6 +669,10 @@ impl<'a> Doc<'a> {
         }
         self.font.embed(&mut self.out, font, &self.glyphs)?;
         let tree = self.out.reserve();
+        let logo = self
+            .logo
+            .map(|n| format!("/{LOGO} {n} 0 R"))
+            .unwrap_or_default();
         let mut kids = String::new();
         for (content, footer) in self.pages.iter().zip(&footers) {
             let page = self.out.reserve();
@@ -614,7 +680,7 @@ impl<'a> Doc<'a> {
                 page,
                 format!(
                     "<</Type/Page/Parent {tree} 0 R/MediaBox{media_box}\
-                     /Resources<</Font<</{FONT_RESOURCE} {font} 0 R>>/XObject<</{FOOTER} {footer} 0 R>>>>\
+                     /Resources<</Font<</{FONT_RESOURCE} {font} 0 R>>/XObject<</{FOOTER} {footer} 0 R{logo}>>>>\
                      /Contents {content} 0 R>>"
                 )
                 .as_bytes(),

@@ -5,10 +5,14 @@
 mod content;
 mod doc;
 mod font;
+mod image;
 mod writer;
 
 pub use doc::{Align, Column, Doc, Letterhead, Row, RowKind};
 pub use font::Font;
+pub use image::Image;
+#[cfg(test)]
+pub use image::tests as image_tests;
 
 /// `1234567.5` → `1,234,567.50`: 2 decimals with thousands separators, for money in PDFs.
 pub fn grouped(amount_2dp: &str) -> String {
@@ -73,6 +77,7 @@ mod tests {
                 name: "开票方".into(),
                 name_en: "Issuer".into(),
                 lines: vec!["地址 Address".into()],
+                logo: None,
             };
             let running = "标题 Title · No. X".to_string();
             let mut doc = Doc::new(&t, &font, "标题 Title", &head, running, &mut bytes);
