@@ -824,7 +824,7 @@ pub fn folded_rows(data: &Dataset) -> Vec<Reject> {
 }
 
 /// One warning when the accounts were taken from the exports, one per input file that has columns
-/// SPEC does not know, then one per row whose quoted cell spans lines.
+/// the contract does not know, then one per row whose quoted cell spans lines.
 /// The warning for a month in which no bill line falls, used or deducted: almost always exports
 /// that are missing or stale, which would otherwise publish a zero statement to every partner.
 pub fn empty_month(month: Month) -> String {

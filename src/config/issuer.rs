@@ -1,4 +1,4 @@
-//! `[issuer]` in `settle.toml`: who sends the month's documents (SPEC R9), with the invoicing
+//! `[issuer]` in `settle.toml`: who sends the month's documents (R9 in docs/rules.md), with the invoicing
 //! details a partner needs to invoice it (R5, seed 002's 返佣结算开票).
 //!
 //! The issuer's identity comes from the dataset and from nowhere else: not from the working

@@ -1,5 +1,5 @@
 //! 大写金额: an amount in Chinese capital numerals, as statements and invoices print amounts due
-//! (SPEC, PDFs), so that a figure cannot be altered by adding a stroke.
+//! (docs/outputs.md, PDFs), so that a figure cannot be altered by adding a stroke.
 //!
 //! The writing follows the rules banks apply to 中文大写金额 (《支付结算办法》 appendix):
 //! - digits 零壹贰叁肆伍陆柒捌玖, units 拾佰仟 within a group of four, 万 and 亿 between groups;

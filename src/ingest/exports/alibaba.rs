@@ -4,7 +4,7 @@
 //! deduction period; the usage time is `账单开始时间`/`账单结束时间`, else `日期` (`yyyyMMdd`, one
 //! day), else `消费时间`, else the `账期` month itself. Alibaba's own arithmetic is
 //! `官网价 − 优惠金额 − 优惠券抵扣 = 应付金额`, and `应付金额` is then paid by cash, `代金券抵扣`
-//! (cash vouchers), prepaid cards or left in arrears: so the coupon is SPEC's `voucher_amount`,
+//! (cash vouchers), prepaid cards or left in arrears: so the coupon is the contract's `voucher_amount`,
 //! and `代金券抵扣`, a way of paying the payable, is not subtracted again. Times without an
 //! offset are the console's Beijing time, read in the dataset's `timezone`.
 

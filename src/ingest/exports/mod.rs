@@ -132,7 +132,7 @@ pub struct ExportFile {
 }
 
 impl ExportFile {
-    /// Which export column feeds each SPEC column: `(feeds, column)`, for the columns found.
+    /// Which export column feeds each contract column: `(feeds, column)`, for the columns found.
     pub fn mapping(&self) -> Vec<(&'static str, &'static str)> {
         self.format
             .fields

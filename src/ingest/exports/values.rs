@@ -1,7 +1,7 @@
 //! Cell values as the clouds write them: placeholders for nothing, exact amounts of any
 //! precision, and the timestamp forms of each console.
 //!
-//! `bills.csv` keeps SPEC's strict forms ([`crate::ingest::cell`]); an export is read as its
+//! `bills.csv` keeps the contract's strict forms ([`crate::ingest::cell`]); an export is read as its
 //! vendor writes it, but never loosely: an amount is parsed exactly or the row is rejected, and
 //! so is a timestamp that names no instant.
 
