@@ -823,8 +823,6 @@ pub fn folded_rows(data: &Dataset) -> Vec<Reject> {
     out
 }
 
-/// One warning when the accounts were taken from the exports, one per input file that has columns
-/// the contract does not know, then one per row whose quoted cell spans lines.
 /// The warning for a month in which no bill line falls, used or deducted: almost always exports
 /// that are missing or stale, which would otherwise publish a zero statement to every partner.
 pub fn empty_month(month: Month) -> String {
@@ -835,8 +833,8 @@ pub fn empty_month(month: Month) -> String {
 }
 
 /// One warning when `settle.toml` names no issuer, one when the accounts were taken from the
-/// exports, one per input file that has columns the contract does not know, then one per row
-/// whose quoted cell spans lines.
+/// exports, the exports' own (a FOCUS export in a zone other than UTC), one per input file that
+/// has columns the contract does not know, then one per row whose quoted cell spans lines.
 pub fn warnings(data: &Dataset) -> Vec<String> {
     let from_exports = data.accounts_from_exports.then(|| {
         format!(
