@@ -95,15 +95,8 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
         _ => pick(row.cell(FREQUENCY), FREQUENCIES)?,
     };
     let committed = row.text(PRICING).eq_ignore_ascii_case("Committed");
-    let charge = Charge::new(
-        row,
-        cx,
-        account,
-        window,
-        list,
-        row.discount(LIST, list, billed)?,
-        billed,
-    )?;
+    let discount = row.discount(LIST, list, billed)?;
+    let charge = Charge::new(row, cx, account, window, list, discount, billed)?;
     Ok(Outcome::Charge(Charge {
         account_name: name,
         payment_mode: if category == Category::Purchase || committed {

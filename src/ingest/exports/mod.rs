@@ -11,9 +11,9 @@
 //! manifest entry and
 //! conservation check therefore works on exports unchanged.
 //!
-//! An export row has no `bill_id`: its id is the file's name and the row's physical line
-//! (`part1.csv:17`), or for Parquet its row number (`part2.parquet#16`), which is unique and
-//! stable for the same file.
+//! An export row has no `bill_id`: its id is the file's path below `exports/` and the row's
+//! physical line (`part1.csv:17`), or for Parquet its row number (`part2.parquet#16`), which is
+//! unique and stable for the same file.
 
 pub mod alibaba;
 pub mod delivery;

@@ -63,15 +63,8 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     let payment_mode = row.payment_mode(MODE, MODES)?;
     let payable = row.amount_or_zero(PAYABLE)?;
     let list = row.list_amount(LIST, &[payable])?;
-    let charge = Charge::new(
-        row,
-        cx,
-        account,
-        window,
-        list,
-        row.discount(LIST, list, payable)?,
-        payable,
-    )?;
+    let discount = row.discount(LIST, list, payable)?;
+    let charge = Charge::new(row, cx, account, window, list, discount, payable)?;
     Ok(Outcome::Charge(Charge {
         payment_mode,
         deducted_at: Some(deducted),
