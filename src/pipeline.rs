@@ -588,10 +588,24 @@ fn write_statements(
                 ))
             })
             .collect::<Result<Vec<_>, Error>>()?;
+        // Each statement's walk from its customers' consoles (R10): printed on its PDF, and
+        // each customer's row in `bridge.csv`.
+        let walks: Vec<Vec<view::bridge::Walk>> = statements
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .map(|s| {
+                        let linked = customers.get(&s.partner_id).map_or(&[][..], Vec::as_slice);
+                        view::bridge::walk(s, linked, lines.consoles, look)
+                    })
+                    .collect()
+            })
+            .collect();
         let files: Vec<Vec<OutputEntry>> = chunk
             .par_iter()
             .zip(&statements)
-            .map(|(partner, list)| {
+            .zip(&walks)
+            .map(|((partner, list), walks)| {
                 let views: Vec<_> = list
                     .iter()
                     .map(|s| {
@@ -609,7 +623,7 @@ fn write_statements(
                     files.push(write_pdf(
                         out.staging,
                         &format!("statements/{stem}.pdf"),
-                        |file| documents::statement(cx, &partner.partner_id, &views, file),
+                        |file| documents::statement(cx, &partner.partner_id, &views, walks, file),
                     )?);
                     progress.advance(1);
                 }
@@ -617,16 +631,14 @@ fn write_statements(
             })
             .collect::<Result<_, Error>>()?;
         out.outputs.extend(files.into_iter().flatten());
-        for s in statements.iter().flatten() {
-            let linked = customers.get(&s.partner_id).map_or(&[][..], Vec::as_slice);
-            let walk = view::bridge::walk(s, linked, lines.consoles, look);
+        for (s, walk) in statements.iter().flatten().zip(walks.into_iter().flatten()) {
+            let (partner, currency) = (&s.partner_id, &walk.currency);
             bridge.extend(
                 walk.customers
                     .into_iter()
-                    .map(|row| (s.partner_id.clone(), walk.currency.clone(), row)),
+                    .map(|row| (partner.clone(), currency.clone(), row)),
             );
-        }
-        // statements.csv needs each statement's summary row, not its lines.
+        } // statements.csv needs each statement's summary row, not its lines.
         summaries.extend(statements.into_iter().flatten().map(|s| rebate::Statement {
             lines: Vec::new(),
             ..s

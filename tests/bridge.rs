@@ -128,3 +128,57 @@ fn a_generated_month_walks_add_up() {
     ]);
     check_walks(&out.join("gen/2026-10"));
 }
+
+/// The walk printed on a statement PDF (read back with `pdftotext`): it opens with the consoles'
+/// figure that `bridge.csv` sums for the partner, and ends with the statement's printed total.
+#[test]
+fn the_statement_pdf_ends_with_the_walk() {
+    let s = Scratch::new("bridge-pdf");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/demo");
+    let out = s.out();
+    settle(&[
+        "run",
+        "--inputs",
+        &demo.to_string_lossy(),
+        "--period",
+        "2026-10",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    let dir = out.join("demo/2026-10");
+    let pdf = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(dir.join("statements/p-01.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (make test installs poppler-utils)");
+    let text = String::from_utf8_lossy(&pdf.stdout);
+    let walk = text
+        .split("Walk from the customers' consoles to the rebate base · CNY")
+        .nth(1)
+        .expect("the CNY walk is printed");
+    let amount = |label: &str| -> Decimal {
+        let line = walk.lines().find(|l| l.contains(label)).expect(label);
+        let last = line.split_whitespace().last().expect("an amount");
+        money(&last.replace(',', ""))
+    };
+    let console: Decimal = csv_rows(&dir.join("bridge.csv"))
+        .iter()
+        .filter(|r| r[1] == "p-01" && r[4] == "CNY")
+        .map(|r| money(&r[5]))
+        .sum();
+    assert_eq!(amount("Customers' deduction-period payable"), console);
+    let total = csv_rows(&dir.join("statements.csv"))
+        .into_iter()
+        .find(|r| r.contains(&"p-01".to_string()) && r.contains(&"CNY".to_string()))
+        .expect("p-01's CNY row");
+    let printed = walk
+        .lines()
+        .find(|l| l.contains("返佣合计 Rebate total"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("the walk's total");
+    assert!(
+        total.contains(&printed.to_string()),
+        "{printed} in {total:?}"
+    );
+}

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::config::Issuer;
+use crate::model::basis::Basis;
 use crate::model::period::Period;
 use crate::model::records::{Id, InvoiceKind};
 use crate::model::time::Timestamp;
@@ -13,6 +14,7 @@ use crate::render::capital::capital;
 use crate::render::pdf::{Column, Doc, Font, Letterhead, Row, grouped};
 use crate::render::template::Templates;
 use crate::rules::rollup::RollupStatus;
+use crate::view::bridge::Walk;
 use crate::view::invoices::InvoiceRow;
 use crate::view::reconciliation::{FindingRow, KindTotal};
 use crate::view::rollups::{MasterView, PAYABLE, RowKind};
@@ -136,6 +138,7 @@ pub fn statement(
     cx: &Context,
     partner_id: &str,
     statements: &[StatementView],
+    walks: &[Walk],
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let Some(first) = statements.first() else {
@@ -214,7 +217,77 @@ pub fn statement(
         invoice(cx, s, &kind, &mut doc);
     }
     doc.stamp_boxes(&[cx.label("issuer_stamp"), cx.label("stamp")]);
+    for w in walks {
+        doc.space(6.0);
+        doc.keep(90.0);
+        doc.heading(&format!("{} · {}", cx.label("walk_title"), w.currency));
+        doc.paragraph(&cx.label("walk_intro"));
+        doc.totals(&walk_steps(cx, w));
+    }
     doc.finish(&cx.footer(), cx.period.as_of)
+}
+
+/// A statement's walk as signed, printed steps (R10): from the consoles' figure to the usage
+/// figure and on to the rebate base under the usage basis, the other way under the deduction
+/// basis; then the rebate at the rates and its rounding to the printed total.
+fn walk_steps(cx: &Context, w: &Walk) -> Vec<(String, String)> {
+    let s = &w.sum;
+    // A step's operator, turned round for a negative amount, so that no `+ -` is printed.
+    fn op(sign: &'static str, negative: bool) -> &'static str {
+        match (sign, negative) {
+            ("+ ", true) => "− ",
+            ("− ", true) => "+ ",
+            (sign, _) => sign,
+        }
+    }
+    let line = |key: &str, sign: &'static str, f: Figure| {
+        let negative = f.value().is_sign_negative() && !f.is_zero();
+        let shown = if negative { Figure::ZERO - f } else { f };
+        (
+            cx.label(key),
+            format!("{}{}", op(sign, negative), money(shown)),
+        )
+    };
+    let total = |key: &str, f: Figure| (cx.label(key), format!("= {}", money(f)));
+    let mut out = match w.basis {
+        Basis::Usage => vec![
+            line("walk_deduction", "", s.deduction_period),
+            line("walk_other_months", "− ", s.other_months),
+            line("walk_prepaid", "+ ", s.deducted_before),
+            line("walk_later", "+ ", s.deducted_later),
+            line("walk_never", "+ ", s.never_deducted),
+            line("walk_rounding", "+ ", s.rounding_to_usage),
+            total("walk_usage", s.usage_period),
+        ],
+        Basis::Deduction => vec![
+            line("walk_usage", "", s.usage_period),
+            line("walk_prepaid", "− ", s.deducted_before),
+            line("walk_later", "− ", s.deducted_later),
+            line("walk_never", "− ", s.never_deducted),
+            line("walk_rounding", "− ", s.rounding_to_usage),
+            line("walk_other_months", "+ ", s.other_months),
+            total("walk_deduction", s.deduction_period),
+        ],
+    };
+    out.extend([
+        line("walk_outside", "− ", s.outside_link),
+        line("walk_rounding", "+ ", s.rounding_to_base),
+        total("walk_base", s.rebate_base),
+        (
+            cx.label("walk_exact"),
+            w.rebate_exact.normalize().to_string(),
+        ),
+        (
+            cx.label("walk_rounding_2dp"),
+            format!(
+                "{}{}",
+                op("+ ", w.rounding.is_sign_negative() && !w.rounding.is_zero()),
+                w.rounding.abs().normalize()
+            ),
+        ),
+        total("rebate_total", w.total),
+    ]);
+    out
 }
 
 /// The bilingual name of an invoice kind.
