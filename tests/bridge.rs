@@ -24,6 +24,22 @@ fn settle(args: &[&str]) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// Runs October of `data` into `out` (with the PDFs when `pdf`) and returns the period folder.
+fn october(data: &Path, out: &Path, pdf: bool) -> PathBuf {
+    let (d, o) = (data.to_string_lossy(), out.to_string_lossy());
+    let mut args = vec!["run", "--inputs", &d, "--period", "2026-10", "--out", &o];
+    if !pdf {
+        args.push("--no-pdf");
+    }
+    settle(&args);
+    let name = data
+        .file_name()
+        .expect("named")
+        .to_string_lossy()
+        .into_owned();
+    out.join(name).join("2026-10")
+}
+
 /// Checks the walks of the period folder `dir`.
 fn check_walks(dir: &Path) {
     let bridge = csv_rows(&dir.join("bridge.csv"));
@@ -87,18 +103,7 @@ fn check_walks(dir: &Path) {
 fn the_demo_walks_add_up() {
     let s = Scratch::new("bridge-demo");
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/demo");
-    let out = s.out();
-    settle(&[
-        "run",
-        "--inputs",
-        &demo.to_string_lossy(),
-        "--period",
-        "2026-10",
-        "--out",
-        &out.to_string_lossy(),
-        "--no-pdf",
-    ]);
-    check_walks(&out.join("demo/2026-10"));
+    check_walks(&october(&demo, &s.out(), false));
 }
 
 #[test]
@@ -115,18 +120,7 @@ fn a_generated_month_walks_add_up() {
         "12",
         &data.to_string_lossy(),
     ]);
-    let out = s.out();
-    settle(&[
-        "run",
-        "--inputs",
-        &data.to_string_lossy(),
-        "--period",
-        "2026-10",
-        "--out",
-        &out.to_string_lossy(),
-        "--no-pdf",
-    ]);
-    check_walks(&out.join("gen/2026-10"));
+    check_walks(&october(&data, &s.out(), false));
 }
 
 /// The walk printed on a statement PDF (read back with `pdftotext`): it opens with the consoles'
@@ -135,17 +129,7 @@ fn a_generated_month_walks_add_up() {
 fn the_statement_pdf_ends_with_the_walk() {
     let s = Scratch::new("bridge-pdf");
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/demo");
-    let out = s.out();
-    settle(&[
-        "run",
-        "--inputs",
-        &demo.to_string_lossy(),
-        "--period",
-        "2026-10",
-        "--out",
-        &out.to_string_lossy(),
-    ]);
-    let dir = out.join("demo/2026-10");
+    let dir = october(&demo, &s.out(), true);
     let pdf = Command::new("pdftotext")
         .args(["-layout"])
         .arg(dir.join("statements/p-01.pdf"))

@@ -9,23 +9,6 @@ use std::process::{Command, Output};
 
 use support::Scratch;
 
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/demo")
-}
-
-/// A copy of the demo dataset in `s`, named `name`.
-fn copy_demo(s: &Scratch, name: &str) -> PathBuf {
-    let dir = s.0.join(name);
-    std::fs::create_dir_all(&dir).expect("a dataset folder");
-    for entry in std::fs::read_dir(demo()).expect("the demo") {
-        let entry = entry.expect("an entry");
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("a copy");
-        }
-    }
-    dir
-}
-
 /// Runs October of `inputs` into `out` and returns the period folder.
 fn october(inputs: &Path, out: &Path) -> PathBuf {
     let o = support::run(inputs, out, &[])
@@ -54,7 +37,7 @@ fn diff(a: &Path, b: &Path, extra: &[&str]) -> Output {
 #[test]
 fn a_rerun_is_the_same() {
     let s = Scratch::new("diff-same");
-    let data = copy_demo(&s, "demo");
+    let data = s.copy_demo("demo");
     let a = october(&data, &s.0.join("a"));
     let b = october(&data, &s.0.join("b"));
     let o = diff(&a, &b, &[]);
@@ -65,7 +48,7 @@ fn a_rerun_is_the_same() {
 #[test]
 fn a_corrected_bill_names_the_partner_and_the_money_moved() {
     let s = Scratch::new("diff-changed");
-    let data = copy_demo(&s, "demo");
+    let data = s.copy_demo("demo");
     let a = october(&data, &s.0.join("a"));
     // p-01's customer acc-1002 gets a late cvm line of 100.00, at p-01's cvm rate of 0.08.
     let bills = std::fs::read_to_string(data.join("bills.csv")).expect("bills.csv");

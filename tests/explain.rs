@@ -18,6 +18,23 @@ fn settle(args: &[&str]) -> Output {
         .expect("settle runs")
 }
 
+/// `settle explain` for October of dataset `d` run into `o`, about partner `p`, plus `extra`.
+fn explain_partner(d: &str, o: &str, p: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "explain",
+        "--inputs",
+        d,
+        "--period",
+        "2026-10",
+        "--out",
+        o,
+        "--partner",
+        p,
+    ];
+    args.extend(extra);
+    settle(&args)
+}
+
 /// The rows of a CSV with its header, as maps from column to value.
 fn records(text: &str) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
@@ -60,19 +77,7 @@ fn check(data: &Path, out: &Path) {
         .collect();
     let mut checked = 0;
     for p in partners {
-        let e = settle(&[
-            "explain",
-            "--inputs",
-            &d,
-            "--period",
-            "2026-10",
-            "--out",
-            &o,
-            "--partner",
-            &p,
-            "--format",
-            "csv",
-        ]);
+        let e = explain_partner(&d, &o, &p, &["--format", "csv"]);
         assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
         let mut exact: BTreeMap<String, Decimal> = BTreeMap::new();
         for r in records(&String::from_utf8_lossy(&e.stdout)) {
@@ -146,15 +151,7 @@ fn every_partner_of_a_generated_month_is_explained() {
 #[test]
 fn a_changed_input_is_refused_naming_it() {
     let s = Scratch::new("explain-changed");
-    let data = s.0.join("demo");
-    std::fs::create_dir_all(&data).expect("a folder");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/demo");
-    for e in std::fs::read_dir(&demo).expect("the demo") {
-        let e = e.expect("an entry");
-        if e.path().is_file() {
-            std::fs::copy(e.path(), data.join(e.file_name())).expect("a copy");
-        }
-    }
+    let data = s.copy_demo("demo");
     let (d, o) = (
         data.to_string_lossy().into_owned(),
         s.out().to_string_lossy().into_owned(),
@@ -168,17 +165,7 @@ fn a_changed_input_is_refused_naming_it() {
     );
     let partners = std::fs::read_to_string(data.join("partners.csv")).expect("partners.csv");
     std::fs::write(data.join("partners.csv"), partners.replace("p-03", "p-33")).expect("write");
-    let e = settle(&[
-        "explain",
-        "--inputs",
-        &d,
-        "--period",
-        "2026-10",
-        "--out",
-        &o,
-        "--partner",
-        "p-01",
-    ]);
+    let e = explain_partner(&d, &o, "p-01", &[]);
     assert_eq!(e.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&e.stderr).contains("`partners.csv` has changed"));
 }

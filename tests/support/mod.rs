@@ -49,6 +49,20 @@ impl Scratch {
         dir
     }
 
+    /// A copy of `inputs/demo` (its files, not its sub-folders) named `name`, to change freely.
+    pub fn copy_demo(&self, name: &str) -> PathBuf {
+        let dir = self.0.join(name);
+        std::fs::create_dir_all(&dir).expect("a dataset folder");
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/demo");
+        for entry in std::fs::read_dir(demo).expect("the demo") {
+            let entry = entry.expect("an entry");
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("a copy");
+            }
+        }
+        dir
+    }
+
     pub fn out(&self) -> PathBuf {
         self.0.join("out")
     }
