@@ -65,6 +65,13 @@ impl Driver {
 
     /// One WebDriver command; its `value`, or a panic naming the WebDriver error.
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.attempt(method, path, body);
+        assert_eq!(status, 200, "{method} {path}: {value}");
+        value["value"].clone()
+    }
+
+    /// One WebDriver command: its HTTP status and its whole answer.
+    fn attempt(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let mut headers = vec![];
         if method == "POST" {
@@ -78,8 +85,7 @@ impl Driver {
         let r = request(self.addr, method, path, &headers, payload.as_bytes());
         let value: Value = serde_json::from_slice(&r.body)
             .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", r.text()));
-        assert_eq!(r.status, 200, "{method} {path}: {value}");
-        value["value"].clone()
+        (r.status, value)
     }
 }
 
@@ -177,12 +183,24 @@ impl<'a> Browser<'a> {
         );
     }
 
+    /// The page's text. A page that a click is still replacing can hand out a `body` that is
+    /// gone by the time its text is asked for (`stale element reference`): the text is then
+    /// asked for again, a bounded number of times, from the page that replaced it.
     fn text(&self) -> String {
-        let body = self.find("body");
-        self.call("GET", &format!("/element/{body}/text"), Value::Null)
-            .as_str()
-            .expect("text")
-            .to_string()
+        for _ in 0..50 {
+            let body = self.find("body");
+            let path = format!("/session/{}/element/{body}/text", self.id);
+            let (status, value) = self.driver.attempt("GET", &path, None);
+            if status == 200 {
+                return value["value"].as_str().expect("text").to_string();
+            }
+            assert_eq!(
+                value["value"]["error"], "stale element reference",
+                "GET {path}: {value}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the page's body stayed stale for 5 s");
     }
 
     fn url(&self) -> String {
