@@ -14,8 +14,9 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
+use crate::model::money::{format_2dp, round};
 use crate::model::period::{InMonth, Period};
-use crate::model::records::{BillLine, PaymentMode, Text};
+use crate::model::records::{BillLine, Text};
 use crate::rules::rates::RateSource;
 
 /// What to explain.
@@ -85,7 +86,7 @@ pub fn groups(question: &Question, mut kept: Vec<Kept>, period: &Period) -> Vec<
                     } else {
                         &b.sub_product
                     },
-                    mode(b.payment_mode),
+                    b.payment_mode.as_str(),
                     rate.normalize(),
                     source.as_str(),
                     b.currency
@@ -116,10 +117,6 @@ pub fn groups(question: &Question, mut kept: Vec<Kept>, period: &Period) -> Vec<
             }
         })
         .collect()
-}
-
-fn mode(m: PaymentMode) -> &'static str {
-    m.as_str()
 }
 
 /// Where a line came from: `bills.csv:17`, or for an export row the file and row its id names.
@@ -155,22 +152,22 @@ pub fn text(groups: &[Group], period: &Period, exports: bool) -> String {
                 b.payable_amount
             );
         }
-        let rounded = crate::model::money::round(g.exact, period.rounding);
+        let rounded = round(g.exact, period.rounding);
         let _ = writeln!(
             out,
             "  {} line(s): Σ payable {} exact, {} printed (rounding {})",
             g.lines.len(),
             g.exact,
-            crate::model::money::format_2dp(rounded),
+            format_2dp(rounded),
             rounded - g.exact
         );
         if let Some(rebate) = g.rebate {
-            let r = crate::model::money::round(rebate, period.rounding);
+            let r = round(rebate, period.rounding);
             let _ = writeln!(
                 out,
                 "  rebate: Σ payable × rate {} exact, {} printed (rounding {})",
                 rebate,
-                crate::model::money::format_2dp(r),
+                format_2dp(r),
                 r - rebate
             );
         }

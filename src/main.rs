@@ -128,18 +128,12 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Validate(args) => {
             let data = pipeline::validate(&args.inputs, progress);
             spinner.finish();
-            let data = data?;
+            let mut data = data?;
             let report = settle::render::report::validation(&data);
             // A closed pipe is not an error: the report is dropped, and the exit code stays.
             settle::console::stdout_bytes(report.as_bytes());
             if args.strict {
-                // A row whose quoted cell spans lines is a reject under --strict.
-                let folded = pipeline::folded_rows(&data);
-                if !data.rejects.is_empty() || !folded.is_empty() {
-                    let mut rejects = data.rejects;
-                    rejects.extend(folded);
-                    return Err(Error::Strict { rejects });
-                }
+                pipeline::strict(&mut data)?;
             }
             Ok(ExitCode::SUCCESS)
         }

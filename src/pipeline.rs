@@ -15,6 +15,7 @@
 //! Only [`crate::output`] writes into the output folder; the one other writer, [`crate::runs`],
 //! keeps scratch files in a folder [`crate::output::Staging`] gives it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -30,8 +31,6 @@ use crate::layout::file_stem;
 use crate::manifest::{Attribution, FindingSummary, Ledger, Manifest, OutputEntry};
 use crate::model::basis::Basis;
 use crate::model::period::{Month, Period};
-use std::collections::BTreeMap;
-
 use crate::model::records::{Account, Partner, Text, Window};
 use crate::model::reject::Reject;
 use crate::model::time::parse_timestamp;
@@ -188,12 +187,7 @@ fn run_known(
         known.warnings.push(empty_month(period.month));
     }
     if cfg.strict {
-        let folded = folded_rows(&data);
-        if !folded.is_empty() || !data.rejects.is_empty() {
-            let mut rejects = std::mem::take(&mut data.rejects);
-            rejects.extend(folded);
-            return Err(Error::Strict { rejects });
-        }
+        strict(&mut data)?;
     }
     if !data.rejects.is_empty() {
         known.warnings.push(format!(
@@ -462,7 +456,7 @@ fn write(
     let usage_compared = data
         .inputs
         .iter()
-        .any(|i| i.spec.name == "usage.csv" && i.sha256.is_some());
+        .any(|i| i.spec.name == ingest::schema::USAGE.name && i.sha256.is_some());
     if let Some(cx) = &pdf {
         progress.stage("rendering PDFs");
         progress.work(masters.len() as u64 + 2);
@@ -638,7 +632,8 @@ fn write_statements(
                     .into_iter()
                     .map(|row| (partner.clone(), currency.clone(), row)),
             );
-        } // statements.csv needs each statement's summary row, not its lines.
+        }
+        // statements.csv needs each statement's summary row, not its lines.
         summaries.extend(statements.into_iter().flatten().map(|s| rebate::Statement {
             lines: Vec::new(),
             ..s
@@ -777,7 +772,7 @@ fn look<'a>(data: &'a Dataset, period: &'a Period) -> Look<'a> {
 
 /// The checked tables the rules read.
 fn world(data: &Dataset) -> Inputs<'_> {
-    static UNKNOWN: std::collections::BTreeMap<Text, Account> = std::collections::BTreeMap::new();
+    static UNKNOWN: BTreeMap<Text, Account> = BTreeMap::new();
     Inputs {
         accounts: &data.accounts,
         partners: &data.partners,
@@ -796,11 +791,23 @@ fn world(data: &Dataset) -> Inputs<'_> {
     }
 }
 
+/// `--strict`, for `run` and `validate`: the dataset's rejects and its folded rows stop the run
+/// (exit 3), so that nothing unexpected passes.
+pub fn strict(data: &mut Dataset) -> Result<(), Error> {
+    let folded = folded_rows(data);
+    if folded.is_empty() && data.rejects.is_empty() {
+        return Ok(());
+    }
+    let mut rejects = std::mem::take(&mut data.rejects);
+    rejects.extend(folded);
+    Err(Error::Strict { rejects })
+}
+
 /// Under `--strict`, a row whose quoted cell spans lines is a reject like any other: a stray `"`
 /// folds the lines after it into one valid row, and their amounts are lost without a reject.
 /// Without `--strict` each stays a warning ([`warnings`]). One reject per kept span, and one for
 /// the count of the others.
-pub fn folded_rows(data: &Dataset) -> Vec<Reject> {
+fn folded_rows(data: &Dataset) -> Vec<Reject> {
     let mut out = Vec::new();
     for i in &data.inputs {
         let lines = &i.lines;

@@ -194,7 +194,7 @@ impl Fold for Pass<'_, '_> {
                 rebate: t.rates.sums(b),
             });
             group.consumption.add(b, at, t.period);
-            if t.rates.counts(at) {
+            if t.period.counted(at) {
                 group.rebate.add(b);
             }
         }

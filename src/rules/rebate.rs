@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 
 use crate::model::basis::Basis;
 use crate::model::money::round;
-use crate::model::period::{InMonth, Period};
+use crate::model::period::Period;
 use crate::model::records::*;
 use crate::model::time::Timestamp;
 use crate::rules::rates::{RateSource, RateTables, RebateInput, Resolution};
@@ -71,11 +71,6 @@ impl<'a> Rates<'a> {
             tables: RateTables::new(input),
             period,
         }
-    }
-
-    /// Whether a line placed at `at` counts in the month on the `rebate_basis` period.
-    pub fn counts(&self, at: InMonth) -> bool {
-        self.period.counted(at)
     }
 
     /// The partner, rate and rate source of one line, as its statement line has them: the
