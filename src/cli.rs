@@ -77,6 +77,10 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "CODE", requires = "partner")]
     pub currency: Option<String>,
 
+    /// An invoice-list entry by its number (`invoices.csv`'s `document_no`): the lines on it
+    #[arg(long, value_name = "NUMBER", conflicts_with_all = ["partner", "account", "product"])]
+    pub invoice: Option<String>,
+
     /// `text` for a person, `csv` for a spreadsheet: one row per bill line
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "csv"])]
     pub format: String,
@@ -85,7 +89,15 @@ pub struct ExplainArgs {
 impl ExplainArgs {
     /// The request, once the question is one settle can answer.
     pub fn into_config(self) -> Result<crate::pipeline::ExplainConfig, String> {
-        use crate::explain::Question;
+        use crate::explain::{Ask, Question};
+        if let Some(number) = self.invoice {
+            return Ok(crate::pipeline::ExplainConfig {
+                inputs: self.inputs,
+                out: self.out,
+                period: self.period,
+                ask: Ask::Invoice(number),
+            });
+        }
         let question = match (self.partner, self.account, self.product) {
             (Some(partner), account, product) => Question::Partner {
                 partner,
@@ -96,8 +108,8 @@ impl ExplainArgs {
             (None, Some(account), Some(product)) => Question::Consumption { account, product },
             _ => {
                 return Err(
-                    "say which figure: `--partner P` for a statement, or `--account A \
-                            --product X` for a consumption row"
+                    "say which figure: `--partner P` for a statement, `--account A \
+                            --product X` for a consumption row, or `--invoice NUMBER` for an invoice"
                         .into(),
                 );
             }
@@ -106,7 +118,7 @@ impl ExplainArgs {
             inputs: self.inputs,
             out: self.out,
             period: self.period,
-            question,
+            ask: Ask::Figure(question),
         })
     }
 }
@@ -290,7 +302,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 
-    /// Write the CSV outputs only, without the PDF documents
+    /// Write the CSV outputs only, without the documents (PDFs and Excel workbooks)
     #[arg(long)]
     pub no_pdf: bool,
 

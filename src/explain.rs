@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 use crate::model::money::{format_2dp, round};
 use crate::model::period::{InMonth, Period};
 use crate::model::records::{BillLine, Text};
+use crate::rules::invoices::Source;
 use crate::rules::rates::RateSource;
 
 /// What to explain.
@@ -31,6 +32,99 @@ pub enum Question {
     },
     /// A consumption row: an account's product, split into the walk's steps.
     Consumption { account: String, product: String },
+    /// An invoice-list entry, by its number (`IV-…`), as the run's `invoices.csv` prints it.
+    Invoice(Invoice),
+}
+
+/// What the command line asks: a figure's question, or an invoice by its number, which the
+/// run's `invoices.csv` turns into a question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ask {
+    Figure(Question),
+    Invoice(String),
+}
+
+/// An entry of `invoices.csv`: its number, and what the bill lines on it share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invoice {
+    pub number: String,
+    pub source: Source,
+    /// The issuing partner or master; `None` for the cloud.
+    pub by: Option<String>,
+    pub recipient: String,
+    pub currency: String,
+    /// The amount printed, for the answer's title.
+    pub amount: String,
+    /// The request id of a marketplace invoice, which no bill line is behind.
+    pub reference: String,
+}
+
+impl Invoice {
+    /// The entry numbered `number` in an `invoices.csv`, or `None` if there is none.
+    pub fn find(invoices_csv: &[u8], number: &str) -> Result<Option<Invoice>, String> {
+        let mut reader = csv::Reader::from_reader(invoices_csv);
+        let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+        let at = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == name)
+                .ok_or_else(|| format!("`invoices.csv` has no `{name}` column"))
+        };
+        let [no, source, reference, issuer, recipient, amount, currency] = [
+            "document_no",
+            "source",
+            "reference",
+            "issuer",
+            "recipient_account_id",
+            "amount",
+            "currency",
+        ]
+        .map(at);
+        let (no, source, reference, issuer, recipient, amount, currency) = (
+            no?, source?, reference?, issuer?, recipient?, amount?, currency?,
+        );
+        for row in reader.records() {
+            let row = row.map_err(|e| e.to_string())?;
+            if row.get(no) != Some(number) {
+                continue;
+            }
+            let cell = |i: usize| row.get(i).unwrap_or_default().to_string();
+            let source = match row.get(source) {
+                Some("resale") => Source::Resale,
+                Some("hosting") => Source::Hosting,
+                Some("management") => Source::Management,
+                Some("marketplace") => Source::Marketplace,
+                other => return Err(format!("unknown invoice source {other:?}")),
+            };
+            let issuer = cell(issuer);
+            let by = issuer.split_once(':').map(|(_, id)| id.to_string());
+            return Ok(Some(Invoice {
+                number: number.to_string(),
+                source,
+                by,
+                recipient: cell(recipient),
+                currency: cell(currency),
+                amount: cell(amount),
+                reference: cell(reference),
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Whether the invoices a line is on (from [`crate::rules::invoices::Issuers::on`]) include
+    /// this one.
+    pub fn holds<'t>(
+        &self,
+        currency: &str,
+        on: impl IntoIterator<Item = (Source, Option<&'t Text>, &'t Text)>,
+    ) -> bool {
+        currency == self.currency
+            && on.into_iter().any(|(source, by, to)| {
+                source == self.source
+                    && by.map(|t| &**t) == self.by.as_deref()
+                    && **to == *self.recipient
+            })
+    }
 }
 
 /// A bill line kept for an answer, with where the month places it and, for a statement, the
@@ -95,6 +189,15 @@ pub fn groups(question: &Question, mut kept: Vec<Kept>, period: &Period) -> Vec<
             Question::Consumption { .. } => {
                 format!("{} · {}", k.bill.currency, step(k.at, &k.bill, period))
             }
+            Question::Invoice(i) => format!(
+                "{} · {} · {} → {} · {} · printed {}",
+                i.number,
+                i.source.as_str(),
+                i.by.as_deref().unwrap_or("cloud"),
+                i.recipient,
+                i.currency,
+                i.amount
+            ),
         };
         by.entry((k.bill.currency.to_string(), title))
             .or_default()
@@ -212,7 +315,7 @@ pub fn csv(groups: &[Group], period: &Period, exports: bool) -> Vec<u8> {
 pub fn asks_partner(question: &Question) -> Option<&str> {
     match question {
         Question::Partner { partner, .. } => Some(partner),
-        Question::Consumption { .. } => None,
+        Question::Consumption { .. } | Question::Invoice(_) => None,
     }
 }
 
@@ -228,6 +331,11 @@ pub fn fits(question: &Question, b: &BillLine) -> bool {
         } => is(account, &b.account_id) && is(product, &b.product) && is(currency, &b.currency),
         Question::Consumption { account, product } => {
             *b.account_id == **account && *b.product == **product
+        }
+        // A hosting invoice's lines are its master's children's: R3 says which.
+        Question::Invoice(i) => {
+            *b.currency == *i.currency
+                && (i.source == Source::Hosting || *b.account_id == *i.recipient)
         }
     }
 }

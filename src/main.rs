@@ -170,6 +170,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let e = explained?;
             let bytes = if format == "csv" {
                 settle::explain::csv(&e.groups, &e.period, e.exports)
+            } else if let Some(note) = &e.note {
+                format!("{note}\n").into_bytes()
             } else {
                 settle::explain::text(&e.groups, &e.period, e.exports).into_bytes()
             };

@@ -194,6 +194,13 @@ impl Staging {
         Ok(Appending::new(path, at, file))
     }
 
+    /// Reads back a file this run has written, for an output made from others (the workbook
+    /// from the CSVs).
+    pub fn open(&self, path: &str) -> Result<File, Error> {
+        let at = self.temp.join(path);
+        File::open(&at).map_err(fail(&at))
+    }
+
     /// Puts the folder in place of the target: its folders are flushed to the disk, an earlier
     /// folder is moved aside, the new one is renamed into place, and the earlier one is removed.
     /// If the new one cannot be put in place, the earlier one is put back.

@@ -437,7 +437,9 @@ fn write(
             break;
         }
     }
-    out.outputs.push(csv.finish()?);
+    let findings_csv = csv.finish()?;
+    let findings_sha256 = findings_csv.sha256.clone();
+    out.outputs.push(findings_csv);
 
     crate::fault::pause("render");
     write_statements(
@@ -477,13 +479,23 @@ fn write(
                 })
             },
             || {
+                let accounts = view::reconciliation::accounts(findings(), documents::TOP_ACCOUNTS);
+                let report = documents::Report {
+                    usage_compared,
+                    kinds: &summary,
+                    accounts: &accounts,
+                    csv_rows: results.findings.len(),
+                    csv_sha256: &findings_sha256,
+                };
                 write_pdf(staging, "reconciliation.pdf", |out| {
-                    documents::reconciliation(cx, usage_compared, &summary, findings(), out)
+                    documents::reconciliation(cx, &report, findings(), out)
                 })
             },
         );
         out.outputs.extend([list?, report?]);
         progress.advance(2);
+        progress.stage("writing workbook.xlsx");
+        out.write("workbook.xlsx", month_workbook(cx, staging)?)?;
     }
     let summary: Vec<FindingSummary> = summary.iter().map(FindingSummary::from).collect();
     progress.stage("writing manifest.json");
@@ -497,6 +509,31 @@ fn write(
         staging,
     )?;
     Ok((count, summary))
+}
+
+/// `workbook.xlsx`: a sheet per CSV of the month, read back from the files written.
+fn month_workbook(cx: &documents::Context, staging: &Staging) -> Result<Vec<u8>, Error> {
+    const SHEETS: [(&str, &str); 8] = [
+        ("sheet_statements", "statements.csv"),
+        ("sheet_consumption", "consumption.csv"),
+        ("sheet_rollups", "rollups.csv"),
+        ("sheet_invoices", "invoices.csv"),
+        ("sheet_invoices_summary", "invoices_summary.csv"),
+        ("sheet_reconciliation", "reconciliation.csv"),
+        ("sheet_bridge", "bridge.csv"),
+        ("sheet_rejects", "rejects.csv"),
+    ];
+    let tables = SHEETS
+        .iter()
+        .map(|&(sheet, file)| {
+            Ok(render::workbook::Table {
+                sheet,
+                file: file.to_string(),
+                csv: std::io::BufReader::new(staging.open(file)?),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    render::workbook::month(cx, tables).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// The outputs written so far, and where they go.
@@ -608,11 +645,20 @@ fn write_statements(
                     })
                     .collect();
                 let stem = file_stem(&partner.partner_id);
-                let mut files = vec![write_file(
-                    out.staging,
-                    format!("statements/{stem}.csv"),
-                    render::statements::detail(&views),
-                )?];
+                let csv = render::statements::detail(&views);
+                let path = format!("statements/{stem}.csv");
+                let book = pdf
+                    .map(|cx| render::workbook::statement(cx, &csv, &views, walks, &path))
+                    .transpose()
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let mut files = vec![write_file(out.staging, path, csv)?];
+                if let Some(book) = book {
+                    files.push(write_file(
+                        out.staging,
+                        format!("statements/{stem}.xlsx"),
+                        book,
+                    )?);
+                }
                 if let Some(cx) = pdf {
                     files.push(write_pdf(
                         out.staging,
@@ -900,11 +946,13 @@ pub struct ExplainConfig {
     /// against.
     pub out: PathBuf,
     pub period: Option<Month>,
-    pub question: explain::Question,
+    pub ask: explain::Ask,
 }
 
 /// What `settle explain` found: the lines behind the figure, grouped as the document prints them.
 pub struct Explained {
+    /// What is behind a figure that no bill line is: a marketplace invoice's request.
+    pub note: Option<String>,
     pub groups: Vec<explain::Group>,
     pub period: Period,
     /// Whether the bill lines came from `exports/`, whose ids name their file and row.
@@ -942,12 +990,31 @@ pub fn explain(cfg: &ExplainConfig, progress: &dyn Progress) -> Result<Explained
                 cfg.out.display()
             ))
         })?;
+    let question = match &cfg.ask {
+        explain::Ask::Figure(q) => q.clone(),
+        explain::Ask::Invoice(number) => {
+            let list = folder.join("invoices.csv");
+            let bytes = std::fs::read(&list).map_err(|source| Error::Output {
+                path: list.clone(),
+                source,
+            })?;
+            let found = explain::Invoice::find(&bytes, number).map_err(|e| {
+                Error::Invocation(format!("`{}` cannot be read: {e}", list.display()))
+            })?;
+            explain::Question::Invoice(found.ok_or_else(|| {
+                Error::Invocation(format!(
+                    "no invoice numbered `{number}` in `{}`\nhint: the numbers are its `document_no` column",
+                    list.display()
+                ))
+            })?)
+        }
+    };
     let mut data = load(&cfg.inputs, settings, progress)?;
     let world = world(&data);
     let tables = Tables::new(&world, &[], &period);
     // A partner's lines are among its customers' accounts: only those are resolved.
     let accounts: Option<rustc_hash::FxHashSet<usize>> =
-        explain::asks_partner(&cfg.question).map(|p| {
+        explain::asks_partner(&question).map(|p| {
             data.links
                 .iter()
                 .filter(|l| &*l.partner_id == p)
@@ -967,7 +1034,7 @@ pub fn explain(cfg: &ExplainConfig, progress: &dyn Progress) -> Result<Explained
                 index,
                 || Collect {
                     tables: &tables,
-                    question: &cfg.question,
+                    question: &question,
                     accounts: accounts.as_ref(),
                     kept: Vec::new(),
                 },
@@ -998,8 +1065,28 @@ pub fn explain(cfg: &ExplainConfig, progress: &dyn Progress) -> Result<Explained
             )));
         }
     }
-    let groups = explain::groups(&cfg.question, kept, &period);
+    let note = match &question {
+        explain::Question::Invoice(i)
+            if i.source == crate::rules::invoices::Source::Marketplace =>
+        {
+            let request = data.requests.iter().find(|r| *r.request_id == *i.reference);
+            Some(match request {
+                Some(r) => format!(
+                    "{} is the marketplace invoice that provider {} was asked for by request {} \
+                     (invoice_requests.csv line {}): {} {}; no bill line is behind it",
+                    i.number, r.provider_id, r.request_id, r.line, r.amount, i.currency
+                ),
+                None => format!(
+                    "{} is the marketplace invoice of request {}; no bill line is behind it",
+                    i.number, i.reference
+                ),
+            })
+        }
+        _ => None,
+    };
+    let groups = explain::groups(&question, kept, &period);
     Ok(Explained {
+        note,
         groups,
         period,
         exports: data.exports.is_some(),
@@ -1026,6 +1113,24 @@ impl crate::model::fold::Fold for Collect<'_, '_> {
         }
         let period = self.tables.period;
         let at = period.place(b);
+        if let explain::Question::Invoice(invoice) = self.question {
+            let t = self.tables;
+            let rolled_to = (invoice.source == crate::rules::invoices::Source::Hosting)
+                .then(|| {
+                    t.hosting
+                        .add(b, at, &mut crate::rules::rollup::Rollup::default())
+                })
+                .flatten();
+            let on = t.issuers.on(b, at, rolled_to.as_ref());
+            if invoice.holds(&b.currency, on.into_iter().flatten()) {
+                self.kept.push(explain::Kept {
+                    bill: b.clone(),
+                    at,
+                    rate: None,
+                });
+            }
+            return;
+        }
         let rate = match explain::asks_partner(self.question) {
             Some(partner) => {
                 let Some(r) = self.tables.rates.resolve(b) else {

@@ -119,6 +119,79 @@ fn check(data: &Path, out: &Path) {
         );
     }
     assert!(checked > 0);
+    check_invoices(&d, &o, &folder);
+}
+
+/// `settle explain --invoice` on the invoice list of a run: the lines behind each entry (at most
+/// ten per source) add up, rounded, to the amount it prints; a marketplace entry names its
+/// request; an unknown number is refused.
+fn check_invoices(d: &str, o: &str, folder: &Path) {
+    let list = std::fs::read_to_string(folder.join("invoices.csv")).expect("invoices.csv");
+    let mut per_source: BTreeMap<String, usize> = BTreeMap::new();
+    for inv in records(&list) {
+        let seen = per_source.entry(inv["source"].clone()).or_default();
+        *seen += 1;
+        if *seen > 10 {
+            continue;
+        }
+        let number = &inv["document_no"];
+        let base = [
+            "explain",
+            "--inputs",
+            d,
+            "--period",
+            "2026-10",
+            "--out",
+            o,
+            "--invoice",
+            number,
+        ];
+        if inv["source"] == "marketplace" {
+            let e = settle(&base);
+            assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+            let text = String::from_utf8_lossy(&e.stdout);
+            assert!(
+                text.contains(&inv["reference"]) && text.contains("invoice_requests.csv line"),
+                "{number}: {text}"
+            );
+            continue;
+        }
+        let mut args = base.to_vec();
+        args.extend(["--format", "csv"]);
+        let e = settle(&args);
+        assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+        let rows = records(&String::from_utf8_lossy(&e.stdout));
+        assert!(!rows.is_empty(), "{number}: no line behind it");
+        let sum: Decimal = rows
+            .iter()
+            .map(|r| r["payable_amount"].parse::<Decimal>().expect("money"))
+            .sum();
+        let half_up = rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+        let printed: Decimal = inv["amount"].parse().expect("money");
+        assert_eq!(
+            sum.round_dp_with_strategy(2, half_up),
+            printed,
+            "{number} ({} {} → {})",
+            inv["source"],
+            inv["issuer"],
+            inv["recipient_account_id"]
+        );
+        assert!(rows.iter().all(|r| r["currency"] == inv["currency"]));
+    }
+    assert!(per_source.contains_key("resale"));
+    let e = settle(&[
+        "explain",
+        "--inputs",
+        d,
+        "--period",
+        "2026-10",
+        "--out",
+        o,
+        "--invoice",
+        "IV-0",
+    ]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("no invoice numbered `IV-0`"));
 }
 
 #[test]

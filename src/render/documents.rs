@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::config::Issuer;
-use crate::model::basis::Basis;
+use crate::model::money::format_2dp;
 use crate::model::period::Period;
 use crate::model::records::{Id, InvoiceKind};
 use crate::model::time::Timestamp;
@@ -16,7 +16,7 @@ use crate::render::template::Templates;
 use crate::rules::rollup::RollupStatus;
 use crate::view::bridge::Walk;
 use crate::view::invoices::InvoiceRow;
-use crate::view::reconciliation::{FindingRow, KindTotal};
+use crate::view::reconciliation::{AccountTotal, FindingRow, KindTotal};
 use crate::view::rollups::{MasterView, PAYABLE, RowKind};
 use crate::view::statements::{StatementView, Total, TotalKey};
 use crate::view::{self, Figure};
@@ -227,67 +227,35 @@ pub fn statement(
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 
-/// A statement's walk as signed, printed steps (R10): from the consoles' figure to the usage
-/// figure and on to the rebate base under the usage basis, the other way under the deduction
-/// basis; then the rebate at the rates and its rounding to the printed total.
+/// A statement's walk as printed (R10): each step with its operator, turned round for a negative
+/// amount so that no `+ -` is printed; a result as `= …`. The base and the results are 2-decimal
+/// figures; the exact rebate and its rounding print every decimal they have.
 fn walk_steps(cx: &Context, w: &Walk) -> Vec<(String, String)> {
-    let s = &w.sum;
-    // A step's operator, turned round for a negative amount, so that no `+ -` is printed.
-    fn op(sign: &'static str, negative: bool) -> &'static str {
-        match (sign, negative) {
-            ("+ ", true) => "− ",
-            ("− ", true) => "+ ",
-            (sign, _) => sign,
-        }
-    }
-    let line = |key: &str, sign: &'static str, f: Figure| {
-        let negative = f.value().is_sign_negative() && !f.is_zero();
-        let shown = if negative { Figure::ZERO - f } else { f };
-        (
-            cx.label(key),
-            format!("{}{}", op(sign, negative), money(shown)),
-        )
-    };
-    let total = |key: &str, f: Figure| (cx.label(key), format!("= {}", money(f)));
-    let mut out = match w.basis {
-        Basis::Usage => vec![
-            line("walk_deduction", "", s.deduction_period),
-            line("walk_other_months", "− ", s.other_months),
-            line("walk_prepaid", "+ ", s.deducted_before),
-            line("walk_later", "+ ", s.deducted_later),
-            line("walk_never", "+ ", s.never_deducted),
-            line("walk_rounding", "+ ", s.rounding_to_usage),
-            total("walk_usage", s.usage_period),
-        ],
-        Basis::Deduction => vec![
-            line("walk_usage", "", s.usage_period),
-            line("walk_prepaid", "− ", s.deducted_before),
-            line("walk_later", "− ", s.deducted_later),
-            line("walk_never", "− ", s.never_deducted),
-            line("walk_rounding", "− ", s.rounding_to_usage),
-            line("walk_other_months", "+ ", s.other_months),
-            total("walk_deduction", s.deduction_period),
-        ],
-    };
-    out.extend([
-        line("walk_outside", "− ", s.outside_link),
-        line("walk_rounding", "+ ", s.rounding_to_base),
-        total("walk_base", s.rebate_base),
-        (
-            cx.label("walk_exact"),
-            w.rebate_exact.normalize().to_string(),
-        ),
-        (
-            cx.label("walk_rounding_2dp"),
-            format!(
-                "{}{}",
-                op("+ ", w.rounding.is_sign_negative() && !w.rounding.is_zero()),
-                w.rounding.abs().normalize()
-            ),
-        ),
-        total("rebate_total", w.total),
-    ]);
-    out
+    let steps = view::bridge::steps(w);
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let exact = matches!(step.key, "walk_exact" | "walk_rounding_2dp");
+            let shown = |d: Decimal| {
+                if exact {
+                    d.normalize().to_string()
+                } else {
+                    grouped(&format_2dp(d))
+                }
+            };
+            let value = if step.result {
+                format!("= {}", shown(step.amount))
+            } else if i == 0 || step.key == "walk_exact" {
+                shown(step.amount)
+            } else if step.amount.is_sign_negative() && !step.amount.is_zero() {
+                format!("− {}", shown(-step.amount))
+            } else {
+                format!("+ {}", shown(step.amount))
+            };
+            (cx.label(step.key), value)
+        })
+        .collect()
 }
 
 /// The bilingual name of an invoice kind.
@@ -563,92 +531,163 @@ pub fn invoices(cx: &Context, invoices: &[InvoiceRow], out: &mut dyn Write) -> i
             money(r.amount),
         ])
     });
-    doc.table(&columns, rows);
+    doc.fitted_table(&columns, rows.collect());
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 
-/// `reconciliation.pdf`: a summary page (how many findings of each kind in each currency, and
-/// the sum of their differences; without `usage.csv`, that usage was not compared), then every
-/// finding from a new page, formatted as it is laid out.
+/// The findings' report as a person reads it (R7): the summary by kind and currency; what each
+/// kind found means and what to do about it; the accounts with the most money in findings; the
+/// largest findings, at most [`LARGEST`]; and the CSV that holds them all, by name, rows and
+/// SHA-256. A month without `usage.csv` says that usage was not compared.
+pub struct Report<'r> {
+    pub usage_compared: bool,
+    pub kinds: &'r [KindTotal],
+    pub accounts: &'r [AccountTotal],
+    /// `reconciliation.csv`'s rows and SHA-256.
+    pub csv_rows: usize,
+    pub csv_sha256: &'r str,
+}
+
+/// How many of the largest findings the report prints; `reconciliation.csv` holds them all.
+pub const LARGEST: usize = 1000;
+/// How many accounts the report names.
+pub const TOP_ACCOUNTS: usize = 20;
+
+/// `reconciliation.pdf`: [`Report`], with `findings` most money first.
 pub fn reconciliation<'f>(
     cx: &Context,
-    usage_compared: bool,
-    summary: &[KindTotal],
+    report: &Report,
     findings: impl Iterator<Item = FindingRow<'f>>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut doc = cx.doc("reconciliation_title", &[cx.period.month.to_string()], out);
+    let month = cx.period.month.to_string();
+    let mut doc = cx.doc("reconciliation_title", std::slice::from_ref(&month), out);
     doc.fields(&[
-        (cx.label("period"), cx.period.month.to_string()),
+        (cx.label("period"), period_range(cx.period)),
         (cx.label("date"), cx.period.as_of.format_local(cx.period.tz)),
+        (
+            cx.label("findings_file"),
+            cx.label("findings_file_value")
+                .replace("{rows}", &grouped(&report.csv_rows.to_string())),
+        ),
+        ("SHA-256".to_string(), report.csv_sha256.to_string()),
     ]);
     doc.heading(&cx.label("summary"));
-    if !usage_compared {
+    if !report.usage_compared {
         doc.paragraph(&cx.label("usage_not_compared"));
     }
-    if summary.is_empty() {
-        doc.paragraph(&cx.label("no_findings"));
-    } else {
-        let columns = [
-            Column::left(&cx.label("finding"), 2.0),
-            Column::right(&cx.label("count"), 0.8),
-            Column::right(&cx.label("difference"), 1.2),
-            Column::left(&cx.label("currency"), 0.8),
-        ];
-        doc.table(
-            &columns,
-            summary.iter().map(|t| {
-                Row::body(vec![
-                    cx.code("finding", t.kind.as_str()),
-                    t.count.to_string(),
-                    money(t.difference),
-                    t.currency.clone(),
-                ])
-            }),
-        );
-        doc.new_page();
-        doc.heading(&cx.label("findings"));
-        let columns = [
-            Column::left(&cx.label("finding"), 1.75),
-            Column::left(&cx.label("account_id"), 0.9),
-            Column::left(&cx.label("product"), 1.1),
-            Column::left(&cx.label("window"), 1.35),
-            Column::left(&cx.label("bills"), 0.95),
-            Column::left(&cx.label("usage"), 0.85),
-            Column::right(&cx.label("expected"), 0.9),
-            Column::right(&cx.label("billed"), 0.9),
-            Column::right(&cx.label("difference"), 0.9),
-            Column::left(&cx.label("currency"), 0.75),
-        ];
-        let join = |ids: &[Id]| {
-            ids.iter()
-                .map(|i| i.as_ref())
-                .collect::<Vec<_>>()
-                .join("; ")
+    if report.kinds.is_empty() {
+        let nothing = if report.usage_compared {
+            "no_findings"
+        } else {
+            "no_bill_findings"
         };
-        let rows = findings.map(|f| {
-            let [expected, billed, diff] = [f.expected, f.billed, f.difference].map(money);
-            let product = [f.product, f.sub_product, f.resource_id]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" / ");
-            Row::body(vec![
-                cx.code("finding", f.kind.as_str()),
-                f.account_id.to_string(),
-                product,
-                format!("{} – {}", f.window_start, f.window_end),
-                join(f.bill_ids),
-                join(f.usage_ids),
-                expected,
-                billed,
-                diff,
-                f.currency.to_string(),
-            ])
-        });
-        doc.table(&columns, rows);
+        doc.paragraph(&cx.label(nothing));
+        return doc.finish(&cx.footer(), cx.period.as_of);
     }
+    let columns = [
+        Column::left(&cx.label("finding"), 2.0),
+        Column::left(&cx.label("currency"), 0.8),
+        Column::right(&cx.label("count"), 0.8),
+        Column::right(&cx.label("difference"), 1.2),
+    ];
+    doc.table(
+        &columns,
+        report.kinds.iter().map(|t| {
+            Row::body(vec![
+                cx.code("finding", t.kind.as_str()),
+                t.currency.clone(),
+                grouped(&t.count.to_string()),
+                money(t.difference),
+            ])
+        }),
+    );
+    doc.space(4.0);
+    doc.heading(&cx.label("kinds_heading"));
+    let mut kinds: Vec<_> = report.kinds.iter().map(|t| t.kind).collect();
+    kinds.dedup();
+    let meanings: Vec<(String, String)> = kinds
+        .iter()
+        .map(|k| {
+            (
+                cx.code("finding", k.as_str()),
+                cx.label(&format!("means_{}", k.as_str())),
+            )
+        })
+        .collect();
+    doc.list(&meanings);
+    doc.space(4.0);
+    doc.keep(40.0);
+    doc.heading(
+        &cx.label("accounts_heading")
+            .replace("{n}", &report.accounts.len().to_string()),
+    );
+    let columns = [
+        Column::id(&cx.label("account_id"), 1.4),
+        Column::left(&cx.label("currency"), 0.8),
+        Column::right(&cx.label("count"), 0.8),
+        Column::right(&cx.label("at_stake"), 1.3),
+        Column::right(&cx.label("difference"), 1.3),
+    ];
+    doc.table(
+        &columns,
+        report.accounts.iter().map(|a| {
+            Row::body(vec![
+                a.account_id.clone(),
+                a.currency.clone(),
+                grouped(&a.count.to_string()),
+                money(a.at_stake),
+                money(a.difference),
+            ])
+        }),
+    );
+    doc.new_page();
+    let shown = report.csv_rows.min(LARGEST);
+    doc.heading(
+        &cx.label("largest_heading")
+            .replace("{n}", &grouped(&shown.to_string()))
+            .replace("{total}", &grouped(&report.csv_rows.to_string())),
+    );
+    let columns = [
+        Column::left(&cx.label("finding"), 1.75),
+        Column::id(&cx.label("account_id"), 0.9),
+        Column::left(&cx.label("product"), 1.1),
+        Column::left(&cx.label("window"), 1.35),
+        Column::left(&cx.label("bills"), 0.95),
+        Column::left(&cx.label("usage"), 0.85),
+        Column::right(&cx.label("expected"), 0.9),
+        Column::right(&cx.label("billed"), 0.9),
+        Column::right(&cx.label("difference"), 0.9),
+        Column::left(&cx.label("currency"), 0.75),
+    ];
+    let join = |ids: &[Id]| {
+        ids.iter()
+            .map(|i| i.as_ref())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let rows = findings.take(LARGEST).map(|f| {
+        let [expected, billed, diff] = [f.expected, f.billed, f.difference].map(money);
+        let product = [f.product, f.sub_product, f.resource_id]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" / ");
+        Row::body(vec![
+            cx.code("finding", f.kind.as_str()),
+            f.account_id.to_string(),
+            product,
+            format!("{} – {}", f.window_start, f.window_end),
+            join(f.bill_ids),
+            join(f.usage_ids),
+            expected,
+            billed,
+            diff,
+            f.currency.to_string(),
+        ])
+    });
+    doc.fitted_table(&columns, rows.collect());
     doc.finish(&cx.footer(), cx.period.as_of)
 }
 

@@ -13,3 +13,4 @@ pub mod rollups;
 pub mod statements;
 pub mod tables;
 pub mod template;
+pub mod workbook;

@@ -162,6 +162,36 @@ impl<'a> Issuers<'a> {
     }
 }
 
+impl Issuers<'_> {
+    /// The invoices a bill line, placed at `placed`, is on if it was used in the month: each as
+    /// its source, its issuing partner or master (none for the cloud) and its recipient;
+    /// `rolled_to` is the master R3 moved it to. The list sums these; `settle explain --invoice`
+    /// keeps the lines whose answer is the invoice asked about.
+    pub fn on<'b>(
+        &'b self,
+        b: &'b BillLine,
+        placed: InMonth,
+        rolled_to: Option<&'b Text>,
+    ) -> [Option<(Source, Option<&'b Text>, &'b Text)>; 3] {
+        if !placed.used {
+            return [None, None, None];
+        }
+        let at = b.charge_start;
+        let resale = self
+            .resale
+            .get(&b.account_id.id())
+            .and_then(|ls| ls.iter().find(|l| l.window.contains(at)))
+            .map(|link| (Source::Resale, Some(&link.partner_id), &b.account_id));
+        let hosting = rolled_to.map(|master| (Source::Hosting, None, master));
+        let management = self
+            .managed
+            .get(&b.account_id.id())
+            .and_then(|rs| rs.iter().find(|r| r.window.contains(at)))
+            .map(|r| (Source::Management, Some(&r.master_id), &b.account_id));
+        [resale, hosting, management]
+    }
+}
+
 /// The running invoice sums over some bill lines.
 #[derive(Default)]
 pub struct Sums {
@@ -178,26 +208,8 @@ impl Sums {
         placed: InMonth,
         rolled_to: Option<&Text>,
     ) {
-        if !placed.used {
-            return;
-        }
-        let at = b.charge_start;
-        if let Some(link) = issuers
-            .resale
-            .get(&b.account_id.id())
-            .and_then(|ls| ls.iter().find(|l| l.window.contains(at)))
-        {
-            self.add_to(Source::Resale, Some(&link.partner_id), &b.account_id, b);
-        }
-        if let Some(master) = rolled_to {
-            self.add_to(Source::Hosting, None, master, b);
-        }
-        if let Some(r) = issuers
-            .managed
-            .get(&b.account_id.id())
-            .and_then(|rs| rs.iter().find(|r| r.window.contains(at)))
-        {
-            self.add_to(Source::Management, Some(&r.master_id), &b.account_id, b);
+        for (source, by, recipient) in issuers.on(b, placed, rolled_to).into_iter().flatten() {
+            self.add_to(source, by, recipient, b);
         }
     }
 

@@ -121,6 +121,74 @@ pub struct Walk {
     pub total: Figure,
 }
 
+/// One printed step of a walk: the label key, and the amount as it enters the sum (negative
+/// when it is taken off); a result (`= …`) is the sum of the steps above it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub key: &'static str,
+    pub amount: Decimal,
+    pub result: bool,
+}
+
+/// The walk as printed steps (R10), the same on the PDF and in the workbook: from the consoles'
+/// figure to the usage figure and on to the rebate base under the usage basis, the other way
+/// under the deduction basis; then the rebate at the rates and its rounding to the printed total.
+pub fn steps(w: &Walk) -> Vec<Step> {
+    let s = &w.sum;
+    let add = |key, f: Figure| Step {
+        key,
+        amount: f.value(),
+        result: false,
+    };
+    let take = |key, f: Figure| Step {
+        key,
+        amount: -f.value(),
+        result: false,
+    };
+    let result = |key, amount: Decimal| Step {
+        key,
+        amount,
+        result: true,
+    };
+    let mut out = match w.basis {
+        Basis::Usage => vec![
+            add("walk_deduction", s.deduction_period),
+            take("walk_other_months", s.other_months),
+            add("walk_prepaid", s.deducted_before),
+            add("walk_later", s.deducted_later),
+            add("walk_never", s.never_deducted),
+            add("walk_rounding", s.rounding_to_usage),
+            result("walk_usage", s.usage_period.value()),
+        ],
+        Basis::Deduction => vec![
+            add("walk_usage", s.usage_period),
+            take("walk_prepaid", s.deducted_before),
+            take("walk_later", s.deducted_later),
+            take("walk_never", s.never_deducted),
+            take("walk_rounding", s.rounding_to_usage),
+            add("walk_other_months", s.other_months),
+            result("walk_deduction", s.deduction_period.value()),
+        ],
+    };
+    out.extend([
+        take("walk_outside", s.outside_link),
+        add("walk_rounding", s.rounding_to_base),
+        result("walk_base", s.rebate_base.value()),
+        Step {
+            key: "walk_exact",
+            amount: w.rebate_exact,
+            result: false,
+        },
+        Step {
+            key: "walk_rounding_2dp",
+            amount: w.rounding,
+            result: false,
+        },
+        result("rebate_total", w.total.value()),
+    ]);
+    out
+}
+
 /// The walk of `statement`, whose customers are `customers` (the accounts linked to its partner
 /// in the month; the accounts of its lines are added).
 pub fn walk(statement: &Statement, customers: &[Text], consoles: &Consoles, look: &Look) -> Walk {

@@ -47,6 +47,11 @@ impl Figure {
         self.0.is_zero()
     }
 
+    /// The size of the amount, without its sign.
+    pub fn abs(self) -> Figure {
+        Figure(self.0.abs())
+    }
+
     /// `1234.50`, `-5.00`: the CSV form.
     pub fn plain(self) -> String {
         format_2dp(self.0)

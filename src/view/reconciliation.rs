@@ -80,3 +80,46 @@ pub fn summary<'a>(rows: impl IntoIterator<Item = FindingRow<'a>>) -> Vec<KindTo
         })
         .collect()
 }
+
+/// One account's findings in one currency, for the report's "accounts with the most money in
+/// findings": how many, the money at stake (the sum of the printed differences' sizes, so that
+/// an overcharge and an undercharge do not cancel) and the net of the differences.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountTotal {
+    pub account_id: String,
+    pub currency: String,
+    pub count: usize,
+    pub at_stake: Figure,
+    pub difference: Figure,
+}
+
+/// The `limit` accounts with the most money at stake in findings, most first (ties by account
+/// and currency, so the order is the same on every run).
+pub fn accounts<'a>(
+    rows: impl IntoIterator<Item = FindingRow<'a>>,
+    limit: usize,
+) -> Vec<AccountTotal> {
+    let mut sums: BTreeMap<(&str, &str), (usize, Figure, Figure)> = BTreeMap::new();
+    for f in rows {
+        let s = sums.entry((f.account_id, f.currency)).or_default();
+        s.0 += 1;
+        s.1 += f.difference.abs();
+        s.2 += f.difference;
+    }
+    let mut out: Vec<AccountTotal> = sums
+        .into_iter()
+        .map(
+            |((account, currency), (count, at_stake, difference))| AccountTotal {
+                account_id: account.to_string(),
+                currency: currency.to_string(),
+                count,
+                at_stake,
+                difference,
+            },
+        )
+        .collect();
+    // A stable sort keeps the map's (account, currency) order among equal amounts.
+    out.sort_by_key(|a| std::cmp::Reverse(a.at_stake));
+    out.truncate(limit);
+    out
+}
