@@ -144,6 +144,7 @@ fn finance_sees_every_period_and_downloads_every_file_byte_identical() {
             Some("pdf") => "application/pdf",
             Some("csv") => "text/csv; charset=utf-8",
             Some("json") => "application/json",
+            Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             other => panic!("unexpected file {path} ({other:?})"),
         };
         assert_eq!(r.header("content-type"), Some(want_type), "{path}");

@@ -81,6 +81,7 @@ pub fn content_type(path: &str) -> &'static str {
         Some("csv") => "text/csv; charset=utf-8",
         Some("json") => "application/json",
         Some("zip") => "application/zip",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         _ => "application/octet-stream",
     }
 }
