@@ -324,10 +324,7 @@ fn about(
         sheet.write_string(row, 1, &w.file)?;
         sheet.write_number_with_format(row, 2, w.rows as f64, &f.count)?;
         if w.shown < w.rows {
-            let cut = label(cx, "sheet_cut")
-                .replace("{shown}", &w.shown.to_string())
-                .replace("{rows}", &w.rows.to_string())
-                .replace("{file}", &w.file);
+            let cut = cut_note(cx, w.shown, w.rows, &w.file);
             sheet.write_string_with_format(row, 3, cut, &f.note)?;
         }
     }
@@ -405,10 +402,7 @@ fn from_csv(
         }
     }
     if cut {
-        let note = label(cx, "sheet_cut")
-            .replace("{shown}", &row.to_string())
-            .replace("{rows}", &rows.to_string())
-            .replace("{file}", file);
+        let note = cut_note(cx, u64::from(row), rows, file);
         sheet.write_string_with_format(row + 1, 0, note, &f.note)?;
     }
     finish_table(sheet, row, columns.len() as u16)?;
@@ -511,6 +505,14 @@ fn fit(sheet: &mut Worksheet, widths: &[usize], least: usize) -> Result<(), Xlsx
 /// How wide `text` shows, in Excel's characters: a Chinese character takes two.
 fn width(text: &str) -> usize {
     text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+/// The note of a sheet cut at Excel's row limit, on the sheet and on the About sheet.
+fn cut_note(cx: &Context, shown: u64, rows: u64, file: &str) -> String {
+    label(cx, "sheet_cut")
+        .replace("{shown}", &shown.to_string())
+        .replace("{rows}", &rows.to_string())
+        .replace("{file}", file)
 }
 
 fn label<'c>(cx: &'c Context, key: &str) -> &'c str {
