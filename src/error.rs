@@ -176,7 +176,9 @@ pub enum DatasetError {
 /// record (R9): exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("`settle close` takes `--period`: the month to close is never guessed\nhint: for example `settle close --inputs inputs/demo --period 2026-10 --issued-on 2026-11-05`")]
+    #[error(
+        "`settle close` takes `--period`: the month to close is never guessed\nhint: for example `settle close --inputs inputs/demo --period 2026-10 --issued-on 2026-11-05`"
+    )]
     NoPeriod,
 
     #[error("there is no draft of {period} in `{}` to close\nhint: run `settle run` for the month first (with the same `--out`), review its documents, then close it", .folder.display())]
@@ -185,10 +187,14 @@ pub enum RecordError {
     #[error("{period} is already closed in `{}`: a month of record never changes\nhint: nothing needs doing; `settle diff` compares it with another period folder", .folder.display())]
     AlreadyClosed { period: String, folder: PathBuf },
 
-    #[error("`settle.toml` has no `[issuer]`: a month without an issuer cannot be closed, its documents would name no sender\nhint: add `[issuer]` (docs/inputs.md), run `settle run` again, review the new draft, then close it")]
+    #[error(
+        "`settle.toml` has no `[issuer]`: a month without an issuer cannot be closed, its documents would name no sender\nhint: add `[issuer]` (docs/inputs.md), run `settle run` again, review the new draft, then close it"
+    )]
     NoIssuer,
 
-    #[error("no bill line was used or deducted in {period}: closing it would issue a zero statement to every partner\nhint: check that the month's bill exports are complete and run `settle run` again; if the month really is empty, close it with `--allow-empty`")]
+    #[error(
+        "no bill line was used or deducted in {period}: closing it would issue a zero statement to every partner\nhint: check that the month's bill exports are complete and run `settle run` again; if the month really is empty, close it with `--allow-empty`"
+    )]
     EmptyMonth { period: String },
 
     #[error("{period} computed from the inputs now differs from the draft in `{}` that was reviewed, so it is not closed:\n{differences}hint: the inputs or settle changed since the draft was written: run `settle run` again, review the new draft, then close it", .folder.display())]
@@ -208,7 +214,9 @@ pub enum RecordError {
     #[error("`{}` is a closed month of record, which nothing writes into\nhint: `settle run` on a closed month only checks it against the current inputs", .folder.display())]
     Closed { folder: PathBuf },
 
-    #[error("`--by` is not given and the `USER` environment variable is not set: settle records who closed the month\nhint: name them, for example `--by wang.li`")]
+    #[error(
+        "`--by` is not given and the `USER` environment variable is not set: settle records who closed the month\nhint: name them, for example `--by wang.li`"
+    )]
     NoCloser,
 }
 

@@ -22,13 +22,13 @@ use rayon::prelude::*;
 
 use crate::checks;
 use crate::config::Settings;
+use crate::error::RecordError;
 use crate::error::{DatasetError, Error};
 use crate::explain;
 use crate::ingest::batches::LINES_PER_BATCH;
 use crate::ingest::reader::big::Batch;
 use crate::ingest::{self, Dataset};
 use crate::layout::file_stem;
-use crate::error::RecordError;
 use crate::manifest::{
     Attribution, CLOSED, Closing, DRAFT, FindingSummary, Ledger, Manifest, OutputEntry, Recorded,
 };

@@ -393,7 +393,12 @@ fn a_partner_sees_no_draft_in_chromium() {
         std::fs::create_dir_all(d).expect("folder");
     }
     let users = dir.join("users.toml");
-    portal::add_user(&users, "yunfan", "partner:p-01", Some("yunfan-partner-2026"));
+    portal::add_user(
+        &users,
+        "yunfan",
+        "partner:p-01",
+        Some("yunfan-partner-2026"),
+    );
     let server = Server::start(&f.out, &users, &dir.join("audit.jsonl"));
     let driver = Driver::start();
     let browser = Browser::open(&driver, &profile, &downloads);

@@ -124,7 +124,10 @@ fn a_run_is_a_draft_marked_on_every_page_and_reproducible() {
     assert_eq!(manifest(&folder)["state"], "draft");
     assert!(manifest(&folder).get("issued_on").is_none());
     let list = pdfs(&folder);
-    assert!(list.len() > 3, "the demo writes statements, rollups and lists");
+    assert!(
+        list.len() > 3,
+        "the demo writes statements, rollups and lists"
+    );
     for pdf in &list {
         for (n, page) in pages(pdf).iter().enumerate() {
             assert!(
@@ -133,10 +136,7 @@ fn a_run_is_a_draft_marked_on_every_page_and_reproducible() {
                 n + 1,
                 pdf.display()
             );
-            assert!(
-                !page.contains("开具日期"),
-                "a draft carries no issue date"
-            );
+            assert!(!page.contains("开具日期"), "a draft carries no issue date");
         }
     }
     assert_eq!(
@@ -193,7 +193,11 @@ fn close_writes_the_month_of_record_and_nothing_writes_into_it_again() {
     }
     // Read-only, every file and folder.
     for path in tree(&folder) {
-        let mode = std::fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777;
         let want = if path.is_dir() { 0o555 } else { 0o444 };
         assert_eq!(mode, want, "{}", path.display());
     }
@@ -286,7 +290,10 @@ fn close_refuses_a_dataset_without_issuer_and_a_period_without_draft() {
     let o = close(&data, &out, "2026-10", &[]);
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("[issuer]"), "{}", stderr(&o));
-    assert_eq!(manifest(&out.join("demo").join("2026-10"))["state"], "draft");
+    assert_eq!(
+        manifest(&out.join("demo").join("2026-10"))["state"],
+        "draft"
+    );
 }
 
 #[test]

@@ -1144,7 +1144,11 @@ fn drafts_are_for_finance_only() {
         page.contains(r#"id="draft""#) && page.contains("partners do not see it"),
         "{page}"
     );
-    assert!(!s.get("/demo/2026-10/", Some(&finance)).text().contains(r#"id="draft""#));
+    assert!(
+        !s.get("/demo/2026-10/", Some(&finance))
+            .text()
+            .contains(r#"id="draft""#)
+    );
     assert_eq!(
         s.get("/demo/2026-11/statements/p-01.pdf", Some(&finance))
             .status,
@@ -1154,7 +1158,10 @@ fn drafts_are_for_finance_only() {
     for user in ["p01", "master"] {
         let auth = f.bearer(user);
         let index = s.get("/", Some(&auth)).text();
-        assert!(index.contains(r#"href="/demo/2026-10/""#), "{user}: {index}");
+        assert!(
+            index.contains(r#"href="/demo/2026-10/""#),
+            "{user}: {index}"
+        );
         assert!(
             !index.contains("2026-11") && !index.contains("草稿"),
             "{user} is shown the draft: {index}"

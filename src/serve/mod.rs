@@ -132,7 +132,8 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
         let grants_somewhere = periods.iter().any(|p| {
             catalog::manifest(p).is_some_and(|m| {
                 let outputs: Vec<&str> = m.outputs.iter().map(|o| o.file.as_str()).collect();
-                (m.published() || u.scope == scope::Scope::Finance) && !u.scope.grants(&outputs).is_empty()
+                (m.published() || u.scope == scope::Scope::Finance)
+                    && !u.scope.grants(&outputs).is_empty()
             })
         });
         if !grants_somewhere {
