@@ -28,8 +28,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compute one month and write every output to OUT/<dataset>/<period>/
+    /// Compute one month and write every output to OUT/<dataset>/<period>/, as a draft
     Run(RunArgs),
+    /// Close a reviewed draft: run the month again, refuse if anything differs, and write the
+    /// month of record in its place, read-only from then on
+    Close(CloseArgs),
     /// Check a dataset and report rejected rows; writes nothing
     Validate(ValidateArgs),
     /// Generate a synthetic dataset for benchmarks (deterministic for a given seed)
@@ -310,6 +313,46 @@ pub struct RunArgs {
     /// period, rows per input, findings, outputs with their SHA-256, elapsed time
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// The date the documents are issued on, `YYYY-MM-DD`: printed on every page, recorded in
+    /// `manifest.json`
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub issued_on: String,
+
+    /// Who closes the month, recorded in `manifest.json` [default: the `USER` environment
+    /// variable]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+
+    /// Close a month in which no bill line falls (refused without it)
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+impl CloseArgs {
+    pub fn into_config(self) -> crate::pipeline::CloseConfig {
+        crate::pipeline::CloseConfig {
+            run: self.run.into_config(),
+            issued_on: self.issued_on,
+            by: self.by,
+            allow_empty: self.allow_empty,
+        }
+    }
+}
+
+/// `--issued-on`: a calendar date, written back as `YYYY-MM-DD`.
+fn parse_date(s: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| {
+            format!("`{s}` is not a date `YYYY-MM-DD`\nhint: for example `--issued-on 2026-11-05`")
+        })
 }
 
 #[derive(Debug, Args)]

@@ -172,6 +172,54 @@ pub enum DatasetError {
     RelationCycle { accounts: Vec<String> },
 }
 
+/// Why `settle close` refuses to close a month, or why a command refuses to write into a month of
+/// record (R9): exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(
+        "`settle close` takes `--period`: the month to close is never guessed\nhint: for example `settle close --inputs inputs/demo --period 2026-10 --issued-on 2026-11-05`"
+    )]
+    NoPeriod,
+
+    #[error("there is no draft of {period} in `{}` to close\nhint: run `settle run` for the month first (with the same `--out`), review its documents, then close it", .folder.display())]
+    NoDraft { period: String, folder: PathBuf },
+
+    #[error("{period} is already closed in `{}`: a month of record never changes\nhint: nothing needs doing; `settle diff` compares it with another period folder", .folder.display())]
+    AlreadyClosed { period: String, folder: PathBuf },
+
+    #[error(
+        "`settle.toml` has no `[issuer]`: a month without an issuer cannot be closed, its documents would name no sender\nhint: add `[issuer]` (docs/inputs.md), run `settle run` again, review the new draft, then close it"
+    )]
+    NoIssuer,
+
+    #[error(
+        "no bill line was used or deducted in {period}: closing it would issue a zero statement to every partner\nhint: check that the month's bill exports are complete and run `settle run` again; if the month really is empty, close it with `--allow-empty`"
+    )]
+    EmptyMonth { period: String },
+
+    #[error("{period} computed from the inputs now differs from the draft in `{}` that was reviewed, so it is not closed:\n{differences}hint: the inputs or settle changed since the draft was written: run `settle run` again, review the new draft, then close it", .folder.display())]
+    DraftDiffers {
+        period: String,
+        folder: PathBuf,
+        differences: String,
+    },
+
+    #[error("{period} is closed in `{}`, and the current inputs change its documents of record:\n{differences}hint: the month of record is kept as it was and nothing was written; settle cannot write restatements yet, so restore the inputs the month was closed from, or settle the change in an open month", .folder.display())]
+    ClosedChanged {
+        period: String,
+        folder: PathBuf,
+        differences: String,
+    },
+
+    #[error("`{}` is a closed month of record, which nothing writes into\nhint: `settle run` on a closed month only checks it against the current inputs", .folder.display())]
+    Closed { folder: PathBuf },
+
+    #[error(
+        "`--by` is not given and the `USER` environment variable is not set: settle records who closed the month\nhint: name them, for example `--by wang.li`"
+    )]
+    NoCloser,
+}
+
 /// Everything `settle` can fail with, and its exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -180,6 +228,9 @@ pub enum Error {
 
     #[error("invalid invocation: {0}")]
     Invocation(String),
+
+    #[error(transparent)]
+    Record(#[from] RecordError),
 
     #[error("{} row(s) were rejected and `--strict` was given; no outputs were written\n{}", .rejects.len(), list_rejects(.rejects))]
     Strict { rejects: Vec<Reject> },
@@ -205,7 +256,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Dataset(DatasetError::Scratch { .. }) => 1,
-            Error::Dataset(_) | Error::Invocation(_) => 2,
+            Error::Dataset(_) | Error::Invocation(_) | Error::Record(_) => 2,
             Error::Strict { .. } => 3,
             Error::Output { .. } | Error::Scratch { .. } | Error::Internal(_) => 1,
         }

@@ -25,6 +25,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod record;
 pub mod render;
 pub mod rules;
 pub mod runs;

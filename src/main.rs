@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use settle::cli::{Cli, Command, UsersCommand};
 use settle::errln;
 use settle::error::Error;
-use settle::pipeline::{self, Failure};
+use settle::pipeline::{self, Failure, RunSummary};
 use settle::progress::{Progress, Quiet};
 use settle::serve::{self, ServeError, UsersError};
 use settle::summary::Summary;
@@ -58,57 +58,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let json = args.json;
             let result = pipeline::run(&args.into_config(), progress);
             spinner.finish();
-            let summary = match result {
-                Ok(summary) => summary,
-                Err(failure) => {
-                    let Failure { error, known } = *failure;
-                    for w in &known.warnings {
-                        errln!("warning: {w}");
-                    }
-                    if !json {
-                        return Err(error);
-                    }
-                    errln!("error: {error}");
-                    let code = error.exit_code();
-                    let rejects = match &error {
-                        Error::Strict { rejects } => &rejects[..],
-                        _ => &[],
-                    };
-                    let report =
-                        Summary::failed(code, error.to_string(), known, rejects, started.elapsed());
-                    settle::console::stdout_bytes(report.to_line().as_bytes());
-                    return Ok(ExitCode::from(code));
-                }
-            };
-            for w in &summary.warnings {
-                errln!("warning: {w}");
-            }
-            if terminal {
-                if summary.reconciliation.is_empty() {
-                    errln!("reconciliation: no findings");
-                } else {
-                    errln!("reconciliation findings:");
-                    for f in &summary.reconciliation {
-                        errln!(
-                            "  {:<24} {:>6}  {:>14} {}",
-                            f.finding,
-                            f.count,
-                            f.difference,
-                            f.currency
-                        );
-                    }
-                }
-                errln!(
-                    "wrote {} files to {}",
-                    summary.files,
-                    summary.folder.display()
-                );
-            }
-            if json {
-                let report = Summary::ok(&summary.folder, summary.warnings, started.elapsed());
-                settle::console::stdout_bytes(report.to_line().as_bytes());
-            }
-            Ok(ExitCode::SUCCESS)
+            report(result, json, terminal, started)
+        }
+        Command::Close(args) => {
+            let started = Instant::now();
+            let json = args.run.json;
+            let result = pipeline::close(&args.into_config(), progress);
+            spinner.finish();
+            report(result, json, terminal, started)
         }
         Command::Gen(args) => {
             let cfg = settle::synth::GenConfig {
@@ -214,6 +171,73 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(portal(result.map_err(ServeError::from)))
         }
     }
+}
+
+/// What `settle run` and `settle close` print when they end: the warnings, the findings and
+/// where the files went on a terminal, and with `--json` one summary line on stdout, also when
+/// they fail.
+fn report(
+    result: Result<RunSummary, Box<Failure>>,
+    json: bool,
+    terminal: bool,
+    started: Instant,
+) -> Result<ExitCode, Error> {
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(failure) => {
+            let Failure { error, known } = *failure;
+            for w in &known.warnings {
+                errln!("warning: {w}");
+            }
+            if !json {
+                return Err(error);
+            }
+            errln!("error: {error}");
+            let code = error.exit_code();
+            let rejects = match &error {
+                Error::Strict { rejects } => &rejects[..],
+                _ => &[],
+            };
+            let report =
+                Summary::failed(code, error.to_string(), known, rejects, started.elapsed());
+            settle::console::stdout_bytes(report.to_line().as_bytes());
+            return Ok(ExitCode::from(code));
+        }
+    };
+    for w in &summary.warnings {
+        errln!("warning: {w}");
+    }
+    if summary.unchanged {
+        errln!(
+            "nothing changed: `{}` is a closed month of record, and the current inputs give the same documents; nothing was written",
+            summary.folder.display()
+        );
+    } else if terminal {
+        if summary.reconciliation.is_empty() {
+            errln!("reconciliation: no findings");
+        } else {
+            errln!("reconciliation findings:");
+            for f in &summary.reconciliation {
+                errln!(
+                    "  {:<24} {:>6}  {:>14} {}",
+                    f.finding,
+                    f.count,
+                    f.difference,
+                    f.currency
+                );
+            }
+        }
+        errln!(
+            "wrote {} files to {}",
+            summary.files,
+            summary.folder.display()
+        );
+    }
+    if json {
+        let report = Summary::ok(&summary.folder, summary.warnings, started.elapsed());
+        settle::console::stdout_bytes(report.to_line().as_bytes());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The password on the first line of stdin, without its line end.

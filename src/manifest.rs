@@ -24,6 +24,11 @@ pub struct Manifest<'a> {
     pub period_start: String,
     pub period_end: String,
     pub as_of: String,
+    /// `draft` (written by `settle run`) or `closed` (the month of record, written by
+    /// `settle close`), with what closing it recorded (R9).
+    pub state: &'static str,
+    #[serde(flatten)]
+    pub closing: Option<&'a Closing>,
     pub settings: &'a Settings,
     /// `exports` when `accounts.csv` was absent and the accounts were taken from the exports.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,6 +40,57 @@ pub struct Manifest<'a> {
     /// The SHA-256 of each template file the PDFs were made with; absent without PDFs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates: Option<&'a BTreeMap<String, String>>,
+}
+
+/// `state` of a period written by `settle run`: its PDFs are marked 草稿 DRAFT.
+pub const DRAFT: &str = "draft";
+/// `state` of a month of record, written by `settle close`: its folder never changes again.
+pub const CLOSED: &str = "closed";
+/// The manifest fields that closing adds or changes, which `settle close` does not compare with
+/// the draft.
+pub const STATE_FIELDS: [&str; 4] = ["state", "issued_on", "closed_by", "draft_manifest_sha256"];
+
+/// What `settle close` records in the manifest of the month of record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Closing {
+    /// The date the documents are issued on, `YYYY-MM-DD`, printed on them.
+    pub issued_on: String,
+    /// Who closed the month: `--by`, else the `USER` of the process.
+    pub closed_by: String,
+    /// The SHA-256 of the reviewed draft's `manifest.json`.
+    pub draft_manifest_sha256: String,
+}
+
+/// A period folder's `manifest.json` as it is on the disk: what a later run or close needs of it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `draft` or `closed`; a manifest written before states existed counts as a draft.
+    pub state: String,
+    pub as_of: Option<String>,
+    pub sha256: String,
+}
+
+impl Recorded {
+    /// The manifest of the period folder `folder`, or `None` when there is none to read.
+    pub fn read(folder: &std::path::Path) -> Option<Recorded> {
+        let bytes = std::fs::read(folder.join("manifest.json")).ok()?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(String::from);
+        Some(Recorded {
+            state: text("state").unwrap_or_else(|| DRAFT.to_string()),
+            as_of: text("as_of"),
+            sha256: crate::digest::sha256_hex(&bytes),
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.state == CLOSED
+    }
+}
+
+/// Whether the period folder `folder` is a month of record, which nothing writes into.
+pub fn is_closed(folder: &std::path::Path) -> bool {
+    Recorded::read(folder).is_some_and(|r| r.is_closed())
 }
 
 /// Findings of one kind in one currency: how many, and their total difference (billed −

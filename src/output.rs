@@ -14,6 +14,10 @@
 //! `.<period>.old-*`). So after any kill, the previous folder or the new one is in place, whole,
 //! once the next run has started. No file is written twice in one run: a second file of the same
 //! name is an error, never an overwrite.
+//!
+//! A month of record (`settle close`, R9) is sealed as it is put in place: every file and folder
+//! in it made read-only. From then on no commit replaces it: [`Staging::commit`] refuses a
+//! target whose `manifest.json` says it is closed, whatever command asked.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -23,8 +27,9 @@ use sha2::{Digest, Sha256};
 
 use crate::digest::{hex, sha256_hex};
 use crate::error::Error;
+use crate::error::RecordError;
 use crate::lock::{self, PeriodLock};
-use crate::manifest::OutputEntry;
+use crate::manifest::{self, OutputEntry};
 
 /// One output file: its path inside the period folder (with `/`), and its bytes.
 #[derive(Clone, Debug)]
@@ -201,11 +206,35 @@ impl Staging {
         File::open(&at).map_err(fail(&at))
     }
 
+    /// The folder being written, as it is before the commit.
+    pub fn folder(&self) -> &Path {
+        &self.temp
+    }
+
     /// Puts the folder in place of the target: its folders are flushed to the disk, an earlier
     /// folder is moved aside, the new one is renamed into place, and the earlier one is removed.
-    /// If the new one cannot be put in place, the earlier one is put back.
-    pub fn commit(mut self) -> Result<(), Error> {
+    /// If the new one cannot be put in place, the earlier one is put back. A closed target is
+    /// never replaced.
+    pub fn commit(self) -> Result<(), Error> {
+        self.swap(false)
+    }
+
+    /// Commits the folder as a month of record: read-only, every file and folder in it.
+    pub fn commit_sealed(self) -> Result<(), Error> {
+        self.swap(true)
+    }
+
+    fn swap(mut self, seal: bool) -> Result<(), Error> {
+        if manifest::is_closed(&self.target) {
+            return Err(RecordError::Closed {
+                folder: self.target.clone(),
+            }
+            .into());
+        }
         sync_tree(&self.temp)?;
+        if seal {
+            set_read_only(&self.temp, true)?;
+        }
         let parent = lock::split(&self.target).0.to_path_buf();
         let had_old = self.target.exists();
         if had_old {
@@ -215,6 +244,10 @@ impl Staging {
         if let Err(e) = std::fs::rename(&self.temp, &self.target) {
             if had_old {
                 let _ = std::fs::rename(&self.old, &self.target);
+            }
+            if seal {
+                // Writable again, so that dropping the staging can remove it.
+                let _ = set_read_only(&self.temp, false);
             }
             return Err(fail(&self.target)(e));
         }
@@ -256,6 +289,39 @@ fn sync_tree(dir: &Path) -> Result<(), Error> {
         }
     }
     lock::sync_dir(dir).map_err(fail(dir))
+}
+
+/// Makes every file and folder under `dir`, and `dir`, read-only (or writable again): a sealed
+/// folder's files are `r--r--r--` and its folders `r-xr-xr-x`. Folders are done after what they
+/// hold, and undone before it.
+fn set_read_only(dir: &Path, read_only: bool) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |folder: bool| match (read_only, folder) {
+        (true, true) => 0o555,
+        (true, false) => 0o444,
+        (false, true) => 0o755,
+        (false, false) => 0o644,
+    };
+    let set = |path: &Path, folder: bool| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode(folder)))
+            .map_err(fail(path))
+    };
+    if !read_only {
+        set(dir, true)?;
+    }
+    for entry in std::fs::read_dir(dir).map_err(fail(dir))? {
+        let entry = entry.map_err(fail(dir))?;
+        let path = entry.path();
+        if entry.file_type().map_err(fail(dir))?.is_dir() {
+            set_read_only(&path, read_only)?;
+        } else {
+            set(&path, false)?;
+        }
+    }
+    if read_only {
+        set(dir, true)?;
+    }
+    Ok(())
 }
 
 fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {

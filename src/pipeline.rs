@@ -22,13 +22,16 @@ use rayon::prelude::*;
 
 use crate::checks;
 use crate::config::Settings;
+use crate::error::RecordError;
 use crate::error::{DatasetError, Error};
 use crate::explain;
 use crate::ingest::batches::LINES_PER_BATCH;
 use crate::ingest::reader::big::Batch;
 use crate::ingest::{self, Dataset};
 use crate::layout::file_stem;
-use crate::manifest::{Attribution, FindingSummary, Ledger, Manifest, OutputEntry};
+use crate::manifest::{
+    Attribution, CLOSED, Closing, DRAFT, FindingSummary, Ledger, Manifest, OutputEntry, Recorded,
+};
 use crate::model::basis::Basis;
 use crate::model::period::{Month, Period};
 use crate::model::records::{Account, Partner, Text, Window};
@@ -36,6 +39,7 @@ use crate::model::reject::Reject;
 use crate::model::time::parse_timestamp;
 use crate::output::{OutputFile, Staging};
 use crate::progress::Progress;
+use crate::record;
 use crate::render::csv::CsvDoc;
 use crate::render::pdf::Font;
 use crate::render::template::Templates;
@@ -71,11 +75,26 @@ pub struct RunConfig {
     pub lines_per_batch: u64,
 }
 
+/// A `settle close` request: the month's run, and what closing it records (R9).
+#[derive(Clone, Debug)]
+pub struct CloseConfig {
+    pub run: RunConfig,
+    /// `YYYY-MM-DD`, checked.
+    pub issued_on: String,
+    /// `--by`; `None` takes the `USER` environment variable.
+    pub by: Option<String>,
+    /// Close a month in which no bill line falls.
+    pub allow_empty: bool,
+}
+
 /// What a finished run reports back.
 #[derive(Debug)]
 pub struct RunSummary {
     pub folder: PathBuf,
     pub files: usize,
+    /// The period is a closed month of record and the current inputs give the same documents:
+    /// nothing was written.
+    pub unchanged: bool,
     pub rejects: Vec<Reject>,
     pub warnings: Vec<String>,
     /// The reconciliation summary, as `manifest.json` holds it.
@@ -162,28 +181,85 @@ pub struct Failure {
     pub known: Known,
 }
 
-/// `settle run`: every output of one period, written atomically.
+/// `settle run`: every output of one period, written atomically, as a draft. On a closed month
+/// it writes nothing: it says whether the current inputs would change a document of record.
 pub fn run(cfg: &RunConfig, progress: &dyn Progress) -> Result<RunSummary, Box<Failure>> {
     let mut known = Known::of(cfg);
-    run_known(cfg, progress, &mut known).map_err(|error| Box::new(Failure { error, known }))
+    run_known(cfg, None, progress, &mut known).map_err(|error| Box::new(Failure { error, known }))
+}
+
+/// `settle close`: the month run again, compared with the reviewed draft, and written in its
+/// place as the month of record, sealed (R9).
+pub fn close(cfg: &CloseConfig, progress: &dyn Progress) -> Result<RunSummary, Box<Failure>> {
+    let mut known = Known::of(&cfg.run);
+    run_known(&cfg.run, Some(cfg), progress, &mut known)
+        .map_err(|error| Box::new(Failure { error, known }))
 }
 
 fn run_known(
     cfg: &RunConfig,
+    close: Option<&CloseConfig>,
     progress: &dyn Progress,
     known: &mut Known,
 ) -> Result<RunSummary, Error> {
+    if close.is_some() && cfg.period.is_none() {
+        return Err(RecordError::NoPeriod.into());
+    }
+    let mut request = Request::new(cfg, known)?;
+    let month = request.period.month;
+    let folder = cfg
+        .out
+        .join(ingest::dataset_name(&cfg.inputs))
+        .join(month.to_string());
+    let before = Recorded::read(&folder);
+    if close.is_some() {
+        if request.settings.issuer.is_none() {
+            return Err(RecordError::NoIssuer.into());
+        }
+        record_to_close(before.as_ref(), month, &folder)?;
+    }
+    // A close, or a run on a closed month, judges the invoices as of when the draft did,
+    // unless `--as-of` says otherwise.
+    let recorded_as_of = before
+        .as_ref()
+        .filter(|r| close.is_some() || r.is_closed())
+        .and_then(|r| r.as_of.clone());
+    if let (None, Some(as_of)) = (&cfg.as_of, recorded_as_of) {
+        let again = RunConfig {
+            as_of: Some(as_of),
+            ..cfg.clone()
+        };
+        request = Request::new(&again, known)?;
+    }
     let Request {
         settings,
         period,
         templates,
-    } = Request::new(cfg, known)?;
+    } = request;
     let mut data = load(&cfg.inputs, settings, progress)?;
-    let folder = cfg.out.join(&data.name).join(period.month.to_string());
     let staging = Staging::new(&folder)?;
+    // Read again with the period's lock held: what is closed stays closed.
+    let record = Recorded::read(&folder);
+    let closing = match close {
+        Some(c) => Some(Closing {
+            issued_on: c.issued_on.clone(),
+            closed_by: closer(c.by.as_deref())?,
+            draft_manifest_sha256: record_to_close(record.as_ref(), month, &folder)?
+                .sha256
+                .clone(),
+        }),
+        None => None,
+    };
+    let closed = record.as_ref().is_some_and(Recorded::is_closed);
     let (results, streamed) = fold(&mut data, &period, cfg, &staging, progress)?;
     known.warnings = warnings(&data);
     if results.selected.by_currency.is_empty() {
+        if close.is_some_and(|c| !c.allow_empty) {
+            return Err(RecordError::EmptyMonth {
+                period: month.to_string(),
+            }
+            .into());
+        }
         known.warnings.push(empty_month(period.month));
     }
     if cfg.strict {
@@ -202,17 +278,92 @@ fn run_known(
         streamed,
         &period,
         templates.as_ref(),
+        closing.as_ref(),
         &staging,
         progress,
     )?;
-    staging.commit()?;
+    if close.is_some() || closed {
+        progress.stage("comparing with the month of record");
+        same_as_record(&folder, &staging, month, closed)?;
+    }
+    // A run on a closed month that changes nothing drops its staging, and with it everything it
+    // wrote.
+    let unchanged = closed && close.is_none();
+    if close.is_some() {
+        staging.commit_sealed()?;
+    } else if !unchanged {
+        staging.commit()?;
+    }
     Ok(RunSummary {
         reconciliation,
         folder,
         files,
+        unchanged,
         warnings: std::mem::take(&mut known.warnings),
         rejects: data.rejects,
     })
+}
+
+/// Checks the month written into `staging` against the period folder: against the reviewed draft
+/// for `settle close` (its documents and manifest), against the month of record for a run on a
+/// `closed` month (its documents).
+fn same_as_record(
+    folder: &Path,
+    staging: &Staging,
+    month: Month,
+    closed: bool,
+) -> Result<(), Error> {
+    let report = record::differences(folder, staging.folder(), !closed)?;
+    if report.is_empty() {
+        return Ok(());
+    }
+    let (period, folder, differences) = (
+        month.to_string(),
+        folder.to_path_buf(),
+        record::describe(&report),
+    );
+    Err(if closed {
+        RecordError::ClosedChanged {
+            period,
+            folder,
+            differences,
+        }
+    } else {
+        RecordError::DraftDiffers {
+            period,
+            folder,
+            differences,
+        }
+    }
+    .into())
+}
+
+/// The draft `settle close` closes: there must be one, and it must not be closed already.
+fn record_to_close<'r>(
+    record: Option<&'r Recorded>,
+    month: Month,
+    folder: &Path,
+) -> Result<&'r Recorded, RecordError> {
+    match record {
+        None => Err(RecordError::NoDraft {
+            period: month.to_string(),
+            folder: folder.to_path_buf(),
+        }),
+        Some(r) if r.is_closed() => Err(RecordError::AlreadyClosed {
+            period: month.to_string(),
+            folder: folder.to_path_buf(),
+        }),
+        Some(r) => Ok(r),
+    }
+}
+
+/// Who closes the month: `--by`, else the `USER` of the process.
+fn closer(by: Option<&str>) -> Result<String, RecordError> {
+    by.map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or(RecordError::NoCloser)
 }
 
 /// Reads the dataset and applies the cross-table checks: rows they reject join the rejects.
@@ -354,12 +505,14 @@ fn settle(data: &Dataset, mut results: Results, period: &Period) -> Settled {
 /// Writes every output into `staging`, each as soon as it is made and from its view, the
 /// statements a few partners at a time and the manifest last; returns how many files there are
 /// and the reconciliation summary.
+#[allow(clippy::too_many_arguments)]
 fn write(
     data: &Dataset,
     settled: Settled,
     streamed: Streamed,
     period: &Period,
     templates: Option<&Templates>,
+    closing: Option<&Closing>,
     staging: &Staging,
     progress: &dyn Progress,
 ) -> Result<(usize, Vec<FindingSummary>), Error> {
@@ -384,6 +537,7 @@ fn write(
             font,
             period,
             issuer: data.settings.issuer.as_ref(),
+            issued_on: closing.map(|c| c.issued_on.as_str()),
         });
     let mut out = Written {
         staging,
@@ -506,6 +660,7 @@ fn write(
         &ledger,
         &summary,
         templates,
+        closing,
         staging,
     )?;
     Ok((count, summary))
@@ -733,6 +888,7 @@ fn conserve(ledger: &mut Ledger, results: &Results, basis: Basis) {
 }
 
 /// Writes `manifest.json`, listing `outputs`, and returns how many files the period holds.
+#[allow(clippy::too_many_arguments)]
 fn write_manifest(
     data: &Dataset,
     period: &Period,
@@ -740,6 +896,7 @@ fn write_manifest(
     ledger: &Ledger,
     summary: &[FindingSummary],
     templates: Option<&Templates>,
+    closing: Option<&Closing>,
     staging: &Staging,
 ) -> Result<usize, Error> {
     let skewed;
@@ -769,6 +926,8 @@ fn write_manifest(
         period_start: period.start.format_rfc3339(tz),
         period_end: period.end.format_rfc3339(tz),
         as_of: period.as_of.format_rfc3339(tz),
+        state: if closing.is_some() { CLOSED } else { DRAFT },
+        closing,
         settings: &data.settings,
         accounts_from: data.accounts_from_exports.then_some("exports"),
         inputs: view::inputs::rows(&data.inputs, &data.rejects),

@@ -340,6 +340,9 @@ fn finance_signs_in_opens_the_month_and_downloads_a_statement_in_chromium() {
         index.contains("finance · finance") && index.contains("退出 Sign out"),
         "{index}"
     );
+    // Finance sees November's draft, marked as one; October is closed, unmarked.
+    assert!(index.contains("2026-11 草稿 DRAFT"), "{index}");
+    assert!(!index.contains("2026-10 草稿"), "{index}");
     browser.click(r#"a[href="/demo/2026-10/"]"#);
     assert_eq!(browser.url(), server.url("/demo/2026-10/"));
 
@@ -376,4 +379,48 @@ fn finance_signs_in_opens_the_month_and_downloads_a_statement_in_chromium() {
     );
     assert_eq!(fits, true, "the period page scrolls sideways on a phone");
     browser.screenshot(&shots.join("phone.png"));
+}
+
+/// A partner signed in with the password form sees the closed month and no draft: November, a
+/// draft, is neither listed nor opened, and its statement is not found.
+#[test]
+fn a_partner_sees_no_draft_in_chromium() {
+    let f = fixture();
+    let dir = scratch("browser-partner");
+    let profile = dir.join("profile");
+    let downloads = dir.join("downloads");
+    for d in [&profile, &downloads] {
+        std::fs::create_dir_all(d).expect("folder");
+    }
+    let users = dir.join("users.toml");
+    portal::add_user(
+        &users,
+        "yunfan",
+        "partner:p-01",
+        Some("yunfan-partner-2026"),
+    );
+    let server = Server::start(&f.out, &users, &dir.join("audit.jsonl"));
+    let driver = Driver::start();
+    let browser = Browser::open(&driver, &profile, &downloads);
+
+    browser.goto(&server.url("/"));
+    browser.type_into("#name", "yunfan");
+    browser.type_into("#password", "yunfan-partner-2026");
+    browser.click("#sign-in");
+    let index = browser.text();
+    assert!(index.contains("2026-10"), "{index}");
+    assert!(
+        !index.contains("2026-11") && !index.contains("草稿") && !index.contains("DRAFT"),
+        "a partner is shown a draft: {index}"
+    );
+    for path in ["/demo/2026-11/", "/demo/2026-11/statements/p-01.pdf"] {
+        browser.goto(&server.url(path));
+        let page = browser.text();
+        assert!(page.contains("未找到 Not found"), "{path}: {page}");
+        assert!(!page.contains("草稿"), "{path}: {page}");
+    }
+    browser.goto(&server.url("/demo/2026-10/"));
+    let page = browser.text();
+    assert!(page.contains("statements/p-01.pdf"), "{page}");
+    assert!(!page.contains("草稿"), "{page}");
 }

@@ -1119,3 +1119,69 @@ fn every_refusal_is_in_the_audit_log() {
     // The download is still its own line.
     assert!(lines.iter().any(|l| l["complete"] == true), "{audit}");
 }
+
+/// R9's publishing: November is a draft, October is closed. Finance sees both, the draft marked;
+/// a partner and a master do not see the draft at all (404, as for a file not theirs, and not
+/// listed), and see the closed month as before.
+#[test]
+fn drafts_are_for_finance_only() {
+    let s = server("drafts");
+    let f = fixture();
+    let finance = f.bearer("finance");
+    let index = s.get("/", Some(&finance)).text();
+    assert!(index.contains(r#"href="/demo/2026-11/""#), "{index}");
+    assert!(
+        index.contains(r#"2026-11 <span class="draft">草稿 DRAFT</span>"#),
+        "{index}"
+    );
+    assert!(
+        !index.contains(r#"2026-10 <span class="draft">"#),
+        "{index}"
+    );
+    let page = s.get("/demo/2026-11/", Some(&finance));
+    assert_eq!(page.status, 200);
+    let page = page.text();
+    assert!(
+        page.contains(r#"id="draft""#) && page.contains("partners do not see it"),
+        "{page}"
+    );
+    assert!(
+        !s.get("/demo/2026-10/", Some(&finance))
+            .text()
+            .contains(r#"id="draft""#)
+    );
+    assert_eq!(
+        s.get("/demo/2026-11/statements/p-01.pdf", Some(&finance))
+            .status,
+        200
+    );
+
+    for user in ["p01", "master"] {
+        let auth = f.bearer(user);
+        let index = s.get("/", Some(&auth)).text();
+        assert!(
+            index.contains(r#"href="/demo/2026-10/""#),
+            "{user}: {index}"
+        );
+        assert!(
+            !index.contains("2026-11") && !index.contains("草稿"),
+            "{user} is shown the draft: {index}"
+        );
+        for path in [
+            "/demo/2026-11/",
+            "/demo/2026-11/statements/p-01.pdf",
+            "/demo/2026-11/statements/p-01.csv",
+            "/demo/2026-11/invoices.csv",
+            "/demo/2026-11/rollups/acc-1006.pdf",
+            "/demo/2026-11.zip",
+        ] {
+            assert_eq!(s.get(path, Some(&auth)).status, 404, "{user}: {path}");
+        }
+    }
+    let p01 = f.bearer("p01");
+    assert_eq!(
+        s.get("/demo/2026-10/statements/p-01.pdf", Some(&p01))
+            .status,
+        200
+    );
+}

@@ -160,7 +160,13 @@ fn a_statement_workbook_has_its_lines_totals_and_a_walk_that_adds_up() {
         // Totals: one row per currency, equal to the partner's rows of statements.csv.
         let totals = sheet(&mut book, "Totals");
         let mine: Vec<&Vec<String>> = statements.iter().filter(|r| r[1] == partner).collect();
-        assert_eq!(totals.height(), mine.len() + 1, "{partner}");
+        // The header, a row per currency, a blank row and what the document is: a draft here.
+        assert_eq!(totals.height(), mine.len() + 3, "{partner}");
+        assert_eq!(
+            totals.get((mine.len() + 2, 0)),
+            Some(&Data::String("草稿 DRAFT".into())),
+            "{partner}"
+        );
         for (i, row) in mine.iter().enumerate() {
             let r = i + 1;
             assert_eq!(totals.get((r, 0)), Some(&Data::String(row[0].clone())));

@@ -29,6 +29,9 @@ pub struct Context<'a> {
     pub period: &'a Period,
     /// `settle.toml [issuer]`; `None` prints that no issuer is configured.
     pub issuer: Option<&'a Issuer>,
+    /// The issue date of a month of record, `YYYY-MM-DD`, printed on every page; `None` for a
+    /// draft, whose every page is marked 草稿 DRAFT instead (R9).
+    pub issued_on: Option<&'a str>,
 }
 
 impl Context<'_> {
@@ -42,11 +45,24 @@ impl Context<'_> {
     }
 
     fn footer(&self) -> String {
-        self.templates
+        let generated = self
+            .templates
             .label("generated")
             .replace("{as_of}", &self.period.as_of.format_local(self.period.tz))
             .replace("{period}", &self.period.month.to_string())
-            .replace("{version}", env!("CARGO_PKG_VERSION"))
+            .replace("{version}", env!("CARGO_PKG_VERSION"));
+        match self.issued_on {
+            Some(_) => format!("{} · {generated}", self.state()),
+            None => generated,
+        }
+    }
+
+    /// What the document is (R9): its issue date in a month of record, else the draft mark.
+    pub fn state(&self) -> String {
+        match self.issued_on {
+            Some(date) => self.templates.label("issued_on").replace("{date}", date),
+            None => self.templates.label("draft_mark").to_string(),
+        }
     }
 
     /// What page 1 opens with: the issuer from `settle.toml`, or that none is configured.
@@ -81,14 +97,18 @@ impl Context<'_> {
         let title = self.templates.label(title_key);
         let mut line = vec![title.to_string()];
         line.extend(running.iter().cloned());
-        Doc::new(
+        let mut doc = Doc::new(
             self.templates,
             self.font,
             title,
             &self.letterhead(),
             line.join(" · "),
             out,
-        )
+        );
+        if self.issued_on.is_none() {
+            doc.mark(self.label("draft_mark"));
+        }
+        doc
     }
 }
 

@@ -168,6 +168,7 @@ fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), String> {
 const PLACEHOLDERS: &[(&str, &[&str])] = &[
     ("page", &["n", "total"]),
     ("generated", &["as_of", "period", "version"]),
+    ("issued_on", &["date"]),
     ("tax_deduction_rate", &["rate"]),
     ("withheld_note", &["arrears"]),
     ("ordinary_note", &["rate"]),
@@ -181,6 +182,8 @@ const PLACEHOLDERS: &[(&str, &[&str])] = &[
 pub const LABEL_KEYS: &[&str] = &[
     "page",
     "generated",
+    "draft_mark",
+    "issued_on",
     "tax_id",
     "phone",
     "no_issuer",
@@ -252,6 +255,7 @@ pub const LABEL_KEYS: &[&str] = &[
     "rate_source_special",
     "signature",
     "date",
+    "state",
     "rollup_title",
     "master",
     "child",

@@ -250,6 +250,8 @@ pub fn statement(
         sheet.write_string(row, 10, label(cx, &kind))?;
     }
     finish_table(sheet, statements.len() as u32, columns.len() as u16)?;
+    let below = statements.len() as u32 + 2;
+    sheet.write_string_with_format(below, 0, cx.state(), &f.header)?;
     fit(sheet, &columns.map(|c| width(label(cx, c))), 14)?;
 
     let sheet = book.add_worksheet();
@@ -307,6 +309,7 @@ fn about(
             label(cx, "date"),
             cx.period.as_of.format_local(cx.period.tz),
         ),
+        (label(cx, "state"), cx.state()),
     ];
     for (i, (key, value)) in fields.iter().enumerate() {
         sheet.write_string_with_format(i as u32, 0, *key, &f.header)?;
@@ -563,6 +566,7 @@ mod tests {
             font: &font,
             period: &period,
             issuer: None,
+            issued_on: None,
         };
         let mut csv = String::from("\u{feff}file,line,column,value,reason\n");
         for i in 1..=10 {

@@ -4,7 +4,7 @@
 //! which holds `manifest.json`: `settle run` renames a period into place only once it is whole,
 //! so its staging (`.<period>.tmp-<pid>`) and scratch (`.<period>.scratch-<pid>`) folders are
 //! never listed, nor any folder whose real path (symlinks followed) leaves `DIR`. Only the
-//! manifest's `outputs` and `reconciliation` are read; the rest belongs to `settle run`.
+//! manifest's `state`, `outputs` and `reconciliation` are read; the rest belongs to `settle run`.
 
 use std::path::{Path, PathBuf};
 
@@ -28,9 +28,20 @@ pub struct Settled {
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
     pub as_of: String,
+    /// `closed` for a month of record; anything else (`draft`, or none) is a draft.
+    #[serde(default)]
+    pub state: Option<String>,
     pub outputs: Vec<Output>,
     #[serde(default)]
     pub reconciliation: Vec<FindingSummary>,
+}
+
+impl Manifest {
+    /// Whether the period is published: a closed month of record, which partners and masters
+    /// may see (R9). Finance also sees drafts.
+    pub fn published(&self) -> bool {
+        self.state.as_deref() == Some(crate::manifest::CLOSED)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -187,7 +187,9 @@ fn route(app: &Arc<App>, caller: &Caller, s: Segments, send: &Delivery) -> Respo
     }
 }
 
-/// The period if it is settled and the caller's scope grants something in it.
+/// The period if it is settled, published or the caller is finance, and the caller's scope grants
+/// something in it. A draft does not exist for a partner or a master: 404, as for any file not
+/// theirs.
 fn visible(
     app: &App,
     caller: &Caller,
@@ -197,7 +199,11 @@ fn visible(
     let settled = catalog::find(&app.root, dataset, period)?;
     let manifest = catalog::manifest(&settled)?;
     let outputs: Vec<&str> = manifest.outputs.iter().map(|o| o.file.as_str()).collect();
-    let grants = scope(app, caller).grants(&outputs);
+    let scope = scope(app, caller);
+    if !manifest.published() && !matches!(scope, Scope::Finance) {
+        return None;
+    }
+    let grants = scope.grants(&outputs);
     (!grants.is_empty()).then_some((settled, manifest, grants))
 }
 
@@ -215,14 +221,15 @@ fn viewer<'a>(_app: &App, caller: &'a Caller) -> Viewer<'a> {
 }
 
 fn index_page(app: &App, caller: &Caller) -> Response {
-    let mut datasets: Vec<(String, Vec<String>)> = Vec::new();
+    let mut datasets: Vec<(String, Vec<(String, bool)>)> = Vec::new();
     for p in catalog::settled(&app.root) {
-        if visible(app, caller, &p.dataset, &p.period).is_none() {
+        let Some((_, manifest, _)) = visible(app, caller, &p.dataset, &p.period) else {
             continue;
-        }
+        };
+        let period = (p.period, !manifest.published());
         match datasets.last_mut() {
-            Some((d, periods)) if *d == p.dataset => periods.push(p.period),
-            _ => datasets.push((p.dataset, vec![p.period])),
+            Some((d, periods)) if *d == p.dataset => periods.push(period),
+            _ => datasets.push((p.dataset, vec![period])),
         }
     }
     html(
@@ -264,6 +271,7 @@ fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str) -> Respo
             &viewer(app, caller),
             dataset,
             period,
+            !manifest.published(),
             &rows,
             finance.as_ref(),
         ),

@@ -132,12 +132,13 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
         let grants_somewhere = periods.iter().any(|p| {
             catalog::manifest(p).is_some_and(|m| {
                 let outputs: Vec<&str> = m.outputs.iter().map(|o| o.file.as_str()).collect();
-                !u.scope.grants(&outputs).is_empty()
+                (m.published() || u.scope == scope::Scope::Finance)
+                    && !u.scope.grants(&outputs).is_empty()
             })
         });
         if !grants_somewhere {
             crate::errln!(
-                "warning: user `{}` (scope `{}`) has no document in any settled period under `{}` yet",
+                "warning: user `{}` (scope `{}`) has no document in any published period under `{}` yet",
                 u.name,
                 u.scope,
                 cfg.out.display()

@@ -40,6 +40,9 @@ form.inline button { padding: .2rem .6rem; font-size: .85rem; background: #fff; 
 label { display: block; margin: .75rem 0 .25rem; }
 input { font: inherit; width: 100%; max-width: 22rem; padding: .5rem; border: 1px solid var(--line); border-radius: .4rem; }
 .error { color: #a11; }
+.draft { color: #c0392b; border: 1px solid #c0392b; border-radius: .25rem; padding: 0 .3rem;
+  font-size: .8em; font-weight: 600; }
+.draft-note { color: #c0392b; }
 .muted { color: var(--muted); }
 @media (max-width: 40rem) {
   body { font-size: 15px; }
@@ -172,8 +175,12 @@ pub fn login(message: Option<&str>) -> String {
     )
 }
 
-/// `GET /`: the datasets and the periods this user may see, newest first.
-pub fn index(viewer: &Viewer, periods: &[(String, Vec<String>)]) -> String {
+/// The mark of a period that is not closed yet, which only finance sees.
+const DRAFT_MARK: &str = r#"<span class="draft">草稿 DRAFT</span>"#;
+
+/// `GET /`: the datasets and the periods this user may see, newest first, each with whether it
+/// is a draft.
+pub fn index(viewer: &Viewer, periods: &[(String, Vec<(String, bool)>)]) -> String {
     let mut body = String::from("<h1>对账期 <span class=\"en\">Settled periods</span></h1>\n");
     if periods.is_empty() {
         body.push_str(
@@ -186,12 +193,17 @@ pub fn index(viewer: &Viewer, periods: &[(String, Vec<String>)]) -> String {
             r#"<section class="card"><h2>数据集 <span class="en">Dataset</span> {}</h2><ul class="periods">"#,
             esc(dataset)
         );
-        for m in months {
+        for (m, draft) in months {
             let _ = write!(
                 body,
-                r#"<li><a href="{}/">{}</a></li>"#,
+                r#"<li><a href="{}/">{}{}</a></li>"#,
                 href(&[dataset, m]),
-                esc(m)
+                esc(m),
+                if *draft {
+                    format!(" {DRAFT_MARK}")
+                } else {
+                    String::new()
+                }
             );
         }
         body.push_str("</ul></section>\n");
@@ -218,19 +230,30 @@ pub struct FinanceView {
     pub statement_links: Vec<Option<String>>,
 }
 
-/// `GET /<dataset>/<period>/`.
+/// `GET /<dataset>/<period>/`; a `draft` (which only finance sees) says so at the top.
 pub fn period(
     viewer: &Viewer,
     dataset: &str,
     period: &str,
+    draft: bool,
     files: &[FileRow],
     finance: Option<&FinanceView>,
 ) -> String {
     let mut body = format!(
-        "<h1>{} · {} <span class=\"en\">files</span></h1>\n",
+        "<h1>{} · {} <span class=\"en\">files</span>{}</h1>\n",
         esc(dataset),
-        esc(period)
+        esc(period),
+        if draft {
+            format!(" {DRAFT_MARK}")
+        } else {
+            String::new()
+        }
     );
+    if draft {
+        body.push_str(
+            r#"<p class="draft-note" id="draft">草稿：本月尚未关账，合作伙伴看不到。 <span class="en">Draft: the month is not closed yet, and partners do not see it. `settle close` makes it the month of record.</span></p>"#,
+        );
+    }
     let _ = write!(
         body,
         r#"<p><a class="button" id="zip" href="{}">全部下载 Download all (.zip)</a></p>"#,

@@ -18,7 +18,8 @@ pub const FINANCE_PASSWORD: &str = "ledger-2026-october";
 /// The settled demo month and its users.
 pub struct Fixture {
     pub dir: PathBuf,
-    /// `DIR`: holds `demo/2026-10/` (with PDFs) and `华东/2026-10/` (CSVs only).
+    /// `DIR`: holds `demo/2026-10/` (with PDFs) and `华东/2026-10/` (CSVs only), both closed, and
+    /// `demo/2026-11/`, a draft that only finance sees.
     pub out: PathBuf,
     pub users: PathBuf,
     /// Token by user name: `finance`, `p01`, `p02`, `master`.
@@ -44,6 +45,7 @@ impl Fixture {
 pub fn scratch(name: &str) -> PathBuf {
     let dir =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", env!("CARGO_CRATE_NAME")));
+    writable(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
@@ -62,12 +64,43 @@ pub fn fixture() -> &'static Fixture {
         run_ok(&[
             "run", "--period", "2026-10", "--out", out_arg, "--inputs", demo_arg,
         ]);
+        run_ok(&[
+            "close",
+            "--period",
+            "2026-10",
+            "--issued-on",
+            "2026-11-07",
+            "--by",
+            "portal-tests",
+            "--out",
+            out_arg,
+            "--inputs",
+            demo_arg,
+        ]);
+        // November, a draft: finance sees it, marked; partners and masters do not.
+        run_ok(&[
+            "run", "--period", "2026-11", "--out", out_arg, "--inputs", demo_arg,
+        ]);
         // The same month under a Chinese dataset name, for download names.
         let east = dir.join("华东");
         copy_dir(&demo, &east);
         let east_arg = east.to_str().expect("utf-8 path");
         run_ok(&[
             "run", "--period", "2026-10", "--no-pdf", "--out", out_arg, "--inputs", east_arg,
+        ]);
+        run_ok(&[
+            "close",
+            "--period",
+            "2026-10",
+            "--issued-on",
+            "2026-11-07",
+            "--by",
+            "portal-tests",
+            "--no-pdf",
+            "--out",
+            out_arg,
+            "--inputs",
+            east_arg,
         ]);
         let users = dir.join("users.toml");
         let mut tokens = BTreeMap::new();
@@ -94,6 +127,27 @@ pub fn fixture() -> &'static Fixture {
             tokens,
         }
     })
+}
+
+/// Makes every folder and file under `dir` writable again, so that a folder holding a closed
+/// (read-only) month can be removed by a user other than root.
+fn writable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            writable(&p);
+        } else if e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644));
+        }
+    }
 }
 
 fn run_ok(args: &[&str]) {

@@ -110,6 +110,8 @@ pub struct Letterhead<'i> {
 const LOGO: &str = "Logo";
 /// The logo's height on the page, in millimetres.
 const LOGO_HEIGHT: f32 = 12.0;
+/// The colour of a draft's mark: the frame around 草稿 DRAFT at the top of every page.
+const MARK_COLOR: &str = "#C0392B";
 
 /// A document being laid out, page by page, top to bottom.
 pub struct Doc<'a> {
@@ -130,6 +132,9 @@ pub struct Doc<'a> {
     logo: Option<u32>,
     /// The top of the free space on the current page, in points from the bottom.
     y: f32,
+    /// A draft's mark, printed framed at the top right of every page (R9); `None` for a
+    /// document of record.
+    mark: Option<String>,
 }
 
 impl<'a> Doc<'a> {
@@ -157,6 +162,7 @@ impl<'a> Doc<'a> {
             font_object,
             logo: None,
             y: 0.0,
+            mark: None,
         };
         doc.y = doc.top();
         let (mut left, right) = (doc.left(), doc.right());
@@ -220,6 +226,11 @@ impl<'a> Doc<'a> {
             &image.samples,
         );
         n
+    }
+
+    /// Marks every page with `text`, framed at the top right: a draft's 草稿 DRAFT.
+    pub fn mark(&mut self, text: String) {
+        self.mark = Some(text);
     }
 
     /// The line later pages open with: the document, its number, party, period and currency.
@@ -629,8 +640,8 @@ impl<'a> Doc<'a> {
         self.advance(height);
     }
 
-    /// Writes the last page, each page's footer with its number, the font and the document
-    /// structure; returns the first error writing to the destination.
+    /// Writes the last page, each page's footer with its number (and a draft's mark), the font
+    /// and the document structure; returns the first error writing to the destination.
     pub fn finish(mut self, footer: &str, as_of: Timestamp) -> io::Result<()> {
         self.write_page();
         let total = self.pages.len();
@@ -656,6 +667,17 @@ impl<'a> Doc<'a> {
             form.text(self.font, &mut self.glyphs, left, y, size, footer);
             let x = right - self.font.width(&label, size);
             form.text(self.font, &mut self.glyphs, x, y, size, &label);
+            if let Some(mark) = &self.mark {
+                let big = self.t.layout.heading_size;
+                let width = self.font.width(mark, big) + Self::mm(4.0);
+                let height = big * 1.8;
+                let bottom = self.top() + Self::mm(2.0);
+                let frame = Rgb::hex(MARK_COLOR);
+                form.outline(frame, 1.2, right - width, bottom, width, height);
+                let baseline = bottom + (height - big * 0.7) / 2.0;
+                let x = right - width + Self::mm(2.0);
+                form.text(self.font, &mut self.glyphs, x, baseline, big, mark);
+            }
             let object = self.out.reserve();
             self.out.stream(
                 object,
