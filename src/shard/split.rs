@@ -265,3 +265,37 @@ impl Fold for Sort<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(accounts: &[(&str, u64)]) -> FxHashMap<Text, u64> {
+        accounts.iter().map(|&(a, n)| (Text::from(a), n)).collect()
+    }
+
+    #[test]
+    fn shards_are_cut_by_lines_in_account_order() {
+        let even = counts(&[("d", 10), ("a", 10), ("c", 10), ("b", 10)]);
+        assert_eq!(cut(&even, 2), ["c"]);
+        assert_eq!(cut(&even, 4), ["b", "c", "d"]);
+        // A big account takes a shard of its own; the others share the rest by lines.
+        let big = counts(&[("a", 30), ("b", 10), ("c", 10), ("d", 10)]);
+        assert_eq!(cut(&big, 3), ["b", "c"]);
+    }
+
+    #[test]
+    fn more_shards_than_accounts_leaves_shards_empty() {
+        let two = counts(&[("a", 5), ("b", 5)]);
+        let starts = cut(&two, 4);
+        assert_eq!(starts, ["b", "b", "b"]);
+        let shards = Batches::starting_at(starts.iter().map(|s| Box::from(s.as_str())).collect());
+        assert_eq!((shards.of("a"), shards.of("b")), (0, 3));
+        assert_eq!(
+            cut(&counts(&[]), 3),
+            ["", ""],
+            "no lines: one shard takes every account"
+        );
+        assert!(cut(&two, 1).is_empty());
+    }
+}
