@@ -23,6 +23,7 @@
 //! together at the merge; a partner's statement is a list of lines keyed by its customers'
 //! accounts, and its total is their sum, taken once, after the merge.
 
+pub mod records;
 pub mod stage;
 
 mod merge;

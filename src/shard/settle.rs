@@ -15,8 +15,8 @@ use crate::model::records::BillLine;
 use crate::pipeline::{self, Known, Request, RunConfig};
 use crate::progress::Progress;
 use crate::rules::month::{Pass, Tables};
-use crate::shard::ShardOf;
 use crate::shard::stage::{self, FORMAT, Partial, Split};
+use crate::shard::{ShardOf, records};
 
 /// Lines one core folds before its pass is merged with the next core's.
 const LINES_PER_CHUNK: usize = 1 << 16;
@@ -115,8 +115,12 @@ fn read_lines(path: &Path) -> Result<Vec<BillLine>, Error> {
             path.display()
         ))
     })?;
-    serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 20, file))
-        .into_iter::<BillLine>()
-        .map(|line| line.map_err(|e| stage::damaged(path, &e.to_string())))
-        .collect()
+    let mut r = BufReader::with_capacity(1 << 20, file);
+    let mut lines = Vec::new();
+    while let Some(line) =
+        records::read(&mut r).map_err(|e| stage::damaged(path, &e.to_string()))?
+    {
+        lines.push(line);
+    }
+    Ok(lines)
 }

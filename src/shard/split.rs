@@ -2,7 +2,7 @@
 //! written to the stage.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
@@ -17,6 +17,7 @@ use crate::model::records::{BillLine, Line, Text};
 use crate::model::reject::Reject;
 use crate::pipeline::{self, Known, Request, RunConfig};
 use crate::progress::Progress;
+use crate::shard::records;
 use crate::shard::stage::{self, FORMAT, ShardFacts, Split, StoredInput, StoredReject};
 
 /// A `settle split` request.
@@ -164,7 +165,7 @@ fn cut(counts: &FxHashMap<Text, u64>, shards: usize) -> Vec<String> {
 /// What writing the shards' lines found: each shard's facts, and what reading `bills.csv` found.
 type Written = (Vec<ShardFacts>, Vec<InputFile>, Vec<Reject>);
 
-/// Writes each shard's lines, one JSON object a line.
+/// Writes each shard's lines as binary records ([`records`]).
 fn write_lines(
     data: &Dataset,
     shards: &Batches,
@@ -205,8 +206,7 @@ fn write_lines(
                         path: path.clone(),
                         source: e,
                     };
-                    serde_json::to_writer(&mut *file, &b).map_err(|e| fail(e.into()))?;
-                    file.write_all(b"\n").map_err(fail)?;
+                    records::write(file, &b).map_err(fail)?;
                     facts[i].lines += 1;
                     *facts[i].payable.entry(b.currency.to_string()).or_default() +=
                         b.payable_amount;

@@ -2,11 +2,11 @@
 //!
 //! ```text
 //! STAGE/split.json            what `settle split` read and how it cut the accounts
-//! STAGE/lines/<I>.jsonl       shard I's bill lines, one JSON object a line
+//! STAGE/lines/<I>.bin         shard I's bill lines, as binary records ([`super::records`])
 //! STAGE/partials/<I>.json     what `settle run --shard I/N` found, exact and unrounded
 //! ```
 //!
-//! Each JSON file carries [`FORMAT`]; a command refuses a file of another format (exit 2), so that
+//! Each JSON file carries [`FORMAT`], which also covers the lines' layout; a command refuses a file of another format (exit 2), so that
 //! a stage written by one version of settle is never half read by another. A partial names the
 //! SHA-256 of the `split.json` it was settled from, so that a merge never mixes two splits.
 
@@ -156,7 +156,7 @@ pub fn split_path(stage: &Path) -> PathBuf {
 }
 
 pub fn lines_path(stage: &Path, shard: usize) -> PathBuf {
-    stage.join("lines").join(format!("{shard}.jsonl"))
+    stage.join("lines").join(format!("{shard}.bin"))
 }
 
 pub fn partial_path(stage: &Path, shard: usize) -> PathBuf {
