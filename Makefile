@@ -4,7 +4,7 @@ CARGO ?= cargo
 PROFILE := --release
 SETTLE := target/release/settle
 
-.PHONY: build run test check fmt bless bench clean tools fuzz install
+.PHONY: build run test check fmt bless bench bench-shards clean tools fuzz install
 # apt-get needs root; use sudo when not root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -60,6 +60,14 @@ bless:
 BENCH_SIZES ?= 1000000 10000000
 bench: build .bench/venv/bin/python
 	python3 benches/bench.py $(BENCH_SIZES)
+
+# A generated month (BENCH_SHARD_LINES, 30M by default) on one machine, then split into 1, 2, 4
+# and 8 shards run one after another and merged: CPU seconds per stage, the byte-identity of the
+# merged folder, and the expected wall time of 1B lines on 64 pods (benches/shards.py). Long, and
+# not part of `make test`.
+BENCH_SHARD_LINES ?= 30000000
+bench-shards: build
+	python3 benches/shards.py $(BENCH_SHARD_LINES)
 
 .bench/venv/bin/python:
 	python3 -m venv .bench/venv

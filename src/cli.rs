@@ -47,6 +47,77 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Manage the portal's users file
     Users(UsersArgs),
+    /// Read a month's inputs once and cut its bill lines by account into N shards under STAGE,
+    /// for `settle run --shard` on many machines and `settle merge`
+    Split(SplitArgs),
+    /// Put a split month's settled shards together and write OUT/<dataset>/<period>/, the same
+    /// bytes as `settle run`
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// The dataset folder; every shard and the merge read it again at this absolute path
+    #[arg(long, value_name = "DIR")]
+    pub inputs: PathBuf,
+
+    /// The month to compute, `YYYY-MM`
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub period: Month,
+
+    /// How many shards to cut the accounts into
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub shards: u16,
+
+    /// The stage folder the shards and the merge share
+    #[arg(long, value_name = "STAGE")]
+    pub out: PathBuf,
+
+    /// When invoice statuses are judged, as for `settle run` [default: the end of the period]
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+}
+
+impl SplitArgs {
+    pub fn into_config(self) -> crate::shard::SplitConfig {
+        crate::shard::SplitConfig {
+            inputs: self.inputs,
+            period: self.period,
+            as_of: self.as_of,
+            shards: usize::from(self.shards),
+            out: self.out,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The stage folder `settle split` wrote and every shard settled into
+    #[arg(long, value_name = "STAGE")]
+    pub stage: PathBuf,
+
+    /// Where to write: outputs go to OUT/<dataset>/<period>/
+    #[arg(long, value_name = "OUT", default_value = "outputs")]
+    pub out: PathBuf,
+
+    /// The PDF templates folder, as for `settle run`
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+
+    /// Write the CSV outputs only, without the PDF documents
+    #[arg(long)]
+    pub no_pdf: bool,
+}
+
+impl MergeArgs {
+    pub fn into_config(self) -> crate::shard::MergeConfig {
+        crate::shard::MergeConfig {
+            stage: self.stage,
+            out: self.out,
+            templates: self.templates,
+            no_pdf: self.no_pdf,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -280,8 +351,17 @@ fn share(text: &str) -> Result<f64, String> {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The dataset folder, holding `bills.csv`, `accounts.csv`, … and `settle.toml`
-    #[arg(long, value_name = "DIR")]
-    pub inputs: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "shard")]
+    pub inputs: Option<PathBuf>,
+
+    /// Settle shard I (from 0) of a month split into N (`settle split`), writing its exact
+    /// results into --stage for `settle merge`; no documents
+    #[arg(long, value_name = "I/N", requires = "stage", conflicts_with_all = ["inputs", "period", "as_of", "strict", "json"])]
+    pub shard: Option<crate::shard::ShardOf>,
+
+    /// The stage folder of --shard
+    #[arg(long, value_name = "STAGE", requires = "shard")]
+    pub stage: Option<PathBuf>,
 
     /// The month to compute, `YYYY-MM` [default: the previous month in the dataset's timezone]
     #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
@@ -373,7 +453,8 @@ fn parse_month(s: &str) -> Result<Month, String> {
 impl RunArgs {
     pub fn into_config(self) -> RunConfig {
         RunConfig {
-            inputs: self.inputs,
+            // Present unless `--shard` is, which does not make a `RunConfig`.
+            inputs: self.inputs.unwrap_or_default(),
             out: self.out,
             period: self.period,
             as_of: self.as_of,

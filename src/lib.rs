@@ -30,6 +30,7 @@ pub mod render;
 pub mod rules;
 pub mod runs;
 pub mod serve;
+pub mod shard;
 pub mod summary;
 pub mod synth;
 pub mod view;

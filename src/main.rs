@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use settle::cli::{Cli, Command, UsersCommand};
+use settle::cli::{Cli, Command, RunArgs, UsersCommand};
 use settle::errln;
 use settle::error::Error;
 use settle::pipeline::{self, Failure, RunSummary};
@@ -53,6 +53,48 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     let spinner = Spinner::new(terminal);
     let progress: &dyn Progress = if terminal { &spinner } else { &Quiet };
     match cli.command {
+        Command::Run(RunArgs {
+            shard: Some(shard),
+            stage: Some(stage),
+            ..
+        }) => {
+            let lines = settle::shard::settle(&stage, shard, progress);
+            spinner.finish();
+            let lines = lines?;
+            if terminal {
+                errln!("settled shard {shard}: {lines} bill lines");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Split(args) => {
+            let split = settle::shard::split(&args.into_config(), progress);
+            spinner.finish();
+            let split = split?;
+            if terminal {
+                for (i, s) in split.per_shard.iter().enumerate() {
+                    errln!("shard {i}/{}: {} bill lines", split.shards, s.lines);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge(args) => {
+            let summary = settle::shard::merge(&args.into_config(), progress);
+            spinner.finish();
+            let summary = summary?;
+            for w in &summary.warnings {
+                errln!("warning: {w}");
+            }
+            if summary.unchanged {
+                unchanged(&summary.folder);
+            } else if terminal {
+                errln!(
+                    "wrote {} files to {}",
+                    summary.files,
+                    summary.folder.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run(args) => {
             let started = Instant::now();
             let json = args.json;
@@ -208,10 +250,7 @@ fn report(
         errln!("warning: {w}");
     }
     if summary.unchanged {
-        errln!(
-            "nothing changed: `{}` is a closed month of record, and the current inputs give the same documents; nothing was written",
-            summary.folder.display()
-        );
+        unchanged(&summary.folder);
     } else if terminal {
         if summary.reconciliation.is_empty() {
             errln!("reconciliation: no findings");
@@ -337,4 +376,12 @@ impl Progress for Spinner {
             bar.inc(done);
         }
     }
+}
+
+/// What a run or merge over a month of record says when its documents would be the same.
+fn unchanged(folder: &std::path::Path) {
+    errln!(
+        "nothing changed: `{}` is a closed month of record, and the current inputs give the same documents; nothing was written",
+        folder.display()
+    );
 }

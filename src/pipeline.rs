@@ -37,7 +37,7 @@ use crate::model::period::{Month, Period};
 use crate::model::records::{Account, Partner, Text, Window};
 use crate::model::reject::Reject;
 use crate::model::time::parse_timestamp;
-use crate::output::{OutputFile, Staging};
+use crate::output::{Appending, OutputFile, Staging};
 use crate::progress::Progress;
 use crate::record;
 use crate::render::csv::CsvDoc;
@@ -45,7 +45,7 @@ use crate::render::pdf::Font;
 use crate::render::template::Templates;
 use crate::render::{self, documents, tables};
 use crate::rules::invoices::{self, Invoice, InvoiceTerms};
-use crate::rules::month::{Inputs, Pass, Results, Tables};
+use crate::rules::month::{Finished, Inputs, Pass, Results, Tables};
 use crate::rules::rebate;
 use crate::rules::rollup::Rollup;
 use crate::runs::Runs;
@@ -240,30 +240,66 @@ fn run_known(
     let staging = Staging::new(&folder)?;
     // Read again with the period's lock held: what is closed stays closed.
     let record = Recorded::read(&folder);
-    let closing = match close {
-        Some(c) => Some(Closing {
+    let over = match close {
+        Some(c) => Over::Closing(Closing {
             issued_on: c.issued_on.clone(),
             closed_by: closer(c.by.as_deref())?,
             draft_manifest_sha256: record_to_close(record.as_ref(), month, &folder)?
                 .sha256
                 .clone(),
         }),
-        None => None,
+        None => Over::of(record.as_ref()),
     };
-    let closed = record.as_ref().is_some_and(Recorded::is_closed);
     let (results, streamed) = fold(&mut data, &period, cfg, &staging, progress)?;
-    known.warnings = warnings(&data);
-    if results.selected.by_currency.is_empty() {
-        if close.is_some_and(|c| !c.allow_empty) {
-            return Err(RecordError::EmptyMonth {
-                period: month.to_string(),
-            }
-            .into());
+    if results.selected.by_currency.is_empty() && close.is_some_and(|c| !c.allow_empty) {
+        return Err(RecordError::EmptyMonth {
+            period: month.to_string(),
         }
-        known.warnings.push(empty_month(period.month));
+        .into());
     }
-    if cfg.strict {
-        strict(&mut data)?;
+    review(&mut data, &results, period.month, cfg.strict, known)?;
+    let settled = settle(&data, results, &period);
+    finish(
+        data, settled, streamed, &period, templates, staging, folder, &over, known, progress,
+    )
+}
+
+/// What a run writes over its period folder (R9).
+pub enum Over {
+    /// No folder yet, or a draft: the run writes a draft in its place.
+    Draft,
+    /// `settle close`: the month of record, in the reviewed draft's place, if nothing differs.
+    Closing(Closing),
+    /// A month of record: nothing is written; the run says whether its documents would change.
+    Closed,
+}
+
+impl Over {
+    /// What a run (not a close) does over the period folder whose manifest is `record`.
+    pub fn of(record: Option<&Recorded>) -> Over {
+        if record.is_some_and(Recorded::is_closed) {
+            Over::Closed
+        } else {
+            Over::Draft
+        }
+    }
+}
+
+/// The warnings of a month read and folded, and `--strict`'s refusal: for `settle run` and a
+/// sharded run's `settle merge`.
+pub fn review(
+    data: &mut Dataset,
+    results: &Results,
+    month: Month,
+    strict_run: bool,
+    known: &mut Known,
+) -> Result<(), Error> {
+    known.warnings = warnings(data);
+    if results.selected.by_currency.is_empty() {
+        known.warnings.push(empty_month(month));
+    }
+    if strict_run {
+        strict(data)?;
     }
     if !data.rejects.is_empty() {
         known.warnings.push(format!(
@@ -271,29 +307,51 @@ fn run_known(
             data.rejects.len()
         ));
     }
-    let settled = settle(&data, results, &period);
+    Ok(())
+}
+
+/// Writes the period folder from the month's settled results and commits it: the one writer of
+/// `settle run` and of a sharded run's `settle merge`.
+#[allow(clippy::too_many_arguments)]
+pub fn finish(
+    data: Dataset,
+    settled: Settled,
+    streamed: Streamed,
+    period: &Period,
+    templates: Option<Templates>,
+    staging: Staging,
+    folder: PathBuf,
+    over: &Over,
+    known: &mut Known,
+    progress: &dyn Progress,
+) -> Result<RunSummary, Error> {
+    let closing = match over {
+        Over::Closing(c) => Some(c),
+        Over::Draft | Over::Closed => None,
+    };
     let (files, reconciliation) = write(
         &data,
         settled,
         streamed,
-        &period,
+        period,
         templates.as_ref(),
-        closing.as_ref(),
+        closing,
         &staging,
         progress,
     )?;
-    if close.is_some() || closed {
+    let closed = matches!(over, Over::Closed);
+    if closing.is_some() || closed {
         progress.stage("comparing with the month of record");
-        same_as_record(&folder, &staging, month, closed)?;
+        same_as_record(&folder, &staging, period.month, closed)?;
     }
     // A run on a closed month that changes nothing drops its staging, and with it everything it
     // wrote.
-    let unchanged = closed && close.is_none();
-    if close.is_some() {
-        staging.commit_sealed()?;
-    } else if !unchanged {
-        staging.commit()?;
+    match over {
+        Over::Draft => staging.commit()?,
+        Over::Closing(_) => staging.commit_sealed()?,
+        Over::Closed => {}
     }
+    let unchanged = closed;
     Ok(RunSummary {
         reconciliation,
         folder,
@@ -367,7 +425,7 @@ fn closer(by: Option<&str>) -> Result<String, RecordError> {
 }
 
 /// Reads the dataset and applies the cross-table checks: rows they reject join the rejects.
-fn load(dir: &Path, settings: Settings, progress: &dyn Progress) -> Result<Dataset, Error> {
+pub fn load(dir: &Path, settings: Settings, progress: &dyn Progress) -> Result<Dataset, Error> {
     let mut data = ingest::load(dir, settings, progress)?;
     checks::apply(&mut data)?;
     Ok(data)
@@ -397,17 +455,10 @@ fn fold(
 ) -> Result<(Results, Streamed), Error> {
     let mut bills = data.bills(cfg.lines_per_batch)?;
     bills.scatter(|| staging.scratch())?;
-    let look = look(data, period);
     let world = world(data);
-    let linked: rustc_hash::FxHashSet<usize> =
-        data.links.iter().map(|l| l.account_id.id()).collect();
-    let (results, file, statement_lines, ledger, consoles) = loop {
-        let mut month = Results::default();
-        let mut file = staging.create("consumption.csv")?;
+    let folded = loop {
         let count = bills.batches().count();
-        let mut statement_lines = Runs::new((count > 1).then(|| staging.scratch()).transpose()?);
-        let mut ledger = Ledger::default();
-        let mut consoles = Consoles::new();
+        let mut folding = Folding::new(data, period, staging, count)?;
         for index in 0..count {
             let which = which_batch(index, count, bills.is_again());
             let batch = Batch {
@@ -421,44 +472,97 @@ fn fold(
             crate::fault::pause("read");
             let pass = bills.fold(index, || Pass::new(&tables), progress)?;
             progress.stage(&format!("finishing the rules{which}"));
-            let finished = pass.finish();
-            for c in &finished.consumption {
-                ledger.attributed(&c.currency, Attribution::ConsumptionUsage, c.usage_period);
-                ledger.attributed(
-                    &c.currency,
-                    Attribution::ConsumptionDeduction,
-                    c.deduction_period,
-                );
-            }
-            let doc = if index == 0 {
-                tables::consumption_doc()
-            } else {
-                CsvDoc::continued()
-            };
-            view::bridge::add_consoles(&mut consoles, &finished.consumption, &look, |a| {
-                linked.contains(&a.id())
-            });
-            let rows = view::consumption::rows(&finished.consumption, &look);
-            file.append(&tables::consumption(doc, &rows, period.month))?;
-            for l in &finished.statement_lines {
-                ledger.attributed(&l.currency, Attribution::Statements(period.basis), l.base);
-            }
-            statement_lines.push(finished.statement_lines)?;
-            month.merge(finished.results);
+            folding.add(pass.finish())?;
         }
         if !bills.again(progress)? {
-            break (month, file, statement_lines, ledger, consoles);
+            break folding.finish()?;
         }
     };
     let (input, rejects) = bills.finish();
     data.add_bills(input, rejects);
-    let streamed = Streamed {
-        consumption: file.finish()?,
-        statement_lines,
-        ledger,
-        consoles,
-    };
-    Ok((results, streamed))
+    Ok(folded)
+}
+
+/// The month's results as its batches of accounts finish, one after another in account order:
+/// each batch's consumption rows are written, its statement lines kept as a run, and the rest
+/// merged. `settle merge` hands it a sharded run's shards the same way, as batches.
+pub struct Folding<'d> {
+    look: Look<'d>,
+    linked: rustc_hash::FxHashSet<usize>,
+    month: Month,
+    results: Results,
+    file: Appending,
+    batches: usize,
+    statement_lines: Runs,
+    ledger: Ledger,
+    consoles: Consoles,
+}
+
+impl<'d> Folding<'d> {
+    /// Ready for `count` batches.
+    pub fn new(
+        data: &'d Dataset,
+        period: &'d Period,
+        staging: &Staging,
+        count: usize,
+    ) -> Result<Folding<'d>, Error> {
+        Ok(Folding {
+            look: look(data, period),
+            linked: data.links.iter().map(|l| l.account_id.id()).collect(),
+            month: period.month,
+            results: Results::default(),
+            file: staging.create("consumption.csv")?,
+            batches: 0,
+            statement_lines: Runs::new((count > 1).then(|| staging.scratch()).transpose()?),
+            ledger: Ledger::default(),
+            consoles: Consoles::new(),
+        })
+    }
+
+    /// Adds the next batch's results.
+    pub fn add(&mut self, finished: Finished) -> Result<(), Error> {
+        let basis = self.look.period.basis;
+        for c in &finished.consumption {
+            let ledger = &mut self.ledger;
+            ledger.attributed(&c.currency, Attribution::ConsumptionUsage, c.usage_period);
+            ledger.attributed(
+                &c.currency,
+                Attribution::ConsumptionDeduction,
+                c.deduction_period,
+            );
+        }
+        let doc = if self.batches == 0 {
+            tables::consumption_doc()
+        } else {
+            CsvDoc::continued()
+        };
+        self.batches += 1;
+        let linked = &self.linked;
+        view::bridge::add_consoles(&mut self.consoles, &finished.consumption, &self.look, |a| {
+            linked.contains(&a.id())
+        });
+        let rows = view::consumption::rows(&finished.consumption, &self.look);
+        self.file
+            .append(&tables::consumption(doc, &rows, self.month))?;
+        for l in &finished.statement_lines {
+            self.ledger
+                .attributed(&l.currency, Attribution::Statements(basis), l.base);
+        }
+        self.statement_lines.push(finished.statement_lines)?;
+        self.results.merge(finished.results);
+        Ok(())
+    }
+
+    /// The month's results, and what was handed on.
+    pub fn finish(self) -> Result<(Results, Streamed), Error> {
+        let streamed = Streamed {
+            consumption: self.file.finish()?,
+            statement_lines: self.statement_lines,
+            ledger: self.ledger,
+            consoles: self.consoles,
+        };
+        Ok((self.results, streamed))
+    }
 }
 
 /// What a stage message adds to say which batch it is in: nothing for a month of one batch.
@@ -484,7 +588,7 @@ pub struct Settled {
 }
 
 /// Finishes R3's rollup (one per batch, put together) and R6's invoice list.
-fn settle(data: &Dataset, mut results: Results, period: &Period) -> Settled {
+pub fn settle(data: &Dataset, mut results: Results, period: &Period) -> Settled {
     let rollup = Rollup::concat(std::mem::take(&mut results.rollups));
     let invoices = invoices::invoices(
         std::mem::take(&mut results.invoices),
@@ -976,7 +1080,7 @@ fn look<'a>(data: &'a Dataset, period: &'a Period) -> Look<'a> {
 }
 
 /// The checked tables the rules read.
-fn world(data: &Dataset) -> Inputs<'_> {
+pub fn world(data: &Dataset) -> Inputs<'_> {
     static UNKNOWN: BTreeMap<Text, Account> = BTreeMap::new();
     Inputs {
         accounts: &data.accounts,

@@ -338,3 +338,41 @@ fn close_refuses_an_empty_month_unless_allowed() {
     assert_eq!(m["closed_by"], "ci-user", "from USER without --by");
     unseal(&s.0);
 }
+
+/// A sharded run's merge over a month of record writes nothing into it either: it says whether
+/// the month would change, as `settle run` does.
+#[test]
+fn a_merge_over_a_month_of_record_writes_nothing() {
+    let s = Scratch::new("close-merge");
+    let data = s.copy_demo("demo");
+    let out = s.out();
+    let folder = out.join("demo").join("2026-10");
+    assert_exit(&draft(&data, &out, "2026-10"), 0);
+    assert_exit(&close(&data, &out, "2026-10", &[]), 0);
+    let closed = files(&folder);
+
+    let stage = s.0.join("stage");
+    let bare = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_settle"))
+            .args(args)
+            .output()
+            .expect("settle runs")
+    };
+    let (data, stage_s, out_s) = (
+        data.to_str().expect("UTF-8"),
+        stage.to_str().expect("UTF-8"),
+        out.to_str().expect("UTF-8"),
+    );
+    let split = [
+        "split", "--inputs", data, "--period", "2026-10", "--shards", "2", "--out", stage_s,
+    ];
+    assert_exit(&bare(&split), 0);
+    for shard in ["0/2", "1/2"] {
+        assert_exit(&bare(&["run", "--shard", shard, "--stage", stage_s]), 0);
+    }
+    let o = bare(&["merge", "--stage", stage_s, "--out", out_s]);
+    assert_exit(&o, 0);
+    assert!(stderr(&o).contains("nothing changed"), "{}", stderr(&o));
+    assert_eq!(files(&folder), closed, "the month of record is untouched");
+    unseal(&s.0);
+}

@@ -1,7 +1,7 @@
 //! The files in `deploy/` parse, and they call the binary with flags it really has: each
-//! `--flag` they pass must be in `settle run --help` or `settle serve --help`. The Kubernetes
-//! files name the image the Containerfile builds, the systemd units alert on failure, and the
-//! crontab's retry wrapper retries exit code 1 only.
+//! `--flag` they pass must be in the `--help` of the command they call (`run`, `serve`, `split`,
+//! `merge`). The Kubernetes files name the image the Containerfile builds, the systemd units
+//! alert on failure, and the crontab's retry wrapper retries exit code 1 only.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -84,7 +84,16 @@ fn check_sub(words: &[&str], what: &str, sub: &str) -> BTreeMap<String, String> 
             values.insert(w.to_string(), v);
         } else if matches!(
             *w,
-            "--inputs" | "--out" | "--period" | "--templates" | "--users" | "--audit" | "--bind"
+            "--inputs"
+                | "--out"
+                | "--period"
+                | "--templates"
+                | "--users"
+                | "--audit"
+                | "--bind"
+                | "--stage"
+                | "--shard"
+                | "--shards"
         ) {
             panic!("{what}: `{w}` needs a value");
         } else {
@@ -499,4 +508,131 @@ fn the_crontabs_retry_wrapper_retries_exit_1_only() {
     for code in [0, 2, 3, 101] {
         assert_eq!(tries(code), (1, Some(code)), "{code} is not retried");
     }
+}
+
+/// The sharded month (`kubernetes/sharded.yaml`): a split, an Indexed Job of shards and a merge,
+/// each calling `settle` with flags its `--help` lists, sharing one stage volume; the shards'
+/// failures fail their own index only.
+#[test]
+fn the_kubernetes_sharded_month() {
+    let docs = yaml("kubernetes/sharded.yaml");
+    let job = |name: &str| {
+        docs.iter()
+            .find(|d| d["metadata"]["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("a Job `{name}`"))
+    };
+    let (split, shards, merge) = (
+        job("settle-split"),
+        job("settle-shards"),
+        job("settle-merge"),
+    );
+    let mut stage_claims = Vec::new();
+    let mut stage_paths = Vec::new();
+    for (doc, sub, fail) in [
+        (split, "split", "FailJob"),
+        (shards, "run", "FailIndex"),
+        (merge, "merge", "FailJob"),
+    ] {
+        assert_eq!(doc["kind"].as_str(), Some("Job"));
+        let spec = &doc["spec"];
+        let what = format!("sharded.yaml, {sub}");
+        let pod = &spec["template"]["spec"];
+        assert_eq!(pod["restartPolicy"].as_str(), Some("Never"), "{what}");
+        let container = &pod["containers"][0];
+        assert_eq!(container["image"].as_str(), Some(IMAGE), "{what}");
+        let name = container["name"].as_str().expect("a container name");
+        let rules = spec["podFailurePolicy"]["rules"].as_vec().expect("rules");
+        assert_eq!(
+            rules[0]["onPodConditions"][0]["type"].as_str(),
+            Some("DisruptionTarget"),
+            "{what}: an eviction is ignored, first"
+        );
+        assert_eq!(rules[0]["action"].as_str(), Some("Ignore"));
+        let mut actions = BTreeMap::new();
+        for rule in rules.iter().skip(1) {
+            let on = &rule["onExitCodes"];
+            assert_eq!(on["containerName"].as_str(), Some(name));
+            assert_eq!(on["operator"].as_str(), Some("In"));
+            for code in on["values"].as_vec().expect("codes") {
+                actions.insert(
+                    code.as_i64().expect("a code"),
+                    rule["action"].as_str().expect("an action"),
+                );
+            }
+        }
+        assert_eq!(
+            actions,
+            BTreeMap::from([(1, "Count"), (2, fail), (3, fail), (137, fail)]),
+            "{what}"
+        );
+        let mut words: Vec<&str> = vec!["settle"];
+        words.extend(
+            container["args"]
+                .as_vec()
+                .expect("args")
+                .iter()
+                .map(|a| a.as_str().expect("text")),
+        );
+        let values = check_sub(&words, &what, sub);
+        let mounts = mounts(container);
+        let volumes = claims(pod);
+        let on_volume = |path: &str| {
+            let (volume, _, read_only) = mounts
+                .iter()
+                .find(|(_, at, _)| path.starts_with(at.as_str()))
+                .unwrap_or_else(|| panic!("{what}: `{path}` is on a mounted volume"));
+            (volumes[volume].clone(), *read_only)
+        };
+        let stage = match sub {
+            "split" => {
+                assert_eq!(spec["completionMode"].as_str(), Some("Indexed"), "{what}");
+                assert!(
+                    on_volume(&values["--inputs"]).1,
+                    "{what}: inputs are read only"
+                );
+                assert_eq!(
+                    values["--shards"],
+                    shards["spec"]["completions"]
+                        .as_i64()
+                        .expect("completions")
+                        .to_string()
+                );
+                values["--out"].clone()
+            }
+            "run" => {
+                assert_eq!(spec["completionMode"].as_str(), Some("Indexed"), "{what}");
+                assert!(
+                    spec["backoffLimitPerIndex"].as_i64().is_some(),
+                    "{what}: retried per index"
+                );
+                let n = spec["completions"].as_i64().expect("completions");
+                assert_eq!(
+                    values["--shard"],
+                    format!("$(JOB_COMPLETION_INDEX)/{n}"),
+                    "{what}"
+                );
+                assert_eq!(
+                    container["env"][0]["name"].as_str(),
+                    Some("JOB_COMPLETION_INDEX"),
+                    "{what}: the index is in the environment the args are expanded from"
+                );
+                values["--stage"].clone()
+            }
+            _ => {
+                assert_eq!(values["--templates"], "/usr/local/share/settle/templates");
+                assert!(!on_volume(&values["--out"]).1, "{what}: writes its outputs");
+                values["--stage"].clone()
+            }
+        };
+        stage_claims.push(on_volume(&stage).0);
+        stage_paths.push(stage);
+    }
+    assert!(
+        stage_claims.iter().all(|c| c == "settle-stage"),
+        "one stage claim: {stage_claims:?}"
+    );
+    assert!(
+        stage_paths.windows(2).all(|w| w[0] == w[1]),
+        "one stage: {stage_paths:?}"
+    );
 }

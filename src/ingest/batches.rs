@@ -50,6 +50,12 @@ impl Batches {
         Batches { starts }
     }
 
+    /// Batches that start where a sharded run's split cut the accounts ([`crate::shard`]): one
+    /// batch per shard, `starts` in order.
+    pub fn starting_at(starts: Vec<Box<str>>) -> Batches {
+        Batches { starts }
+    }
+
     /// How many batches there are: at least one.
     pub fn count(&self) -> usize {
         self.starts.len() + 1

@@ -14,7 +14,7 @@ use crate::model::records::Line;
 pub const SPANS_KEPT: usize = 20;
 
 /// One record whose quoted cell holds line ends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     /// The record's first physical line.
     pub line: Line,
@@ -25,7 +25,7 @@ pub struct Span {
 }
 
 /// An input file's physical lines, beside its records.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Lines {
     /// Physical lines: line ends, plus a last line without one.
     pub total: u64,

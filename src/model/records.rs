@@ -164,6 +164,54 @@ impl Hash for Text {
     }
 }
 
+/// A stage file of a sharded run (`crate::shard`) holds a `Text` as its contents; reading it
+/// interns them again, so that ids are this process's own.
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        Ok(Text::from(&*s))
+    }
+}
+
+/// [`Id`] as a string in a stage file, for `#[serde(with = "...")]`: the one place it is written.
+pub mod id_text {
+    use super::Id;
+
+    pub fn serialize<S: serde::Serializer>(id: &Id, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(id)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        Ok(Id::from(&*s))
+    }
+}
+
+/// A list of [`Id`]s in a stage file.
+pub mod ids_text {
+    use super::Id;
+    use serde::ser::SerializeSeq;
+
+    pub fn serialize<S: serde::Serializer>(ids: &[Id], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(ids.len()))?;
+        for id in ids {
+            seq.serialize_element(id.as_str())?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Id>, D::Error> {
+        let v = <Vec<String> as serde::Deserialize>::deserialize(d)?;
+        Ok(v.into_iter().map(Id::from).collect())
+    }
+}
+
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -231,7 +279,7 @@ impl FromIterator<Text> for Known {
 macro_rules! cell_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -306,13 +354,15 @@ impl Window {
 }
 
 /// `bills.csv`: one bill line as the cloud issued it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BillLine {
     pub line: Line,
+    #[serde(with = "id_text")]
     pub bill_id: Id,
     pub account_id: Text,
     pub product: Text,
     pub sub_product: Text,
+    #[serde(with = "id_text")]
     pub resource_id: Id,
     pub payment_mode: PaymentMode,
     pub billing_cycle: BillingCycle,

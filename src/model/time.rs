@@ -10,7 +10,9 @@ use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 
 /// An instant, in whole seconds since the Unix epoch (UTC).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {

@@ -17,7 +17,7 @@ use crate::model::period::{InMonth, Period};
 use crate::model::records::{BillLine, LineKey, Text};
 
 /// One row of `consumption.csv`, with exact (unrounded) sums.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Consumption {
     pub account_id: Text,
     pub product: Text,

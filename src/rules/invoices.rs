@@ -27,7 +27,9 @@ use crate::model::records::*;
 use crate::model::time::Timestamp;
 
 /// Where an invoice comes from, in list order.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Source {
     Resale,
     Hosting,
@@ -233,6 +235,20 @@ impl Sums {
             .3 += b.payable_amount;
     }
 
+    /// Adds an entry as [`Sums::entries`] lists it: how a sharded run's merge reads them back.
+    fn add_entry(&mut self, source: Source, (by, recipient, currency, amount): Sum) {
+        let key = (
+            source,
+            by.as_ref().map_or(0, Text::id),
+            recipient.id(),
+            currency.id(),
+        );
+        self.sums
+            .entry(key)
+            .and_modify(|s| s.3 += amount)
+            .or_insert((by, recipient, currency, amount));
+    }
+
     pub fn merge(&mut self, other: Sums) {
         for (key, sum) in other.sums {
             let amount = sum.3;
@@ -241,6 +257,27 @@ impl Sums {
                 .and_modify(|s| s.3 += amount)
                 .or_insert(sum);
         }
+    }
+}
+
+/// A sharded run's stage holds the sums as a list of entries, keyed again when read, since a key
+/// holds [`Text::id`]s, which are a process's own.
+impl serde::Serialize for Sums {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(Source, &Sum)> = self.sums.iter().map(|(k, v)| (k.0, v)).collect();
+        entries.sort_by(|a, b| (a.0, &a.1.0, &a.1.1, &a.1.2).cmp(&(b.0, &b.1.0, &b.1.1, &b.1.2)));
+        s.collect_seq(entries)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sums {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Sums, D::Error> {
+        let entries = <Vec<(Source, Sum)> as serde::Deserialize>::deserialize(d)?;
+        let mut sums = Sums::default();
+        for (source, sum) in entries {
+            sums.add_entry(source, sum);
+        }
+        Ok(sums)
     }
 }
 

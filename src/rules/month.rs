@@ -113,6 +113,31 @@ impl Selected {
     }
 }
 
+/// A sharded run's stage holds the sums per currency as a list, keyed again when read.
+impl serde::Serialize for Selected {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut sums: Vec<_> = self.by_currency.values().collect();
+        sums.sort_by(|a, b| a.0.cmp(&b.0));
+        s.collect_seq(sums)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Selected {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Selected, D::Error> {
+        let sums =
+            <Vec<(Text, Option<Decimal>, Option<Decimal>)> as serde::Deserialize>::deserialize(d)?;
+        let mut selected = Selected::default();
+        for (currency, used, deducted) in sums {
+            selected.merge(Selected {
+                by_currency: [(currency.id(), (currency, used, deducted))]
+                    .into_iter()
+                    .collect(),
+            });
+        }
+        Ok(selected)
+    }
+}
+
 /// R2's and R5's sums for one [`LineKey`]. They share one table, so that a line costs one lookup
 /// for both: at ten million lines the tables outgrow the caches, and each lookup is a miss.
 struct Group<'a> {
@@ -215,7 +240,8 @@ impl Fold for Pass<'_, '_> {
 
 /// What the rules found over one batch of accounts. The consumption rows and the statement
 /// lines are the month's biggest results, and are handed on batch by batch; the rest is merged
-/// into the month's [`Results`].
+/// into the month's [`Results`]. A shard of a sharded run writes it to its stage as it is.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Finished {
     /// R2's rows, sorted by account, product and currency.
     pub consumption: Vec<Consumption>,
@@ -225,7 +251,7 @@ pub struct Finished {
 }
 
 /// The month's rules, applied to every bill line, but for what [`Finished`] hands on.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct Results {
     pub selected: Selected,
     /// R5: Σ payable, per currency, of counted lines whose account had no partner link in force.

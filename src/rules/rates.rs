@@ -29,7 +29,9 @@ use crate::model::records::*;
 use crate::model::time::Timestamp;
 
 /// Where a line's rate came from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum RateSource {
     Base,
     Special,

@@ -29,7 +29,7 @@ use crate::model::time::Timestamp;
 use crate::rules::rates::{RateSource, RateTables, RebateInput, Resolution};
 
 /// One statement line: bill lines grouped by everything that sets their rate, with exact sums.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RebateLine {
     pub partner_id: Text,
     pub currency: Text,

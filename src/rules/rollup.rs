@@ -23,7 +23,9 @@ use crate::model::records::*;
 use crate::model::time::{Timestamp, resolve_local};
 
 /// Whether a hosted child's line moved to the master.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum RollupStatus {
     RolledUp,
     StayedOnChild,
@@ -39,7 +41,7 @@ impl RollupStatus {
 }
 
 /// One line of a hosted child in the month, with its fate.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RollupLine {
     pub bill: BillLine,
     pub master_id: Text,
@@ -51,7 +53,7 @@ pub struct RollupLine {
 
 /// The month's rollup: every line of every hosted child, sorted by master, child, product,
 /// currency, status and start.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rollup {
     pub lines: Vec<RollupLine>,
 }

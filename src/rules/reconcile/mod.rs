@@ -32,7 +32,9 @@ use crate::rules::discounts::Discounts;
 mod findings;
 
 /// The kinds of finding, in the contract's order.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Kind {
     AmountMismatch,
     UnbilledUsage,
@@ -72,17 +74,20 @@ impl Kind {
 
 /// One finding, with exact amounts: `expected` is the meter's or the rule's side, `billed` the
 /// bill's.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     pub kind: Kind,
     pub account_id: Text,
     pub product: Text,
     pub sub_product: Text,
+    #[serde(with = "crate::model::records::id_text")]
     pub resource_id: Id,
     pub currency: Text,
     pub window_start: Timestamp,
     pub window_end: Timestamp,
+    #[serde(with = "crate::model::records::ids_text")]
     pub bill_ids: Vec<Id>,
+    #[serde(with = "crate::model::records::ids_text")]
     pub usage_ids: Vec<Id>,
     pub expected: Decimal,
     pub billed: Decimal,

@@ -1,0 +1,84 @@
+//! A month past one machine: `settle split`, `settle run --shard I/N` and `settle merge`.
+//!
+//! Every rule of the contract is local to an account, or to a key that includes the account
+//! (a statement line, a rollup row, a consumption row, a finding), or is a sum over such keys (a
+//! statement's total, a master's hosting invoice, the invoice list). So a month splits by account
+//! and merges exactly, as long as each part keeps its sums exact and unrounded and the rounding
+//! happens once, after the merge. That is what the batches of one machine already do
+//! ([`crate::ingest::batches`]): a shard is a batch that another process folds.
+//!
+//! - [`split()`] reads the dataset once, as a run does (the same checks, the same rejects, the same
+//!   duplicate `bill_id`s), cuts the accounts, in the order of their ids, into `N` ranges of about
+//!   as many bill lines each, and writes each range's bill lines to the stage, with the
+//!   manifest `split.json`.
+//! - [`settle()`] folds one shard's lines through every rule, with the meter's records of its
+//!   accounts, and writes what the rules found, exact, to the stage: no documents.
+//! - [`merge()`] checks the stage is whole and of one split, hands the shards' results to the
+//!   pipeline one after another as a run hands its batches, and writes the period folder with the
+//!   run's own writer: the same bytes as `settle run`.
+//!
+//! A hosting master and its children, and a partner and its customers, need not be in one shard:
+//! a child's line rolls up by the child's own relation, read from the small tables every shard
+//! has, and the master's invoice and rollup are sums and lists over the children's lines, put
+//! together at the merge; a partner's statement is a list of lines keyed by its customers'
+//! accounts, and its total is their sum, taken once, after the merge.
+
+pub mod records;
+pub mod stage;
+
+mod merge;
+mod settle;
+mod split;
+
+pub use merge::{MergeConfig, merge};
+pub use settle::settle;
+pub use split::{SplitConfig, split};
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Shard `index` of `count`, as `--shard I/N` gives it: `I` counts from 0, as a Kubernetes
+/// Indexed Job's `JOB_COMPLETION_INDEX` does.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ShardOf {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for ShardOf {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ShardOf, String> {
+        let bad = || {
+            format!(
+                "`{s}` is not a shard\nhint: write `I/N`, I from 0 to N - 1, e.g. `--shard 0/4`"
+            )
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(ShardOf { index, count })
+    }
+}
+
+impl fmt::Display for ShardOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_count_from_zero() {
+        assert_eq!("2/7".parse::<ShardOf>(), Ok(ShardOf { index: 2, count: 7 }));
+        assert!("7/7".parse::<ShardOf>().is_err());
+        assert!("0/0".parse::<ShardOf>().is_err());
+        assert!("a/2".parse::<ShardOf>().is_err());
+    }
+}
