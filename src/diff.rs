@@ -182,7 +182,7 @@ fn manifest_fields(a: &[u8], b: &[u8]) -> Vec<String> {
 }
 
 /// Whether a column holds a figure: an amount, a difference or a count.
-fn is_figure(column: &str) -> bool {
+pub fn is_figure(column: &str) -> bool {
     column.ends_with("amount")
         || matches!(
             column,
@@ -199,7 +199,7 @@ fn is_figure(column: &str) -> bool {
 
 /// Whether a column describes its row rather than naming it: a change there is a changed row,
 /// not a removed one and an added one.
-fn is_attribute(file: &str, column: &str) -> bool {
+pub fn is_attribute(file: &str, column: &str) -> bool {
     matches!(
         column,
         "account_name"
@@ -240,95 +240,155 @@ fn table(path: &Path, bytes: &[u8]) -> Result<Table, DiffError> {
     Ok(Table { header, rows })
 }
 
+/// A row of A and its match in B; `None` where it is only on one side.
+pub type Pair = (Option<Vec<String>>, Option<Vec<String>>);
+
+/// Two versions of one CSV, their rows matched: the columns of both (A's, then B's new ones),
+/// which of them are the key, and each row as a pair of A's and B's version (`None` where the
+/// row is only on one side), every row laid out in `columns`' order.
+pub struct Paired {
+    pub columns: Vec<String>,
+    pub keys: Vec<usize>,
+    pub pairs: Vec<Pair>,
+}
+
+impl Paired {
+    /// Matches the rows of `a` and `b` by their key: the columns that `is_key` keeps. Rows that
+    /// share a key are matched in file order. B's rows come first, in B's order, then the rows
+    /// only in A.
+    pub fn new(
+        path: &Path,
+        a: &[u8],
+        b: &[u8],
+        is_key: impl Fn(&str) -> bool,
+    ) -> Result<Paired, DiffError> {
+        let (mut a, mut b) = (table(path, a)?, table(path, b)?);
+        let mut columns: Vec<String> = a.header.clone();
+        columns.extend(b.header.iter().filter(|c| !a.header.contains(c)).cloned());
+        let keys: Vec<usize> = (0..columns.len())
+            .filter(|&i| is_key(&columns[i]))
+            .collect();
+        let lay = |t: &Table, row: Vec<String>| -> Vec<String> {
+            columns
+                .iter()
+                .map(|c| {
+                    t.header
+                        .iter()
+                        .position(|h| h == c)
+                        .and_then(|i| row.get(i))
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let key_of =
+            |row: &[String]| -> Vec<String> { keys.iter().map(|&k| row[k].clone()).collect() };
+        let mut left: BTreeMap<Vec<String>, VecDeque<Vec<String>>> = BTreeMap::new();
+        for row in std::mem::take(&mut a.rows) {
+            let row = lay(&a, row);
+            left.entry(key_of(&row)).or_default().push_back(row);
+        }
+        let mut pairs = Vec::new();
+        for row in std::mem::take(&mut b.rows) {
+            let row = lay(&b, row);
+            let old = left.get_mut(&key_of(&row)).and_then(VecDeque::pop_front);
+            pairs.push((old, Some(row)));
+        }
+        for rest in left.into_values() {
+            pairs.extend(rest.into_iter().map(|old| (Some(old), None)));
+        }
+        Ok(Paired {
+            columns,
+            keys,
+            pairs,
+        })
+    }
+
+    /// A row's key, its key cells joined.
+    pub fn key(&self, row: &[String]) -> String {
+        let parts: Vec<&str> = self.keys.iter().map(|&k| row[k].as_str()).collect();
+        parts.join(" · ")
+    }
+
+    /// The cell of `row` in `column`, or "" where there is no such column.
+    pub fn cell<'r>(&self, row: &'r [String], column: &str) -> &'r str {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .map_or("", |i| row[i].as_str())
+    }
+}
+
+/// A figure's cell as a number: an empty cell is 0; text is not a number.
+fn number(v: &str) -> Option<Decimal> {
+    if v.is_empty() {
+        Some(Decimal::ZERO)
+    } else {
+        v.parse().ok()
+    }
+}
+
+/// B − A, with as many decimals as the figures have; `None` where a side is not a number.
+pub fn difference(a: &str, b: &str) -> Option<Decimal> {
+    let (x, y) = (number(a)?, number(b)?);
+    let mut d = y - x;
+    d.rescale(x.scale().max(y.scale()));
+    Some(d)
+}
+
 /// The rows of two versions of one CSV that differ.
 fn rows(path: &Path, a: &[u8], b: &[u8]) -> Result<FileChange, DiffError> {
     let file = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (a, b) = (table(path, a)?, table(path, b)?);
-    let mut columns: Vec<String> = a.header.clone();
-    columns.extend(b.header.iter().filter(|c| !a.header.contains(c)).cloned());
-    let keys: Vec<&String> = columns
-        .iter()
-        .filter(|c| !is_figure(c) && !is_attribute(&file, c))
-        .collect();
-    let cell = |t: &Table, row: &[String], column: &str| -> String {
-        t.header
-            .iter()
-            .position(|c| c == column)
-            .and_then(|i| row.get(i))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let key_of = |t: &Table, row: &[String]| -> String {
-        let parts: Vec<String> = keys.iter().map(|k| cell(t, row, k)).collect();
-        parts.join(" · ")
-    };
-    let mut left: BTreeMap<String, VecDeque<&Vec<String>>> = BTreeMap::new();
-    for row in &a.rows {
-        left.entry(key_of(&a, row)).or_default().push_back(row);
-    }
+    let paired = Paired::new(path, a, b, |c| !is_figure(c) && !is_attribute(&file, c))?;
     let mut out = Vec::new();
     let mut moved: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-    let mut record =
-        |change: Change, key: String, x: Option<&Vec<String>>, y: Option<&Vec<String>>| {
-            let currency = y
-                .map(|r| cell(&b, r, "currency"))
-                .or_else(|| x.map(|r| cell(&a, r, "currency")))
-                .unwrap_or_default();
-            let mut cells = Vec::new();
-            for column in columns.iter().filter(|c| !keys.contains(c)) {
-                let va = x.map(|r| cell(&a, r, column)).unwrap_or_default();
-                let vb = y.map(|r| cell(&b, r, column)).unwrap_or_default();
-                if va == vb {
-                    continue;
-                }
-                let number = |v: &str| -> Option<Decimal> {
-                    if v.is_empty() {
-                        Some(Decimal::ZERO)
-                    } else {
-                        v.parse().ok()
-                    }
-                };
-                // B − A, with as many decimals as the figures have.
-                let difference = is_figure(column)
-                    .then(|| {
-                        let (x, y) = (number(&va)?, number(&vb)?);
-                        let mut d = y - x;
-                        d.rescale(x.scale().max(y.scale()));
-                        Some(d)
-                    })
-                    .flatten();
-                if let Some(d) = difference {
-                    *moved.entry((currency.clone(), column.clone())).or_default() += d;
-                }
-                cells.push(Cell {
-                    column: column.clone(),
-                    a: va,
-                    b: vb,
-                    difference,
-                });
-            }
-            if change != Change::Changed || !cells.is_empty() {
-                out.push(Row {
-                    change,
-                    key,
-                    currency,
-                    cells,
-                });
-            }
+    for (x, y) in &paired.pairs {
+        let (change, key) = match (x, y) {
+            (Some(_), Some(r)) => (Change::Changed, paired.key(r)),
+            (None, Some(r)) => (Change::Added, paired.key(r)),
+            (Some(r), None) => (Change::Removed, paired.key(r)),
+            (None, None) => continue,
         };
-    for row in &b.rows {
-        let key = key_of(&b, row);
-        match left.get_mut(&key).and_then(VecDeque::pop_front) {
-            Some(old) => record(Change::Changed, key, Some(old), Some(row)),
-            None => record(Change::Added, key, None, Some(row)),
+        let currency = y
+            .as_deref()
+            .or(x.as_deref())
+            .map(|r| paired.cell(r, "currency").to_string())
+            .unwrap_or_default();
+        let mut cells = Vec::new();
+        for (i, column) in paired.columns.iter().enumerate() {
+            if paired.keys.contains(&i) {
+                continue;
+            }
+            let va = x.as_ref().map(|r| r[i].clone()).unwrap_or_default();
+            let vb = y.as_ref().map(|r| r[i].clone()).unwrap_or_default();
+            if va == vb {
+                continue;
+            }
+            let difference = if is_figure(column) {
+                difference(&va, &vb)
+            } else {
+                None
+            };
+            if let Some(d) = difference {
+                *moved.entry((currency.clone(), column.clone())).or_default() += d;
+            }
+            cells.push(Cell {
+                column: column.clone(),
+                a: va,
+                b: vb,
+                difference,
+            });
         }
-    }
-    for (key, rest) in left {
-        for old in rest {
-            record(Change::Removed, key.clone(), Some(old), None);
+        if change != Change::Changed || !cells.is_empty() {
+            out.push(Row {
+                change,
+                key,
+                currency,
+                cells,
+            });
         }
     }
     out.sort_by(|x, y| (x.change, &x.key).cmp(&(y.change, &y.key)));

@@ -204,13 +204,6 @@ pub enum RecordError {
         differences: String,
     },
 
-    #[error("{period} is closed in `{}`, and the current inputs change its documents of record:\n{differences}hint: the month of record is kept as it was and nothing was written; settle cannot write restatements yet, so restore the inputs the month was closed from, or settle the change in an open month", .folder.display())]
-    ClosedChanged {
-        period: String,
-        folder: PathBuf,
-        differences: String,
-    },
-
     #[error("`{}` is a closed month of record, which nothing writes into\nhint: `settle run` on a closed month only checks it against the current inputs", .folder.display())]
     Closed { folder: PathBuf },
 

@@ -7,6 +7,7 @@
 //! [`manifest`]. [`pipeline`] runs the stages in that order. [`serve`], the finance portal,
 //! reads what the pipeline wrote and serves it to each user within their scope.
 
+pub mod changes;
 pub mod checks;
 pub mod cli;
 pub mod config;
@@ -27,6 +28,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod record;
 pub mod render;
+pub mod restate;
 pub mod rules;
 pub mod runs;
 pub mod serve;

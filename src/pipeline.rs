@@ -44,6 +44,7 @@ use crate::render::csv::CsvDoc;
 use crate::render::pdf::Font;
 use crate::render::template::Templates;
 use crate::render::{self, documents, tables};
+use crate::restate;
 use crate::rules::invoices::{self, Invoice, InvoiceTerms};
 use crate::rules::month::{Finished, Inputs, Pass, Results, Tables};
 use crate::rules::rebate;
@@ -212,11 +213,12 @@ fn run_known(
         .join(ingest::dataset_name(&cfg.inputs))
         .join(month.to_string());
     let before = Recorded::read(&folder);
+    let target = Over::target(&folder);
     if close.is_some() {
         if request.settings.issuer.is_none() {
             return Err(RecordError::NoIssuer.into());
         }
-        record_to_close(before.as_ref(), month, &folder)?;
+        record_to_close(Recorded::read(&target).as_ref(), month, &target)?;
     }
     // A close, or a run on a closed month, judges the invoices as of when the draft did,
     // unless `--as-of` says otherwise.
@@ -237,19 +239,22 @@ fn run_known(
         templates,
     } = request;
     let mut data = load(&cfg.inputs, settings, progress)?;
-    let staging = Staging::new(&folder)?;
-    // Read again with the period's lock held: what is closed stays closed.
-    let record = Recorded::read(&folder);
-    let over = match close {
-        Some(c) => Over::Closing(Closing {
+    let staging = Staging::new(&target)?;
+    // Read again with the lock held: what is closed stays closed.
+    let mut over = Over::of(&folder);
+    if let Some(c) = close {
+        over.closing = Some(Closing {
             issued_on: c.issued_on.clone(),
             closed_by: closer(c.by.as_deref())?,
-            draft_manifest_sha256: record_to_close(record.as_ref(), month, &folder)?
-                .sha256
-                .clone(),
-        }),
-        None => Over::of(record.as_ref()),
-    };
+            draft_manifest_sha256: record_to_close(
+                Recorded::read(&over.target).as_ref(),
+                month,
+                &over.target,
+            )?
+            .sha256
+            .clone(),
+        });
+    }
     let (results, streamed) = fold(&mut data, &period, cfg, &staging, progress)?;
     if results.selected.by_currency.is_empty() && close.is_some_and(|c| !c.allow_empty) {
         return Err(RecordError::EmptyMonth {
@@ -260,28 +265,39 @@ fn run_known(
     review(&mut data, &results, period.month, cfg.strict, known)?;
     let settled = settle(&data, results, &period);
     finish(
-        data, settled, streamed, &period, templates, staging, folder, &over, known, progress,
+        data, settled, streamed, &period, templates, staging, &over, known, progress,
     )
 }
 
-/// What a run writes over its period folder (R9).
-pub enum Over {
-    /// No folder yet, or a draft: the run writes a draft in its place.
-    Draft,
-    /// `settle close`: the month of record, in the reviewed draft's place, if nothing differs.
-    Closing(Closing),
-    /// A month of record: nothing is written; the run says whether its documents would change.
-    Closed,
+/// Where a run writes, over its period folder (R9): a draft of the month, or, once the month is
+/// closed, a draft of its next restatement; closed, with `settle close`.
+pub struct Over {
+    /// The folder written: the period folder, or the restatement's.
+    pub target: PathBuf,
+    /// The month is closed: the run writes a restatement, if anything changed.
+    pub restating: Option<restate::Chain>,
+    /// `settle close`: the draft in `target` becomes of record, if nothing differs from it.
+    pub closing: Option<Closing>,
 }
 
 impl Over {
-    /// What a run (not a close) does over the period folder whose manifest is `record`.
-    pub fn of(record: Option<&Recorded>) -> Over {
-        if record.is_some_and(Recorded::is_closed) {
-            Over::Closed
-        } else {
-            Over::Draft
+    /// What a run writes over the period folder `folder`.
+    pub fn of(folder: &Path) -> Over {
+        let restating = Recorded::read(folder)
+            .filter(Recorded::is_closed)
+            .map(|_| restate::Chain::of(folder));
+        Over {
+            target: restating
+                .as_ref()
+                .map_or_else(|| folder.to_path_buf(), |c| c.target.clone()),
+            restating,
+            closing: None,
         }
+    }
+
+    /// The folder a run over `folder` writes.
+    pub fn target(folder: &Path) -> PathBuf {
+        Over::of(folder).target
     }
 }
 
@@ -311,7 +327,8 @@ pub fn review(
 }
 
 /// Writes the period folder from the month's settled results and commits it: the one writer of
-/// `settle run` and of a sharded run's `settle merge`.
+/// `settle run`, `settle close` and a sharded run's `settle merge`. Over a closed month it writes
+/// the restatement, or nothing when no document changes.
 #[allow(clippy::too_many_arguments)]
 pub fn finish(
     data: Dataset,
@@ -320,15 +337,12 @@ pub fn finish(
     period: &Period,
     templates: Option<Templates>,
     staging: Staging,
-    folder: PathBuf,
     over: &Over,
     known: &mut Known,
     progress: &dyn Progress,
 ) -> Result<RunSummary, Error> {
-    let closing = match over {
-        Over::Closing(c) => Some(c),
-        Over::Draft | Over::Closed => None,
-    };
+    // A restatement's month is written as a draft: the restatement is what is closed.
+    let closing = over.closing.as_ref().filter(|_| over.restating.is_none());
     let (files, reconciliation) = write(
         &data,
         settled,
@@ -339,22 +353,39 @@ pub fn finish(
         &staging,
         progress,
     )?;
-    let closed = matches!(over, Over::Closed);
-    if closing.is_some() || closed {
+    let mut unchanged = false;
+    if let Some(chain) = &over.restating {
         progress.stage("comparing with the month of record");
-        same_as_record(&folder, &staging, period.month, closed)?;
+        unchanged = !restate::write(
+            chain,
+            &staging,
+            &data.name,
+            data.dir(),
+            period.month,
+            over.closing.as_ref(),
+        )?;
     }
-    // A run on a closed month that changes nothing drops its staging, and with it everything it
-    // wrote.
-    match over {
-        Over::Draft => staging.commit()?,
-        Over::Closing(_) => staging.commit_sealed()?,
-        Over::Closed => {}
+    if unchanged && over.target.exists() {
+        known.warnings.push(format!(
+            "`{}` is a restatement draft of an earlier run, which the current inputs no longer give: review it, and remove it if it is not to be closed",
+            over.target.display()
+        ));
     }
-    let unchanged = closed;
+    if over.closing.is_some() {
+        progress.stage("comparing with the reviewed draft");
+        same_as_draft(&over.target, &staging, period.month)?;
+        record::keep_inputs(data.dir(), &staging)?;
+        staging.commit_sealed()?;
+    } else if !unchanged {
+        staging.commit()?;
+    }
     Ok(RunSummary {
         reconciliation,
-        folder,
+        // Nothing changed: the month as it stands is what the run names.
+        folder: match (&over.restating, unchanged) {
+            (Some(chain), true) => chain.base.clone(),
+            _ => over.target.clone(),
+        },
         files,
         unchanged,
         warnings: std::mem::take(&mut known.warnings),
@@ -362,36 +393,17 @@ pub fn finish(
     })
 }
 
-/// Checks the month written into `staging` against the period folder: against the reviewed draft
-/// for `settle close` (its documents and manifest), against the month of record for a run on a
-/// `closed` month (its documents).
-fn same_as_record(
-    folder: &Path,
-    staging: &Staging,
-    month: Month,
-    closed: bool,
-) -> Result<(), Error> {
-    let report = record::differences(folder, staging.folder(), !closed)?;
+/// Checks the month (or restatement) written into `staging` against the reviewed draft in
+/// `folder`, for `settle close`: its documents and manifest.
+fn same_as_draft(folder: &Path, staging: &Staging, month: Month) -> Result<(), Error> {
+    let report = record::differences(folder, staging.folder(), true)?;
     if report.is_empty() {
         return Ok(());
     }
-    let (period, folder, differences) = (
-        month.to_string(),
-        folder.to_path_buf(),
-        record::describe(&report),
-    );
-    Err(if closed {
-        RecordError::ClosedChanged {
-            period,
-            folder,
-            differences,
-        }
-    } else {
-        RecordError::DraftDiffers {
-            period,
-            folder,
-            differences,
-        }
+    Err(RecordError::DraftDiffers {
+        period: month.to_string(),
+        folder: folder.to_path_buf(),
+        differences: record::describe(&report),
     }
     .into())
 }

@@ -14,6 +14,55 @@ use crate::diff::{self, FileChange, Report};
 use crate::error::Error;
 use crate::manifest::STATE_FIELDS;
 
+/// The folder of a month of record that keeps the inputs it was computed from.
+pub const INPUTS: &str = "inputs";
+
+/// Keeps the dataset folder `inputs` in the month of record being written: every regular file,
+/// as `inputs/<path>.gz` (a file delivered gzipped is kept as it was), so that a restatement can
+/// say which input rows changed since ([`crate::changes`]).
+pub fn keep_inputs(inputs: &Path, staging: &crate::output::Staging) -> Result<(), Error> {
+    let into = staging.folder().join(INPUTS);
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Output { path, source }
+    };
+    let mut stack = vec![std::path::PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let here = inputs.join(&rel);
+        for entry in std::fs::read_dir(&here).map_err(fail(&here))? {
+            let entry = entry.map_err(fail(&here))?;
+            let path = rel.join(entry.file_name());
+            if entry.file_type().map_err(fail(&here))?.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let from = inputs.join(&path);
+            if !from.is_file() {
+                continue;
+            }
+            let mut to = into.join(&path).into_os_string();
+            to.push(".gz");
+            let to = std::path::PathBuf::from(to);
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir).map_err(fail(dir))?;
+            }
+            let out = std::fs::File::create(&to).map_err(fail(&to))?;
+            let mut source = std::fs::File::open(&from).map_err(fail(&from))?;
+            if from.extension().is_some_and(|e| e == "gz") {
+                let mut out = out;
+                std::io::copy(&mut source, &mut out).map_err(fail(&to))?;
+                out.sync_all().map_err(fail(&to))?;
+            } else {
+                let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+                std::io::copy(&mut source, &mut gz).map_err(fail(&to))?;
+                let out = gz.finish().map_err(fail(&to))?;
+                out.sync_all().map_err(fail(&to))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// At most this many rows of each changed document are named in a refusal; `settle diff` gives
 /// them all.
 const ROWS_NAMED: usize = 5;
@@ -29,7 +78,7 @@ pub fn differences(record: &Path, fresh: &Path, manifest: bool) -> Result<Report
         ))
     })?;
     report.files.retain_mut(|(name, change)| {
-        if name.ends_with(".pdf") || name.ends_with(".xlsx") {
+        if name.ends_with(".pdf") || name.ends_with(".xlsx") || name.starts_with("inputs/") {
             return false;
         }
         if let FileChange::Manifest(fields) = change {

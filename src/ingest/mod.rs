@@ -207,6 +207,11 @@ pub fn load(
 }
 
 impl Dataset {
+    /// The dataset folder it was read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Opens `bills.csv`, or the exports, their accounts cut into batches of about
     /// `lines_per_batch` lines. Add what reading them finds to the dataset with
     /// [`Dataset::add_bills`].

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::ingest::schema;
-use crate::manifest::Recorded;
 use crate::output::Staging;
 use crate::pipeline::{self, Folding, Known, Over, Request, RunSummary};
 use crate::progress::Progress;
@@ -52,9 +51,9 @@ pub fn merge(cfg: &MergeConfig, progress: &dyn Progress) -> Result<RunSummary, E
         .collect::<Result<Vec<_>, Error>>()?;
     data.add_bills(vec![split.bills.input()], rejects);
     let folder = cfg.out.join(&data.name).join(period.month.to_string());
-    let staging = Staging::new(&folder)?;
-    // Read with the period's lock held: a merge over a month of record writes nothing into it.
-    let over = Over::of(Recorded::read(&folder).as_ref());
+    let staging = Staging::new(&Over::target(&folder))?;
+    // Read with the lock held: over a month of record, a merge writes its restatement, if any.
+    let over = Over::of(&folder);
     let (results, streamed) = {
         let mut folding = Folding::new(&data, &period, &staging, split.shards)?;
         for shard in 0..split.shards {
@@ -66,7 +65,7 @@ pub fn merge(cfg: &MergeConfig, progress: &dyn Progress) -> Result<RunSummary, E
     pipeline::review(&mut data, &results, period.month, false, &mut known)?;
     let settled = pipeline::settle(&data, results, &period);
     pipeline::finish(
-        data, settled, streamed, &period, templates, staging, folder, &over, &mut known, progress,
+        data, settled, streamed, &period, templates, staging, &over, &mut known, progress,
     )
 }
 

@@ -2,7 +2,8 @@
 //! printed on its PDF and in its CSV.
 //!
 //! A number is `<kind>-<YYYYMM>-XXXX-XXXX-XXXX`: the kind (`ST` statement, `HR` hosting rollup,
-//! `IV` invoice-list entry), the month, and 60 bits of the SHA-256 of the kind, the month and
+//! `IV` invoice-list entry; in a restatement, `SS` supplementary statement and `RL` red-letter
+//! entry), the month, and 60 bits of the SHA-256 of the kind, the month and
 //! what the document is *for* (the partner; the master; the invoice's source, reference, issuer,
 //! recipient and currency), in Crockford base 32 (no I, L, O or U, so it reads aloud). So a
 //! number:
@@ -13,7 +14,8 @@
 //! - is unique within the dataset: each month's numbers are checked when they are made
 //!   ([`unique`]), and a clash (one in 2^60 per pair) stops the run rather than printing one
 //!   number twice;
-//! - leaves room for a restatement's `-r<n>` suffix (R9).
+//! - is never reused by a restatement: its documents' keys add `r<n>`, so a blue entry that
+//!   replaces an invoice has a number of its own (R9).
 
 use std::collections::BTreeMap;
 
@@ -27,6 +29,10 @@ pub enum DocKind {
     Statement,
     Rollup,
     Invoice,
+    /// A supplementary statement (补结算单) of a restatement.
+    Supplement,
+    /// A red-letter invoice entry (红字) of a restatement.
+    RedLetter,
 }
 
 impl DocKind {
@@ -35,6 +41,8 @@ impl DocKind {
             DocKind::Statement => "ST",
             DocKind::Rollup => "HR",
             DocKind::Invoice => "IV",
+            DocKind::Supplement => "SS",
+            DocKind::RedLetter => "RL",
         }
     }
 }
