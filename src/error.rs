@@ -184,7 +184,7 @@ pub enum RecordError {
     #[error("there is no draft of {period} in `{}` to close\nhint: run `settle run` for the month first (with the same `--out`), review its documents, then close it", .folder.display())]
     NoDraft { period: String, folder: PathBuf },
 
-    #[error("{period} is already closed in `{}`: a month of record never changes\nhint: nothing needs doing; `settle diff` compares it with another period folder", .folder.display())]
+    #[error("{period} is already closed in `{}`: a month of record never changes\nhint: nothing needs doing; when the inputs change it, `settle run` writes a restatement draft beside it, which `settle close` then closes", .folder.display())]
     AlreadyClosed { period: String, folder: PathBuf },
 
     #[error(

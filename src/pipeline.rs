@@ -218,6 +218,14 @@ fn run_known(
         if request.settings.issuer.is_none() {
             return Err(RecordError::NoIssuer.into());
         }
+        // A closed month with no restatement draft: there is nothing to close.
+        if target != folder && !target.exists() {
+            return Err(RecordError::AlreadyClosed {
+                period: month.to_string(),
+                folder,
+            }
+            .into());
+        }
         record_to_close(Recorded::read(&target).as_ref(), month, &target)?;
     }
     // A close, or a run on a closed month, judges the invoices as of when the draft did,

@@ -133,6 +133,10 @@ fn finance_sees_every_period_and_downloads_every_file_byte_identical() {
             .expect("json");
     let on_disk = portal::files(&f.period());
     assert!(on_disk.len() > 10, "{:?}", on_disk.keys());
+    // The inputs the month of record keeps are every partner's: nobody downloads them.
+    assert!(f.period().join("inputs/bills.csv.gz").is_file());
+    let r = s.get("/demo/2026-10/inputs/bills.csv.gz", Some(&auth));
+    assert_eq!(r.status, 404);
     for (path, bytes) in &on_disk {
         let r = s.get(&format!("/demo/2026-10/{path}"), Some(&auth));
         assert_eq!(r.status, 200, "{path}");

@@ -456,6 +456,10 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                     .expect("inside")
                     .to_string_lossy()
                     .replace('\\', "/");
+                // The inputs a month of record keeps (for its restatements) are not published.
+                if rel.starts_with("inputs/") {
+                    continue;
+                }
                 out.insert(rel, std::fs::read(&path).expect("readable"));
             }
         }
