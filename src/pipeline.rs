@@ -364,6 +364,17 @@ pub fn finish(
     let mut unchanged = false;
     if let Some(chain) = &over.restating {
         progress.stage("comparing with the month of record");
+        let font = templates.as_ref().map(Font::new).transpose()?;
+        let cx = templates
+            .as_ref()
+            .zip(font.as_ref())
+            .map(|(templates, font)| documents::Context {
+                templates,
+                font,
+                period,
+                issuer: data.settings.issuer.as_ref(),
+                issued_on: over.closing.as_ref().map(|c| c.issued_on.as_str()),
+            });
         unchanged = !restate::write(
             chain,
             &staging,
@@ -371,6 +382,7 @@ pub fn finish(
             data.dir(),
             period.month,
             over.closing.as_ref(),
+            cx.as_ref(),
         )?;
     }
     if unchanged && over.target.exists() {

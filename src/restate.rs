@@ -8,7 +8,8 @@
 //!
 //! - `statements.csv` and `statements/<partner_id>.csv`: the supplementary statements (补结算单),
 //!   each changed row with the figure of record, the restated figure and the difference, under a
-//!   number of its own that names the statement it amends;
+//!   number of its own that names the statement it amends, and `statements/<partner_id>.pdf`
+//!   printed from them;
 //! - `invoices.csv`: a red-letter entry (红字) offsetting in full each invoice in force whose
 //!   amount, title or recipient changes or that is gone, naming its number and a reason, then a
 //!   new blue entry for the restated invoice;
@@ -27,11 +28,14 @@ use serde::Serialize;
 
 use crate::diff::{self, Paired};
 use crate::error::Error;
+use crate::layout::file_stem;
 use crate::manifest::{CLOSED, Closing, DRAFT, OutputEntry, Recorded};
 use crate::model::period::Month;
 use crate::output::{OutputFile, Staging};
 use crate::record;
+use crate::render::documents::{self, Context};
 use crate::view::numbers::{DocKind, number};
+use crate::view::supplement::{SupplementLine, SupplementTotals, SupplementView, Three};
 
 /// The folder of the whole month, as the current inputs give it, inside a restatement.
 pub const RESTATED: &str = "restated";
@@ -128,6 +132,7 @@ pub fn write(
     inputs: &Path,
     month: Month,
     closing: Option<&Closing>,
+    pdf: Option<&Context>,
 ) -> Result<bool, Error> {
     let base = chain.base_month();
     let report = record::differences(&base, staging.folder(), false)?;
@@ -157,20 +162,44 @@ pub fn write(
     let supplement = |partner: &str| number(DocKind::Supplement, month, &[partner, &tag]);
 
     // The supplementary statements: a partner's totals and its lines.
-    let mut partners = BTreeSet::new();
+    let mut supplements: BTreeMap<String, SupplementView> = BTreeMap::new();
     let totals = restated_rows(&base, &restated, "statements.csv", Some(&supplement))?;
     if let Some(t) = &totals {
-        partners.extend(t.partners.iter().cloned());
+        for row in parse(&t.bytes, "statements.csv")? {
+            let view = supplements.entry(cell(&row, "partner_id")).or_default();
+            view.totals.push(supplement_totals(&row));
+        }
     }
     for name in statement_files(&base)?.union(&statement_files(&restated)?) {
         let file = format!("statements/{name}");
         if let Some(t) = restated_rows(&base, &restated, &file, Some(&supplement))? {
-            partners.insert(name.trim_end_matches(".csv").to_string());
+            let partner = name.trim_end_matches(".csv").to_string();
+            let view = supplements.entry(partner).or_default();
+            view.lines = parse(&t.bytes, &file)?
+                .iter()
+                .map(supplement_line)
+                .collect();
             put(file, t.bytes)?;
         }
     }
     if let Some(t) = totals {
         put("statements.csv".into(), t.bytes)?;
+    }
+    let names = partner_names(&base, &restated)?;
+    for (partner, view) in &mut supplements {
+        view.number = supplement(partner);
+        view.amends = names.get(partner).map(|n| n.1.clone()).unwrap_or_default();
+        view.restatement = chain.n;
+        view.partner_name = names.get(partner).map(|n| n.0.clone()).unwrap_or_default();
+        view.partner_id = partner.clone();
+    }
+    if let Some(cx) = pdf {
+        for (partner, view) in &supplements {
+            let path = format!("statements/{}.pdf", file_stem(partner));
+            let mut bytes = Vec::new();
+            documents::supplement(cx, view, &mut bytes).map_err(fail(&root.join(&path)))?;
+            put(path, bytes)?;
+        }
     }
     for file in ["consumption.csv", "rollups.csv", "reconciliation.csv"] {
         if let Some(t) = restated_rows(&base, &restated, file, None)? {
@@ -215,6 +244,73 @@ pub fn write(
     Ok(true)
 }
 
+/// A cell of a row read back, or "" where there is none.
+fn cell(row: &Entry, column: &str) -> String {
+    row.get(column).cloned().unwrap_or_default()
+}
+
+/// The three cells of a figure in a restated row.
+fn three(row: &Entry, figure: &str) -> Three {
+    ["of_record", "restated", "difference"].map(|side| cell(row, &format!("{figure}_{side}")))
+}
+
+/// A currency's totals of a supplementary statement, from its row of `statements.csv`.
+fn supplement_totals(row: &Entry) -> SupplementTotals {
+    SupplementTotals {
+        currency: cell(row, "currency"),
+        figures: ["rebate_total", "tax_deduction", "net_rebate", "payable_now"]
+            .into_iter()
+            .map(|f| (f, three(row, f)))
+            .collect(),
+        status: [
+            cell(row, "payout_status_of_record"),
+            cell(row, "payout_status_restated"),
+        ],
+    }
+}
+
+/// A changed line of a supplementary statement, from its row of `statements/<id>.csv`.
+fn supplement_line(row: &Entry) -> SupplementLine {
+    let name = cell(row, "account_name_restated");
+    SupplementLine {
+        change: cell(row, "change"),
+        account_id: cell(row, "account_id"),
+        account_name: if name.is_empty() {
+            cell(row, "account_name_of_record")
+        } else {
+            name
+        },
+        product: cell(row, "product"),
+        sub_product: cell(row, "sub_product"),
+        payment_mode: cell(row, "payment_mode"),
+        currency: cell(row, "currency"),
+        base: three(row, "base_amount"),
+        rebate: three(row, "rebate_amount"),
+    }
+}
+
+/// Each partner's name and statement number of record, from `statements.csv` of the month as it
+/// stands, else as restated (a partner new to the month has no number of record).
+fn partner_names(
+    base: &Path,
+    restated: &Path,
+) -> Result<BTreeMap<String, (String, String)>, Error> {
+    let mut out = BTreeMap::new();
+    for row in entries(&restated.join("statements.csv"))? {
+        out.insert(
+            cell(&row, "partner_id"),
+            (cell(&row, "partner_name"), String::new()),
+        );
+    }
+    for row in entries(&base.join("statements.csv"))? {
+        out.insert(
+            cell(&row, "partner_id"),
+            (cell(&row, "partner_name"), cell(&row, "document_no")),
+        );
+    }
+    Ok(out)
+}
+
 /// The statements' line files of a month folder, by file name.
 fn statement_files(month: &Path) -> Result<BTreeSet<String>, Error> {
     let dir = month.join("statements");
@@ -232,10 +328,9 @@ fn statement_files(month: &Path) -> Result<BTreeSet<String>, Error> {
     Ok(out)
 }
 
-/// A restated document: its CSV, and the partners whose rows it holds.
+/// A restated document: its CSV.
 struct Restated {
     bytes: Vec<u8>,
-    partners: BTreeSet<String>,
 }
 
 /// The rows of `file` that differ between the month as it stands (`base`) and as restated: each
@@ -300,7 +395,6 @@ fn restated_rows(
         .filter_map(|(x, _)| x.as_deref())
         .map(|r| paired.cell(r, "document_no"))
         .collect();
-    let mut partners = BTreeSet::new();
     let mut written = 0;
     for (x, y) in &paired.pairs {
         if x == y {
@@ -316,9 +410,6 @@ fn restated_rows(
             continue;
         };
         let partner = paired.cell(any, "partner_id");
-        if !partner.is_empty() {
-            partners.insert(partner.to_string());
-        }
         let mut row = vec![change.as_str().to_string()];
         if let Some(renumber) = renumber.filter(|_| numbered) {
             let partner = if partner.is_empty() {
@@ -359,7 +450,7 @@ fn restated_rows(
     let bytes = out
         .into_inner()
         .map_err(|e| Error::Internal(format!("`{file}`: {e}")))?;
-    Ok(Some(Restated { bytes, partners }))
+    Ok(Some(Restated { bytes }))
 }
 
 /// The columns that name an invoice, whatever its number: the same entry of two months has the
@@ -387,14 +478,18 @@ fn entries(path: &Path) -> Result<Vec<Entry>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(fail(path)(e)),
     };
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-    let name = path.display().to_string();
+    parse(&bytes, &path.display().to_string())
+}
+
+/// CSV bytes' rows as maps from column to value.
+fn parse(bytes: &[u8], name: &str) -> Result<Vec<Entry>, Error> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-    let header = reader.headers().map_err(csv_fail(&name))?.clone();
+    let header = reader.headers().map_err(csv_fail(name))?.clone();
     reader
         .records()
         .map(|r| {
-            let r = r.map_err(csv_fail(&name))?;
+            let r = r.map_err(csv_fail(name))?;
             Ok(header
                 .iter()
                 .zip(r.iter())

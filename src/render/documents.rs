@@ -1,5 +1,5 @@
-//! The PDF documents: rebate statements, rollup statements, the invoice list and the
-//! reconciliation report. Each prints the same rounded figures as its CSV, and is written to the
+//! The PDF documents: rebate statements, rollup statements, the invoice list, the
+//! reconciliation report and a restatement's supplementary statements. Each prints the same rounded figures as its CSV, and is written to the
 //! destination it is given page by page as it is laid out.
 
 use std::collections::BTreeMap;
@@ -19,6 +19,7 @@ use crate::view::invoices::InvoiceRow;
 use crate::view::reconciliation::{AccountTotal, FindingRow, KindTotal};
 use crate::view::rollups::{MasterView, PAYABLE, RowKind};
 use crate::view::statements::{StatementView, Total, TotalKey};
+use crate::view::supplement::SupplementView;
 use crate::view::{self, Figure};
 use rust_decimal::Decimal;
 
@@ -245,6 +246,121 @@ pub fn statement(
         doc.totals(&walk_steps(cx, w));
     }
     doc.finish(&cx.footer(), cx.period.as_of)
+}
+
+/// A supplementary statement (补结算单, R9): what amends the partner's statement of record, per
+/// currency its totals and then its changed lines, each of record, restated and the difference.
+pub fn supplement(cx: &Context, s: &SupplementView, out: &mut dyn Write) -> io::Result<()> {
+    let party = format!("{} ({})", s.partner_name, s.partner_id);
+    let running = vec![
+        format!("{} {}", cx.label("document_no"), s.number),
+        party.clone(),
+        cx.period.month.to_string(),
+    ];
+    let mut doc = cx.doc("supplement_title", &running, out);
+    let amends = if s.amends.is_empty() {
+        cx.label("amends_none")
+    } else {
+        s.amends.clone()
+    };
+    doc.fields(&[
+        (cx.label("document_no"), s.number.clone()),
+        (cx.label("amends"), amends),
+        (cx.label("restatement"), format!("r{}", s.restatement)),
+        (cx.label("period"), period_range(cx.period)),
+        (cx.label("partner"), party),
+    ]);
+    doc.space(3.0);
+    doc.paragraph(&cx.label("supplement_intro"));
+    let three = |t: &[String; 3]| t.iter().map(|v| grouped_or_blank(v)).collect::<Vec<_>>();
+    for t in &s.totals {
+        doc.heading(&format!(
+            "{} · {}",
+            cx.label("supplement_totals"),
+            t.currency
+        ));
+        let columns = [
+            Column::left(&cx.label("item"), 2.0),
+            Column::right(&cx.label("of_record"), 1.2),
+            Column::right(&cx.label("restated"), 1.2),
+            Column::right(&cx.label("difference"), 1.2),
+        ];
+        let mut rows: Vec<Row> = t
+            .figures
+            .iter()
+            .map(|(key, v)| {
+                let mut cells = vec![cx.label(key)];
+                cells.extend(three(v));
+                Row::body(cells)
+            })
+            .collect();
+        let status = |code: &str| {
+            if code.is_empty() {
+                String::new()
+            } else {
+                cx.code("payout", code)
+            }
+        };
+        rows.push(Row::body(vec![
+            cx.label("payout_status"),
+            status(&t.status[0]),
+            status(&t.status[1]),
+            String::new(),
+        ]));
+        doc.fitted_table(&columns, rows);
+    }
+    doc.heading(&cx.label("supplement_lines"));
+    if s.lines.is_empty() {
+        doc.paragraph(&cx.label("no_lines"));
+    } else {
+        let columns = [
+            Column::left(&cx.label("change"), 0.8),
+            Column::id(&cx.label("account_id"), 1.2),
+            Column::left(&cx.label("account_name"), 1.9),
+            Column::left(&cx.label("product"), 0.9),
+            Column::left(&cx.label("payment_mode"), 0.8),
+            Column::id(&cx.label("currency"), 0.6),
+            Column::right(&cx.label("base_of_record"), 1.1),
+            Column::right(&cx.label("base_restated"), 1.1),
+            Column::right(&cx.label("rebate_of_record"), 1.0),
+            Column::right(&cx.label("rebate_restated"), 1.0),
+            Column::right(&cx.label("rebate_difference"), 1.0),
+        ];
+        let rows = s.lines.iter().map(|l| {
+            let product = if l.sub_product.is_empty() {
+                l.product.clone()
+            } else {
+                format!("{} / {}", l.product, l.sub_product)
+            };
+            Row::body(vec![
+                cx.code("change", &l.change),
+                l.account_id.clone(),
+                l.account_name.clone(),
+                product,
+                cx.code("mode", &l.payment_mode),
+                l.currency.clone(),
+                grouped_or_blank(&l.base[0]),
+                grouped_or_blank(&l.base[1]),
+                grouped_or_blank(&l.rebate[0]),
+                grouped_or_blank(&l.rebate[1]),
+                grouped_or_blank(&l.rebate[2]),
+            ])
+        });
+        doc.fitted_table(&columns, rows.collect());
+    }
+    doc.keep(60.0);
+    doc.stamp_boxes(&[cx.label("issuer_stamp"), cx.label("stamp")]);
+    doc.finish(&cx.footer(), cx.period.as_of)
+}
+
+/// A CSV figure as printed, with thousands separators; an empty cell (no such row on that side)
+/// stays empty.
+fn grouped_or_blank(v: &str) -> String {
+    if v.is_empty() {
+        String::new()
+    } else {
+        grouped(v)
+    }
 }
 
 /// A statement's walk as printed (R10): each step with its operator, turned round for a negative

@@ -17,6 +17,7 @@ pub mod numbers;
 pub mod reconciliation;
 pub mod rollups;
 pub mod statements;
+pub mod supplement;
 
 use std::collections::BTreeMap;
 use std::ops::{Add, AddAssign, Sub};
