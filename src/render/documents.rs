@@ -784,26 +784,20 @@ pub fn reconciliation<'f>(
             .replace("{n}", &grouped(&shown.to_string()))
             .replace("{total}", &grouped(&report.csv_rows.to_string())),
     );
+    // One line a finding: every cell whole (set smaller rather than broken), short codes, and the
+    // figures the CSV holds beyond these (expected, billed, usage ids) left to it.
     let columns = [
-        Column::left(&cx.label("finding"), 1.75),
-        Column::id(&cx.label("account_id"), 0.9),
-        Column::left(&cx.label("product"), 1.1),
-        Column::left(&cx.label("window"), 1.35),
-        Column::left(&cx.label("bills"), 0.95),
-        Column::left(&cx.label("usage"), 0.85),
-        Column::right(&cx.label("expected"), 0.9),
-        Column::right(&cx.label("billed"), 0.9),
-        Column::right(&cx.label("difference"), 0.9),
-        Column::left(&cx.label("currency"), 0.75),
+        Column::right(&cx.label("rank"), 0.5),
+        Column::id(&cx.label("finding"), 1.2),
+        Column::id(&cx.label("account_id"), 1.0),
+        Column::id(&cx.label("product"), 1.6),
+        Column::id(&cx.label("window"), 1.5),
+        Column::id(&cx.label("bills"), 1.1),
+        Column::right(&cx.label("difference"), 1.0),
+        Column::id(&cx.label("currency"), 0.6),
     ];
-    let join = |ids: &[Id]| {
-        ids.iter()
-            .map(|i| i.as_ref())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let rows = findings.take(LARGEST).map(|f| {
-        let [expected, billed, diff] = [f.expected, f.billed, f.difference].map(money);
+    let year = cx.period.month.year.to_string();
+    let rows = findings.take(LARGEST).enumerate().map(|(i, f)| {
         let product = [f.product, f.sub_product, f.resource_id]
             .iter()
             .filter(|s| !s.is_empty())
@@ -811,20 +805,64 @@ pub fn reconciliation<'f>(
             .collect::<Vec<_>>()
             .join(" / ");
         Row::body(vec![
-            cx.code("finding", f.kind.as_str()),
+            grouped(&(i + 1).to_string()),
+            cx.code("finding_short", f.kind.as_str()),
             f.account_id.to_string(),
             product,
-            format!("{} – {}", f.window_start, f.window_end),
-            join(f.bill_ids),
-            join(f.usage_ids),
-            expected,
-            billed,
-            diff,
+            window(&f.window_start, &f.window_end, &year),
+            first_of(f.bill_ids),
+            money(f.difference),
             f.currency.to_string(),
         ])
     });
-    doc.fitted_table(&columns, rows.collect());
+    doc.dense_table(&columns, rows.collect());
     doc.finish(&cx.footer(), cx.period.as_of)
+}
+
+/// The first of `ids` and how many more, `b-0048 (+1)`: never an id cut short. The CSV holds
+/// them all.
+fn first_of(ids: &[Id]) -> String {
+    match ids {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (+{})", rest.len()),
+    }
+}
+
+/// A finding's window, short: `10-17 20:00–21:00` on one day, `10-25 23:00–10-26 00:00`
+/// across midnight, `10-08–10-09` from midnight to midnight. The year is printed only when a
+/// date is outside `year` (the period's), seconds only when not `:00`; the end is exclusive, as
+/// in the CSV. A time not `YYYY-MM-DD HH:MM:SS` is printed as it is.
+fn window(start: &str, end: &str, year: &str) -> String {
+    fn parse(t: &str) -> Option<(&str, &str)> {
+        match (t.get(..10), t.get(10..11), t.get(11..)) {
+            (Some(date), Some(" "), Some(time)) if t.len() == 19 => Some((date, time)),
+            _ => None,
+        }
+    }
+    let (Some((d1, t1)), Some((d2, t2))) = (parse(start), parse(end)) else {
+        if start.is_empty() && end.is_empty() {
+            return String::new();
+        }
+        return format!("{start}–{end}");
+    };
+    let in_year = [d1, d2].iter().all(|d| {
+        d.strip_prefix(year)
+            .is_some_and(|rest| rest.starts_with('-'))
+    });
+    let day = |d: &str| match d.get(5..) {
+        Some(month_day) if in_year => month_day.to_string(),
+        _ => d.to_string(),
+    };
+    let time = |t: &str| t.strip_suffix(":00").unwrap_or(t).to_string();
+    if t1 == "00:00:00" && t2 == "00:00:00" {
+        return format!("{}–{}", day(d1), day(d2));
+    }
+    if d1 == d2 {
+        format!("{} {}–{}", day(d1), time(t1), time(t2))
+    } else {
+        format!("{} {}–{} {}", day(d1), time(t1), day(d2), time(t2))
+    }
 }
 
 #[cfg(test)]
@@ -836,6 +874,51 @@ mod tests {
     use crate::rules::rebate::PayoutStatus;
     use crate::rules::reconcile::Kind;
     use crate::rules::rollup::RollupStatus;
+
+    /// A window prints short: no year within the period's, no seconds when `:00`, no times from
+    /// midnight to midnight, the date once within a day.
+    #[test]
+    fn windows_print_short_and_whole() {
+        let w = |a, b| super::window(a, b, "2026");
+        assert_eq!(
+            w("2026-10-17 20:00:00", "2026-10-17 21:00:00"),
+            "10-17 20:00–21:00"
+        );
+        assert_eq!(
+            w("2026-10-25 23:00:00", "2026-10-26 00:00:00"),
+            "10-25 23:00–10-26 00:00"
+        );
+        assert_eq!(
+            w("2026-10-08 00:00:00", "2026-10-09 00:00:00"),
+            "10-08–10-09"
+        );
+        assert_eq!(
+            w("2026-10-20 10:30:15", "2026-10-20 11:30:00"),
+            "10-20 10:30:15–11:30"
+        );
+        assert_eq!(
+            w("2026-09-30 00:00:00", "2026-11-01 00:00:00"),
+            "09-30–11-01"
+        );
+        assert_eq!(
+            w("2025-12-31 23:00:00", "2026-01-01 00:00:00"),
+            "2025-12-31 23:00–2026-01-01 00:00"
+        );
+        assert_eq!(w("", ""), "");
+        assert_eq!(w("2026-10-01", "2026-10-02"), "2026-10-01–2026-10-02");
+    }
+
+    #[test]
+    fn several_ids_print_the_first_and_how_many_more() {
+        use crate::model::records::Id;
+        let ids: Vec<Id> = ["b-0048", "b-0049", "b-0050"]
+            .iter()
+            .map(|s| Id::from(*s))
+            .collect();
+        assert_eq!(super::first_of(&[]), "");
+        assert_eq!(super::first_of(&ids[..1]), "b-0048");
+        assert_eq!(super::first_of(&ids), "b-0048 (+2)");
+    }
 
     /// Every code a PDF prints has its `<group>_<code>` label, so none prints as an empty cell.
     #[test]
@@ -868,6 +951,7 @@ mod tests {
         );
         let findings: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         add("finding", &findings);
+        add("finding_short", &findings);
         add(
             "source",
             &[

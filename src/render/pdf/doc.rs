@@ -113,6 +113,15 @@ const LOGO_HEIGHT: f32 = 12.0;
 /// The colour of a draft's mark: the frame around 草稿 DRAFT at the top of every page.
 const MARK_COLOR: &str = "#C0392B";
 
+/// The sizes a table is set in, in points: its rows' text, its header's, and the padding inside
+/// each cell.
+#[derive(Copy, Clone, Debug)]
+struct Style {
+    body: f32,
+    header: f32,
+    pad: f32,
+}
+
 /// A document being laid out, page by page, top to bottom.
 pub struct Doc<'a> {
     t: &'a Templates,
@@ -415,19 +424,51 @@ impl<'a> Doc<'a> {
         let total: f32 = columns.iter().map(|c| c.weight).sum();
         let width = self.right() - self.left();
         let widths: Vec<f32> = columns.iter().map(|c| c.weight / total * width).collect();
-        self.table_in(columns, widths, rows);
+        self.table_in(self.normal(), columns, widths, rows);
+    }
+
+    /// The style of every table but a dense one: `body_size`, `small_size` headers and
+    /// `cell_padding`.
+    fn normal(&self) -> Style {
+        let l = &self.t.layout;
+        Style {
+            body: l.body_size,
+            header: l.small_size,
+            pad: Self::mm(l.cell_padding),
+        }
+    }
+
+    /// A dense table's style: `dense_size` (headers no larger) and `dense_padding`.
+    fn dense(&self) -> Style {
+        let l = &self.t.layout;
+        Style {
+            body: l.dense_size,
+            header: l.small_size.min(l.dense_size),
+            pad: Self::mm(l.dense_padding),
+        }
     }
 
     /// A table whose rows are all known, its columns sized to their content. Each column needs
     /// at least its widest unbreakable piece (a whole cell, or a word of Latin letters and digits;
     /// Chinese breaks between any two characters) and would like its widest cell on one line (at
     /// most 30% of the page, such as a company name). Columns get what they need, then what they
-    /// would like as far as the page allows, then the rest by weight; only when the needs pass
-    /// the page is every column shrunk in proportion.
+    /// would like as far as the page allows, then the rest by weight. Only when the needs pass
+    /// the page is what each column needs beyond its header's longest word shrunk in proportion
+    /// (every column in proportion, should even the headers not fit).
     pub fn fitted_table(&mut self, columns: &[Column], rows: Vec<Row>) {
-        let size = self.t.layout.body_size;
-        let small = self.t.layout.small_size / size;
-        let pad = 2.0 * Self::mm(self.t.layout.cell_padding) + 0.5;
+        self.fitted_in(self.normal(), columns, rows);
+    }
+
+    /// A [`Doc::fitted_table`] set small for a long list read one row a line (the report's
+    /// largest findings): `dense_size` text and `dense_padding` in its cells (`layout.toml`).
+    pub fn dense_table(&mut self, columns: &[Column], rows: Vec<Row>) {
+        self.fitted_in(self.dense(), columns, rows);
+    }
+
+    fn fitted_in(&mut self, style: Style, columns: &[Column], rows: Vec<Row>) {
+        let size = style.body;
+        let small = style.header / size;
+        let pad = 2.0 * style.pad + 0.5;
         let width = self.right() - self.left();
         // (needed, wanted) for one text at body size.
         let measure = |text: &str, whole: bool| -> (f32, f32) {
@@ -448,6 +489,7 @@ impl<'a> Doc<'a> {
                 (n * small + pad, w * small + pad)
             })
             .collect();
+        let headers: Vec<f32> = need.iter().map(|n| n.0).collect();
         for row in &rows {
             for ((n, c), cell) in need.iter_mut().zip(columns).zip(&row.cells) {
                 let (needed, wanted) = measure(cell, c.whole);
@@ -456,7 +498,16 @@ impl<'a> Doc<'a> {
         }
         let needed: f32 = need.iter().map(|n| n.0).sum();
         let wanted: f32 = need.iter().map(|n| n.1).sum();
-        let widths: Vec<f32> = if needed >= width {
+        let floor: f32 = headers.iter().sum();
+        let widths: Vec<f32> = if needed >= width && floor < width {
+            // Each column keeps its header's longest word; what its cells need beyond is
+            // shrunk in proportion (a whole cell is then set smaller).
+            let share = (width - floor) / (needed - floor);
+            need.iter()
+                .zip(&headers)
+                .map(|(n, h)| h + (n.0 - h) * share)
+                .collect()
+        } else if needed >= width {
             need.iter().map(|n| n.0 / needed * width).collect()
         } else if wanted >= width {
             let share = (width - needed) / (wanted - needed);
@@ -468,11 +519,12 @@ impl<'a> Doc<'a> {
                 .map(|(n, c)| n.1 + (width - wanted) * c.weight / total)
                 .collect()
         };
-        self.table_in(columns, widths, rows);
+        self.table_in(style, columns, widths, rows);
     }
 
     fn table_in(
         &mut self,
+        style: Style,
         columns: &[Column],
         widths: Vec<f32>,
         rows: impl IntoIterator<Item = Row>,
@@ -481,14 +533,14 @@ impl<'a> Doc<'a> {
             cells: columns.iter().map(|c| c.label.clone()).collect(),
             kind: RowKind::Subtotal,
         };
-        self.row(columns, &widths, &header, true);
+        self.row(style, columns, &widths, &header, true);
         for row in rows {
-            if self.row_fits(columns, &widths, &row) {
-                self.row(columns, &widths, &row, false);
+            if self.row_fits(style, columns, &widths, &row) {
+                self.row(style, columns, &widths, &row, false);
             } else {
                 self.ensure(f32::MAX);
-                self.row(columns, &widths, &header, true);
-                self.row(columns, &widths, &row, false);
+                self.row(style, columns, &widths, &header, true);
+                self.row(style, columns, &widths, &row, false);
             }
         }
     }
@@ -496,13 +548,13 @@ impl<'a> Doc<'a> {
     /// Each cell's lines: wrapped to its column, or whole in a whole column (but for the header).
     fn cell_lines(
         &self,
+        style: Style,
         columns: &[Column],
         widths: &[f32],
         row: &Row,
-        size: f32,
         header: bool,
     ) -> Vec<Vec<String>> {
-        let pad = Self::mm(self.t.layout.cell_padding);
+        let (size, pad) = (if header { style.header } else { style.body }, style.pad);
         row.cells
             .iter()
             .zip(widths)
@@ -519,15 +571,15 @@ impl<'a> Doc<'a> {
 
     fn row_height(
         &self,
+        style: Style,
         columns: &[Column],
         widths: &[f32],
         row: &Row,
-        size: f32,
         header: bool,
     ) -> f32 {
-        let pad = Self::mm(self.t.layout.cell_padding);
+        let (size, pad) = (if header { style.header } else { style.body }, style.pad);
         let lines = self
-            .cell_lines(columns, widths, row, size, header)
+            .cell_lines(style, columns, widths, row, header)
             .iter()
             .map(Vec::len)
             .max()
@@ -536,23 +588,18 @@ impl<'a> Doc<'a> {
         lines as f32 * size * self.t.layout.line_spacing + 2.0 * pad
     }
 
-    fn row_fits(&self, columns: &[Column], widths: &[f32], row: &Row) -> bool {
-        let height = self.row_height(columns, widths, row, self.t.layout.body_size, false);
+    fn row_fits(&self, style: Style, columns: &[Column], widths: &[f32], row: &Row) -> bool {
+        let height = self.row_height(style, columns, widths, row, false);
         self.y - height >= self.bottom()
     }
 
-    fn row(&mut self, columns: &[Column], widths: &[f32], row: &Row, header: bool) {
-        let size = if header {
-            self.t.layout.small_size
-        } else {
-            self.t.layout.body_size
-        };
-        let pad = Self::mm(self.t.layout.cell_padding);
+    fn row(&mut self, style: Style, columns: &[Column], widths: &[f32], row: &Row, header: bool) {
+        let (size, pad) = (if header { style.header } else { style.body }, style.pad);
         let line_height = size * self.t.layout.line_spacing;
-        let height = self.row_height(columns, widths, row, size, header);
+        let height = self.row_height(style, columns, widths, row, header);
         if header {
             // Keep a header with at least one row beneath it.
-            self.ensure(height + self.t.layout.body_size * 3.0);
+            self.ensure(height + style.body * 3.0);
         }
         let (left, right) = (self.left(), self.right());
         if header || row.kind == RowKind::Subtotal {
@@ -563,7 +610,7 @@ impl<'a> Doc<'a> {
             };
             self.fill(left, self.y - height, right - left, height, &fill);
         }
-        let lines = self.cell_lines(columns, widths, row, size, header);
+        let lines = self.cell_lines(style, columns, widths, row, header);
         let mut x = left;
         for ((column, w), cell) in columns.iter().zip(widths).zip(&lines) {
             for (i, line) in cell.iter().enumerate() {
