@@ -231,6 +231,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
 
+    /// Where to keep what partners answer (confirmations and disputes of their statements), as
+    /// `DIR/responses/<dataset>/<period>.jsonl`, a folder the server may write (not OUT, whose
+    /// months of record are read-only) [default: the audit log's folder]
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
     /// Close a connection that has not sent a whole request head within SECONDS (a decimal, at
     /// least 0.1)
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
@@ -254,6 +260,7 @@ impl ServeArgs {
             users: self.users,
             bind: self.bind,
             audit: self.audit,
+            state: self.state,
             header_timeout: self.header_timeout,
         }
     }

@@ -1,8 +1,9 @@
 //! The portal in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`,
 //! installed by `make tools`) signs in with the password form, opens the demo month, downloads a
-//! statement PDF, and takes screenshots on a desktop-sized and a phone-sized window. The test
-//! asserts on the page's text, on the downloaded bytes against the file on disk, and that the
-//! phone page needs no sideways scrolling. Screenshots are kept under cargo's temporary folder
+//! statement PDF, and takes screenshots on a desktop-sized and a phone-sized window. The tests
+//! assert on the page's text, on the downloaded bytes against the file on disk, that the phone
+//! page needs no sideways scrolling, that the statements' money columns are in view at 1280 px,
+//! and that a partner's confirmation reaches finance's page. Screenshots are kept under cargo's temporary folder
 //! for integration tests (`target/tmp/browser-screenshots/`).
 //!
 //! Chromium is driven through chromedriver's W3C WebDriver HTTP API, spoken over the same small
@@ -363,7 +364,8 @@ fn finance_signs_in_opens_the_month_and_downloads_a_statement_in_chromium() {
     }
     browser.screenshot(&shots.join("desktop.png"));
 
-    browser.click(r#"table.files a[href="/demo/2026-10/statements/p-01.pdf"]"#);
+    // A PDF opens in the browser; its second link downloads it.
+    browser.click(r#"table.files a.dl[href="/demo/2026-10/statements/p-01.pdf"]"#);
     let bytes = downloaded(&downloads, "demo_2026-10_statements_p-01.pdf");
     let disk = std::fs::read(f.period().join("statements/p-01.pdf")).expect("on disk");
     assert!(
@@ -423,4 +425,127 @@ fn a_partner_sees_no_draft_in_chromium() {
     let page = browser.text();
     assert!(page.contains("statements/p-01.pdf"), "{page}");
     assert!(!page.contains("草稿"), "{page}");
+}
+
+/// Signs in on the form now shown, as `name`.
+fn sign_in(browser: &Browser, name: &str, password: &str) {
+    browser.type_into("#name", name);
+    browser.type_into("#password", password);
+    browser.click("#sign-in");
+}
+
+/// Issue 26, in a browser: finance, opening a month's link while signed out, lands on that month
+/// once signed in; at 1280×800 the statements' net rebate, payout status and 本期应付 payable
+/// now are in view without scrolling sideways. A partner, signed in the same way, confirms its
+/// statement, and finance's page shows the confirmation.
+#[test]
+fn the_money_columns_fit_1280_px_and_a_partners_confirmation_reaches_finance_in_chromium() {
+    let f = fixture();
+    let dir = scratch("browser-answers");
+    let shots = scratch("screenshots-answers");
+    let users = dir.join("users.toml");
+    portal::add_user(&users, "ann", "finance", Some(FINANCE_PASSWORD));
+    portal::add_user(
+        &users,
+        "yunfan",
+        "partner:p-01",
+        Some("yunfan-partner-2026"),
+    );
+    let server = Server::start(&f.out, &users, &dir.join("audit.jsonl"));
+    let driver = Driver::start();
+    let month = server.url("/demo/2026-10/");
+
+    let finance_dirs = (dir.join("finance-profile"), dir.join("finance-downloads"));
+    let partner_dirs = (dir.join("partner-profile"), dir.join("partner-downloads"));
+    for d in [
+        &finance_dirs.0,
+        &finance_dirs.1,
+        &partner_dirs.0,
+        &partner_dirs.1,
+    ] {
+        std::fs::create_dir_all(d).expect("folder");
+    }
+    let finance = Browser::open(&driver, &finance_dirs.0, &finance_dirs.1);
+    finance.window(1280, 800);
+    finance.goto(&month);
+    assert!(finance.text().contains("登录 Sign in"));
+    sign_in(&finance, "ann", FINANCE_PASSWORD);
+    assert_eq!(
+        finance.url(),
+        month,
+        "finance lands on the month it asked for"
+    );
+    let page = finance.text();
+    assert!(page.contains("本月概览 The month at a glance"), "{page}");
+    assert!(page.contains("14,045.16"), "{page}");
+
+    // Each money column's header and its cells end inside the window, and the table does not
+    // scroll sideways.
+    let fit = finance.script(
+        r#"const width = document.documentElement.clientWidth;
+           const cells = ['#col-net', '#col-status', '#col-payable', 'td.payable-now']
+             .map(css => document.querySelector(css));
+           const table = document.querySelector('table.statements');
+           return {
+             width: width,
+             inner: window.innerWidth,
+             rights: cells.map(c => c ? c.getBoundingClientRect().right : null),
+             tops: cells.map(c => c ? c.getBoundingClientRect().top : null),
+             scrolls: table.parentElement.scrollWidth > table.parentElement.clientWidth,
+             page_scrolls: document.documentElement.scrollWidth > width,
+           };"#,
+    );
+    let width = fit["width"].as_f64().expect("width");
+    assert!(
+        width <= 1280.0 && width >= 1200.0,
+        "the window is 1280 px wide: {fit}"
+    );
+    for right in fit["rights"].as_array().expect("rights") {
+        let right = right
+            .as_f64()
+            .unwrap_or_else(|| panic!("a column is missing: {fit}"));
+        assert!(right <= width, "a money column ends past the window: {fit}");
+    }
+    assert_eq!(
+        fit["scrolls"], false,
+        "the statements scroll sideways: {fit}"
+    );
+    assert_eq!(
+        fit["page_scrolls"], false,
+        "the page scrolls sideways: {fit}"
+    );
+    finance.screenshot(&shots.join("finance-1280.png"));
+
+    let partner = Browser::open(&driver, &partner_dirs.0, &partner_dirs.1);
+    partner.window(1280, 800);
+    partner.goto(&month);
+    sign_in(&partner, "yunfan", "yunfan-partner-2026");
+    assert_eq!(
+        partner.url(),
+        month,
+        "the partner lands on the month it asked for"
+    );
+    let own = partner.text();
+    assert!(
+        own.contains("您的结算单 Your statement") && own.contains("507.07"),
+        "{own}"
+    );
+    partner.type_into("#note", "核对无误 checked against our books");
+    partner.click("#confirm");
+    let answered = partner.text();
+    assert!(
+        answered.contains("已确认 Confirmed") && answered.contains("checked against our books"),
+        "{answered}"
+    );
+    assert_eq!(partner.url(), format!("{month}#answer"));
+    partner.screenshot(&shots.join("partner-confirmed.png"));
+
+    finance.goto(&month);
+    let page = finance.text();
+    assert!(page.contains("已确认 Confirmed 1"), "{page}");
+    assert!(
+        page.contains("p-01") && page.contains("checked against our books"),
+        "{page}"
+    );
+    finance.screenshot(&shots.join("finance-answers.png"));
 }

@@ -184,10 +184,11 @@ fn a_partner_gets_its_own_statement_and_invoice_rows_and_404_for_everything_else
         "p-01.pdf differs from the file on disk"
     );
     assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    // A PDF opens in the browser, under the name it is saved as.
     assert_eq!(
         pdf.header("content-disposition"),
         Some(
-            "attachment; filename=\"demo_2026-10_statements_p-01.pdf\"; \
+            "inline; filename=\"demo_2026-10_statements_p-01.pdf\"; \
              filename*=UTF-8''demo_2026-10_statements_p-01.pdf"
         )
     );
@@ -381,6 +382,8 @@ fn symlinks_out_of_dir_staging_folders_and_unsettled_periods_are_not_served() {
     std::fs::remove_file(out.join("demo/2026-09/manifest.json")).expect("removed");
     // An older settled month, listed after the newer one.
     portal::copy_dir(&f.period(), &out.join("demo").join("2026-08"));
+    // A restatement's folder (`<period>-r<n>`), which this portal does not serve yet: skipped.
+    portal::copy_dir(&f.period(), &out.join("demo").join("2026-10-r1"));
 
     let s = Server::start(&out, &f.users, &dir.join("audit.jsonl"));
     let auth = f.bearer("finance");
@@ -405,6 +408,8 @@ fn symlinks_out_of_dir_staging_folders_and_unsettled_periods_are_not_served() {
         "/demo/.2026-11.tmp-4242/statements.csv",
         "/demo/2026-09/",
         "/demo/2026-09/statements.csv",
+        "/demo/2026-10-r1/",
+        "/demo/2026-10-r1/statements.csv",
     ] {
         assert_eq!(s.get(target, Some(&auth)).status, 404, "{target}");
     }
@@ -414,7 +419,7 @@ fn symlinks_out_of_dir_staging_folders_and_unsettled_periods_are_not_served() {
         newer.is_some() && older.is_some() && newer < older,
         "newest first: {index}"
     );
-    for hidden in ["linked", "tmp-4242", "2026-09"] {
+    for hidden in ["linked", "tmp-4242", "2026-09", "2026-10-r1"] {
         assert!(!index.contains(hidden), "the index lists {hidden}");
     }
     // The zip leaves the escaping symlink out.
@@ -1187,5 +1192,467 @@ fn drafts_are_for_finance_only() {
         s.get("/demo/2026-10/statements/p-01.pdf", Some(&p01))
             .status,
         200
+    );
+}
+
+/// A form posted as a browser would from the portal's own page (`Sec-Fetch-Site: same-origin`),
+/// with `auth` as its `Authorization` header or `Cookie`.
+fn post_form(s: &Server, path: &str, auth: (&str, &str), pairs: &[(&str, &str)]) -> Response {
+    request(
+        s.addr,
+        "POST",
+        path,
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Sec-Fetch-Site", "same-origin"),
+            auth,
+        ],
+        form(pairs).as_bytes(),
+    )
+}
+
+/// The text between `id="<id>"` and the end of its element's block, for asserting on one figure.
+fn block<'a>(page: &'a str, id: &str) -> &'a str {
+    let at = page
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no {id} in {page}"));
+    let rest = &page[at..];
+    &rest[..rest.find("</div>").unwrap_or(rest.len())]
+}
+
+/// Issue 26: PDFs opened as downloads; a browser should show them. Spreadsheets still download.
+#[test]
+fn pdfs_open_in_the_browser_and_spreadsheets_download() {
+    let s = server("inline");
+    let f = fixture();
+    let finance = f.bearer("finance");
+    for (path, disposition) in [
+        ("reconciliation.pdf", "inline"),
+        ("statements/p-01.pdf", "inline"),
+        ("statements/p-01.csv", "attachment"),
+        ("statements/p-01.xlsx", "attachment"),
+        ("workbook.xlsx", "attachment"),
+        ("statements.csv", "attachment"),
+    ] {
+        let r = s.get(&format!("/demo/2026-10/{path}"), Some(&finance));
+        assert_eq!(r.status, 200, "{path}");
+        let name = format!("demo_2026-10_{}", path.replace('/', "_"));
+        assert_eq!(
+            r.header("content-disposition"),
+            Some(format!("{disposition}; filename=\"{name}\"; filename*=UTF-8''{name}").as_str()),
+            "{path}"
+        );
+    }
+    let zip = s.get("/demo/2026-10.zip", Some(&finance));
+    assert!(
+        zip.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment;"))
+    );
+    // The page opens a PDF in place and offers to download it; other files download.
+    let page = s.get("/demo/2026-10/", Some(&finance)).text();
+    assert!(
+        page.contains(r#"<a href="/demo/2026-10/reconciliation.pdf">对账报告 <span class="en">Reconciliation report</span>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<a class="dl" href="/demo/2026-10/reconciliation.pdf" download>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<a class="dl" href="/demo/2026-10/workbook.xlsx" download>工作簿 <span class="en">Workbook</span>"#),
+        "{page}"
+    );
+}
+
+/// Issue 26: the month's page opens with its totals per currency, summed from its CSVs, with
+/// digits grouped by thousands; the files keep their plain digits.
+#[test]
+fn the_month_opens_with_its_totals_grouped_by_thousands() {
+    let s = server("totals");
+    let f = fixture();
+    let page = s.get("/demo/2026-10/", Some(&f.bearer("finance"))).text();
+    let glance = page.find(r#"id="glance""#).expect("the glance");
+    assert!(
+        glance < page.find(r#"id="statements""#).expect("statements"),
+        "totals first"
+    );
+    // consumption.csv: Σ usage_period_amount and Σ deduction_period_amount per currency.
+    let cny = block(&page, "consumption-CNY");
+    assert!(
+        cny.contains(r#"<span class="value">14,045.16</span>"#) && cny.contains("9,844.10"),
+        "{cny}"
+    );
+    let usd = block(&page, "consumption-USD");
+    assert!(
+        usd.contains(r#"<span class="value">243.72</span>"#) && usd.contains("113.17"),
+        "{usd}"
+    );
+    // statements.csv: p-01 507.07 and p-02 6.93 are payable; p-03's 40.25 is withheld.
+    let payable = block(&page, "payable-CNY");
+    assert!(
+        payable.contains(r#"<span class="value">514.00</span>"#)
+            && payable.contains("Net rebates 554.25")
+            && payable.contains("3 张 statements"),
+        "{payable}"
+    );
+    let withheld = block(&page, "withheld-CNY");
+    assert!(
+        withheld.contains(r#"<span class="value">40.25</span>"#) && withheld.contains("1 张"),
+        "{withheld}"
+    );
+    assert!(block(&page, "payable-USD").contains(r#"<span class="value">12.97</span>"#));
+    // reconciliation.csv: 9 findings, Σ|difference| 129.98, net 15.00; none in USD.
+    let findings = block(&page, "findings-CNY");
+    assert!(
+        findings.contains(r#"<span class="value">129.98</span>"#)
+            && findings.contains("9 项 findings")
+            && findings.contains("net 15.00"),
+        "{findings}"
+    );
+    assert!(block(&page, "findings-USD").contains(r#"<span class="value">0.00</span>"#));
+    // Display only: the file served is the file on disk, digits ungrouped.
+    let csv = s.get("/demo/2026-10/consumption.csv", Some(&f.bearer("finance")));
+    assert!(csv.body == std::fs::read(f.period().join("consumption.csv")).expect("on disk"));
+    // Partners see no month totals, only their own statement.
+    let partner = s.get("/demo/2026-10/", Some(&f.bearer("p01"))).text();
+    assert!(
+        !partner.contains("glance") && !partner.contains("14,045"),
+        "{partner}"
+    );
+}
+
+/// Issue 26: a partner's page shows its statement's amounts and payout status, not only its
+/// files, and names its documents in both languages.
+#[test]
+fn a_partner_sees_its_statements_amounts_and_status() {
+    let s = server("partner-figures");
+    let f = fixture();
+    let page = s.get("/demo/2026-10/", Some(&f.bearer("p01"))).text();
+    let own = &page[page.find(r#"id="statement""#).expect("its statement")..];
+    for want in [
+        "云帆伙伴科技有限公司",
+        "ST-202610-Y9FN-VJ1Q-F343",
+        r#"<td data-label="币种 Currency">CNY</td>"#,
+        r#"<td data-label="币种 Currency">USD</td>"#,
+        r#"<td class="num payable-now" data-label="本期应付 Payable now">507.07</td>"#,
+        r#"<td class="num payable-now" data-label="本期应付 Payable now">12.97</td>"#,
+        r#"<span class="status payable" title="payable">可付 Payable</span>"#,
+        r#"id="open-statement" href="/demo/2026-10/statements/p-01.pdf""#,
+        r#"结算单 <span class="en">Statement</span> <span class="format">PDF</span>"#,
+        r#"发票清单 <span class="en">Invoice list</span>"#,
+        r#"id="confirm""#,
+    ] {
+        assert!(
+            own.contains(want),
+            "the partner's page lacks {want}:\n{page}"
+        );
+    }
+    for other in ["深蓝数科", "p-02", "6.93", "40.25"] {
+        assert!(!page.contains(other), "the partner's page shows {other}");
+    }
+    // A master has no statement: its page lists its rollups, named.
+    let master = s.get("/demo/2026-10/", Some(&f.bearer("master"))).text();
+    assert!(
+        master.contains(r#"托管汇总单 <span class="en">Hosting rollup</span>"#)
+            && !master.contains(r#"id="statement""#),
+        "{master}"
+    );
+}
+
+/// Issue 26: a month of 400 partners is found by a partner's id or name, server-side.
+#[test]
+fn four_hundred_partners_are_filtered_by_id_or_name() {
+    let dir = scratch("filter");
+    let inputs = dir.join("inputs").join("many");
+    let out = dir.join("out");
+    let generated = Command::new(BIN)
+        .args([
+            "gen",
+            "--lines",
+            "20000",
+            "--accounts",
+            "2000",
+            "--partners",
+            "400",
+        ])
+        .arg(&inputs)
+        .output()
+        .expect("settle gen runs");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let run = Command::new(BIN)
+        .args(["run", "--period", "2026-10", "--no-pdf", "--inputs"])
+        .arg(&inputs)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("settle run runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let f = fixture();
+    let s = Server::start(&out, &f.users, &dir.join("audit.jsonl"));
+    let auth = f.bearer("finance");
+    let on_disk = std::fs::read_to_string(out.join("many/2026-10/statements.csv")).expect("csv");
+    let rows = on_disk.lines().count() - 1;
+    assert!(rows >= 400, "{rows} statement rows");
+    let rows_of = |page: &str| page.matches(r#"<td data-label="伙伴 Partner">"#).count();
+
+    let all = s.get("/many/2026-10/", Some(&auth)).text();
+    assert_eq!(rows_of(&all), rows.min(500), "the first 500 at most");
+    assert!(
+        all.contains(r#"<form class="filter" method="get""#),
+        "{all}"
+    );
+
+    let want = on_disk.lines().filter(|l| l.contains(",p-0123,")).count();
+    assert!(want >= 1);
+    let one = s.get("/many/2026-10/?q=P-0123", Some(&auth));
+    assert_eq!(one.status, 200);
+    let one = one.text();
+    assert_eq!(rows_of(&one), want, "{one}");
+    assert!(one.contains(&format!("显示 {want} / ")), "{one}");
+    assert!(
+        one.contains(r#"value="P-0123""#),
+        "the filter keeps its text"
+    );
+    // By name: the name of p-0042 as statements.csv writes it.
+    let line = on_disk
+        .lines()
+        .find(|l| l.contains(",p-0042,"))
+        .expect("p-0042");
+    let name = line.split(',').nth(2).expect("partner_name");
+    let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+    let by_name = s
+        .get(&format!("/many/2026-10/?q={encoded}"), Some(&auth))
+        .text();
+    assert_eq!(
+        rows_of(&by_name),
+        on_disk.lines().filter(|l| l.contains(",p-0042,")).count(),
+        "{by_name}"
+    );
+    assert!(by_name.contains("p-0042"), "{by_name}");
+    // Nothing found, and text that is no HTML.
+    let none = s.get("/many/2026-10/?q=%3Cscript%3E", Some(&auth)).text();
+    assert_eq!(rows_of(&none), 0);
+    assert!(none.contains(r#"value="&lt;script&gt;""#) && !none.contains("<script>"));
+}
+
+/// Issue 26: after signing in, a user lands on the page they asked for, and only on a page of
+/// the portal: `next` is a local path or it is `/`.
+#[test]
+fn a_sign_in_lands_on_the_page_asked_for_and_never_on_another_site() {
+    let s = server("next");
+    // The 401 page's form carries the page asked for.
+    let r = s.get("/demo/2026-10/?q=p-01", None);
+    assert_eq!(r.status, 401);
+    assert!(
+        r.text()
+            .contains(r#"<input type="hidden" name="next" value="/demo/2026-10/?q=p-01">"#),
+        "{}",
+        r.text()
+    );
+    let form_page = s.get("/login?next=%2Fdemo%2F2026-10%2F", None).text();
+    assert!(
+        form_page.contains(r#"name="next" value="/demo/2026-10/""#),
+        "{form_page}"
+    );
+    let evil = s.get("/login?next=%2F%2Fevil.example%2F", None).text();
+    assert!(!evil.contains(r#"name="next""#), "{evil}");
+
+    let sign_in = |next: &str| {
+        let body = form(&[
+            ("name", "finance"),
+            ("password", FINANCE_PASSWORD),
+            ("next", next),
+        ]);
+        request(
+            s.addr,
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+    };
+    for next in [
+        "/demo/2026-10/",
+        "/demo/2026-10/?q=p-01",
+        "/demo/2026-10/statements/p-01.pdf",
+    ] {
+        let r = sign_in(next);
+        assert_eq!(r.status, 303, "{next}");
+        assert_eq!(r.header("location"), Some(next));
+    }
+    for foreign in [
+        "//evil.example/",
+        "/\\evil.example/",
+        "https://evil.example/",
+        "http:evil.example",
+        "/\t/evil.example",
+        "\\\\evil.example",
+        "evil.example",
+        "",
+    ] {
+        let r = sign_in(foreign);
+        assert_eq!(r.status, 303, "{foreign:?}");
+        assert_eq!(r.header("location"), Some("/"), "{foreign:?}");
+    }
+}
+
+/// Issue 26: a partner confirms its statement of a closed month or disputes it with a note;
+/// each answer goes to the audit log and to the period's answers file outside `OUT`, and
+/// finance sees it on the month's page. Nobody answers for someone else, nor for a draft.
+#[test]
+fn a_partner_confirms_or_disputes_its_closed_statement_and_finance_sees_it() {
+    let s = server("answers");
+    let f = fixture();
+    let state = s
+        .audit
+        .parent()
+        .expect("the audit log's folder")
+        .to_path_buf();
+    let answers = state.join("responses/demo/2026-10.jsonl");
+    let before = portal::files(&f.out);
+    let p01 = f.bearer("p01");
+    let bearer = |a: &str| ("Authorization", a.to_string());
+
+    // Refused: nobody, finance, a master, a draft, a bad action, a dispute without a note.
+    let (h, v) = bearer(&p01);
+    let confirm = [("action", "confirm"), ("note", "")];
+    assert_eq!(
+        post_form(&s, "/demo/2026-10/respond", ("X-None", "1"), &confirm).status,
+        401
+    );
+    for user in ["finance", "master"] {
+        let auth = f.bearer(user);
+        let r = post_form(
+            &s,
+            "/demo/2026-10/respond",
+            ("Authorization", &auth),
+            &confirm,
+        );
+        assert_eq!(r.status, 404, "{user}");
+    }
+    for path in [
+        "/demo/2026-11/respond",
+        "/demo/2026-10/statements/respond",
+        "/nope/2026-10/respond",
+    ] {
+        assert_eq!(post_form(&s, path, (h, &v), &confirm).status, 404, "{path}");
+    }
+    let r = post_form(
+        &s,
+        "/demo/2026-10/respond",
+        (h, &v),
+        &[("action", "delete")],
+    );
+    assert_eq!(r.status, 400);
+    let r = post_form(
+        &s,
+        "/demo/2026-10/respond",
+        (h, &v),
+        &[("action", "dispute"), ("note", "  ")],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("A dispute needs a note"), "{}", r.text());
+    let foreign = request(
+        s.addr,
+        "POST",
+        "/demo/2026-10/respond",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", "http://evil.example"),
+            ("Authorization", &p01),
+        ],
+        form(&confirm).as_bytes(),
+    );
+    assert_eq!(foreign.status, 403);
+    assert!(!answers.exists(), "a refused answer is not recorded");
+
+    // p-01 confirms, then disputes; p-02 confirms.
+    let r = post_form(&s, "/demo/2026-10/respond", (h, &v), &confirm);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/demo/2026-10/#answer"));
+    let note = "USD line <b>acc-1002</b> looks high";
+    let r = post_form(
+        &s,
+        "/demo/2026-10/respond",
+        (h, &v),
+        &[("action", "dispute"), ("note", note)],
+    );
+    assert_eq!(r.status, 303);
+    let p02 = f.bearer("p02");
+    let r = post_form(
+        &s,
+        "/demo/2026-10/respond",
+        ("Authorization", &p02),
+        &confirm,
+    );
+    assert_eq!(r.status, 303);
+
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&answers)
+        .expect("the answers file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["partner_id"], "p-01");
+    assert_eq!(lines[0]["action"], "confirmed");
+    assert_eq!(lines[1]["action"], "disputed");
+    assert_eq!(lines[1]["note"], note);
+    assert_eq!(lines[1]["user"], "p01");
+    assert_eq!(
+        lines[1]["documents"],
+        serde_json::json!(["ST-202610-Y9FN-VJ1Q-F343"])
+    );
+    assert_eq!(lines[2]["partner_id"], "p-02");
+    // The month of record is as it was: nothing written under OUT.
+    assert!(portal::files(&f.out) == before, "OUT changed");
+
+    // The audit log has each answer.
+    let audit = wait_for_lines(&s.audit, 1);
+    let answered: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .filter(|l| l.get("action").is_some())
+        .collect();
+    assert_eq!(answered.len(), 3, "{audit}");
+    assert_eq!(answered[1]["action"], "disputed");
+    assert_eq!(answered[1]["scope"], "partner:p-01");
+    assert_eq!(answered[1]["path"], "demo/2026-10/respond");
+    assert_eq!(answered[1]["note"], note);
+
+    // Finance sees them, newest first, the note escaped; each partner's latest answer is its.
+    let page = s.get("/demo/2026-10/", Some(&f.bearer("finance"))).text();
+    let card = &page[page.find(r#"id="answers""#).expect("the answers")..];
+    let card = &card[..card.find("</section>").expect("end")];
+    assert!(
+        card.contains("已确认 <span class=\"en\">Confirmed</span> <strong>1</strong>")
+            && card.contains("有异议 <span class=\"en\">Disputed</span> <strong>1</strong>")
+            && card.contains("未回复 <span class=\"en\">No answer yet</span> <strong>1</strong>"),
+        "{card}"
+    );
+    assert_eq!(card.matches(r#"<tr class="answer-row">"#).count(), 3);
+    assert!(
+        card.contains("USD line &lt;b&gt;acc-1002&lt;/b&gt; looks high") && !card.contains("<b>"),
+        "{card}"
+    );
+    let statements = &page[page.find(r#"id="statements""#).expect("statements")..];
+    assert!(statements.contains("有异议 Disputed") && statements.contains("已确认 Confirmed"));
+    // A partner sees its own answers, not another's.
+    let own = s.get("/demo/2026-10/", Some(&p01)).text();
+    assert!(
+        own.contains("looks high") && own.contains("有异议 Disputed"),
+        "{own}"
+    );
+    let other = s.get("/demo/2026-10/", Some(&p02)).text();
+    assert!(
+        !other.contains("looks high") && other.contains("已确认 Confirmed"),
+        "{other}"
     );
 }

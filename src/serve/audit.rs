@@ -9,7 +9,10 @@
 //!
 //! Every refusal is a line too ([`Denial`]): the time, the user and scope when one was
 //! identified (`null` otherwise), the client, the method, the path as requested and the status.
-//! A reader tells the two apart by `status`, which only a refusal has.
+//! A partner's confirmation or dispute of its statement is a line too ([`Answered`]), with its
+//! `action` (`confirmed` or `disputed`), the partner, the statements' numbers and the note. A
+//! reader tells the three apart by `status`, which only a refusal has, and `action`, which only
+//! an answer has.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -50,6 +53,21 @@ pub struct Denial {
     pub status: u16,
 }
 
+/// A partner's answer to its statement, as the log records it.
+#[derive(Debug, Serialize)]
+pub struct Answered {
+    pub time: String,
+    pub user: String,
+    pub scope: String,
+    pub client: String,
+    pub method: &'static str,
+    pub path: String,
+    pub action: &'static str,
+    pub partner_id: String,
+    pub documents: Vec<String>,
+    pub note: String,
+}
+
 impl Audit {
     pub fn open(path: &Path) -> std::io::Result<Audit> {
         let mut options = OpenOptions::new();
@@ -77,6 +95,11 @@ impl Audit {
     /// Appends a refusal.
     pub fn deny(&self, denial: &Denial) {
         self.append(denial);
+    }
+
+    /// Appends a partner's answer.
+    pub fn answer(&self, answered: &Answered) {
+        self.append(answered);
     }
 
     fn append(&self, entry: &impl Serialize) {

@@ -106,8 +106,16 @@ const ATTR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
-/// `attachment` with an ASCII `filename` for old clients and the exact name in `filename*`.
-pub fn disposition(name: &str) -> String {
+/// Whether `path` opens in the browser (`inline`: a PDF, which a browser shows) rather than
+/// downloads (`attachment`: CSV and Excel files, which a browser would show as text or not at
+/// all).
+pub fn opens_inline(path: &str) -> bool {
+    path.ends_with(".pdf")
+}
+
+/// `inline` or `attachment`, with an ASCII `filename` for old clients and the exact name in
+/// `filename*` (the name a browser saves it under either way).
+pub fn disposition(name: &str, inline: bool) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -119,7 +127,8 @@ pub fn disposition(name: &str) -> String {
         })
         .collect();
     format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        "{}; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
         utf8_percent_encode(name, ATTR)
     )
 }
@@ -163,10 +172,12 @@ mod tests {
         let name = download_name("华东", "2026-10", "statements/p-01.pdf");
         assert_eq!(name, "华东_2026-10_statements_p-01.pdf");
         assert_eq!(
-            disposition(&name),
+            disposition(&name, false),
             "attachment; filename=\"___2026-10_statements_p-01.pdf\"; \
              filename*=UTF-8''%E5%8D%8E%E4%B8%9C_2026-10_statements_p-01.pdf"
         );
+        assert!(disposition("a.pdf", true).starts_with("inline; filename=\"a.pdf\""));
+        assert!(opens_inline("statements/p-01.pdf") && !opens_inline("statements/p-01.csv"));
         assert_eq!(content_type("x/p-01.pdf"), "application/pdf");
         assert_eq!(content_type("invoices.csv"), "text/csv; charset=utf-8");
     }

@@ -1,9 +1,12 @@
 //! The portal's routes: who is asking, what they asked for, and the answer.
 //!
-//! - `GET /`: the periods the user may see; `GET /<dataset>/<period>/`: its files (and, for
-//!   finance, the reconciliation summary and the statements); `GET /<dataset>/<period>/<path>`:
+//! - `GET /`: the periods the user may see; `GET /<dataset>/<period>/`: the month's page
+//!   ([`super::month`]; `?q=` filters finance's statements); `GET /<dataset>/<period>/<path>`:
 //!   one file; `GET /<dataset>/<period>.zip`: all of them.
-//! - `GET /login`, `POST /login` (password → session cookie), `POST /logout`.
+//! - `POST /<dataset>/<period>/respond`: a partner confirms its statement of a closed month, or
+//!   disputes it with a note ([`super::responses`]).
+//! - `GET /login` (`?next=` the page to land on), `POST /login` (password → session cookie, then
+//!   `next` if it is a local path), `POST /logout`.
 //!
 //! Without credentials every route but the login form and the stylesheet is 401; with them,
 //! whatever the scope does not grant, or does not exist, is the same 404. File system work runs
@@ -15,22 +18,28 @@ use std::time::Instant;
 
 use axum::Form;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
 use crate::layout::file_stem;
 
 use super::App;
-use super::audit::Entry;
+use super::audit::{Answered, Entry};
 use super::auth::COOKIE;
 use super::catalog::{self, Manifest, Settled};
 use super::files::{self, Source};
-use super::pages::{self, FileRow, FinanceView, Viewer};
+use super::month::{self, FileRow, FinanceView, Month, PartnerView, View};
+use super::next;
+use super::pages::{self, Viewer};
 use super::paths::{self, Segments};
+use super::responses::{self, Action, ResponseError};
 use super::scope::{Grant, Scope};
+use super::statements::{self, Row};
 use super::stream;
+use super::totals;
 use super::users::User;
 
 type Shared = State<Arc<App>>;
@@ -51,14 +60,20 @@ pub async fn style() -> Response {
         .into_response()
 }
 
-pub async fn login_form() -> Response {
-    html(StatusCode::OK, pages::login(None))
+pub async fn login_form(uri: Uri) -> Response {
+    html(
+        StatusCode::OK,
+        pages::login(None, param(&uri, "next").as_deref()),
+    )
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     name: String,
     password: String,
+    /// The page asked for before the form; kept only when local ([`next::local`]).
+    #[serde(default)]
+    next: Option<String>,
 }
 
 pub async fn login(
@@ -83,16 +98,18 @@ pub async fn login(
     app.auth.refresh();
     app.auth.attempt(client, now);
     let checker = Arc::clone(&app);
-    let user = tokio::task::spawn_blocking(move || {
-        checker.auth.check_password(&form.name, &form.password)
-    })
-    .await
-    .ok()
-    .flatten();
+    let (name, password) = (form.name, form.password);
+    let user = tokio::task::spawn_blocking(move || checker.auth.check_password(&name, &password))
+        .await
+        .ok()
+        .flatten();
     let Some(user) = user else {
         return html(
             StatusCode::UNAUTHORIZED,
-            pages::login(Some("用户名或密码错误。 Wrong user name or password.")),
+            pages::login(
+                Some("用户名或密码错误。 Wrong user name or password."),
+                form.next.as_deref(),
+            ),
         );
     };
     app.auth.succeeded(client, now);
@@ -107,7 +124,7 @@ pub async fn login(
         "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{}",
         if secure { "; Secure" } else { "" }
     );
-    redirect("/", Some(cookie))
+    redirect(next::landing(form.next.as_deref()), Some(cookie))
 }
 
 pub async fn logout(State(app): Shared, headers: HeaderMap) -> Response {
@@ -128,7 +145,7 @@ pub async fn index(
     headers: HeaderMap,
 ) -> Response {
     let Some(caller) = identify(&app, peer, &headers) else {
-        return unauthorized();
+        return unauthorized(None);
     };
     blocking(move || index_page(&app, &caller)).await
 }
@@ -137,10 +154,13 @@ pub async fn index(
 pub async fn documents(
     State(app): Shared,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    if method == Method::POST && uri.path().ends_with(RESPOND) {
+        return respond(app, peer, request).await;
+    }
     if method != Method::GET && method != Method::HEAD {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -148,8 +168,8 @@ pub async fn documents(
         )
             .into_response();
     }
-    let Some(caller) = identify(&app, peer, &headers) else {
-        return unauthorized();
+    let Some(caller) = identify(&app, peer, request.headers()) else {
+        return unauthorized(uri.path_and_query().map(|p| p.as_str()));
     };
     let Some(segments) = paths::segments(uri.path()) else {
         return not_found(&app, &caller);
@@ -157,8 +177,117 @@ pub async fn documents(
     let send = Delivery {
         runtime: tokio::runtime::Handle::current(),
         head: method == Method::HEAD,
+        query: param(&uri, "q").unwrap_or_default(),
     };
     blocking(move || route(&app, &caller, segments, &send)).await
+}
+
+/// The last segment of the path a partner's answer is posted to.
+const RESPOND: &str = "/respond";
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /<dataset>/<period>/respond`: a partner's answer to its own statement of a month of
+/// record. Anyone else, a draft, or another partner's month is the same 404 as a missing file.
+async fn respond(app: Arc<App>, peer: SocketAddr, request: Request) -> Response {
+    let uri = request.uri().clone();
+    let Some(caller) = identify(&app, peer, request.headers()) else {
+        return unauthorized(None);
+    };
+    let Ok(axum::Form(form)) = axum::Form::<AnswerForm>::from_request(request, &()).await else {
+        return bad_request(&app, &caller, "表单无效。 The form is not valid.");
+    };
+    blocking(move || answer(&app, &caller, uri.path(), &form)).await
+}
+
+fn answer(app: &App, caller: &Caller, path: &str, form: &AnswerForm) -> Response {
+    let Some(s) = paths::segments(path) else {
+        return not_found(app, caller);
+    };
+    let parts: Vec<&str> = s.parts.iter().map(String::as_str).collect();
+    let ([dataset, period, "respond"], false) = (parts.as_slice(), s.trailing_slash) else {
+        return not_found(app, caller);
+    };
+    let Scope::Partner(partner) = scope(app, caller) else {
+        return not_found(app, caller);
+    };
+    let Some((settled, manifest, _)) = visible(app, caller, dataset, period) else {
+        return not_found(app, caller);
+    };
+    let rows = own_rows(app, &settled, partner);
+    if !manifest.published() || rows.is_empty() {
+        return not_found(app, caller);
+    }
+    let Some(action) = Action::parse(&form.action) else {
+        return bad_request(
+            app,
+            caller,
+            "未知操作。 Unknown action: confirm or dispute.",
+        );
+    };
+    let note = match responses::note(&form.note, action) {
+        Ok(note) => note,
+        Err(e) => return bad_request(app, caller, &refusal(&e)),
+    };
+    let mut documents: Vec<String> = rows.iter().map(|r| r.document_no.clone()).collect();
+    documents.dedup();
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let response = responses::Response {
+        time: time.clone(),
+        user: caller.user.name.clone(),
+        partner_id: partner.clone(),
+        action,
+        note: note.clone(),
+        documents: documents.clone(),
+    };
+    if let Err(e) = app.responses.append(dataset, period, &response) {
+        crate::errln!("error: {e}");
+        return internal();
+    }
+    app.audit.answer(&Answered {
+        time,
+        user: caller.user.name.clone(),
+        scope: caller.user.scope.to_string(),
+        client: caller.client.to_string(),
+        method: "POST",
+        path: format!("{dataset}/{period}/respond"),
+        action: action.as_str(),
+        partner_id: partner.clone(),
+        documents,
+        note,
+    });
+    redirect(&format!("{}/#answer", pages::url(&[dataset, period])), None)
+}
+
+/// What the partner is told when its answer is refused, in both languages.
+fn refusal(e: &ResponseError) -> String {
+    match e {
+        ResponseError::NoteMissing => {
+            "提出异议需填写说明。 A dispute needs a note: say which line or amount is wrong.".into()
+        }
+        ResponseError::NoteTooLong => format!(
+            "说明过长。 The note is longer than {} characters.",
+            responses::NOTE_MAX
+        ),
+        ResponseError::Write { .. } => "无法保存。 The answer could not be recorded.".into(),
+    }
+}
+
+/// The value of `name` in the request's query (`+` is a space), if it is there.
+fn param(uri: &Uri, name: &str) -> Option<String> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then(|| {
+            percent_decode_str(&value.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
 }
 
 /// How a download goes out: its body is pumped on the runtime's blocking threads, and a `HEAD`
@@ -166,12 +295,14 @@ pub async fn documents(
 struct Delivery {
     runtime: tokio::runtime::Handle,
     head: bool,
+    /// The month page's filter (`?q=`).
+    query: String,
 }
 
 fn route(app: &Arc<App>, caller: &Caller, s: Segments, send: &Delivery) -> Response {
     let parts: Vec<&str> = s.parts.iter().map(String::as_str).collect();
     match (parts.as_slice(), s.trailing_slash) {
-        ([dataset, period], true) => period_page(app, caller, dataset, period),
+        ([dataset, period], true) => period_page(app, caller, dataset, period, &send.query),
         ([dataset, zip], false) if zip.ends_with(".zip") => {
             let period = &zip[..zip.len() - ".zip".len()];
             download_zip(app, caller, dataset, period, send)
@@ -238,11 +369,11 @@ fn index_page(app: &App, caller: &Caller) -> Response {
     )
 }
 
-fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str) -> Response {
+fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str, query: &str) -> Response {
     let Some((settled, manifest, grants)) = visible(app, caller, dataset, period) else {
         return not_found(app, caller);
     };
-    let mut rows = Vec::new();
+    let mut files = Vec::new();
     for grant in &grants {
         let Some(source) = files::source(&app.root, &settled, grant) else {
             continue;
@@ -256,50 +387,76 @@ fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str) -> Respo
             },
             (Source::Filtered(bytes), _) => files::measure(bytes),
         };
-        rows.push(FileRow {
+        files.push(FileRow {
             path: grant.path.clone(),
             bytes,
             sha256,
             filtered: grant.issuer.is_some(),
         });
     }
-    let finance = matches!(scope(app, caller), Scope::Finance)
-        .then(|| finance_view(app, &settled, &manifest));
-    html(
-        StatusCode::OK,
-        pages::period(
-            &viewer(app, caller),
-            dataset,
-            period,
-            !manifest.published(),
-            &rows,
-            finance.as_ref(),
-        ),
-    )
+    let view = match scope(app, caller) {
+        Scope::Finance => View::Finance(Box::new(finance_view(app, &settled, &manifest, query))),
+        Scope::Partner(id) => View::Partner(PartnerView {
+            rows: own_rows(app, &settled, id),
+            pdf: pdf_link(&settled, &manifest, id),
+            answers: app
+                .responses
+                .read(dataset, period)
+                .into_iter()
+                .filter(|a| a.partner_id == *id)
+                .collect(),
+            may_answer: manifest.published(),
+        }),
+        Scope::Master(_) => View::Documents,
+    };
+    let page = Month {
+        dataset,
+        period,
+        draft: !manifest.published(),
+        files,
+        view,
+    };
+    html(StatusCode::OK, month::render(&viewer(app, caller), &page))
 }
 
-/// The reconciliation summary from the manifest, and `statements.csv` as a table.
-fn finance_view(app: &App, settled: &Settled, manifest: &Manifest) -> FinanceView {
-    let statements = paths::inside(&app.root, &settled.folder, "statements.csv")
+/// `statements.csv`'s rows; `None` if it is missing or does not parse.
+fn statement_rows(app: &App, settled: &Settled) -> Option<Vec<Row>> {
+    paths::inside(&app.root, &settled.folder, "statements.csv")
         .and_then(|path| std::fs::read(path).ok())
-        .and_then(|bytes| read_table(&bytes));
+        .and_then(|bytes| statements::read(&bytes))
+}
+
+/// A partner's own rows of `statements.csv`: the figures of its statement, one per currency.
+fn own_rows(app: &App, settled: &Settled, partner: &str) -> Vec<Row> {
+    statement_rows(app, settled)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.partner_id == partner)
+        .collect()
+}
+
+/// The link to a partner's statement PDF, when the manifest lists one.
+fn pdf_link(settled: &Settled, manifest: &Manifest, partner: &str) -> Option<String> {
+    let path = format!("statements/{}.pdf", file_stem(partner));
+    manifest.outputs.iter().any(|o| o.file == path).then(|| {
+        let mut link = vec![settled.dataset.as_str(), settled.period.as_str()];
+        link.extend(path.split('/'));
+        pages::href(&link)
+    })
+}
+
+/// The month's totals, the answers, the reconciliation summary from the manifest, and
+/// `statements.csv`.
+fn finance_view(app: &App, settled: &Settled, manifest: &Manifest, query: &str) -> FinanceView {
+    let statements = statement_rows(app, settled);
     let statement_links = statements
-        .as_ref()
-        .map(|(header, rows)| {
-            let column = header.iter().position(|h| h == "partner_id");
-            rows.iter()
-                .map(|row| {
-                    let id = row.get(column?)?;
-                    let path = format!("statements/{}.pdf", file_stem(id));
-                    manifest.outputs.iter().any(|o| o.file == path).then(|| {
-                        let mut link = vec![settled.dataset.as_str(), settled.period.as_str()];
-                        link.extend(path.split('/'));
-                        pages::href(&link)
-                    })
-                })
-                .collect()
+        .iter()
+        .flatten()
+        .filter_map(|r| {
+            let link = pdf_link(settled, manifest, &r.partner_id)?;
+            Some((r.partner_id.clone(), link))
         })
-        .unwrap_or_default();
+        .collect();
     FinanceView {
         as_of: manifest.as_of.clone(),
         reconciliation: manifest
@@ -312,26 +469,12 @@ fn finance_view(app: &App, settled: &Settled, manifest: &Manifest) -> FinanceVie
                 difference: f.difference.clone(),
             })
             .collect(),
+        totals: totals::of_period(&app.root, &settled.folder, statements.as_deref()),
         statements,
         statement_links,
+        query: query.to_string(),
+        answers: app.responses.read(&settled.dataset, &settled.period),
     }
-}
-
-/// A CSV as text cells, with the BOM and the `'` guard against formula injection taken off.
-fn read_table(bytes: &[u8]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    let mut reader = csv::Reader::from_reader(bytes);
-    let header = reader.headers().ok()?.iter().map(str::to_string).collect();
-    let unguard = |cell: &str| match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
-        _ => cell.to_string(),
-    };
-    let rows = reader
-        .records()
-        .map(|r| r.map(|r| r.iter().map(unguard).collect()))
-        .collect::<Result<_, _>>()
-        .ok()?;
-    Some((header, rows))
 }
 
 fn download_file(
@@ -359,10 +502,11 @@ fn download_file(
         Source::Filtered(bytes) => bytes.len() as u64,
     };
     let name = files::download_name(dataset, period, path);
+    let inline = files::opens_inline(path);
     if send.head {
         return download(
             files::content_type(path),
-            &name,
+            &files::disposition(&name, inline),
             Some(length),
             Body::empty(),
         );
@@ -372,7 +516,12 @@ fn download_file(
         Source::File(file) => std::io::copy(&mut std::fs::File::open(file)?, w).map(|_| ()),
         Source::Filtered(bytes) => std::io::Write::write_all(w, &bytes),
     });
-    download(files::content_type(path), &name, Some(length), body)
+    download(
+        files::content_type(path),
+        &files::disposition(&name, inline),
+        Some(length),
+        body,
+    )
 }
 
 fn download_zip(
@@ -397,7 +546,7 @@ fn download_zip(
     let zip_name = format!("{period}.zip");
     let (content_type, name) = (
         files::content_type(&zip_name),
-        format!("{dataset}_{zip_name}"),
+        files::disposition(&format!("{dataset}_{zip_name}"), false),
     );
     if send.head {
         return download(content_type, &name, None, Body::empty());
@@ -450,13 +599,13 @@ where
     body
 }
 
-fn download(content_type: &str, name: &str, length: Option<u64>, body: Body) -> Response {
+fn download(content_type: &str, disposition: &str, length: Option<u64>, body: Body) -> Response {
     let mut response = Response::new(body);
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&files::disposition(name)) {
+    if let Ok(v) = HeaderValue::from_str(disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     if let Some(length) = length {
@@ -536,8 +685,9 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn unauthorized() -> Response {
-    let mut response = html(StatusCode::UNAUTHORIZED, pages::login(None));
+/// 401 with the sign-in form, which lands on `next` (the page asked for) once signed in.
+fn unauthorized(next: Option<&str>) -> Response {
+    let mut response = html(StatusCode::UNAUTHORIZED, pages::login(None, next));
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer realm=\"settle\""),
@@ -549,6 +699,19 @@ fn not_found(app: &App, caller: &Caller) -> Response {
     let mut response = html(
         StatusCode::NOT_FOUND,
         pages::not_found(Some(&viewer(app, caller))),
+    );
+    response.extensions_mut().insert(super::guard::Denied {
+        user: caller.user.name.clone(),
+        scope: caller.user.scope.to_string(),
+    });
+    response
+}
+
+/// 400: what was wrong with a form, and the way back.
+fn bad_request(app: &App, caller: &Caller, message: &str) -> Response {
+    let mut response = html(
+        StatusCode::BAD_REQUEST,
+        pages::bad_request(&viewer(app, caller), message),
     );
     response.extensions_mut().insert(super::guard::Denied {
         user: caller.user.name.clone(),

@@ -9,7 +9,11 @@
 //! - [`scope`]: what each scope may see in a period;
 //! - [`catalog`] and [`paths`]: the settled periods, and paths that cannot leave `DIR`;
 //! - [`files`], [`zip`] and [`stream`]: the bytes of a download and its headers;
-//! - [`pages`]: the bilingual HTML; [`audit`]: the JSON-lines audit log;
+//! - [`pages`]: the bilingual HTML; [`month`]: a month's page, with [`statements`] and
+//!   [`totals`] read from its CSVs, [`labels`] for its documents and [`numbers`] for its amounts;
+//! - [`responses`]: partners' confirmations and disputes, kept in the state folder, never in a
+//!   period folder; [`next`]: where a sign-in lands;
+//! - [`audit`]: the JSON-lines audit log;
 //! - [`handlers`]: the routes; [`guard`]: the `Origin` check and the audit line of every
 //!   refusal; [`listen`]: the accept loop, which closes connections that send no request.
 
@@ -19,11 +23,18 @@ mod catalog;
 mod files;
 mod guard;
 mod handlers;
+mod labels;
 mod listen;
+mod month;
+mod next;
+mod numbers;
 mod pages;
 mod paths;
+mod responses;
 pub mod scope;
+mod statements;
 mod stream;
+mod totals;
 pub mod users;
 mod zip;
 
@@ -48,6 +59,9 @@ pub struct ServeConfig {
     pub bind: SocketAddr,
     /// Where the audit log goes; `None` is `audit.jsonl` beside the users file.
     pub audit: Option<PathBuf>,
+    /// Where the portal keeps what users tell it (partners' answers); `None` is the audit log's
+    /// folder.
+    pub state: Option<PathBuf>,
     /// How long a connection may take to send a whole request head before it is closed.
     pub header_timeout: Duration,
 }
@@ -99,6 +113,7 @@ pub(crate) struct App {
     root: PathBuf,
     auth: auth::Auth,
     audit: audit::Audit,
+    responses: responses::Responses,
 }
 
 /// The audit log's place when `--audit` is not given: beside the users file.
@@ -106,6 +121,14 @@ pub fn default_audit(users: &Path) -> PathBuf {
     match users.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join("audit.jsonl"),
         _ => PathBuf::from("audit.jsonl"),
+    }
+}
+
+/// The state folder when `--state` is not given: the audit log's folder.
+pub fn default_state(audit: &Path) -> PathBuf {
+    match audit.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 
@@ -127,6 +150,10 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
         path: audit_path.clone(),
         source,
     })?;
+    let state = cfg
+        .state
+        .clone()
+        .unwrap_or_else(|| default_state(&audit_path));
     let periods = catalog::settled(&root);
     for u in &users {
         let grants_somewhere = periods.iter().any(|p| {
@@ -149,6 +176,7 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
         root,
         auth: auth::Auth::new(users, Some(cfg.users.clone()))?,
         audit,
+        responses: responses::Responses::new(&state),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -163,11 +191,12 @@ pub fn run(cfg: &ServeConfig) -> Result<(), ServeError> {
             })?;
         let addr = listener.local_addr().map_err(ServeError::Runtime)?;
         crate::errln!(
-            "settle serve: {} settled period(s) under `{}`, {} user(s), audit log `{}`",
+            "settle serve: {} settled period(s) under `{}`, {} user(s), audit log `{}`, partners' answers under `{}`",
             periods.len(),
             cfg.out.display(),
             app.auth.count(),
-            app.audit.path().display()
+            app.audit.path().display(),
+            state.join("responses").display()
         );
         crate::errln!("listening on http://{addr}");
         reload_on_hangup(Arc::clone(&app));

@@ -4,7 +4,6 @@
 
 use std::fmt::Write;
 
-use super::catalog::FindingSummary;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 pub const STYLE: &str = r#"
@@ -16,7 +15,7 @@ header { background: #fff; border-bottom: 1px solid var(--line); padding: .75rem
   display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; }
 header .brand { font-weight: 600; color: var(--ink); text-decoration: none; }
 header .who { color: var(--muted); font-size: .9rem; display: flex; gap: .75rem; align-items: center; }
-main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
+main { max-width: 76rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.35rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 .en { color: var(--muted); font-weight: normal; }
@@ -44,6 +43,31 @@ input { font: inherit; width: 100%; max-width: 22rem; padding: .5rem; border: 1p
   font-size: .8em; font-weight: 600; }
 .draft-note { color: #c0392b; }
 .muted { color: var(--muted); }
+h3 { font-size: 1rem; margin: 1rem 0 .5rem; }
+h3.currency { margin: .75rem 0 .4rem; color: var(--muted); }
+.glance { display: grid; grid-template-columns: repeat(auto-fit, minmax(13rem, 1fr)); gap: .75rem; }
+.stat { border: 1px solid var(--line); border-radius: .4rem; padding: .6rem .8rem; background: #fbfcfe; }
+.stat .label { display: block; color: var(--muted); font-size: .85rem; }
+.stat .value { display: block; font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.stat .sub { display: block; color: var(--muted); font-size: .8rem; }
+table.statements td:first-child { min-width: 11rem; }
+table.statements th { white-space: normal; }
+table.statements th .en { display: block; font-size: .8rem; font-weight: normal; }
+.path { display: block; font-size: .75rem; color: var(--muted); word-break: break-all; }
+.format { font-size: .75rem; color: var(--muted); border: 1px solid var(--line); border-radius: .25rem; padding: 0 .25rem; }
+.status, .answer { white-space: nowrap; border-radius: .25rem; padding: .05rem .4rem; font-size: .85em; }
+.status.payable { background: #e6f4ea; color: #1e6b34; }
+.status.withheld { background: #fdecea; color: #a12a1d; }
+.answer.confirmed { background: #e6f4ea; color: #1e6b34; }
+.answer.disputed { background: #fff4e5; color: #8a4b00; }
+.note { white-space: pre-wrap; }
+form.filter { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .25rem 0 .5rem; }
+form.filter label { display: inline; margin: 0; }
+form.filter input { max-width: 18rem; padding: .35rem .5rem; }
+form.filter button { padding: .35rem .9rem; }
+textarea { font: inherit; width: 100%; max-width: 40rem; padding: .5rem; border: 1px solid var(--line); border-radius: .4rem; }
+button.secondary { background: #fff; color: var(--accent); }
+details summary { cursor: pointer; margin: .75rem 0 .25rem; }
 @media (max-width: 40rem) {
   body { font-size: 15px; }
   main { padding: .75rem; }
@@ -114,7 +138,7 @@ pub struct Viewer<'a> {
     pub session: bool,
 }
 
-fn page(title: &str, viewer: Option<&Viewer>, body: &str) -> String {
+pub fn page(title: &str, viewer: Option<&Viewer>, body: &str) -> String {
     let mut who = String::new();
     if let Some(v) = viewer {
         let _ = write!(
@@ -151,10 +175,15 @@ fn page(title: &str, viewer: Option<&Viewer>, body: &str) -> String {
     )
 }
 
-/// The sign-in form, with an optional message above it.
-pub fn login(message: Option<&str>) -> String {
+/// The sign-in form, with an optional message above it, and the page to land on after it
+/// (kept only when it is a local path: [`super::next`]).
+pub fn login(message: Option<&str>, next: Option<&str>) -> String {
     let message = message
         .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m)))
+        .unwrap_or_default();
+    let next = next
+        .and_then(super::next::local)
+        .map(|n| format!(r#"<input type="hidden" name="next" value="{}">"#, esc(n)))
         .unwrap_or_default();
     page(
         "登录 Sign in",
@@ -162,7 +191,7 @@ pub fn login(message: Option<&str>) -> String {
         &format!(
             r#"<section class="card">
 <h1>登录 <span class="en">Sign in</span></h1>
-{message}<form method="post" action="/login">
+{message}<form method="post" action="/login">{next}
 <label for="name">用户名 <span class="en">User name</span></label>
 <input id="name" name="name" autocomplete="username" required>
 <label for="password">密码 <span class="en">Password</span></label>
@@ -176,7 +205,7 @@ pub fn login(message: Option<&str>) -> String {
 }
 
 /// The mark of a period that is not closed yet, which only finance sees.
-const DRAFT_MARK: &str = r#"<span class="draft">草稿 DRAFT</span>"#;
+pub const DRAFT_MARK: &str = r#"<span class="draft">草稿 DRAFT</span>"#;
 
 /// `GET /`: the datasets and the periods this user may see, newest first, each with whether it
 /// is a draft.
@@ -211,172 +240,7 @@ pub fn index(viewer: &Viewer, periods: &[(String, Vec<(String, bool)>)]) -> Stri
     page("对账期 Periods", Some(viewer), &body)
 }
 
-/// One row of a period's file list.
-pub struct FileRow {
-    pub path: String,
-    pub bytes: u64,
-    pub sha256: String,
-    /// Served filtered to the user's own rows.
-    pub filtered: bool,
-}
-
-/// What finance sees on a period page besides the files.
-pub struct FinanceView {
-    pub as_of: String,
-    pub reconciliation: Vec<FindingSummary>,
-    /// `statements.csv`: its header and rows, as text.
-    pub statements: Option<(Vec<String>, Vec<Vec<String>>)>,
-    /// For each statements row, the link to its PDF when there is one.
-    pub statement_links: Vec<Option<String>>,
-}
-
-/// `GET /<dataset>/<period>/`; a `draft` (which only finance sees) says so at the top.
-pub fn period(
-    viewer: &Viewer,
-    dataset: &str,
-    period: &str,
-    draft: bool,
-    files: &[FileRow],
-    finance: Option<&FinanceView>,
-) -> String {
-    let mut body = format!(
-        "<h1>{} · {} <span class=\"en\">files</span>{}</h1>\n",
-        esc(dataset),
-        esc(period),
-        if draft {
-            format!(" {DRAFT_MARK}")
-        } else {
-            String::new()
-        }
-    );
-    if draft {
-        body.push_str(
-            r#"<p class="draft-note" id="draft">草稿：本月尚未关账，合作伙伴看不到。 <span class="en">Draft: the month is not closed yet, and partners do not see it. `settle close` makes it the month of record.</span></p>"#,
-        );
-    }
-    let _ = write!(
-        body,
-        r#"<p><a class="button" id="zip" href="{}">全部下载 Download all (.zip)</a></p>"#,
-        href(&[dataset, &format!("{period}.zip")])
-    );
-    if let Some(f) = finance {
-        body.push_str(&reconciliation(f));
-        body.push_str(&statements(f));
-    }
-    body.push_str(
-        r#"<section class="card"><h2>文件 <span class="en">Files</span></h2><div class="scroll"><table class="files">
-<thead><tr><th>文件 File</th><th class="num">大小 Size</th><th>SHA-256</th></tr></thead><tbody>
-"#,
-    );
-    for f in files {
-        let mut link = vec![dataset, period];
-        link.extend(f.path.split('/'));
-        let note = if f.filtered {
-            r#" <span class="muted">（仅含您的发票 only your invoices）</span>"#
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            body,
-            r#"<tr><td><a href="{}" download>{}</a>{note}</td><td class="num">{}</td><td><code class="sha">{}</code></td></tr>"#,
-            href(&link),
-            esc(&f.path),
-            size(f.bytes),
-            esc(&f.sha256)
-        );
-    }
-    body.push_str("</tbody></table></div></section>\n");
-    page(&format!("{dataset} {period}"), Some(viewer), &body)
-}
-
-fn reconciliation(f: &FinanceView) -> String {
-    let mut out = format!(
-        r#"<section class="card" id="reconciliation"><h2>对账摘要 <span class="en">Reconciliation summary</span></h2><p class="muted">数据截至 As of {}</p>"#,
-        esc(&f.as_of)
-    );
-    if f.reconciliation.is_empty() {
-        out.push_str("<p>未发现差异 <span class=\"en\">No findings</span></p></section>\n");
-        return out;
-    }
-    out.push_str(
-        r#"<div class="scroll"><table class="stack"><thead><tr><th>问题类型 Finding</th><th>币种 Currency</th><th class="num">数量 Count</th><th class="num">差额 Difference</th></tr></thead><tbody>"#,
-    );
-    for r in &f.reconciliation {
-        let _ = write!(
-            out,
-            r#"<tr><td data-label="问题类型 Finding"><span>{} <span class="en">{}</span></span></td><td data-label="币种 Currency">{}</td><td class="num" data-label="数量 Count">{}</td><td class="num" data-label="差额 Difference">{}</td></tr>"#,
-            finding_zh(&r.finding),
-            esc(&r.finding),
-            esc(&r.currency),
-            r.count,
-            esc(&r.difference)
-        );
-    }
-    out.push_str("</tbody></table></div></section>\n");
-    out
-}
-
-fn statements(f: &FinanceView) -> String {
-    let Some((header, rows)) = &f.statements else {
-        return String::new();
-    };
-    let mut out = String::from(
-        r#"<section class="card" id="statements"><h2>返佣结算单 <span class="en">Statements</span></h2><div class="scroll"><table class="stack"><thead><tr>"#,
-    );
-    for h in header {
-        let class = if numeric(h) { r#" class="num""# } else { "" };
-        let _ = write!(out, "<th{class}>{}</th>", column_label(h));
-    }
-    out.push_str("</tr></thead><tbody>\n");
-    for (row, link) in rows.iter().zip(&f.statement_links) {
-        out.push_str("<tr>");
-        for (i, cell) in row.iter().enumerate() {
-            let name = header.get(i).map(String::as_str).unwrap_or("");
-            let class = if numeric(name) { r#" class="num""# } else { "" };
-            let label = column_label(name);
-            match (name, link) {
-                ("partner_id", Some(link)) => {
-                    let _ = write!(
-                        out,
-                        r#"<td data-label="{label}"><a href="{link}" download>{}</a></td>"#,
-                        esc(cell)
-                    );
-                }
-                _ => {
-                    let _ = write!(out, r#"<td{class} data-label="{label}">{}</td>"#, esc(cell));
-                }
-            }
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</tbody></table></div></section>\n");
-    out
-}
-
-fn numeric(column: &str) -> bool {
-    matches!(
-        column,
-        "rebate_total" | "tax_deduction" | "net_rebate" | "payable_now"
-    )
-}
-
-fn column_label(column: &str) -> String {
-    let zh = match column {
-        "partner_id" => "伙伴ID Partner",
-        "partner_name" => "伙伴名称 Name",
-        "period" => "结算周期 Period",
-        "currency" => "币种 Currency",
-        "rebate_total" => "返佣合计 Rebate total",
-        "tax_deduction" => "税点扣除 Tax deduction",
-        "net_rebate" => "应结返佣 Net rebate",
-        "payout_status" => "结算状态 Payout status",
-        "payable_now" => "本期应付 Payable now",
-        other => return esc(other),
-    };
-    zh.to_string()
-}
-
-fn finding_zh(kind: &str) -> &'static str {
+pub fn finding_zh(kind: &str) -> &'static str {
     match kind {
         "amount_mismatch" => "金额不符",
         "unbilled_usage" => "用量未出账",
@@ -391,7 +255,7 @@ fn finding_zh(kind: &str) -> &'static str {
 }
 
 /// A byte count as people read it: `824 B`, `3.0 KiB`, `1.2 MiB` (tenths rounded down).
-fn size(bytes: u64) -> String {
+pub fn size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
@@ -415,11 +279,26 @@ pub fn not_found(viewer: Option<&Viewer>) -> String {
     )
 }
 
+/// 400: a form that could not be taken, what was wrong with it, and the way back.
+pub fn bad_request(viewer: &Viewer, message: &str) -> String {
+    page(
+        "无法提交 Not taken",
+        Some(viewer),
+        &format!(
+            r#"<section class="card"><h1>无法提交 <span class="en">Not taken</span></h1><p class="error" role="alert">{}</p><p>请返回上一页修改后重新提交。 <span class="en">Go back, change it and send it again.</span></p><p><a href="/">返回账期列表 Back to the periods</a></p></section>"#,
+            esc(message)
+        ),
+    )
+}
+
 /// 429 from the login form.
 pub fn too_many(minutes: u64) -> String {
-    login(Some(&format!(
-        "登录失败次数过多，请 {minutes} 分钟后再试。 Too many failed sign-ins; try again in {minutes} min."
-    )))
+    login(
+        Some(&format!(
+            "登录失败次数过多，请 {minutes} 分钟后再试。 Too many failed sign-ins; try again in {minutes} min."
+        )),
+        None,
+    )
 }
 
 #[cfg(test)]
