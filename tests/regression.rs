@@ -664,3 +664,24 @@ fn issue_29_a_line_longer_than_a_mebibyte_is_refused_in_every_input() {
     assert_eq!(rejects.len(), 1, "{rejects:?}");
     assert_eq!((&rejects[0][0][..], &rejects[0][1][..]), ("bills.csv", "3"));
 }
+
+/// Found by AFL++ on the `parquet` export target (non-instrumented): a Parquet export whose
+/// footer's thrift does not parse panicked inside polars ("thrift bool field"), and the run died
+/// with exit 101. The file is now refused like any unreadable export: exit 2, naming it.
+#[cfg(feature = "parquet")]
+#[test]
+fn issue_29_fuzz_a_damaged_parquet_footer_is_refused_not_a_panic() {
+    let s = Scratch::new("reg-29-parquet");
+    let data = s.dataset("d", &[("settle.toml", "timezone = \"UTC\"\n")]);
+    std::fs::create_dir_all(data.join("exports")).expect("exports");
+    let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus/parquet/crash-polars-thrift-panic");
+    std::fs::copy(crash, data.join("exports/focus.parquet")).expect("the crash input");
+    let o = output(support::run(&data, &s.out(), &[]));
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("exports/focus.parquet") && err.contains("not a readable Parquet file"),
+        "{err}"
+    );
+}
