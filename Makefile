@@ -74,14 +74,17 @@ bench-shards: build
 	.bench/venv/bin/pip install --quiet duckdb
 
 # Coverage-guided fuzzing with AFL++ on one core, for FUZZ_SECONDS: the targets in fuzz/ call
-# settle::fuzz (rows, cells, dataset). Installs cargo-afl from crates.io once (it builds AFL++).
+# settle::fuzz (rows, cells, dataset, and the exports: focus_csv, alibaba, tencent, huawei,
+# parquet). Installs cargo-afl from crates.io once (it builds AFL++). The parquet target builds
+# the fuzz crate's `parquet` feature, which compiles polars instrumented (long, once).
 # Not part of `make test`, which replays fuzz/corpus instead (tests/fuzz_corpus.rs).
 FUZZ_TARGET ?= dataset
 FUZZ_SECONDS ?= 600
+FUZZ_FEATURES := $(if $(filter parquet,$(FUZZ_TARGET)),--features parquet)
 fuzz:
 	@command -v cargo-afl >/dev/null 2>&1 || $(CARGO) install cargo-afl --locked
 	@$(CARGO) afl config --build >/dev/null 2>&1 || true
-	cd fuzz && $(CARGO) afl build --release --locked
+	cd fuzz && $(CARGO) afl build --release --locked $(FUZZ_FEATURES)
 	mkdir -p fuzz/target/afl
 	cd fuzz && AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 		$(CARGO) afl fuzz -V $(FUZZ_SECONDS) -i corpus/$(FUZZ_TARGET) -o target/afl/$(FUZZ_TARGET) \

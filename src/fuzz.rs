@@ -1,19 +1,24 @@
-//! Entry points for the fuzzers: the row splitter, the cell parsers and a whole small dataset.
+//! Entry points for the fuzzers: the row splitter, the cell parsers, a whole small dataset, and
+//! each cloud export format's reader (FOCUS CSV, Alibaba, Tencent, Huawei, and FOCUS Parquet).
 //!
 //! `fuzz/` (run with `make fuzz`, under AFL++) hands each input to one of these, and
 //! `tests/fuzz_corpus.rs` replays the committed corpus through them in `make test`. Each takes
 //! any bytes, must never panic, and checks what must hold whatever the input: a parsed value
 //! prints and parses back to itself, every physical line of a file is accounted for, a run either
 //! writes a whole folder whose money balances or stops with a dataset error (exit code 2 or 3),
-//! never with an internal one.
+//! never with an internal one; an export file is refused, or each of its rows is a bill line,
+//! a row set aside or a reject, and every bill line is folded by exactly one batch.
 
 use std::path::{Path, PathBuf};
 
+use crate::config::{ExportFormat, ExportSettings};
 use crate::ingest::cell::Cell;
+use crate::ingest::exports::{self, Exports};
 use crate::ingest::parse::{self, Context};
 use crate::ingest::reader::big;
 use crate::ingest::schema::{self, FileSpec};
 use crate::ingest::{lines::Lines, small};
+use crate::model::fold::Fold;
 use crate::model::money::parse_decimal;
 use crate::model::period::Month;
 use crate::model::records::*;
@@ -205,5 +210,136 @@ fn check_folder(folder: &Path) {
     for o in m["outputs"].as_array().into_iter().flatten() {
         let file = o["file"].as_str().unwrap_or_default();
         assert!(folder.join(file).is_file(), "`{file}` is written");
+    }
+}
+
+/// A FOCUS export as CSV (AWS, Azure, OCI): `data` is the file, stored as `.csv.gz` when it
+/// starts with gzip's magic bytes, else as `.csv`. See [`export`].
+pub fn focus_csv(data: &[u8]) {
+    export(data, "focus", ExportFormat::Focus);
+}
+
+/// An Alibaba 账单明细 export (CSV or gzip CSV). See [`export`].
+pub fn alibaba(data: &[u8]) {
+    export(data, "alibaba", ExportFormat::Alibaba);
+}
+
+/// A Tencent 明细账单 export (CSV or gzip CSV). See [`export`].
+pub fn tencent(data: &[u8]) {
+    export(data, "tencent", ExportFormat::Tencent);
+}
+
+/// A Huawei 资源详单 export (CSV or gzip CSV). See [`export`].
+pub fn huawei(data: &[u8]) {
+    export(data, "huawei", ExportFormat::Huawei);
+}
+
+/// A FOCUS export as Parquet: `data` is the file, read through polars. Without the `parquet`
+/// feature the file is refused with its hint, which is checked too.
+pub fn parquet(data: &[u8]) {
+    export_file(data, "focus.parquet", ExportFormat::Focus);
+}
+
+/// The name an export's bytes are stored under: gzip CSV when they start as gzip does.
+fn csv_name(data: &[u8], stem: &str) -> String {
+    if data.starts_with(&[0x1f, 0x8b]) {
+        format!("{stem}.csv.gz")
+    } else {
+        format!("{stem}.csv")
+    }
+}
+
+/// One export file holding `data`, read as a run reads it: its header recognised (any format),
+/// then read again with the format pinned to `format` and an account for files that name none.
+/// Each read either refuses the file with a dataset error (exit code 2), or gives every row as a
+/// bill line, a row that is no charge, or a reject, with its lines accounted for.
+fn export(data: &[u8], stem: &str, format: ExportFormat) {
+    export_file(data, &csv_name(data, stem), format);
+}
+
+fn export_file(data: &[u8], name: &str, format: ExportFormat) {
+    let root = scratch().join(format!("export-{name}"));
+    let _ = std::fs::remove_dir_all(&root);
+    let folder = root.join(exports::FOLDER);
+    if std::fs::create_dir_all(&folder).is_err() || std::fs::write(folder.join(name), data).is_err()
+    {
+        return;
+    }
+    let pinned = ExportSettings {
+        format: Some(format),
+        account_id: Some("acc-fuzz".into()),
+    };
+    for settings in [ExportSettings::default(), pinned] {
+        match exports::discover(&root, &settings) {
+            Ok(Some(found)) => read_exports(&found, &settings),
+            Ok(None) => panic!("the `exports/` folder was written"),
+            Err(e) => assert!(
+                crate::error::Error::Dataset(e).exit_code() == 2,
+                "a refused export is a dataset error"
+            ),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    // A process per input (a replay, AFL++ without persistent mode) leaves no folder behind.
+    let _ = std::fs::remove_dir(scratch());
+}
+
+/// Bill lines counted, and checked as each is folded.
+#[derive(Default)]
+struct Counted(u64);
+
+impl Fold for Counted {
+    fn add(&mut self, bill: &BillLine) {
+        assert!(
+            bill.charge_start <= bill.charge_end,
+            "{}: the charge window ends before it starts",
+            bill.bill_id
+        );
+        assert!(!bill.bill_id.is_empty(), "a bill line has an id");
+        self.0 += 1;
+    }
+
+    fn merge(&mut self, other: Self, _: Line) {
+        self.0 += other.0;
+    }
+}
+
+/// Reads the exports' accounts, then folds their lines in batches of about one line each, so
+/// that several batches share the accounts: every row is counted once, as a bill line of exactly
+/// one batch, a row that is no charge, or a reject.
+fn read_exports(found: &Exports, settings: &ExportSettings) {
+    let zone = crate::model::time::Zone::new(chrono_tz::Asia::Shanghai);
+    let Ok(accounts) = found.accounts(&zone, settings, &Quiet) else {
+        return;
+    };
+    let mut cx = Context::new(chrono_tz::Asia::Shanghai);
+    cx.accounts = std::sync::Arc::new(accounts.into_iter().map(|a| a.account_id).collect());
+    let mut bills = exports::Bills::open(found, &cx, settings, 1);
+    let mut lines = 0;
+    for index in 0..bills.batches().count() {
+        match bills.fold(index, Counted::default, &Quiet) {
+            Ok(folded) => lines += folded.0,
+            Err(e) => {
+                assert!(crate::error::Error::Dataset(e).exit_code() == 2);
+                return;
+            }
+        }
+    }
+    let (inputs, rejects) = bills.finish();
+    let rows: u64 = inputs.iter().map(|i| i.rows).sum();
+    let not_charges: u64 = inputs
+        .iter()
+        .filter_map(|i| i.export.as_ref())
+        .map(|e| e.not_charges)
+        .sum();
+    assert_eq!(
+        rows,
+        lines + not_charges + rejects.len() as u64,
+        "every row is a bill line, no charge, or a reject"
+    );
+    for (input, file) in inputs.iter().zip(&found.files) {
+        if file.kind != exports::Kind::Parquet {
+            check_lines(&input.lines, input.rows, file.name);
+        }
     }
 }

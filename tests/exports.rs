@@ -6,7 +6,8 @@
 //! `parquet` feature) as Parquet with decimal amounts and Parquet with double amounts (AWS writes
 //! `BilledCost` as a double), each written here with flate2 and polars. A hand-made Alibaba month
 //! is run in the header variants real consoles write. The committed `exports_focus_split` fixture
-//! is made by [`write_split_fixture`] (`cargo test --release --test exports -- --ignored`).
+//! is made by [`write_split_fixture`], and the `parquet` fuzz target's seeds by
+//! [`write_parquet_fuzz_seeds`] (`cargo test --release --test exports -- --ignored`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -319,6 +320,20 @@ fn write_split_fixture() {
     let dir = fixtures().join("exports_focus_split/inputs/exports");
     std::fs::create_dir_all(&dir).expect("the test's own data");
     write_split(&dir);
+}
+
+/// Writes the `parquet` fuzz target's seeds, `fuzz/corpus/parquet/`: the sample's first rows as
+/// Parquet with decimal amounts and UTC timestamps, and with double amounts and text times. Run
+/// by hand (`cargo test --release --test exports -- --ignored parquet_fuzz_seeds`); small, so that
+/// AFL++ mutates them quickly.
+#[cfg(feature = "parquet")]
+#[test]
+#[ignore = "writes the committed fuzz seeds; run by hand after changing them"]
+fn write_parquet_fuzz_seeds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/parquet");
+    std::fs::create_dir_all(&dir).expect("the test's own data");
+    write_parquet(&dir.join("focus_decimal.parquet"), 0..4, Amounts::Decimal);
+    write_parquet(&dir.join("focus_double.parquet"), 4..8, Amounts::Double);
 }
 
 /// A hand-made Alibaba month, in the spellings real consoles write its header.

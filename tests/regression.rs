@@ -541,3 +541,147 @@ fn issue_29_a_fifo_or_a_dangling_link_is_exit_2_naming_it() {
         assert!(!s.out().join("d").exists(), "{what}: nothing written");
     }
 }
+
+/// Runs `c` as [`bounded`] does, sampling its peak resident memory (`VmHWM`, Linux) as it runs:
+/// the output, and the largest peak seen in KiB (`None` when it ended before any sample).
+fn sampled(mut c: Command) -> (Output, Option<u64>) {
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("settle runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    let start = std::time::Instant::now();
+    loop {
+        let hwm = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+        peak = peak.max(hwm);
+        if child.try_wait().expect("waits").is_some() {
+            return (child.wait_with_output().expect("output"), peak);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!("settle still ran after 60 s: {}", stderr(&o));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Issue 29: a `usage.csv` of one line of a gigabyte was read whole into memory (1 GiB resident,
+/// 20 s) and then rejected as one bad row, and a gigabyte header line was gathered whole before
+/// it was checked. No record may be longer than 1 MiB
+/// (`settle::ingest::reader::quoted::MAX_RECORD`): the run and `validate` stop with exit 2 naming
+/// the file and the record's line, after reading a few MiB of it. The files are sparse, so the
+/// test writes no gigabyte to disk.
+#[test]
+fn issue_29_a_one_line_gigabyte_usage_csv_is_refused_with_its_file_and_line() {
+    let s = Scratch::new("reg-29-gigabyte");
+    let bills = format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "10"));
+    // The gigabyte line is the header (line 1), or the first data line (line 2).
+    for (n, (head, line)) in [("", 1), (USAGE_HEADER, 2)].into_iter().enumerate() {
+        let data = s.dataset(
+            &format!("d{n}"),
+            &[
+                ("accounts.csv", ACCOUNTS),
+                ("bills.csv", &bills),
+                ("usage.csv", head),
+            ],
+        );
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(data.join("usage.csv"))
+            .and_then(|f| f.set_len(1 << 30))
+            .expect("a sparse gigabyte");
+        for c in [support::run(&data, &s.out(), &[]), support::validate(&data)] {
+            let (o, peak) = sampled(c);
+            let err = stderr(&o);
+            assert_eq!(code(&o), 2, "{err}");
+            assert!(
+                err.contains(&format!(
+                    "`usage.csv` line {line}: refused: a row longer than 1 MiB"
+                )),
+                "{err}"
+            );
+            if let Some(kib) = peak {
+                assert!(kib < 256 << 10, "peak resident memory {kib} KiB: {err}");
+            }
+        }
+        assert!(!s.out().join(format!("d{n}")).exists(), "nothing written");
+    }
+}
+
+/// Issue 29: the bound on a line holds for every input, not only `usage.csv` and the exports: in
+/// each CSV file a record longer than 1 MiB (a line, or a quoted cell across lines in
+/// `bills.csv`) stops the run with exit 2 naming the file and its line, and a line of exactly
+/// 1 MiB is read (here, rejected as a bad row).
+#[test]
+fn issue_29_a_line_longer_than_a_mebibyte_is_refused_in_every_input() {
+    use settle::ingest::reader::quoted::MAX_RECORD;
+    use settle::ingest::schema::ALL;
+    let s = Scratch::new("reg-29-long-lines");
+    let long = "x".repeat(MAX_RECORD + 1);
+    let bills = format!("{BILLS_HEADER}{}", bill("b1", "acc-1", "10"));
+    let quoted = format!("b2,acc-1,\"{}\"\n", "y\n".repeat(MAX_RECORD / 2 + 1));
+    let mut cases: Vec<(&str, String, u64)> = ALL
+        .iter()
+        .map(|spec| match spec.name {
+            "accounts.csv" => (spec.name, format!("{ACCOUNTS}{long}\n"), 4),
+            "bills.csv" => (spec.name, format!("{bills}{long}\n"), 3),
+            name => (name, format!("{}\n{long}\n", spec.columns.join(",")), 2),
+        })
+        .collect();
+    cases.push(("bills.csv", format!("{bills}{quoted}"), 3));
+    for (n, (file, text, line)) in cases.iter().enumerate() {
+        let mut files = vec![("accounts.csv", ACCOUNTS), ("bills.csv", bills.as_str())];
+        files.retain(|(f, _)| f != file);
+        files.push((file, text));
+        let data = s.dataset(&format!("d{n}"), &files);
+        let o = output(support::run(&data, &s.out(), &[]));
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{file}: {err}");
+        assert!(
+            err.contains(&format!(
+                "`{file}` line {line}: refused: a row longer than 1 MiB"
+            )),
+            "{file}: {err}"
+        );
+    }
+    // At the bound, a line is read: one bad row, rejected with its line.
+    let at_bound = format!("{bills}{}\n", "x".repeat(MAX_RECORD));
+    let data = s.dataset(
+        "at-bound",
+        &[("accounts.csv", ACCOUNTS), ("bills.csv", &at_bound)],
+    );
+    let o = output(support::run(&data, &s.out(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let rejects = csv_rows(&s.out().join("at-bound/2026-10/rejects.csv"));
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!((&rejects[0][0][..], &rejects[0][1][..]), ("bills.csv", "3"));
+}
+
+/// Found by AFL++ on the `parquet` export target (non-instrumented): a Parquet export whose
+/// footer's thrift does not parse panicked inside polars ("thrift bool field"), and the run died
+/// with exit 101. The file is now refused like any unreadable export: exit 2, naming it.
+#[cfg(feature = "parquet")]
+#[test]
+fn issue_29_fuzz_a_damaged_parquet_footer_is_refused_not_a_panic() {
+    let s = Scratch::new("reg-29-parquet");
+    let data = s.dataset("d", &[("settle.toml", "timezone = \"UTC\"\n")]);
+    std::fs::create_dir_all(data.join("exports")).expect("exports");
+    let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus/parquet/crash-polars-thrift-panic");
+    std::fs::copy(crash, data.join("exports/focus.parquet")).expect("the crash input");
+    let o = output(support::run(&data, &s.out(), &[]));
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("exports/focus.parquet") && err.contains("not a readable Parquet file"),
+        "{err}"
+    );
+}

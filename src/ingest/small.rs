@@ -1,6 +1,8 @@
 //! Reads the small tables (accounts, partners, links, relations, rates, requests) whole, record by
 //! record through [`Records`], the splitter every reader shares, with the exact line of
-//! every record.
+//! every record. These files are small, and read whole; a record longer than
+//! [`MAX_RECORD`] is refused all the same, as the big files' reader and the exports' refuse it,
+//! so that the bound on a line is one for every input.
 
 use std::path::Path;
 
@@ -12,7 +14,7 @@ use crate::ingest::lines::LineCounter;
 use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::{Context, Row};
 use crate::ingest::presence::{self, Presence};
-use crate::ingest::reader::quoted::{Found, Records};
+use crate::ingest::reader::quoted::{Found, MAX_RECORD, Records, TooLong};
 use crate::ingest::schema::{FileSpec, Header};
 use crate::model::reject::Reject;
 
@@ -73,6 +75,9 @@ pub fn read<T>(
         let line = lines.line_at(record.start as u64);
         out.input.rows += 1;
         let text = lines::trim_end(record.raw);
+        if text.len() > MAX_RECORD {
+            return Err(too_long(spec, line));
+        }
         let line_ends = memchr::memchr_iter(b'\n', text).count() as u64;
         if line_ends > 0 {
             file_lines.spanning(line, line_ends, || {
@@ -130,7 +135,17 @@ pub fn read<T>(
     Ok(out)
 }
 
-/// Checks the first record of a file against its spec.
+/// The refusal of a record longer than [`MAX_RECORD`] that starts on `line`.
+fn too_long(spec: &FileSpec, line: u64) -> DatasetError {
+    DatasetError::Unreadable {
+        file: spec.name,
+        line,
+        reason: format!("refused: {}", TooLong { line }),
+    }
+}
+
+/// Checks the first record of a file against its spec; one longer than [`MAX_RECORD`] (or the
+/// start of one, as the big files' reader reads it) is refused.
 pub fn read_header(spec: &FileSpec, first: Option<Found<'_>>) -> Result<Header, DatasetError> {
     let Some(record) = first else {
         return Err(DatasetError::EmptyFile {
@@ -138,6 +153,9 @@ pub fn read_header(spec: &FileSpec, first: Option<Found<'_>>) -> Result<Header, 
             expected: spec.columns.join(", "),
         });
     };
+    if lines::trim_end(record.raw).len() > MAX_RECORD {
+        return Err(too_long(spec, 1));
+    }
     let names: Vec<&str> = record
         .iter()
         .map(std::str::from_utf8)

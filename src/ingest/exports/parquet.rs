@@ -8,6 +8,10 @@
 //! timezone as RFC 3339 in UTC, one without as a plain `YYYY-MM-DD HH:MM:SS` (which a FOCUS
 //! mapping reads as UTC); a `date` as `YYYY-MM-DD`. A row's place is its row number in the file,
 //! from 1.
+//!
+//! polars panics on some damaged files (a footer whose thrift does not parse, found by AFL++):
+//! its calls run under [`guarded`], so such a file is refused with exit code 2 like any other
+//! unreadable one, not a crash.
 
 use std::path::Path;
 
@@ -29,6 +33,15 @@ fn unreadable(name: &'static str, e: impl std::fmt::Display) -> DatasetError {
     }
 }
 
+/// Runs a polars call, turning a panic inside it into the file's refusal.
+fn guarded<T>(
+    name: &'static str,
+    call: impl FnOnce() -> Result<T, DatasetError>,
+) -> Result<T, DatasetError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+        .unwrap_or_else(|_| Err(unreadable(name, "polars failed on it (a damaged file)")))
+}
+
 fn scan(path: &Path, name: &'static str) -> Result<LazyFrame, DatasetError> {
     let path = path.to_string_lossy();
     LazyFrame::scan_parquet(PlRefPath::from(&*path), ScanArgsParquet::default())
@@ -37,9 +50,11 @@ fn scan(path: &Path, name: &'static str) -> Result<LazyFrame, DatasetError> {
 
 /// The column names of a Parquet export's schema.
 pub fn columns(path: &Path, name: &'static str) -> Result<Vec<String>, DatasetError> {
-    let schema = scan(path, name)?
-        .collect_schema()
-        .map_err(|e| unreadable(name, e))?;
+    let schema = guarded(name, || {
+        scan(path, name)?
+            .collect_schema()
+            .map_err(|e| unreadable(name, e))
+    })?;
     Ok(schema.iter_names().map(|n| n.to_string()).collect())
 }
 
@@ -58,14 +73,17 @@ pub fn read(
     names.sort_unstable();
     names.dedup();
     let projection: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
-    let lazy = scan(&file.path, file.name)?.select(projection);
+    let lazy = guarded(file.name, || {
+        Ok(scan(&file.path, file.name)?.select(projection))
+    })?;
     let mut offset = 0usize;
     loop {
-        let df = lazy
-            .clone()
-            .slice(offset as i64, BATCH_ROWS as IdxSize)
-            .collect()
-            .map_err(|e| unreadable(file.name, e))?;
+        let df = guarded(file.name, || {
+            lazy.clone()
+                .slice(offset as i64, BATCH_ROWS as IdxSize)
+                .collect()
+                .map_err(|e| unreadable(file.name, e))
+        })?;
         let height = df.height();
         if height == 0 {
             break;

@@ -15,10 +15,15 @@
 //! with a line end inside quotes (or a quote still open where its segment stops) is noticed, and the
 //! file is then read again as one segment, which is always right. Shards read the whole file, so
 //! they never cut a record.
+//!
+//! No record may be longer than [`quoted::MAX_RECORD`], the header included: a longer one stops
+//! the read with an error naming the file and the record's line, after a few MiB of it, so that
+//! memory stays bounded whatever the file holds (one line of a gigabyte).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use memchr::{memchr, memchr_iter};
 use sha2::{Digest, Sha256};
@@ -29,7 +34,7 @@ use crate::ingest::lines::{self, Lines};
 use crate::ingest::parse::Row;
 use crate::ingest::presence::{self, Presence};
 use crate::ingest::reader::quoted;
-use crate::ingest::reader::split::read_jobs;
+use crate::ingest::reader::split::{LongRecord, read_jobs};
 use crate::ingest::schema::{FileSpec, Header};
 use crate::ingest::small;
 use crate::model::records::Line;
@@ -128,7 +133,8 @@ impl Source {
             "contract columns fit a row"
         );
         let len = file.metadata().map_err(io)?.len();
-        // The header record: read the file's head until it holds the whole of it.
+        // The header record: read the file's head until it holds the whole of it, or more than
+        // the longest record, which `read_header` refuses.
         let mut head = Vec::new();
         let (header, data_start) = loop {
             let want = (head.len() as u64).max(64 << 10);
@@ -136,7 +142,7 @@ impl Source {
             let mut records = quoted::Records::new(&head);
             let first = records.next_record();
             let end = first.as_ref().map_or(head.len(), |r| r.end);
-            if (got as u64) < want || end < head.len() {
+            if (got as u64) < want || end < head.len() || head.len() > quoted::MAX_RECORD {
                 break (small::read_header(spec, first)?, end as u64);
             }
         };
@@ -189,8 +195,10 @@ impl Source {
             path: self.path.clone(),
             source,
         };
+        // A read that fails stops the hashing too, rather than wait for it to reach the end.
+        let stop = AtomicBool::new(false);
         let (digest, parts) = std::thread::scope(|s| {
-            let digest = s.spawn(|| sha256(&self.path));
+            let digest = s.spawn(|| sha256(&self.path, &stop));
             let parts = self.read_parts(
                 split,
                 &make,
@@ -198,12 +206,39 @@ impl Source {
                 SPLIT_ABOVE,
                 progress,
             );
+            if parts.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
             (digest.join(), parts)
         });
+        let parts = parts.map_err(|e| self.failed(e))?;
         let digest = digest
             .unwrap_or_else(|_| Err(std::io::Error::other("hashing thread panicked")))
             .map_err(io)?;
-        Ok((parts.map_err(io)?, digest))
+        Ok((parts, digest))
+    }
+
+    /// The error for a read that failed: a refusal naming the file and the line of a record
+    /// longer than [`quoted::MAX_RECORD`], or the I/O error.
+    fn failed(&self, e: std::io::Error) -> DatasetError {
+        let io = |source| DatasetError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let long = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<LongRecord>());
+        let Some(&LongRecord { offset }) = long else {
+            return io(e);
+        };
+        match line_at(&self.path, offset) {
+            Ok(line) => DatasetError::Unreadable {
+                file: self.spec.name,
+                line,
+                reason: format!("refused: {}", quoted::TooLong { line }),
+            },
+            Err(source) => io(source),
+        }
     }
 
     /// Reads every record again, as [`Source::read`] does, without hashing the file again.
@@ -220,10 +255,7 @@ impl Source {
             SPLIT_ABOVE,
             progress,
         )
-        .map_err(|source| DatasetError::Io {
-            path: self.path.clone(),
-            source,
-        })
+        .map_err(|e| self.failed(e))
     }
 
     /// Reads with `n` cores, or one when the data is smaller than `split_above` bytes.
@@ -312,7 +344,7 @@ impl Source {
         let mut file = File::open(&self.path)?;
         for i in 1..n {
             let nominal = self.data_start + data * i / n;
-            let cut = next_line_start(&mut file, nominal)?.min(self.len);
+            let cut = next_line_start(&mut file, nominal, self.len)?;
             if cut > *cuts.last().unwrap_or(&0) && cut < self.len {
                 cuts.push(cut);
             }
@@ -322,18 +354,23 @@ impl Source {
     }
 }
 
-/// The position just after the first `\n` at or after `from`, or the end of the file.
-fn next_line_start(file: &mut File, from: u64) -> std::io::Result<u64> {
+/// The position just after the first `\n` at or after `from`, or the file's `end`. The end too
+/// when no `\n` comes within [`quoted::MAX_RECORD`] bytes: the line there is too long to read, and
+/// the segment that reaches it stops the read, so looking further (a gigabyte) is no use.
+fn next_line_start(file: &mut File, from: u64, end: u64) -> std::io::Result<u64> {
     file.seek(SeekFrom::Start(from))?;
     let mut buf = vec![0u8; 64 << 10];
     let mut at = from;
     loop {
+        if at - from > quoted::MAX_RECORD as u64 {
+            return Ok(end);
+        }
         let n = file.read(&mut buf)?;
         if n == 0 {
-            return Ok(at);
+            return Ok(at.min(end));
         }
         if let Some(i) = memchr(b'\n', &buf[..n]) {
-            return Ok(at + i as u64 + 1);
+            return Ok((at + i as u64 + 1).min(end));
         }
         at += n as u64;
     }
@@ -354,13 +391,30 @@ pub(super) struct Shard {
     pub(super) column: usize,
 }
 
-/// The file's SHA-256, as lowercase hex, and its physical lines.
-fn sha256(path: &Path) -> std::io::Result<Whole> {
+/// The physical line byte `offset` of the file is on: 1 and the line ends before it, counted as
+/// the file streams through.
+fn line_at(path: &Path, offset: u64) -> std::io::Result<Line> {
+    let mut file = File::open(path)?.take(offset);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut line = 1;
+    loop {
+        match file.read(&mut buf)? {
+            0 => return Ok(line),
+            n => line += memchr_iter(b'\n', &buf[..n]).count() as Line,
+        }
+    }
+}
+
+/// The file's SHA-256, as lowercase hex, and its physical lines; an error once `stop` is set.
+fn sha256(path: &Path, stop: &AtomicBool) -> std::io::Result<Whole> {
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let (mut line_ends, mut last) = (0, b'\n');
     loop {
+        if stop.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("the read stopped"));
+        }
         let n = file.read(&mut buf)?;
         if n == 0 {
             let lines = line_ends + u64::from(last != b'\n');

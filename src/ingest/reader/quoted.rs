@@ -232,8 +232,10 @@ pub struct Stream<R> {
 /// How much a [`Stream`] reads at once.
 const BLOCK: usize = 1 << 20;
 
-/// The longest record a [`Stream`] reads: 1 MiB, a quoted cell's line breaks included. A longer
-/// one is an error, so that memory stays bounded and no record is scanned more than twice.
+/// The longest record any input may hold: 1 MiB (its line end not counted), a quoted cell's line
+/// breaks included. A longer one is an error naming its file and line, in a [`Stream`] (exports),
+/// the big files' reader and the small files', so that memory stays bounded and no record is
+/// scanned more than twice.
 pub const MAX_RECORD: usize = 1 << 20;
 
 /// The error a [`Stream`] gives for a record longer than [`MAX_RECORD`], inside an
@@ -335,6 +337,15 @@ impl<R: std::io::Read> Stream<R> {
                 continue;
             };
             let line = self.line + memchr::memchr_iter(b'\n', &data[..r.start]).count() as u64;
+            // A record found whole in the buffer may still be longer than the bound.
+            if r.is_record
+                && crate::ingest::lines::trim_end(&data[r.start..r.used]).len() > MAX_RECORD
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    TooLong { line },
+                ));
+            }
             self.line += memchr::memchr_iter(b'\n', &data[..r.used]).count() as u64;
             let at = self.pos;
             self.pos += r.used;

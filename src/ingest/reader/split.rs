@@ -5,6 +5,10 @@
 //! [`super::quoted::split`], which reads quoting as the `csv` crate does in the small files. A
 //! sharded job glances at each record's first two cells to see whether it is the core's before
 //! splitting the rest of it.
+//!
+//! A record longer than [`quoted::MAX_RECORD`] stops the read ([`LongRecord`]) as soon as it is
+//! seen, so that one line of a gigabyte is refused after a few MiB instead of being gathered
+//! whole into the buffer, which would double until it held it.
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};
@@ -20,6 +24,27 @@ use crate::ingest::reader::quoted;
 use crate::model::records::Line;
 use crate::model::reject::Reject;
 use crate::progress::Progress;
+
+/// The error a job gives, inside an [`std::io::Error`], for a record longer than
+/// [`quoted::MAX_RECORD`] bytes (its line end not counted) that starts at byte `offset` of the
+/// file. The reader turns it into a refusal naming the file and the record's line.
+#[derive(Debug)]
+pub struct LongRecord {
+    pub offset: u64,
+}
+
+impl std::fmt::Display for LongRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a record longer than {} bytes at byte {}",
+            quoted::MAX_RECORD,
+            self.offset
+        )
+    }
+}
+
+impl std::error::Error for LongRecord {}
 
 /// Reads `input` in blocks of `block` bytes, handing `each` the bytes not used yet, whether the
 /// input has ended, and how many bytes came before them; `each` returns how many it used, whole
@@ -106,6 +131,8 @@ struct SegmentReader<'s, S> {
     /// Scratch for records with quotes: the unescaped cells and where each ends.
     cells: Vec<u8>,
     ends: Vec<usize>,
+    /// Where a record longer than [`quoted::MAX_RECORD`] starts in the file, once one is seen.
+    too_long: Option<u64>,
 }
 
 impl<'s, S: Sink> SegmentReader<'s, S> {
@@ -122,6 +149,7 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             glanced: false,
             cells: Vec::new(),
             ends: Vec::new(),
+            too_long: None,
         }
     }
 
@@ -134,12 +162,22 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             file.take(end - start),
             BLOCK.min((end - start) as usize + 1),
             |n| progress.advance(n),
-            |data, eof, before| Ok(self.records(data, eof, start + before)),
+            |data, eof, before| {
+                let used = self.records(data, eof, start + before);
+                match self.too_long {
+                    Some(offset) => Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LongRecord { offset },
+                    )),
+                    None => Ok(used),
+                }
+            },
         )
     }
 
     /// Handles the complete records at the start of `data`; returns the bytes they took. With
-    /// `eof`, the last record needs no line end.
+    /// `eof`, the last record needs no line end. Stops at a record longer than
+    /// [`quoted::MAX_RECORD`], noting where it starts in [`SegmentReader::too_long`].
     fn records(&mut self, data: &[u8], eof: bool, offset: u64) -> usize {
         let mut pos = 0;
         while pos < data.len() {
@@ -148,8 +186,17 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
             let line_len = match newline {
                 Some(i) => i,
                 None if eof => rest.len(),
-                None => break,
+                None => {
+                    if rest.len() > quoted::MAX_RECORD {
+                        self.too_long = Some(offset + pos as u64);
+                    }
+                    break;
+                }
             };
+            if line_len > quoted::MAX_RECORD {
+                self.too_long = Some(offset + pos as u64);
+                break;
+            }
             let line = &rest[..line_len];
             if memchr(b'"', line).is_none() {
                 let text = line.strip_suffix(b"\r").unwrap_or(line);
@@ -174,9 +221,16 @@ impl<'s, S: Sink> SegmentReader<'s, S> {
                 ..
             }) = self.quoted(rest, eof)
             else {
+                if rest.len() > quoted::MAX_RECORD {
+                    self.too_long = Some(offset + pos as u64);
+                }
                 break;
             };
             let record = &rest[..used];
+            if lines::trim_end(record).len() > quoted::MAX_RECORD {
+                self.too_long = Some(offset + pos as u64);
+                break;
+            }
             self.quoted_line_end |= line_end_in_quotes;
             let line_ends = memchr_iter(b'\n', record).count() as Line;
             if is_record {

@@ -1,0 +1,5 @@
+//! AFL++ target: `settle::fuzz::huawei` (see `src/fuzz.rs` for what it checks).
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| settle::fuzz::huawei(data));
+}
