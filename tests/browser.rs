@@ -497,7 +497,7 @@ fn the_money_columns_fit_1280_px_and_a_partners_confirmation_reaches_finance_in_
     );
     let width = fit["width"].as_f64().expect("width");
     assert!(
-        width <= 1280.0 && width >= 1200.0,
+        (1200.0..=1280.0).contains(&width),
         "the window is 1280 px wide: {fit}"
     );
     for right in fit["rights"].as_array().expect("rights") {
