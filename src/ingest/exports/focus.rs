@@ -10,13 +10,13 @@
 
 use crate::config::ExportFormat;
 use crate::ingest::cell::CellError;
-use crate::ingest::exports::values::{amount, month_cell};
 use crate::ingest::exports::{Charge, Cx, Format, Outcome, Row, Window, fields, pick};
 use crate::model::records::{BillingCycle, PaymentMode, Text};
 
 #[rustfmt::skip]
 pub const FORMAT: Format = Format {
     kind: ExportFormat::Focus, title: "FOCUS", fields: FIELDS, line,
+    typed: &[CHARGE_START, CHARGE_END, BILLING_START, BILLED, LIST], first: false,
     telling: &[
         "BilledCost", "ChargePeriodStart", "BillingPeriodStart", "BillingCurrency",
         "ServiceName", "ChargeCategory",
@@ -87,8 +87,8 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
         end: row.time(CHARGE_END, &mut cx.utc)?,
         end_cell: CHARGE_END,
     };
-    let billed_month = month_cell(row.cell(BILLING_START), &mut cx.utc)?;
-    let billed = amount(row.cell(BILLED))?;
+    let billed_month = row.month_of(BILLING_START, &mut cx.utc)?;
+    let billed = row.amount(BILLED)?;
     let list = row.list_amount(LIST, &[billed])?;
     let once = match row.text(FREQUENCY) {
         "" => false,
