@@ -52,11 +52,13 @@ pub fn columns(path: &Path, name: &'static str) -> Result<Vec<String>, DatasetEr
 }
 
 /// Hands every row of a Parquet export to `visit`; returns the file's SHA-256.
+///
+/// The file's digest and the next slice's decoding run on threads of their own while this one
+/// maps and folds the slice before, in the file's order.
 pub fn read(
     file: &ExportFile,
     visit: &mut dyn FnMut(RawRow),
 ) -> Result<(String, Lines), DatasetError> {
-    let sha256 = super::delivery::digest(&file.path)?;
     let wanted = file.wanted();
     let mut names: Vec<&str> = wanted
         .iter()
@@ -67,14 +69,47 @@ pub fn read(
     names.dedup();
     let projection: Vec<Expr> = names.iter().map(|n| col(*n)).collect();
     let lazy = scan(&file.path, file.name)?.select(projection);
+    std::thread::scope(|scope| {
+        let digest = scope.spawn(|| super::delivery::digest(&file.path));
+        // One slice decoded ahead of the one being read.
+        let (send, slices) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
+        scope.spawn(move || {
+            let mut offset = 0usize;
+            loop {
+                let df = lazy
+                    .clone()
+                    .slice(offset as i64, BATCH_ROWS as IdxSize)
+                    .collect();
+                let height = df.as_ref().map_or(0, DataFrame::height);
+                // The reader stops taking slices when a row stops the run.
+                if send.send(df).is_err() || height < BATCH_ROWS {
+                    break;
+                }
+                offset += height;
+            }
+        });
+        let rows = visit_slices(file, &wanted, slices, visit);
+        // An unreadable file is that, before what its rows say.
+        let sha256 = digest
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+        rows?;
+        // A Parquet file has row groups and rows, not lines.
+        Ok((sha256, Lines::default()))
+    })
+}
+
+/// Hands every row of the decoded `slices`, in order, to `visit`.
+fn visit_slices(
+    file: &ExportFile,
+    wanted: &[Option<usize>],
+    slices: std::sync::mpsc::Receiver<PolarsResult<DataFrame>>,
+    visit: &mut dyn FnMut(RawRow),
+) -> Result<(), DatasetError> {
     let fields = file.format.fields.len();
     let mut offset = 0usize;
-    loop {
-        let df = lazy
-            .clone()
-            .slice(offset as i64, BATCH_ROWS as IdxSize)
-            .collect()
-            .map_err(|e| unreadable(file.name, e))?;
+    for df in slices {
+        let df = df.map_err(|e| unreadable(file.name, e))?;
         let height = df.height();
         if height == 0 {
             break;
@@ -115,12 +150,8 @@ pub fn read(
             });
         }
         offset += height;
-        if height < BATCH_ROWS {
-            break;
-        }
     }
-    // A Parquet file has row groups and rows, not lines.
-    Ok((sha256, Lines::default()))
+    Ok(())
 }
 
 /// One column of a slice of rows, as the mapping reads it.
