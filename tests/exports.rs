@@ -806,6 +806,45 @@ fn typed_parquet_cells_are_rejected_as_their_text() {
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 
+/// Without `accounts.csv`, an account is named by the first of its charge rows that gives a
+/// name: a row without one, or a rejected row, names nothing, and an account only a rejected row
+/// names is no account. (The accounts' read maps only the rows of accounts not named yet.)
+#[test]
+fn accounts_from_exports_take_the_first_name_of_a_charge() {
+    let ds = utc_dataset("account-names");
+    let text = sample_with(
+        0..4,
+        &[
+            (0, "SubAccountId", "A1"),
+            (0, "SubAccountName", "NULL"),
+            (1, "SubAccountId", "A1"),
+            (1, "SubAccountName", "Alpha"),
+            (1, "BilledCost", "1.5x"),
+            (2, "SubAccountId", "A1"),
+            (2, "SubAccountName", "Beta"),
+            (3, "SubAccountId", "A1"),
+            (3, "SubAccountName", "Gamma"),
+        ],
+    );
+    let rejected = sample_with(0..1, &[(0, "SubAccountId", "B2"), (0, "BilledCost", "x")]);
+    std::fs::write(ds.join("exports/a.csv"), text).expect("the test's own data");
+    std::fs::write(ds.join("exports/b.csv"), rejected).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let name = ds.file_name().expect("the test's own data");
+    let consumption =
+        std::fs::read_to_string(ds.join("out").join(name).join("2024-09/consumption.csv"))
+            .expect("the run writes consumption");
+    let accounts: std::collections::BTreeSet<String> = consumption
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).take(2).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(accounts, ["A1,Beta".to_string()].into(), "{consumption}");
+    assert!(err.contains("the 1 account(s) the exports name"), "{err}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
 /// Issue 29: Alibaba's list amount, when its column is null, is `payable + discount + coupon`,
 /// which overflowed. A sum past the bound is a reject naming the list column.
 #[test]

@@ -20,7 +20,7 @@ use crate::model::records::{PaidWith, PaymentMode};
 #[rustfmt::skip]
 pub const FORMAT: Format = Format {
     kind: ExportFormat::Huawei, title: "Huawei", fields: FIELDS, line,
-    typed: &[], first: true,
+    typed: &[], first: true, account_of: |_| None,
     telling: &[
         "应付金额(¥)", "官网价(¥)", "优惠金额(¥)", "产品类型", "产品类型编码", "资源ID",
         "使用开始时间", "使用结束时间", "企业项目", "使用量类型编码", "信用额度支付(¥)",

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use crate::config::{is_currency, one_of};
 use crate::ingest::cell::{Cell, CellError};
 use crate::ingest::exports::header;
-use crate::ingest::exports::values::{Typed, amount, month_cell, timestamp, too_large};
+use crate::ingest::exports::values::{Typed, amount, is_null, month_cell, timestamp, too_large};
 use crate::model::bounds;
 use crate::model::period::Month;
 use crate::model::records::{BillingCycle, PaidWith, PaymentMode, PaymentStatus, Text};
@@ -205,6 +205,16 @@ pub struct Row<'r> {
     pub(super) typed: &'r [Typed],
     /// The row's first cell as written, where consoles put `合计` on a subtotal row.
     pub first: &'r str,
+}
+
+/// A cell's value as a source gives it, as a [`Cell`] holds it: empty when null.
+pub fn value(v: &str) -> &str {
+    if is_null(v) { "" } else { v }
+}
+
+/// A cell's trimmed text as [`Row::text`] gives it from the value a source gives.
+pub fn text(v: &str) -> &str {
+    value(v).trim()
 }
 
 /// The text of a cell that holds a typed value: not null, and never read as text.

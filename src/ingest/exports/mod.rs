@@ -92,6 +92,10 @@ pub struct Format {
     pub typed: &'static [usize],
     /// Whether the mapping reads the row's first cell ([`Row::first`], for subtotal rows).
     pub first: bool,
+    /// The account id a row's cells (as a source gives them) name, as the mapping reads it, for
+    /// a look before mapping the row; `None` when the format does not say, or only the mapping
+    /// can.
+    pub account_of: for<'a> fn(&[&'a str]) -> Option<&'a str>,
 }
 
 /// Each format's mapping; the formats and their order are [`ExportFormat::ALL`].
@@ -444,7 +448,7 @@ impl ExportFile {
             .zip(values)
             .map(|(&column, &v)| Cell {
                 column,
-                value: if values::is_null(v) { "" } else { v },
+                value: mapping::value(v),
             })
             .collect();
         let row = Row {
@@ -516,9 +520,17 @@ impl Exports {
             progress.stage(&format!("reading {} for its accounts", file.name));
             let mut cx = file.cx(zone, settings);
             file.read(&mut |row| {
-                if let RawRow::Values { values, typed, .. } = row
-                    && let Ok(Outcome::Charge(c)) = file.map(values, typed, &mut cx)
+                let RawRow::Values { values, typed, .. } = row else {
+                    return;
+                };
+                // A row of an account already named changes nothing, charge or not: only the
+                // rows of the others are mapped.
+                if let Some(id) = (file.format.account_of)(values)
+                    && names.get(id).is_some_and(|n| !n.is_empty())
                 {
+                    return;
+                }
+                if let Ok(Outcome::Charge(c)) = file.map(values, typed, &mut cx) {
                     let name = names.entry(c.account_id).or_default();
                     if name.is_empty() {
                         name.push_str(c.account_name);
