@@ -184,7 +184,12 @@ enum Amounts {
 #[cfg(feature = "parquet")]
 fn write_parquet(path: &Path, range: std::ops::Range<usize>, amounts: Amounts) {
     let (h, rows) = rows();
-    let rows = &rows[range];
+    write_parquet_rows(path, &h, &rows[range], amounts);
+}
+
+/// Writes `rows` under header `h` as [`write_parquet`] does.
+#[cfg(feature = "parquet")]
+fn write_parquet_rows(path: &Path, h: &[String], rows: &[Vec<String>], amounts: Amounts) {
     let mut columns = Vec::new();
     for (i, name) in h.iter().enumerate() {
         let cells: Vec<Option<&str>> = rows
@@ -751,6 +756,107 @@ fn issue_29_a_28_digit_export_amount_is_a_reject() {
         rejects.contains("exports/big.csv,3,ListCost,900000000000000,too large: the discount"),
         "{rejects}"
     );
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// A Parquet export's decimal costs and UTC periods are read typed, never as text, and a bad one
+/// is rejected as its text was: the same reason, and the value as the text the cell stands for
+/// (polars writes these timestamps without a timezone, which read as `YYYY-MM-DD HH:MM:SS`).
+#[cfg(feature = "parquet")]
+#[test]
+fn typed_parquet_cells_are_rejected_as_their_text() {
+    let ds = utc_dataset("typed-rejects");
+    let text = sample_with(
+        0..20,
+        &[
+            (0, "BilledCost", "1000000000000000.00000000001"),
+            (1, "ListCost", "900000000000000.00000000000"),
+            (1, "BilledCost", "-900000000000000.00000000000"),
+            (2, "ChargePeriodEnd", "2024-08-01 00:00:00"),
+            (3, "ChargePeriodStart", "1899-12-31 23:00:00"),
+            (4, "BillingPeriodStart", "1850-01-01 00:00:00"),
+        ],
+    );
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h: Vec<String> = r
+        .headers()
+        .expect("the test's own data")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows: Vec<Vec<String>> = r
+        .records()
+        .map(|rec| {
+            rec.expect("the test's own data")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
+    write_parquet_rows(
+        &ds.join("exports/focus.parquet"),
+        &h,
+        &rows,
+        Amounts::Decimal,
+    );
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let rejects = rejects(&ds);
+    for line in [
+        "exports/focus.parquet,1,BilledCost,1000000000000000.00000000001,too large: amounts must \
+         be less than 1000000000000000 (10^15) in magnitude",
+        "exports/focus.parquet,2,ListCost,900000000000000.00000000000,too large: the discount \
+         (list amount less payable) must be less than 1000000000000000 (10^15) in magnitude",
+        "exports/focus.parquet,3,ChargePeriodEnd,2024-08-01 00:00:00,the charge window ends \
+         before it starts",
+        "exports/focus.parquet,4,ChargePeriodStart,1899-12-31 23:00:00,\"not a timestamp; \
+         expected `YYYY-MM-DD HH:MM:SS`, optionally with an offset such as `+08:00`, or \
+         `YYYY-MM-DD`\"",
+        "exports/focus.parquet,5,BillingPeriodStart,1850-01-01 00:00:00,\"not a month; expected \
+         `YYYY-MM`, for example `2024-09`\"",
+    ] {
+        assert!(rejects.lines().any(|l| l == line), "{line}\n{rejects}");
+    }
+    assert_eq!(rejects.lines().count(), 6, "{rejects}");
+    std::fs::remove_dir_all(&ds).expect("the test's own data");
+}
+
+/// Without `accounts.csv`, an account is named by the first of its charge rows that gives a
+/// name: a row without one, or a rejected row, names nothing, and an account only a rejected row
+/// names is no account. (The accounts' read maps only the rows of accounts not named yet.)
+#[test]
+fn accounts_from_exports_take_the_first_name_of_a_charge() {
+    let ds = utc_dataset("account-names");
+    let text = sample_with(
+        0..4,
+        &[
+            (0, "SubAccountId", "A1"),
+            (0, "SubAccountName", "NULL"),
+            (1, "SubAccountId", "A1"),
+            (1, "SubAccountName", "Alpha"),
+            (1, "BilledCost", "1.5x"),
+            (2, "SubAccountId", "A1"),
+            (2, "SubAccountName", "Beta"),
+            (3, "SubAccountId", "A1"),
+            (3, "SubAccountName", "Gamma"),
+        ],
+    );
+    let rejected = sample_with(0..1, &[(0, "SubAccountId", "B2"), (0, "BilledCost", "x")]);
+    std::fs::write(ds.join("exports/a.csv"), text).expect("the test's own data");
+    std::fs::write(ds.join("exports/b.csv"), rejected).expect("the test's own data");
+    let (code, _, err) = settle(&["run", "--no-pdf", "--period", "2024-09"], &ds);
+    assert_eq!(code, 0, "{err}");
+    let name = ds.file_name().expect("the test's own data");
+    let consumption =
+        std::fs::read_to_string(ds.join("out").join(name).join("2024-09/consumption.csv"))
+            .expect("the run writes consumption");
+    let accounts: std::collections::BTreeSet<String> = consumption
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).take(2).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(accounts, ["A1,Beta".to_string()].into(), "{consumption}");
+    assert!(err.contains("the 1 account(s) the exports name"), "{err}");
     std::fs::remove_dir_all(&ds).expect("the test's own data");
 }
 

@@ -18,6 +18,7 @@ use crate::model::records::{BillingCycle, PaymentMode};
 #[rustfmt::skip]
 pub const FORMAT: Format = Format {
     kind: ExportFormat::Alibaba, title: "Alibaba", fields: FIELDS, line,
+    typed: &[], first: true, account_of: |_| None,
     telling: &[
         "账期", "账号ID", "产品Code", "产品明细", "实例ID", "消费类型", "官网价",
         "优惠券抵扣", "应付金额", "代金券抵扣", "储值卡支付金额",

@@ -10,13 +10,14 @@
 
 use crate::config::ExportFormat;
 use crate::ingest::cell::CellError;
-use crate::ingest::exports::values::{amount, month_cell};
-use crate::ingest::exports::{Charge, Cx, Format, Outcome, Row, Window, fields, pick};
+use crate::ingest::exports::{Charge, Cx, Format, Outcome, Row, Window, fields, mapping, pick};
 use crate::model::records::{BillingCycle, PaymentMode, Text};
 
 #[rustfmt::skip]
 pub const FORMAT: Format = Format {
     kind: ExportFormat::Focus, title: "FOCUS", fields: FIELDS, line,
+    typed: &[CHARGE_START, CHARGE_END, BILLING_START, BILLED, LIST], first: false,
+    account_of,
     telling: &[
         "BilledCost", "ChargePeriodStart", "BillingPeriodStart", "BillingCurrency",
         "ServiceName", "ChargeCategory",
@@ -63,32 +64,46 @@ const FREQUENCIES: &[(&str, bool)] = &[
     ("One-Time", true), ("Recurring", false), ("Usage-Based", false),
 ];
 
+/// The row's account id, `SubAccountId` or else `BillingAccountId`, and the field of its name;
+/// `None` when both are null. `text` gives a field's text as [`Row::text`] does.
+fn account_cell<'r>(text: impl Fn(usize) -> &'r str) -> Option<(&'r str, usize)> {
+    match text(SUB_ACCOUNT) {
+        "" => match text(BILLING_ACCOUNT) {
+            "" => None,
+            id => Some((id, BILLING_ACCOUNT_NAME)),
+        },
+        id => Some((id, SUB_ACCOUNT_NAME)),
+    }
+}
+
+/// The account a row's cells name, as [`line`] reads it; `None` when only `settle.toml` names it.
+fn account_of<'a>(values: &[&'a str]) -> Option<&'a str> {
+    account_cell(|f| values.get(f).map_or("", |v| mapping::text(v))).map(|(id, _)| id)
+}
+
 fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     let category = pick(row.cell(CHARGE_CATEGORY), CATEGORIES)?;
     if category == Category::Tax {
         return Ok(Outcome::NotCharge);
     }
-    let (account, name) = match row.text(SUB_ACCOUNT) {
-        "" => match row.text(BILLING_ACCOUNT) {
-            "" => match &cx.account {
-                Some(a) => (a.clone(), ""),
-                None => {
-                    return Err(row
-                        .cell(BILLING_ACCOUNT)
-                        .fail("is empty, and so is `SubAccountId`: a row needs an account"));
-                }
-            },
-            id => (Text::from(id), row.text(BILLING_ACCOUNT_NAME)),
+    let (account, name) = match account_cell(|f| row.text(f)) {
+        Some((id, name)) => (Text::from(id), row.text(name)),
+        None => match &cx.account {
+            Some(a) => (a.clone(), ""),
+            None => {
+                return Err(row
+                    .cell(BILLING_ACCOUNT)
+                    .fail("is empty, and so is `SubAccountId`: a row needs an account"));
+            }
         },
-        id => (Text::from(id), row.text(SUB_ACCOUNT_NAME)),
     };
     let window = Window {
         start: row.time(CHARGE_START, &mut cx.utc)?,
         end: row.time(CHARGE_END, &mut cx.utc)?,
         end_cell: CHARGE_END,
     };
-    let billed_month = month_cell(row.cell(BILLING_START), &mut cx.utc)?;
-    let billed = amount(row.cell(BILLED))?;
+    let billed_month = row.month_of(BILLING_START, &mut cx.utc)?;
+    let billed = row.amount(BILLED)?;
     let list = row.list_amount(LIST, &[billed])?;
     let once = match row.text(FREQUENCY) {
         "" => false,

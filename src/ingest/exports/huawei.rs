@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use crate::config::ExportFormat;
 use crate::ingest::cell::CellError;
-use crate::ingest::exports::values::{instant, month_cell, split_range};
+use crate::ingest::exports::values::{instant, split_range};
 use crate::ingest::exports::{Charge, Cx, Format, Outcome, Row, Window, fields, is_subtotal};
 use crate::model::records::PaymentMode::{Postpaid, Prepaid};
 use crate::model::records::{PaidWith, PaymentMode};
@@ -20,6 +20,7 @@ use crate::model::records::{PaidWith, PaymentMode};
 #[rustfmt::skip]
 pub const FORMAT: Format = Format {
     kind: ExportFormat::Huawei, title: "Huawei", fields: FIELDS, line,
+    typed: &[], first: true, account_of: |_| None,
     telling: &[
         "应付金额(¥)", "官网价(¥)", "优惠金额(¥)", "产品类型", "产品类型编码", "资源ID",
         "使用开始时间", "使用结束时间", "企业项目", "使用量类型编码", "信用额度支付(¥)",
@@ -56,7 +57,7 @@ fn line<'r>(row: &Row<'r>, cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
     if is_subtotal(row, &[PERIOD, ACCOUNT, PRODUCT]) {
         return Ok(Outcome::NotCharge);
     }
-    let period = month_cell(row.cell(PERIOD), &mut cx.zone)?;
+    let period = row.month_of(PERIOD, &mut cx.zone)?;
     let account = cx.account(row.cell(ACCOUNT))?;
     let window = if !row.text(START).is_empty() {
         row.window(START, END, &mut cx.zone)?

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use crate::config::{is_currency, one_of};
 use crate::ingest::cell::{Cell, CellError};
 use crate::ingest::exports::header;
-use crate::ingest::exports::values::{amount, month_cell, timestamp, too_large};
+use crate::ingest::exports::values::{Typed, amount, is_null, month_cell, timestamp, too_large};
 use crate::model::bounds;
 use crate::model::period::Month;
 use crate::model::records::{BillingCycle, PaidWith, PaymentMode, PaymentStatus, Text};
@@ -194,11 +194,31 @@ impl<'r> Charge<'r> {
 
 /// One export row's cells, one per [`crate::ingest::exports::Format::fields`] entry; a field the
 /// file lacks, or a null cell (empty, `NULL`, `-`), reads as empty.
+///
+/// A field of [`crate::ingest::exports::Format::typed`] may hold a typed value (a Parquet
+/// decimal or timestamp) instead of text: its text is then a placeholder that only says it is
+/// not null, and the readings here ([`Row::amount`], [`Row::time`], [`Row::month_of`]) and
+/// [`Row::fail`] read the value.
 pub struct Row<'r> {
     pub(super) cells: Vec<Cell<'r>>,
+    /// Each field's typed value, in field order; empty when the row has none (CSV).
+    pub(super) typed: &'r [Typed],
     /// The row's first cell as written, where consoles put `合计` on a subtotal row.
     pub first: &'r str,
 }
+
+/// A cell's value as a source gives it, as a [`Cell`] holds it: empty when null.
+pub fn value(v: &str) -> &str {
+    if is_null(v) { "" } else { v }
+}
+
+/// A cell's trimmed text as [`Row::text`] gives it from the value a source gives.
+pub fn text(v: &str) -> &str {
+    value(v).trim()
+}
+
+/// The text of a cell that holds a typed value: not null, and never read as text.
+pub const TYPED: &str = "(typed)";
 
 impl<'r> Row<'r> {
     pub fn cell(&self, field: usize) -> &Cell<'r> {
@@ -210,11 +230,38 @@ impl<'r> Row<'r> {
         self.cells[field].text()
     }
 
+    /// The field's typed value, [`Typed::None`] for text.
+    fn typed(&self, field: usize) -> Typed {
+        self.typed.get(field).copied().unwrap_or(Typed::None)
+    }
+
+    /// The error for `field`, naming its value as the text the CSV path would have read.
+    pub fn fail(&self, field: usize, reason: impl Into<String>) -> CellError {
+        match self.typed(field) {
+            Typed::None => self.cell(field).fail(reason),
+            typed => CellError {
+                column: self.cell(field).column,
+                value: typed.text(),
+                reason: reason.into(),
+            },
+        }
+    }
+
+    /// An amount, required: exact, and within the bound every amount keeps.
+    pub fn amount(&self, field: usize) -> Result<Decimal, CellError> {
+        match self.typed(field).decimal() {
+            None => amount(self.cell(field)),
+            Some(Err(reason)) => Err(self.fail(field, reason)),
+            Some(Ok(d)) if !bounds::fits(d) => Err(self.fail(field, too_large("amounts"))),
+            Some(Ok(d)) => Ok(d),
+        }
+    }
+
     /// An amount, 0 when null.
     pub fn amount_or_zero(&self, field: usize) -> Result<Decimal, CellError> {
         match self.text(field) {
             "" => Ok(Decimal::ZERO),
-            _ => amount(self.cell(field)),
+            _ => self.amount(field),
         }
     }
 
@@ -227,10 +274,12 @@ impl<'r> Row<'r> {
                 .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(*p))
                 .filter(|sum| bounds::fits(*sum))
                 .ok_or_else(|| {
-                    self.cell(field)
-                        .fail(too_large("the list amount the row's amounts add up to"))
+                    self.fail(
+                        field,
+                        too_large("the list amount the row's amounts add up to"),
+                    )
                 }),
-            _ => amount(self.cell(field)),
+            _ => self.amount(field),
         }
     }
 
@@ -244,15 +293,23 @@ impl<'r> Row<'r> {
     ) -> Result<Decimal, CellError> {
         list.checked_sub(payable)
             .filter(|d| bounds::fits(*d))
-            .ok_or_else(|| {
-                self.cell(field)
-                    .fail(too_large("the discount (list amount less payable)"))
-            })
+            .ok_or_else(|| self.fail(field, too_large("the discount (list amount less payable)")))
     }
 
     /// A timestamp, required.
     pub fn time(&self, field: usize, zone: &mut Zone) -> Result<Timestamp, CellError> {
-        timestamp(self.cell(field), zone)
+        match self.typed(field).instant(zone) {
+            None => timestamp(self.cell(field), zone),
+            Some(t) => t.map_err(|reason| self.fail(field, reason)),
+        }
+    }
+
+    /// A month, required.
+    pub fn month_of(&self, field: usize, zone: &mut Zone) -> Result<Month, CellError> {
+        match self.typed(field).month(zone) {
+            None => month_cell(self.cell(field), zone),
+            Some(m) => m.map_err(|reason| self.fail(field, reason)),
+        }
     }
 
     /// The window from `start` to `end`; a null end is the start.
@@ -283,7 +340,7 @@ impl<'r> Row<'r> {
     pub fn month(&self, field: usize, zone: &mut Zone) -> Result<Option<Month>, CellError> {
         match self.text(field) {
             "" => Ok(None),
-            _ => month_cell(self.cell(field), zone).map(Some),
+            _ => self.month_of(field, zone).map(Some),
         }
     }
 

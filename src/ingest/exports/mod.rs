@@ -86,6 +86,16 @@ pub struct Format {
     /// Columns only this format has; a header with most of one format's is that format.
     pub telling: &'static [&'static str],
     pub line: LineFn,
+    /// The fields the mapping reads only as amounts, times or months (or tests for null), never
+    /// as text: a Parquet reader hands their `decimal`, `timestamp` and `date` columns over
+    /// typed ([`values::Typed`]), without making text to parse back.
+    pub typed: &'static [usize],
+    /// Whether the mapping reads the row's first cell ([`Row::first`], for subtotal rows).
+    pub first: bool,
+    /// The account id a row's cells (as a source gives them) name, as the mapping reads it, for
+    /// a look before mapping the row; `None` when the format does not say, or only the mapping
+    /// can.
+    pub account_of: for<'a> fn(&[&'a str]) -> Option<&'a str>,
 }
 
 /// Each format's mapping; the formats and their order are [`ExportFormat::ALL`].
@@ -378,8 +388,17 @@ fn matched(
 /// One row as a source reads it: its place, and the cells of the format's fields (then the
 /// row's first cell), or why it could not be split.
 pub enum RawRow<'a> {
-    Values { line: Line, values: &'a [&'a str] },
-    Bad { line: Line, reason: String },
+    /// `typed` holds, in the order of `values`, the typed value of each cell that has one (see
+    /// [`Format::typed`]), or nothing when no cell has.
+    Values {
+        line: Line,
+        values: &'a [&'a str],
+        typed: &'a [values::Typed],
+    },
+    Bad {
+        line: Line,
+        reason: String,
+    },
 }
 
 impl ExportFile {
@@ -417,26 +436,31 @@ impl ExportFile {
     }
 
     /// Maps one row's cells: what it is, or why it cannot be used.
-    fn map<'r>(&self, values: &'r [&'r str], cx: &mut Cx) -> Result<Outcome<'r>, CellError> {
+    fn map<'r>(
+        &self,
+        values: &'r [&'r str],
+        typed: &'r [values::Typed],
+        cx: &mut Cx,
+    ) -> Result<Outcome<'r>, CellError> {
         let cells = self
             .names
             .iter()
             .zip(values)
             .map(|(&column, &v)| Cell {
                 column,
-                value: if values::is_null(v) { "" } else { v },
+                value: mapping::value(v),
             })
             .collect();
         let row = Row {
             cells,
+            typed,
             first: values.last().copied().unwrap_or(""),
         };
         let outcome = (self.format.line)(&row, cx)?;
         if let Outcome::Charge(c) = &outcome
             && c.window.end < c.window.start
         {
-            let end = row.cell(c.window.end_cell);
-            return Err(end.fail("the charge window ends before it starts"));
+            return Err(row.fail(c.window.end_cell, "the charge window ends before it starts"));
         }
         Ok(outcome)
     }
@@ -496,9 +520,17 @@ impl Exports {
             progress.stage(&format!("reading {} for its accounts", file.name));
             let mut cx = file.cx(zone, settings);
             file.read(&mut |row| {
-                if let RawRow::Values { values, .. } = row
-                    && let Ok(Outcome::Charge(c)) = file.map(values, &mut cx)
+                let RawRow::Values { values, typed, .. } = row else {
+                    return;
+                };
+                // A row of an account already named changes nothing, charge or not: only the
+                // rows of the others are mapped.
+                if let Some(id) = (file.format.account_of)(values)
+                    && names.get(id).is_some_and(|n| !n.is_empty())
                 {
+                    return;
+                }
+                if let Ok(Outcome::Charge(c)) = file.map(values, typed, &mut cx) {
                     let name = names.entry(c.account_id).or_default();
                     if name.is_empty() {
                         name.push_str(c.account_name);
@@ -612,8 +644,12 @@ impl<'c> Bills<'c> {
             let mut rejects = Vec::new();
             let (sha256, lines) = file.read(&mut |row| {
                 rows += 1;
-                let (line, values) = match row {
-                    RawRow::Values { line, values } => (line, values),
+                let (line, values, typed) = match row {
+                    RawRow::Values {
+                        line,
+                        values,
+                        typed,
+                    } => (line, values, typed),
                     RawRow::Bad { line, reason } => {
                         if first {
                             rejects.push(Reject {
@@ -627,7 +663,7 @@ impl<'c> Bills<'c> {
                         return;
                     }
                 };
-                let mapped = file.map(values, &mut cx).and_then(|o| match o {
+                let mapped = file.map(values, typed, &mut cx).and_then(|o| match o {
                     Outcome::NotCharge => Ok(None),
                     Outcome::Charge(c) => bill_line(file, line, c, &self.cx.accounts).map(Some),
                 });

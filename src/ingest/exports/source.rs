@@ -233,6 +233,7 @@ pub fn read(
         visit(RawRow::Values {
             line,
             values: &values,
+            typed: &[],
         });
     }
     lines.total = stream.lines();

@@ -18,6 +18,7 @@ use crate::model::records::PaymentMode::{Postpaid, Prepaid};
 #[rustfmt::skip]
 pub const FORMAT: Format = Format {
     kind: ExportFormat::Tencent, title: "Tencent", fields: FIELDS, line,
+    typed: &[], first: true, account_of: |_| None,
     telling: &[
         "优惠后总价", "优惠后总价（不含税）", "产品名称", "子产品名称", "扣费时间", "代金券支出",
         "使用者UIN", "支付者UIN", "ProductName", "SubproductName", "OriginalCost", "DiscountRate",
