@@ -17,6 +17,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::output::fail;
 
 /// One row of `changes.csv`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,7 +95,7 @@ fn is_table(name: &str) -> bool {
 }
 
 /// The regular files under `dir`, as paths relative to it, sorted; none when `dir` is absent.
-fn files(dir: &Path) -> Result<BTreeSet<String>, Error> {
+pub fn files(dir: &Path) -> Result<BTreeSet<String>, Error> {
     let mut out = BTreeSet::new();
     if !dir.is_dir() {
         return Ok(out);
@@ -270,9 +271,4 @@ fn rows(name: &str, a: Option<&PathBuf>, b: Option<&PathBuf>) -> Result<Vec<Chan
             }
         })
         .collect())
-}
-
-fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
-    let path = path.to_path_buf();
-    move |source| Error::Output { path, source }
 }

@@ -324,7 +324,8 @@ fn set_read_only(dir: &Path, read_only: bool) -> Result<(), Error> {
     Ok(())
 }
 
-fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
+/// An I/O failure on `path`, as the error that names it.
+pub(crate) fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
     let path = path.to_path_buf();
     move |source| Error::Output { path, source }
 }

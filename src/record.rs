@@ -13,6 +13,7 @@ use std::path::Path;
 use crate::diff::{self, FileChange, Report};
 use crate::error::Error;
 use crate::manifest::STATE_FIELDS;
+use crate::output::fail;
 
 /// The folder of a month of record that keeps the inputs it was computed from.
 pub const INPUTS: &str = "inputs";
@@ -22,43 +23,24 @@ pub const INPUTS: &str = "inputs";
 /// say which input rows changed since ([`crate::changes`]).
 pub fn keep_inputs(inputs: &Path, staging: &crate::output::Staging) -> Result<(), Error> {
     let into = staging.folder().join(INPUTS);
-    let fail = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Output { path, source }
-    };
-    let mut stack = vec![std::path::PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let here = inputs.join(&rel);
-        for entry in std::fs::read_dir(&here).map_err(fail(&here))? {
-            let entry = entry.map_err(fail(&here))?;
-            let path = rel.join(entry.file_name());
-            if entry.file_type().map_err(fail(&here))?.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let from = inputs.join(&path);
-            if !from.is_file() {
-                continue;
-            }
-            let mut to = into.join(&path).into_os_string();
-            to.push(".gz");
-            let to = std::path::PathBuf::from(to);
-            if let Some(dir) = to.parent() {
-                std::fs::create_dir_all(dir).map_err(fail(dir))?;
-            }
-            let out = std::fs::File::create(&to).map_err(fail(&to))?;
-            let mut source = std::fs::File::open(&from).map_err(fail(&from))?;
-            if from.extension().is_some_and(|e| e == "gz") {
-                let mut out = out;
-                std::io::copy(&mut source, &mut out).map_err(fail(&to))?;
-                out.sync_all().map_err(fail(&to))?;
-            } else {
-                let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
-                std::io::copy(&mut source, &mut gz).map_err(fail(&to))?;
-                let out = gz.finish().map_err(fail(&to))?;
-                out.sync_all().map_err(fail(&to))?;
-            }
+    for path in crate::changes::files(inputs)? {
+        let from = inputs.join(&path);
+        let to = into.join(format!("{path}.gz"));
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(fail(dir))?;
         }
+        let out = std::fs::File::create(&to).map_err(fail(&to))?;
+        let mut source = std::fs::File::open(&from).map_err(fail(&from))?;
+        let out = if from.extension().is_some_and(|e| e == "gz") {
+            let mut out = out;
+            std::io::copy(&mut source, &mut out).map_err(fail(&to))?;
+            out
+        } else {
+            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+            std::io::copy(&mut source, &mut gz).map_err(fail(&to))?;
+            gz.finish().map_err(fail(&to))?
+        };
+        out.sync_all().map_err(fail(&to))?;
     }
     Ok(())
 }

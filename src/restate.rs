@@ -31,6 +31,7 @@ use crate::error::Error;
 use crate::layout::file_stem;
 use crate::manifest::{CLOSED, Closing, DRAFT, OutputEntry, Recorded};
 use crate::model::period::Month;
+use crate::output::fail;
 use crate::output::{OutputFile, Staging};
 use crate::record;
 use crate::render::documents::{self, Context};
@@ -656,11 +657,6 @@ fn write_entry(out: &mut csv::Writer<Vec<u8>>, columns: &[&str], e: &Entry) -> R
         .map(|c| e.get(*c).map_or("", String::as_str))
         .collect();
     out.write_record(row).map_err(csv_fail("invoices.csv"))
-}
-
-fn fail(path: &Path) -> impl FnOnce(std::io::Error) -> Error + use<> {
-    let path = path.to_path_buf();
-    move |source| Error::Output { path, source }
 }
 
 fn csv_fail(file: &str) -> impl Fn(csv::Error) -> Error + '_ {
