@@ -184,24 +184,51 @@ impl<'a> Browser<'a> {
         );
     }
 
-    /// The page's text. A page that a click is still replacing can hand out a `body` that is
-    /// gone by the time its text is asked for (`stale element reference`): the text is then
-    /// asked for again, a bounded number of times, from the page that replaced it.
+    /// The page's text. A page that a click is still replacing can have no `body` yet (`no such
+    /// element`), or hand out one that is gone by the time its text is asked for (`stale element
+    /// reference`): the text is then asked for again, a bounded number of times, from the page
+    /// that replaced it.
     fn text(&self) -> String {
+        let session = format!("/session/{}", self.id);
         for _ in 0..50 {
-            let body = self.find("body");
-            let path = format!("/session/{}/element/{body}/text", self.id);
-            let (status, value) = self.driver.attempt("GET", &path, None);
-            if status == 200 {
-                return value["value"].as_str().expect("text").to_string();
-            }
-            assert_eq!(
-                value["value"]["error"], "stale element reference",
-                "GET {path}: {value}"
+            let (status, found) = self.driver.attempt(
+                "POST",
+                &format!("{session}/element"),
+                Some(json!({"using": "css selector", "value": "body"})),
+            );
+            let value = if status == 200 {
+                let body = found["value"][ELEMENT].as_str().expect("an element");
+                let path = format!("{session}/element/{body}/text");
+                let (status, value) = self.driver.attempt("GET", &path, None);
+                if status == 200 {
+                    return value["value"].as_str().expect("text").to_string();
+                }
+                value
+            } else {
+                found
+            };
+            let error = value["value"]["error"].as_str().unwrap_or_default();
+            assert!(
+                matches!(error, "stale element reference" | "no such element"),
+                "the page's text: {value}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("the page's body stayed stale for 5 s");
+        panic!("the page's body stayed missing or stale for 5 s");
+    }
+
+    /// The page's text once `ready` holds of it, or after 5 s (then the caller's assertion says
+    /// what the page held): a click's form post replaces the page after the click returns.
+    fn text_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let mut text = self.text();
+        for _ in 0..50 {
+            if ready(&text) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            text = self.text();
+        }
+        text
     }
 
     fn url(&self) -> String {
@@ -532,11 +559,10 @@ fn the_money_columns_fit_1280_px_and_a_partners_confirmation_reaches_finance_in_
     );
     partner.type_into("#note", "核对无误 checked against our books");
     partner.click("#confirm");
-    let answered = partner.text();
-    assert!(
-        answered.contains("已确认 Confirmed") && answered.contains("checked against our books"),
-        "{answered}"
-    );
+    let confirmed =
+        |t: &str| t.contains("已确认 Confirmed") && t.contains("checked against our books");
+    let answered = partner.text_when(confirmed);
+    assert!(confirmed(&answered), "{answered}");
     assert_eq!(partner.url(), format!("{month}#answer"));
     partner.screenshot(&shots.join("partner-confirmed.png"));
 
