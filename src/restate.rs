@@ -14,7 +14,7 @@
 //!   amount, title or recipient changes or that is gone, naming its number and a reason, then a
 //!   new blue entry for the restated invoice;
 //! - `consumption.csv`, `rollups.csv`, `reconciliation.csv`: their rows that change, figure of
-//!   record, restated figure and difference;
+//!   record, restated figure and difference, and `rollups/<master>.csv` each master's;
 //! - `changes.csv`: the input rows added, removed or changed since the month of record;
 //! - `manifest.json`: which folder and manifest it amends.
 //!
@@ -171,7 +171,7 @@ pub fn write(
             view.totals.push(supplement_totals(&row));
         }
     }
-    for name in statement_files(&base)?.union(&statement_files(&restated)?) {
+    for name in party_files(&base, "statements")?.union(&party_files(&restated, "statements")?) {
         let file = format!("statements/{name}");
         if let Some(t) = restated_rows(&base, &restated, &file, Some(&supplement))? {
             let partner = name.trim_end_matches(".csv").to_string();
@@ -205,6 +205,14 @@ pub fn write(
     for file in ["consumption.csv", "rollups.csv", "reconciliation.csv"] {
         if let Some(t) = restated_rows(&base, &restated, file, None)? {
             put(file.into(), t.bytes)?;
+        }
+    }
+    // Each master's changed rollup rows, so that the portal shows a master the restatements
+    // that concern it, as a partner its supplementary statements.
+    for name in party_files(&base, "rollups")?.union(&party_files(&restated, "rollups")?) {
+        let file = format!("rollups/{name}");
+        if let Some(t) = restated_rows(&base, &restated, &file, None)? {
+            put(file, t.bytes)?;
         }
     }
     let in_force = invoices_in_force(chain)?;
@@ -312,9 +320,10 @@ fn partner_names(
     Ok(out)
 }
 
-/// The statements' line files of a month folder, by file name.
-fn statement_files(month: &Path) -> Result<BTreeSet<String>, Error> {
-    let dir = month.join("statements");
+/// The line files of one partner's or master's documents in a month folder (`statements/` or
+/// `rollups/`), by file name.
+fn party_files(month: &Path, folder: &str) -> Result<BTreeSet<String>, Error> {
+    let dir = month.join(folder);
     let mut out = BTreeSet::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(out);

@@ -501,7 +501,8 @@ fn the_zip_holds_what_the_user_may_see_and_the_audit_log_records_each_download()
         [
             "demo/2026-10/invoices.csv",
             "demo/2026-10/statements/p-01.csv",
-            "demo/2026-10/statements/p-01.pdf"
+            "demo/2026-10/statements/p-01.pdf",
+            "demo/2026-10/statements/p-01.xlsx"
         ]
     );
     assert_eq!(
@@ -1655,4 +1656,254 @@ fn a_partner_confirms_or_disputes_its_closed_statement_and_finance_sees_it() {
         !other.contains("looks high") && other.contains("已确认 Confirmed"),
         "{other}"
     );
+}
+
+#[test]
+fn closed_restatements_are_shown_to_the_parties_they_change_and_drafts_to_finance_only() {
+    let s = server("restatements");
+    let f = fixture();
+    let finance = f.bearer("finance");
+    let index = s.get("/", Some(&finance)).text();
+    for period in ["2026-10-r2", "2026-10-r1", "2026-10"] {
+        assert!(
+            index.contains(&format!(r#"href="/late/{period}/""#)),
+            "{period}: {index}"
+        );
+    }
+    let (r2, r1, record) = (
+        index.find("/late/2026-10-r2/").expect("r2"),
+        index.find("/late/2026-10-r1/").expect("r1"),
+        index.find("/late/2026-10/").expect("the month"),
+    );
+    assert!(r2 < r1 && r1 < record, "newest first: {index}");
+    assert!(
+        index.contains(r#"2026-10-r1 <span class="restatement">补结算 1 Restatement</span></a>"#),
+        "{index}"
+    );
+    assert!(
+        index.contains(r#"2026-10-r2 <span class="restatement">补结算 2 Restatement</span> <span class="draft">"#),
+        "{index}"
+    );
+
+    // Finance: what the restatement changes, the month it amends, the whole month restated.
+    let page = s.get("/late/2026-10-r1/", Some(&finance));
+    assert_eq!(page.status, 200);
+    let page = page.text();
+    assert!(
+        page.contains(r#"id="restatement""#) && page.contains(r#"href="/late/2026-10/""#),
+        "{page}"
+    );
+    assert!(!page.contains(r#"id="draft""#), "r1 is closed: {page}");
+    let statements = block(&page, "statements");
+    assert!(
+        statements.contains("SS-202610-") && statements.contains("更正 amends ST-202610-"),
+        "{statements}"
+    );
+    assert!(statements.contains("差额 Δ 8.00"), "{statements}");
+    assert!(
+        page.contains("重述后"),
+        "the restated month is listed: {page}"
+    );
+    for path in [
+        "changes.csv",
+        "invoices.csv",
+        "statements/p-01.pdf",
+        "rollups/acc-1006.csv",
+        "restated/statements.csv",
+        "restated/statements/p-02.pdf",
+    ] {
+        assert_eq!(
+            s.get(&format!("/late/2026-10-r1/{path}"), Some(&finance))
+                .status,
+            200,
+            "finance: {path}"
+        );
+    }
+
+    // p-01: its supplementary statement and its restated documents, in the closed r1 only.
+    let p01 = f.bearer("p01");
+    let index = s.get("/", Some(&p01)).text();
+    assert!(index.contains(r#"href="/late/2026-10-r1/""#), "{index}");
+    assert!(
+        !index.contains("2026-10-r2"),
+        "p-01 is shown a draft: {index}"
+    );
+    let page = s.get("/late/2026-10-r1/", Some(&p01)).text();
+    assert!(
+        page.contains("Your supplementary statement") && page.contains("更正 amends ST-202610-"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"id="confirm""#),
+        "a closed restatement is answered: {page}"
+    );
+    assert!(
+        page.contains(r#"补充结算单 <span class="en">Supplementary statement</span>"#)
+            && page.contains(r#"重述后结算单 <span class="en">Restated Statement</span>"#),
+        "{page}"
+    );
+    for (path, status) in [
+        ("statements/p-01.pdf", 200),
+        ("statements/p-01.csv", 200),
+        ("restated/statements/p-01.pdf", 200),
+        ("invoices.csv", 200),
+        ("restated/statements/p-02.pdf", 404),
+        ("changes.csv", 404),
+        ("restated/consumption.csv", 404),
+    ] {
+        assert_eq!(
+            s.get(&format!("/late/2026-10-r1/{path}"), Some(&p01))
+                .status,
+            status,
+            "p-01: {path}"
+        );
+    }
+    for path in ["/late/2026-10-r2/", "/late/2026-10-r2/statements/p-01.pdf"] {
+        assert_eq!(s.get(path, Some(&p01)).status, 404, "p-01: {path}");
+    }
+    // The partner's invoice rows are its own: p-01 issues none to acc-1002 here, so any row
+    // served names p-01 as its issuer.
+    let invoices = s.get("/late/2026-10-r1/invoices.csv", Some(&p01)).text();
+    for line in invoices.lines().skip(1) {
+        assert!(line.contains("partner:p-01"), "{line}");
+    }
+
+    // p-02's statement does not change: r1 does not exist for it.
+    let p02 = f.bearer("p02");
+    assert!(!s.get("/", Some(&p02)).text().contains("2026-10-r1"));
+    assert_eq!(s.get("/late/2026-10-r1/", Some(&p02)).status, 404);
+
+    // acc-1006's rollup changes: its changed rows and its restated rollup.
+    let master = f.bearer("master");
+    assert!(
+        s.get("/", Some(&master))
+            .text()
+            .contains("/late/2026-10-r1/")
+    );
+    for (path, status) in [
+        ("rollups/acc-1006.csv", 200),
+        ("restated/rollups/acc-1006.pdf", 200),
+        ("statements/p-01.pdf", 404),
+    ] {
+        assert_eq!(
+            s.get(&format!("/late/2026-10-r1/{path}"), Some(&master))
+                .status,
+            status,
+            "master: {path}"
+        );
+    }
+}
+
+/// `bridge.csv`'s rows of `partner` summed per currency: the walk the portal must show.
+fn walk_sums(
+    bridge: &std::path::Path,
+    partner: &str,
+) -> std::collections::BTreeMap<String, [rust_decimal::Decimal; 2]> {
+    let bytes = std::fs::read(bridge).expect("bridge.csv");
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let mut r = csv::Reader::from_reader(bytes);
+    let header = r.headers().expect("a header").clone();
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (p, c, d, b) = (
+        at("partner_id"),
+        at("currency"),
+        at("deduction_period_amount"),
+        at("rebate_base_amount"),
+    );
+    let mut out = std::collections::BTreeMap::new();
+    for row in r.records() {
+        let row = row.expect("a row");
+        if &row[p] != partner {
+            continue;
+        }
+        let sums: &mut [rust_decimal::Decimal; 2] = out.entry(row[c].to_string()).or_default();
+        sums[0] += row[d].parse::<rust_decimal::Decimal>().expect("decimal");
+        sums[1] += row[b].parse::<rust_decimal::Decimal>().expect("decimal");
+    }
+    out
+}
+
+/// Thousands grouped, as the pages print amounts.
+fn grouped(v: rust_decimal::Decimal) -> String {
+    let text = format!("{v:.2}");
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |d| ("-", d));
+    let (int, frac) = digits.split_once('.').expect("2 dp");
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{sign}{out}.{frac}")
+}
+
+/// Issue 27: a partner reads the walk of its own statement on its page; finance opens any
+/// statement's. The walk's first step is the partner's customers' console figure and its last
+/// the rebate base, as `bridge.csv` has them.
+#[test]
+fn a_partner_reads_its_statements_walk_and_finance_any_statements() {
+    let s = server("walk");
+    let f = fixture();
+    let want = walk_sums(&f.period().join("bridge.csv"), "p-01");
+    assert!(!want.is_empty());
+    let check = |page: &str, who: &str| {
+        let at = page
+            .find(r#"id="walk""#)
+            .unwrap_or_else(|| panic!("{who}: no walk in {page}"));
+        let card = &page[at..page[at..].find("</section>").map_or(page.len(), |e| at + e)];
+        for (currency, [deduction, base]) in &want {
+            let table = &card[card
+                .find(&format!(r#"data-currency="{currency}""#))
+                .unwrap_or_else(|| panic!("{who}: no {currency} walk in {card}"))..];
+            let table = &table[..table.find("</table>").expect("a table")];
+            let rows: Vec<&str> = table.split("<tr").skip(2).collect();
+            assert_eq!(
+                rows.len(),
+                11,
+                "{who}: every step, 0 or not, and the total: {table}"
+            );
+            assert!(
+                rows[0].contains("Customers' deduction-period payable")
+                    && rows[0].contains(&format!(">{}</td>", grouped(*deduction))),
+                "{who}: {currency} {deduction}: {}",
+                rows[0]
+            );
+            assert!(
+                rows[9].contains("Rebate base")
+                    && rows[9].contains(&format!(">{}</td>", grouped(*base))),
+                "{who}: {currency} {base}: {}",
+                rows[9]
+            );
+        }
+    };
+    check(
+        &s.get("/demo/2026-10/", Some(&f.bearer("p01"))).text(),
+        "p-01",
+    );
+
+    let finance = f.bearer("finance");
+    let page = s.get("/demo/2026-10/", Some(&finance)).text();
+    assert!(!page.contains(r#"id="walk""#), "no walk unless asked for");
+    assert!(
+        page.contains(r#"href="/demo/2026-10/?walk=p%2D01#walk""#),
+        "{page}"
+    );
+    check(
+        &s.get("/demo/2026-10/?walk=p-01", Some(&finance)).text(),
+        "finance",
+    );
+    let none = s.get("/demo/2026-10/?walk=p-99", Some(&finance)).text();
+    assert!(
+        none.contains("No customer consumption this month"),
+        "{none}"
+    );
+    // A partner cannot ask for another's walk: its page shows its own only.
+    let page = s
+        .get("/demo/2026-10/?walk=p-02", Some(&f.bearer("p01")))
+        .text();
+    assert_eq!(page.matches(r#"id="walk""#).count(), 1);
+    assert!(!page.contains("p-02"), "{page}");
 }

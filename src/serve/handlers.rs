@@ -41,6 +41,7 @@ use super::statements::{self, Row};
 use super::stream;
 use super::totals;
 use super::users::User;
+use super::walk;
 
 type Shared = State<Arc<App>>;
 
@@ -178,6 +179,7 @@ pub async fn documents(
         runtime: tokio::runtime::Handle::current(),
         head: method == Method::HEAD,
         query: param(&uri, "q").unwrap_or_default(),
+        walk: param(&uri, "walk").filter(|w| !w.is_empty()),
     };
     blocking(move || route(&app, &caller, segments, &send)).await
 }
@@ -297,12 +299,14 @@ struct Delivery {
     head: bool,
     /// The month page's filter (`?q=`).
     query: String,
+    /// The partner whose walk finance asked for (`?walk=`).
+    walk: Option<String>,
 }
 
 fn route(app: &Arc<App>, caller: &Caller, s: Segments, send: &Delivery) -> Response {
     let parts: Vec<&str> = s.parts.iter().map(String::as_str).collect();
     match (parts.as_slice(), s.trailing_slash) {
-        ([dataset, period], true) => period_page(app, caller, dataset, period, &send.query),
+        ([dataset, period], true) => period_page(app, caller, dataset, period, send),
         ([dataset, zip], false) if zip.ends_with(".zip") => {
             let period = &zip[..zip.len() - ".zip".len()];
             download_zip(app, caller, dataset, period, send)
@@ -369,7 +373,13 @@ fn index_page(app: &App, caller: &Caller) -> Response {
     )
 }
 
-fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str, query: &str) -> Response {
+fn period_page(
+    app: &App,
+    caller: &Caller,
+    dataset: &str,
+    period: &str,
+    send: &Delivery,
+) -> Response {
     let Some((settled, manifest, grants)) = visible(app, caller, dataset, period) else {
         return not_found(app, caller);
     };
@@ -395,8 +405,15 @@ fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str, query: &
         });
     }
     let view = match scope(app, caller) {
-        Scope::Finance => View::Finance(Box::new(finance_view(app, &settled, &manifest, query))),
+        Scope::Finance => View::Finance(Box::new(finance_view(
+            app,
+            &settled,
+            &manifest,
+            &send.query,
+            send.walk.as_deref(),
+        ))),
         Scope::Partner(id) => View::Partner(PartnerView {
+            walk: walk_of(app, &settled, id),
             rows: own_rows(app, &settled, id),
             pdf: pdf_link(&settled, &manifest, id),
             answers: app
@@ -413,6 +430,9 @@ fn period_page(app: &App, caller: &Caller, dataset: &str, period: &str, query: &
         dataset,
         period,
         draft: !manifest.published(),
+        restatement: settled
+            .restatement
+            .map(|n| (n, manifest.amends.clone().unwrap_or_default())),
         files,
         view,
     };
@@ -445,9 +465,26 @@ fn pdf_link(settled: &Settled, manifest: &Manifest, partner: &str) -> Option<Str
     })
 }
 
-/// The month's totals, the answers, the reconciliation summary from the manifest, and
-/// `statements.csv`.
-fn finance_view(app: &App, settled: &Settled, manifest: &Manifest, query: &str) -> FinanceView {
+/// A partner's walk (R10), from the period's `bridge.csv`: a restatement's from the month as
+/// restated.
+fn walk_of(app: &App, settled: &Settled, partner: &str) -> Option<month::Walks> {
+    let file = match settled.restatement {
+        Some(_) => format!("{}/bridge.csv", crate::restate::RESTATED),
+        None => "bridge.csv".to_string(),
+    };
+    let input = totals::open(&app.root, &settled.folder, &file)?;
+    walk::of_partner(input, partner)
+}
+
+/// The month's totals, the answers, the reconciliation summary from the manifest,
+/// `statements.csv`, and the walk of the statement asked for.
+fn finance_view(
+    app: &App,
+    settled: &Settled,
+    manifest: &Manifest,
+    query: &str,
+    walk: Option<&str>,
+) -> FinanceView {
     let statements = statement_rows(app, settled);
     let statement_links = statements
         .iter()
@@ -469,12 +506,34 @@ fn finance_view(app: &App, settled: &Settled, manifest: &Manifest, query: &str) 
                 difference: f.difference.clone(),
             })
             .collect(),
-        totals: totals::of_period(&app.root, &settled.folder, statements.as_deref()),
+        totals: month_totals(app, settled, statements.as_deref()),
         statements,
         statement_links,
         query: query.to_string(),
         answers: app.responses.read(&settled.dataset, &settled.period),
+        walk: walk.map(|p| (p.to_string(), walk_of(app, settled, p))),
     }
+}
+
+/// The month at a glance: a restatement's is its whole month as restated, in `restated/`.
+fn month_totals(app: &App, settled: &Settled, statements: Option<&[Row]>) -> totals::Totals {
+    if settled.restatement.is_none() {
+        return totals::of_period(&app.root, &settled.folder, statements);
+    }
+    let Some(month) = paths::folder_inside(
+        &app.root,
+        &[
+            settled.dataset.as_str(),
+            settled.period.as_str(),
+            crate::restate::RESTATED,
+        ],
+    ) else {
+        return totals::of_period(&app.root, &settled.folder, None);
+    };
+    let rows = paths::inside(&app.root, &month, "statements.csv")
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|bytes| statements::read(&bytes));
+    totals::of_period(&app.root, &month, rows.as_deref())
 }
 
 fn download_file(

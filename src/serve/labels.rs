@@ -13,11 +13,22 @@ pub struct Label {
     pub zh: &'static str,
     pub en: &'static str,
     pub format: &'static str,
+    /// A restatement's document of the whole month as restated (under `restated/`).
+    pub restated: bool,
 }
+
+/// Where a restatement (R9) holds the whole month as restated.
+const RESTATED: &str = "restated/";
 
 /// The label of `path` (relative to the period folder); `None` for a file the table does not
 /// know.
 pub fn of(path: &str) -> Option<Label> {
+    if let Some(inner) = path.strip_prefix(RESTATED) {
+        return of(inner).filter(|l| !l.restated).map(|l| Label {
+            restated: true,
+            ..l
+        });
+    }
     let (stem, ext) = path.rsplit_once('.')?;
     let format = match ext {
         "pdf" => "PDF",
@@ -50,14 +61,34 @@ pub fn of(path: &str) -> Option<Label> {
         (None, "workbook") => ("工作簿", "Workbook"),
         (None, "rejects") => ("拒收行", "Rejected rows"),
         (None, "manifest") => ("清单", "Manifest"),
+        (None, "changes") => ("输入变动", "Input changes"),
         _ => return None,
     };
-    Some(Label { zh, en, format })
+    Some(Label {
+        zh,
+        en,
+        format,
+        restated: false,
+    })
+}
+
+/// The label of `path` in a restatement (R9): its own statements are supplementary statements
+/// (补充结算单), its other files as [`of`] names them.
+pub fn of_restatement(path: &str) -> Option<Label> {
+    let label = of(path)?;
+    let (zh, en) = match (path.split_once('/'), label.format) {
+        (Some(("statements", _)), "PDF") => ("补充结算单", "Supplementary statement"),
+        (Some(("statements", _)), _) => ("补充结算单明细", "Supplementary statement lines"),
+        (None, _) if path == "statements.csv" => ("补充结算单汇总", "Supplementary statements"),
+        _ => return Some(label),
+    };
+    Some(Label { zh, en, ..label })
 }
 
 /// Whether `path` is one partner's or one master's document (`statements/…`, `rollups/…`), of
 /// which a month has hundreds, rather than one of the month's own.
 pub fn per_party(path: &str) -> bool {
+    let path = path.strip_prefix(RESTATED).unwrap_or(path);
     path.starts_with("statements/") || path.starts_with("rollups/")
 }
 
@@ -66,7 +97,10 @@ mod tests {
     use super::*;
 
     fn name(path: &str) -> Option<String> {
-        of(path).map(|l| format!("{} {} · {}", l.zh, l.en, l.format))
+        of(path).map(|l| {
+            let restated = if l.restated { "restated " } else { "" };
+            format!("{restated}{} {} · {}", l.zh, l.en, l.format)
+        })
     }
 
     #[test]
@@ -87,12 +121,37 @@ mod tests {
             ("invoices.csv", "发票清单 Invoice list · CSV"),
             ("rollups/acc-1006.pdf", "托管汇总单 Hosting rollup · PDF"),
             ("manifest.json", "清单 Manifest · JSON"),
+            ("changes.csv", "输入变动 Input changes · CSV"),
+            (
+                "restated/statements/p-01.pdf",
+                "restated 结算单 Statement · PDF",
+            ),
         ] {
             assert_eq!(name(path).as_deref(), Some(want), "{path}");
         }
-        for path in ["new.csv", "other/x.pdf", "workbook.zip", "README"] {
+        for path in [
+            "new.csv",
+            "other/x.pdf",
+            "workbook.zip",
+            "README",
+            "restated/restated/statements.csv",
+        ] {
             assert_eq!(name(path), None, "{path}");
         }
         assert!(per_party("statements/p-01.pdf") && !per_party("statements.csv"));
+        assert!(per_party("restated/rollups/acc-1006.pdf"));
+        let restatement = |path: &str| of_restatement(path).map(|l| (l.zh, l.restated));
+        assert_eq!(
+            restatement("statements/p-01.pdf"),
+            Some(("补充结算单", false))
+        );
+        assert_eq!(
+            restatement("statements.csv"),
+            Some(("补充结算单汇总", false))
+        );
+        assert_eq!(
+            restatement("restated/statements/p-01.pdf"),
+            Some(("结算单", true))
+        );
     }
 }

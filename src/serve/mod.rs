@@ -36,6 +36,7 @@ mod statements;
 mod stream;
 mod totals;
 pub mod users;
+mod walk;
 mod zip;
 
 use std::net::SocketAddr;

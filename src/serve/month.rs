@@ -22,6 +22,7 @@ use super::pages::{DRAFT_MARK, Viewer, esc, finding_zh, href, page, size};
 use super::responses::{self, Action, Response};
 use super::statements::Row;
 use super::totals::Totals;
+use super::walk::{self, STEPS, Step, Walk};
 
 /// The most statement rows one page shows; the filter finds the others.
 pub const MAX_ROWS: usize = 500;
@@ -47,7 +48,13 @@ pub struct FinanceView {
     /// The filter, as typed (`?q=`).
     pub query: String,
     pub answers: Vec<Response>,
+    /// The walk asked for (`?walk=<partner_id>`): the partner, and its walk if `bridge.csv`
+    /// could be read.
+    pub walk: Option<(String, Option<Walks>)>,
 }
+
+/// A statement's walk per currency (R10).
+pub type Walks = BTreeMap<String, Walk>;
 
 /// What a partner sees besides its documents.
 pub struct PartnerView {
@@ -59,6 +66,8 @@ pub struct PartnerView {
     pub answers: Vec<Response>,
     /// A month of record: it may confirm or dispute.
     pub may_answer: bool,
+    /// Its statement's walk, if `bridge.csv` could be read.
+    pub walk: Option<Walks>,
 }
 
 pub enum View {
@@ -71,6 +80,8 @@ pub struct Month<'a> {
     pub dataset: &'a str,
     pub period: &'a str,
     pub draft: bool,
+    /// A restatement (R9): its number and the folder it amends.
+    pub restatement: Option<(u32, String)>,
     pub files: Vec<FileRow>,
     pub view: View,
 }
@@ -86,6 +97,15 @@ pub fn render(viewer: &Viewer, m: &Month) -> String {
             String::new()
         }
     );
+    if let Some((n, amends)) = &m.restatement {
+        let _ = write!(
+            body,
+            r#"<p class="restatement-note" id="restatement">补结算 {n}：更正 <a href="{}/">{}</a> 已关账的单据；下列结算单与发票只含有变动的部分，完整的重述月份见“重述后”文件。 <span class="en">Restatement {n}: it corrects the closed documents of {}. The statements and invoices below are what changed (restated figures, with the difference); the whole month as restated is in the documents marked “restated”.</span></p>"#,
+            href(&[m.dataset, amends]),
+            esc(amends),
+            esc(amends)
+        );
+    }
     if m.draft {
         body.push_str(
             r#"<p class="draft-note" id="draft">草稿：本月尚未关账，合作伙伴看不到。 <span class="en">Draft: the month is not closed yet, and partners do not see it. `settle close` makes it the month of record.</span></p>"#,
@@ -101,9 +121,24 @@ pub fn render(viewer: &Viewer, m: &Month) -> String {
             body.push_str(&glance(&f.totals));
             body.push_str(&answers_card(f));
             body.push_str(&reconciliation(f));
+            if let Some((partner, walks)) = &f.walk {
+                let rows: Vec<Row> = f
+                    .statements
+                    .iter()
+                    .flatten()
+                    .filter(|r| r.partner_id == *partner)
+                    .cloned()
+                    .collect();
+                body.push_str(&walk_card(partner, walks.as_ref(), &rows));
+            }
             body.push_str(&statements(m, f));
         }
-        View::Partner(p) => body.push_str(&own_statement(m, p)),
+        View::Partner(p) => {
+            body.push_str(&own_statement(m, p));
+            if let Some(first) = p.rows.first() {
+                body.push_str(&walk_card(&first.partner_id, p.walk.as_ref(), &p.rows));
+            }
+        }
         View::Documents => {}
     }
     body.push_str(&documents(m));
@@ -230,23 +265,49 @@ const STATEMENT_HEAD: &str = r#"<th class="num">返佣合计 <span class="en">Re
 
 /// The amount cells of a statement row, in [`STATEMENT_HEAD`]'s order.
 fn amount_cells(out: &mut String, r: &Row) {
-    for (label, value) in [
-        ("返佣合计 Rebate total", &r.rebate_total),
-        ("税点扣除 Tax deduction", &r.tax_deduction),
-        ("应结返佣 Net rebate", &r.net_rebate),
+    let difference = |value: Option<&String>| match value {
+        Some(d) => format!(
+            r#"<span class="difference">差额 Δ {}</span>"#,
+            esc(&grouped(d))
+        ),
+        None => String::new(),
+    };
+    let amends = r.amends.as_ref();
+    for (label, value, change) in [
+        ("返佣合计 Rebate total", &r.rebate_total, None),
+        ("税点扣除 Tax deduction", &r.tax_deduction, None),
+        (
+            "应结返佣 Net rebate",
+            &r.net_rebate,
+            amends.map(|a| &a.net_rebate),
+        ),
     ] {
         let _ = write!(
             out,
-            r#"<td class="num" data-label="{label}">{}</td>"#,
-            esc(&grouped(value))
+            r#"<td class="num" data-label="{label}">{}{}</td>"#,
+            esc(&grouped(value)),
+            difference(change)
         );
     }
     let _ = write!(
         out,
-        r#"<td data-label="结算状态 Payout status">{}</td><td class="num payable-now" data-label="本期应付 Payable now">{}</td>"#,
+        r#"<td data-label="结算状态 Payout status">{}</td><td class="num payable-now" data-label="本期应付 Payable now">{}{}</td>"#,
         status(r),
-        esc(&grouped(&r.payable_now))
+        esc(&grouped(&r.payable_now)),
+        difference(amends.map(|a| &a.payable_now))
     );
+}
+
+/// The number of a statement, and for a supplementary one the number it amends.
+fn document_no(r: &Row) -> String {
+    match &r.amends {
+        Some(a) => format!(
+            "{} · 更正 amends {}",
+            esc(&r.document_no),
+            esc(&a.document_no)
+        ),
+        None => esc(&r.document_no),
+    }
 }
 
 fn statements(m: &Month, f: &FinanceView) -> String {
@@ -302,11 +363,16 @@ fn statements(m: &Month, f: &FinanceView) -> String {
             Some(link) => format!(r#"<a href="{link}">{}</a>"#, esc(&r.partner_name)),
             None => esc(&r.partner_name),
         };
+        let name = format!(
+            r#"{name} <a class="walk-link" href="{}/?walk={}#walk">勾稽 Walk</a>"#,
+            href(&[m.dataset, m.period]),
+            esc(&query_value(&r.partner_id))
+        );
         let _ = write!(
             out,
             r#"<tr><td data-label="伙伴 Partner"><span>{name}<span class="path">{} · {}</span></span></td><td data-label="币种 Currency">{}</td>"#,
             esc(&r.partner_id),
-            esc(&r.document_no),
+            document_no(r),
             esc(&r.currency)
         );
         amount_cells(&mut out, r);
@@ -317,6 +383,75 @@ fn statements(m: &Month, f: &FinanceView) -> String {
         let _ = write!(out, r#"<td data-label="回复 Answer">{answer}</td></tr>"#);
     }
     out.push_str("</tbody></table></div></section>\n");
+    out
+}
+
+/// A query string's value: every byte but unreserved ones percent-encoded.
+fn query_value(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The walk of one partner's statement, per currency: the steps from its customers' consoles to
+/// its rebate base, each a printed amount, then the statement's rebate total at its rates.
+fn walk_card(partner: &str, walks: Option<&Walks>, rows: &[Row]) -> String {
+    let mut out = format!(
+        r#"<section class="card" id="walk"><h2>对账说明 <span class="en">Walk from the customers' consoles to the rebate base</span></h2><p class="muted">{} · 客户控制台按扣费月份显示金额，结算单按使用月份计算返佣；下列各项逐项相加即为所印金额。 <span class="en">The consoles show what was deducted in the month; the statement counts what was used in it. Each step is a printed amount, and they add up as printed.</span></p>"#,
+        match rows.first() {
+            Some(r) => format!("{} · {}", esc(&r.partner_name), esc(partner)),
+            None => esc(partner),
+        }
+    );
+    let Some(walks) = walks else {
+        out.push_str(
+            "<p class=\"error\">无法读取 bridge.csv。 <span class=\"en\">bridge.csv cannot be read.</span></p></section>\n",
+        );
+        return out;
+    };
+    if walks.is_empty() {
+        out.push_str("<p>本期无客户消费。 <span class=\"en\">No customer consumption this month.</span></p></section>\n");
+        return out;
+    }
+    // A supplementary statement's walk is the restated month's, in the currencies it changes.
+    let changed = |currency: &str| {
+        rows.iter().all(|r| r.amends.is_none()) || rows.iter().any(|r| r.currency == currency)
+    };
+    for (currency, w) in walks.iter().filter(|(c, _)| changed(c)) {
+        let _ = write!(
+            out,
+            r#"<div class="scroll"><table class="walk" data-currency="{0}"><thead><tr><th>项目 <span class="en">Step</span></th><th class="num">金额 <span class="en">Amount</span> ({0})</th></tr></thead><tbody>"#,
+            esc(currency)
+        );
+        let deduction = walk::from_deduction(w);
+        for (i, (_, step, zh, en)) in STEPS.iter().enumerate() {
+            if deduction && i == 7 {
+                let _ = write!(
+                    out,
+                    r#"<tr class="restart"><td>按扣费月份计返佣，自控制台金额起算 <span class="en">Rebates count by deduction month: from the consoles' figure</span></td><td class="num">{}</td></tr>"#,
+                    amount(w[0])
+                );
+            }
+            let class = if *step == Step::Total {
+                " class=\"total\""
+            } else {
+                ""
+            };
+            let _ = write!(
+                out,
+                r#"<tr{class}><td><span class="sign">{}</span> {zh} <span class="en">{en}</span></td><td class="num">{}</td></tr>"#,
+                step.sign(),
+                amount(w[i])
+            );
+        }
+        if let Some(r) = rows.iter().find(|r| r.currency == *currency) {
+            let _ = write!(
+                out,
+                r#"<tr class="total"><td><span class="sign">×</span> 按返佣比例、逐行取整 <span class="en">At the rebate rates, each line rounded: the statement's rebate total</span></td><td class="num">{}</td></tr>"#,
+                esc(&grouped(&r.rebate_total))
+            );
+        }
+        out.push_str("</tbody></table></div>");
+    }
+    out.push_str("</section>\n");
     out
 }
 
@@ -389,16 +524,18 @@ fn reconciliation(f: &FinanceView) -> String {
 }
 
 fn own_statement(m: &Month, p: &PartnerView) -> String {
-    let mut out = String::from(
-        r#"<section class="card" id="statement"><h2>您的结算单 <span class="en">Your statement</span></h2>"#,
-    );
+    let mut out = String::from(if m.restatement.is_some() {
+        r#"<section class="card" id="statement"><h2>您的补充结算单 <span class="en">Your supplementary statement</span></h2>"#
+    } else {
+        r#"<section class="card" id="statement"><h2>您的结算单 <span class="en">Your statement</span></h2>"#
+    });
     if let Some(first) = p.rows.first() {
         let _ = write!(
             out,
             r#"<p>{} <span class="muted">{} · {}</span></p>"#,
             esc(&first.partner_name),
             esc(&first.partner_id),
-            esc(&first.document_no)
+            document_no(first)
         );
     }
     let _ = write!(
@@ -448,30 +585,53 @@ fn own_statement(m: &Month, p: &PartnerView) -> String {
     out
 }
 
+/// The most per-party files finance's page lists; the filter finds the others.
+pub const MAX_PARTY_FILES: usize = 200;
+
 fn documents(m: &Month) -> String {
     let (party, month): (Vec<&FileRow>, Vec<&FileRow>) =
         m.files.iter().partition(|f| labels::per_party(&f.path));
     let mut out = String::from(
         r#"<section class="card" id="documents"><h2>文件 <span class="en">Documents</span></h2>"#,
     );
-    // A partner's or master's own few files are the page; finance's hundreds fold away.
+    // A partner's or master's own few files are the page; finance's hundreds fold away, and
+    // only those the filter keeps are listed, at most MAX_PARTY_FILES.
     let fold = party.len() > 12;
-    let (first, second) = if fold {
-        (month, party)
-    } else {
-        (m.files.iter().collect(), Vec::new())
+    if !fold {
+        out.push_str(&file_table(m, &m.files.iter().collect::<Vec<_>>()));
+        out.push_str("</section>\n");
+        return out;
+    }
+    out.push_str(&file_table(m, &month));
+    let query = match &m.view {
+        View::Finance(f) => super::statements::query(&f.query),
+        _ => None,
     };
-    out.push_str(&file_table(m, &first));
-    if fold {
+    let kept: Vec<&FileRow> = party
+        .iter()
+        .copied()
+        .filter(|f| {
+            query
+                .as_ref()
+                .is_none_or(|q| f.path.to_lowercase().contains(q))
+        })
+        .collect();
+    let _ = write!(
+        out,
+        r#"<details id="per-party"><summary>每个伙伴与托管主账号的文件 <span class="en">Each partner's and master's files</span> ({})</summary>"#,
+        count(kept.len() as u64)
+    );
+    if kept.len() > MAX_PARTY_FILES {
         let _ = write!(
             out,
-            r#"<details id="per-party"><summary>每个伙伴与托管主账号的文件 <span class="en">Each partner's and master's files</span> ({})</summary>"#,
-            count(second.len() as u64)
+            r#"<p class="muted" id="party-shown">仅列出前 {MAX_PARTY_FILES} 个，请用上方筛选或下载全部 <span class="en">The first {MAX_PARTY_FILES} only: filter by partner or master id above, or download all</span></p>"#
         );
-        out.push_str(&file_table(m, &second));
-        out.push_str("</details>");
     }
-    out.push_str("</section>\n");
+    out.push_str(&file_table(
+        m,
+        &kept.into_iter().take(MAX_PARTY_FILES).collect::<Vec<_>>(),
+    ));
+    out.push_str("</details></section>\n");
     out
 }
 
@@ -483,9 +643,26 @@ fn file_table(m: &Month, files: &[&FileRow]) -> String {
         let mut link = vec![m.dataset, m.period];
         link.extend(f.path.split('/'));
         let link = href(&link);
-        let name = match labels::of(&f.path) {
-            Some(Label { zh, en, format }) => {
-                format!(r#"{zh} <span class="en">{en}</span> <span class="format">{format}</span>"#)
+        let label = if m.restatement.is_some() {
+            labels::of_restatement(&f.path)
+        } else {
+            labels::of(&f.path)
+        };
+        let name = match label {
+            Some(Label {
+                zh,
+                en,
+                format,
+                restated,
+            }) => {
+                let (rzh, ren) = if restated {
+                    ("重述后", "Restated ")
+                } else {
+                    ("", "")
+                };
+                format!(
+                    r#"{rzh}{zh} <span class="en">{ren}{en}</span> <span class="format">{format}</span>"#
+                )
             }
             None => esc(&f.path),
         };

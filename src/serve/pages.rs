@@ -42,6 +42,13 @@ input { font: inherit; width: 100%; max-width: 22rem; padding: .5rem; border: 1p
 .draft { color: #c0392b; border: 1px solid #c0392b; border-radius: .25rem; padding: 0 .3rem;
   font-size: .8em; font-weight: 600; }
 .draft-note { color: #c0392b; }
+.restatement-note { border-left: 3px solid #2c5282; padding-left: .6rem; }
+.restatement { color: #2c5282; border: 1px solid #2c5282; border-radius: .25rem; padding: 0 .3rem;
+  font-size: .8em; }
+.difference { display: block; font-size: .8em; color: #555; }
+.walk tr.total td { font-weight: 600; border-top: 1px solid var(--line); }
+.walk .sign { display: inline-block; width: 1.2em; color: var(--muted); }
+.walk-link { font-size: .8em; }
 .muted { color: var(--muted); }
 h3 { font-size: 1rem; margin: 1rem 0 .5rem; }
 h3.currency { margin: .75rem 0 .4rem; color: var(--muted); }
@@ -223,9 +230,15 @@ pub fn index(viewer: &Viewer, periods: &[(String, Vec<(String, bool)>)]) -> Stri
             esc(dataset)
         );
         for (m, draft) in months {
+            let restatement = match super::catalog::period_name(m) {
+                Some((_, n)) if n > 0 => {
+                    format!(r#" <span class="restatement">补结算 {n} Restatement</span>"#)
+                }
+                _ => String::new(),
+            };
             let _ = write!(
                 body,
-                r#"<li><a href="{}/">{}{}</a></li>"#,
+                r#"<li><a href="{}/">{}{restatement}{}</a></li>"#,
                 href(&[dataset, m]),
                 esc(m),
                 if *draft {

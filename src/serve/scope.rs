@@ -47,42 +47,63 @@ impl Scope {
     /// The files of a period this scope may download, in the order of `outputs`, given the
     /// period's output files (paths relative to the period folder, as `manifest.json` lists them).
     /// A partner or master with no document of its own in the period is granted nothing there.
+    ///
+    /// In a restatement (R9) a partner's own documents are its supplementary statement, and a
+    /// master's its changed rollup rows; with them come the same party's documents of the month
+    /// as restated, under `restated/`. A partner or master the restatement does not change is
+    /// granted nothing in it, so it does not see it.
     pub fn grants(&self, outputs: &[&str]) -> Vec<Grant> {
         let listed = |path: &str| outputs.contains(&path);
-        match self {
-            Scope::Finance => outputs
+        let own = |folder: &str, id: &str, extensions: &[&str]| -> Vec<Grant> {
+            let stem = file_stem(id);
+            let stem = stem.as_str();
+            ["", RESTATED_PREFIX]
                 .iter()
-                .map(|p| Grant::whole(p))
-                .chain(std::iter::once(Grant::whole(MANIFEST)))
-                .collect(),
-            Scope::Partner(id) => {
-                let stem = file_stem(id);
-                let mut grants: Vec<Grant> = ["csv", "pdf"]
+                .flat_map(|prefix| {
+                    extensions
+                        .iter()
+                        .map(move |ext| format!("{prefix}{folder}/{stem}.{ext}"))
+                })
+                .filter(|p| listed(p))
+                .map(|p| Grant::whole(&p))
+                .collect()
+        };
+        let grants = match self {
+            Scope::Finance => {
+                return outputs
                     .iter()
-                    .map(|ext| format!("statements/{stem}.{ext}"))
-                    .filter(|p| listed(p))
-                    .map(|p| Grant::whole(&p))
+                    .map(|p| Grant::whole(p))
+                    .chain(std::iter::once(Grant::whole(MANIFEST)))
                     .collect();
-                if !grants.is_empty() && listed(INVOICES) {
-                    grants.push(Grant {
-                        path: INVOICES.to_string(),
-                        issuer: Some(format!("partner:{id}")),
-                    });
+            }
+            Scope::Partner(id) => {
+                let mut grants = own("statements", id, &["csv", "pdf", "xlsx"]);
+                for invoices in [INVOICES.to_string(), format!("{RESTATED_PREFIX}{INVOICES}")] {
+                    if listed(&invoices) {
+                        grants.push(Grant {
+                            path: invoices,
+                            issuer: Some(format!("partner:{id}")),
+                        });
+                    }
                 }
                 grants
             }
-            Scope::Master(id) => {
-                let stem = file_stem(id);
-                ["csv", "pdf"]
-                    .iter()
-                    .map(|ext| format!("rollups/{stem}.{ext}"))
-                    .filter(|p| listed(p))
-                    .map(|p| Grant::whole(&p))
-                    .collect()
-            }
+            Scope::Master(id) => own("rollups", id, &["csv", "pdf"]),
+        };
+        // Only documents under `restated/`, or the invoice rows alone, are not the party's own.
+        if grants
+            .iter()
+            .any(|g| g.issuer.is_none() && !g.path.starts_with(RESTATED_PREFIX))
+        {
+            grants
+        } else {
+            Vec::new()
         }
     }
 }
+
+/// Where a restatement holds the whole month as restated.
+const RESTATED_PREFIX: &str = "restated/";
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -214,5 +235,59 @@ mod tests {
             grants,
             vec![Grant::whole(&format!("statements/{stem}.pdf"))]
         );
+    }
+
+    /// A restatement of the demo's October that changes p-01's statement and acc-1006's rollup.
+    const RESTATEMENT: &[&str] = &[
+        "changes.csv",
+        "invoices.csv",
+        "rollups.csv",
+        "rollups/acc-1006.csv",
+        "statements.csv",
+        "statements/p-01.csv",
+        "statements/p-01.pdf",
+        "restated/invoices.csv",
+        "restated/rollups/acc-1006.pdf",
+        "restated/rollups/acc-1007.pdf",
+        "restated/statements/p-01.pdf",
+        "restated/statements/p-01.xlsx",
+        "restated/statements/p-02.pdf",
+    ];
+
+    #[test]
+    fn a_restatement_is_shown_to_the_parties_it_changes_with_their_restated_documents() {
+        let grants = |scope: &str| -> Vec<String> {
+            Scope::parse(scope)
+                .expect("valid")
+                .grants(RESTATEMENT)
+                .into_iter()
+                .map(|g| g.path)
+                .collect()
+        };
+        assert_eq!(
+            grants("partner:p-01"),
+            [
+                "statements/p-01.csv",
+                "statements/p-01.pdf",
+                "restated/statements/p-01.pdf",
+                "restated/statements/p-01.xlsx",
+                "invoices.csv",
+                "restated/invoices.csv",
+            ]
+        );
+        assert_eq!(
+            grants("master:acc-1006"),
+            ["rollups/acc-1006.csv", "restated/rollups/acc-1006.pdf"]
+        );
+        // Their documents are restated, but the restatement changes nothing of theirs.
+        assert!(grants("partner:p-02").is_empty());
+        assert!(grants("master:acc-1007").is_empty());
+        let issuers: Vec<Option<String>> = Scope::parse("partner:p-01")
+            .expect("valid")
+            .grants(RESTATEMENT)
+            .into_iter()
+            .map(|g| g.issuer)
+            .collect();
+        assert_eq!(issuers.iter().filter(|i| i.is_some()).count(), 2);
     }
 }

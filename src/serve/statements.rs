@@ -25,6 +25,17 @@ pub struct Row {
     pub net_rebate: String,
     pub payout_status: String,
     pub payable_now: String,
+    /// A supplementary statement of a restatement (R9): the number of the statement it amends,
+    /// and the differences it makes. Its figures above are the restated ones.
+    pub amends: Option<Amends>,
+}
+
+/// What a supplementary statement changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amends {
+    pub document_no: String,
+    pub net_rebate: String,
+    pub payable_now: String,
 }
 
 impl Row {
@@ -39,37 +50,63 @@ impl Row {
     }
 }
 
-/// The rows of `statements.csv`; `None` if it does not parse or lacks a column.
+/// The rows of `statements.csv`; `None` if it does not parse or lacks a column. A
+/// restatement's `statements.csv` holds each figure of record, restated and their difference
+/// (`net_rebate_of_record`, `net_rebate_restated`, `net_rebate_difference`): its rows carry the
+/// restated figures and [`Amends`].
 pub fn read(bytes: &[u8]) -> Option<Vec<Row>> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut reader = csv::Reader::from_reader(bytes);
     let header = reader.headers().ok()?.clone();
     let at = |name: &str| header.iter().position(|h| h == name);
+    let restatement = at("amends").is_some();
+    // A figure: the restated one in a restatement.
+    let figure = |name: &str| {
+        if restatement {
+            at(&format!("{name}_restated")).or_else(|| at(name))
+        } else {
+            at(name)
+        }
+    };
     let columns = [
         at("document_no")?,
         at("partner_id")?,
-        at("partner_name")?,
+        figure("partner_name")?,
         at("currency")?,
-        at("rebate_total")?,
-        at("tax_deduction")?,
-        at("net_rebate")?,
-        at("payout_status")?,
-        at("payable_now")?,
+        figure("rebate_total")?,
+        figure("tax_deduction")?,
+        figure("net_rebate")?,
+        figure("payout_status")?,
+        figure("payable_now")?,
     ];
+    let amends = if restatement {
+        Some([
+            at("amends")?,
+            at("net_rebate_difference")?,
+            at("payable_now_difference")?,
+        ])
+    } else {
+        None
+    };
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.ok()?;
-        let cell = |i: usize| unguard(record.get(columns[i]).unwrap_or_default());
+        let cell = |i: usize| unguard(record.get(i).unwrap_or_default());
         rows.push(Row {
-            document_no: cell(0),
-            partner_id: cell(1),
-            partner_name: cell(2),
-            currency: cell(3),
-            rebate_total: cell(4),
-            tax_deduction: cell(5),
-            net_rebate: cell(6),
-            payout_status: cell(7),
-            payable_now: cell(8),
+            document_no: cell(columns[0]),
+            partner_id: cell(columns[1]),
+            partner_name: cell(columns[2]),
+            currency: cell(columns[3]),
+            rebate_total: cell(columns[4]),
+            tax_deduction: cell(columns[5]),
+            net_rebate: cell(columns[6]),
+            payout_status: cell(columns[7]),
+            payable_now: cell(columns[8]),
+            amends: amends.map(|a| Amends {
+                document_no: cell(a[0]),
+                net_rebate: cell(a[1]),
+                payable_now: cell(a[2]),
+            }),
         });
     }
     Some(rows)

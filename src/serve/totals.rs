@@ -85,7 +85,11 @@ pub fn of_period(root: &Path, folder: &Path, statements: Option<&[Row]>) -> Tota
 }
 
 /// A file of the period, opened only when it lies inside `root` ([`inside`]).
-fn open(root: &Path, folder: &Path, name: &str) -> Option<std::io::BufReader<std::fs::File>> {
+pub(super) fn open(
+    root: &Path,
+    folder: &Path,
+    name: &str,
+) -> Option<std::io::BufReader<std::fs::File>> {
     let path = inside(root, folder, name)?;
     std::fs::File::open(path)
         .ok()
@@ -93,7 +97,7 @@ fn open(root: &Path, folder: &Path, name: &str) -> Option<std::io::BufReader<std
 }
 
 /// The reader of a CSV with a BOM, and the positions of `columns` in its header.
-fn columns<R: Read>(input: R, names: &[&str]) -> Option<(csv::Reader<R>, Vec<usize>)> {
+pub(super) fn columns<R: Read>(input: R, names: &[&str]) -> Option<(csv::Reader<R>, Vec<usize>)> {
     let mut reader = csv::Reader::from_reader(input);
     let header = reader.byte_headers().ok()?.clone();
     let at = names
@@ -109,7 +113,7 @@ fn columns<R: Read>(input: R, names: &[&str]) -> Option<(csv::Reader<R>, Vec<usi
 }
 
 /// Each row's cells at `at`, as text; `None` on the first row that does not parse.
-fn each<R: Read>(
+pub(super) fn each<R: Read>(
     mut reader: csv::Reader<R>,
     at: &[usize],
     mut f: impl FnMut(&[&str]) -> Option<()>,

@@ -102,6 +102,26 @@ pub fn fixture() -> &'static Fixture {
             "--inputs",
             east_arg,
         ]);
+        // A month of record restated (R9): `late/2026-10-r1`, closed, changes p-01's statement
+        // and acc-1006's rollup; `late/2026-10-r2` is a draft.
+        let late = dir.join("late");
+        copy_dir(&demo, &late);
+        let late_arg = late.to_str().expect("utf-8 path");
+        let month = |command: &str, extra: &[&str]| {
+            let mut args = vec![
+                command, "--period", "2026-10", "--out", out_arg, "--inputs", late_arg,
+            ];
+            args.extend_from_slice(extra);
+            run_ok(&args);
+        };
+        let closing = ["--issued-on", "2026-11-07", "--by", "portal-tests"];
+        month("run", &[]);
+        month("close", &closing);
+        add_bills(&late, &[LATE_P01, LATE_HOSTED]);
+        month("run", &[]);
+        month("close", &closing);
+        add_bills(&late, &[LATE_P01_AGAIN]);
+        month("run", &[]);
         let users = dir.join("users.toml");
         let mut tokens = BTreeMap::new();
         for (name, scope) in [
@@ -127,6 +147,27 @@ pub fn fixture() -> &'static Fixture {
             tokens,
         }
     })
+}
+
+/// Late October lines, delivered after the month was closed: one for p-01's customer acc-1002,
+/// one for acc-1007, hosted by acc-1006.
+const LATE_P01: &str = "b-9001,acc-1002,cvm,standard,ins-2009,postpaid,day,2026-10-20 00:00:00,\
+                        2026-10-21 00:00:00,2026-10-21 01:00:00,100.00,0,0,100.00,paid,allocated,CNY";
+const LATE_HOSTED: &str = "b-9002,acc-1007,cvm,standard,ins-2010,postpaid,day,2026-10-20 00:00:00,\
+                        2026-10-21 00:00:00,2026-10-21 01:00:00,50.00,0,0,50.00,paid,cash,CNY";
+const LATE_P01_AGAIN: &str = "b-9003,acc-1002,cvm,standard,ins-2011,postpaid,day,\
+                        2026-10-22 00:00:00,2026-10-23 00:00:00,2026-10-23 01:00:00,10.00,0,0,\
+                        10.00,paid,allocated,CNY";
+
+/// Appends bill lines to a dataset's `bills.csv`.
+fn add_bills(dataset: &Path, lines: &[&str]) {
+    let path = dataset.join("bills.csv");
+    let mut text = std::fs::read_to_string(&path).expect("bills.csv");
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).expect("bills.csv");
 }
 
 /// Makes every folder and file under `dir` writable again, so that a folder holding a closed
