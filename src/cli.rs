@@ -95,6 +95,7 @@ impl SplitArgs {
             part: self
                 .part
                 .unwrap_or(crate::shard::PartOf { index: 0, count: 1 }),
+            lines_per_batch: crate::ingest::batches::LINES_PER_BATCH,
             out: self.out,
         }
     }

@@ -419,6 +419,51 @@ fn a_generated_month_of_exports_in_parts_merges_into_the_same_bytes() {
     }
 }
 
+/// A split whose parts write many runs (a batch of accounts each, as a month too big for one
+/// batch is read): bills.csv in one part, and the exports month in three, merge into the same
+/// bytes.
+#[test]
+fn parts_of_many_runs_merge_into_the_same_bytes() {
+    let scratch = Scratch::new("runs");
+    let bills = generated(&scratch.0.join("bills"));
+    let exports = generated_exports(&scratch.0.join("exports"), 5);
+    for (inputs, parts) in [(&bills, 1), (&exports, 3)] {
+        let name = if parts == 1 { "bills" } else { "exports" };
+        let whole = one_machine(
+            inputs,
+            "2026-10",
+            &scratch.0.join(format!("one-{name}")),
+            false,
+        );
+        let stage = scratch.0.join(format!("stage-{name}"));
+        for k in 0..parts {
+            let cfg = settle::shard::SplitConfig {
+                inputs: inputs.clone(),
+                period: "2026-10".parse().expect("a month"),
+                as_of: None,
+                shards: 3,
+                part: settle::shard::PartOf {
+                    index: k,
+                    count: parts,
+                },
+                lines_per_batch: 1_000,
+                out: stage.clone(),
+            };
+            let part = settle::shard::split(&cfg, &settle::progress::Quiet).expect("split");
+            assert!(part.runs.len() > 2, "{name}: {} runs", part.runs.len());
+        }
+        for i in 0..3 {
+            ok(&["run", "--shard", &format!("{i}/3"), "--stage", s(&stage)]);
+        }
+        let out = scratch.0.join(format!("out-{name}"));
+        same(
+            &whole,
+            &merge(&stage, &out, false),
+            &format!("{name} in many runs"),
+        );
+    }
+}
+
 /// A part of the split lost, or of another split: the shards and the merge name it and exit 2;
 /// that part alone is split again, and the merge writes the one-machine bytes.
 #[test]

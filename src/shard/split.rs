@@ -26,7 +26,6 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::ingest::batches::LINES_PER_BATCH;
 use crate::ingest::input::InputFile;
 use crate::ingest::{Dataset, schema};
 use crate::model::fold::Fold;
@@ -48,6 +47,8 @@ pub struct SplitConfig {
     pub shards: usize,
     /// Which group of the bill files to read: `0/1` for all of them.
     pub part: PartOf,
+    /// Bill lines per batch of accounts, each written as one run ([`crate::ingest::batches::LINES_PER_BATCH`] for a run).
+    pub lines_per_batch: u64,
     /// The stage folder.
     pub out: PathBuf,
 }
@@ -63,7 +64,7 @@ pub fn split(cfg: &SplitConfig, progress: &dyn Progress) -> Result<Part, Error> 
         strict: false,
         templates: None,
         no_pdf: true,
-        lines_per_batch: LINES_PER_BATCH,
+        lines_per_batch: cfg.lines_per_batch,
     };
     let Request { settings, .. } = Request::new(&run, &mut Known::of(&run))?;
     let mut data = pipeline::load(&cfg.inputs, settings, progress)?;
@@ -87,7 +88,7 @@ pub fn split(cfg: &SplitConfig, progress: &dyn Progress) -> Result<Part, Error> 
     let path = stage::lines_path(stage, cfg.part.index);
     let written = if reads {
         progress.stage("reading the bill lines and writing them by account");
-        write_runs(&data, &path, progress)?
+        write_runs(&data, &path, cfg.lines_per_batch, progress)?
     } else {
         write_nothing(&path)?
     };
@@ -261,8 +262,13 @@ fn write_nothing(path: &Path) -> Result<Written, Error> {
 
 /// Writes the part's lines as binary records ([`records`]): each batch of accounts as a run,
 /// sorted by account.
-fn write_runs(data: &Dataset, path: &Path, progress: &dyn Progress) -> Result<Written, Error> {
-    let mut bills = data.bills(LINES_PER_BATCH)?;
+fn write_runs(
+    data: &Dataset,
+    path: &Path,
+    lines_per_batch: u64,
+    progress: &dyn Progress,
+) -> Result<Written, Error> {
+    let mut bills = data.bills(lines_per_batch)?;
     let fail = |source| Error::Output {
         path: path.to_path_buf(),
         source,
