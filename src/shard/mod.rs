@@ -51,7 +51,7 @@ impl FromStr for ShardOf {
     type Err = String;
 
     fn from_str(s: &str) -> Result<ShardOf, String> {
-        index_of(s, "shard", "--shard 0/4")
+        index_of(s, "shard", ("I", "N"), "--shard 0/4")
     }
 }
 
@@ -59,13 +59,17 @@ impl FromStr for ShardOf {
 /// Kubernetes Indexed Job's `JOB_COMPLETION_INDEX` does.
 pub type PartOf = ShardOf;
 
-/// `I/N`, `I` from 0 to `N - 1`.
-fn index_of(s: &str, what: &str, example: &str) -> Result<ShardOf, String> {
-    let bad =
-        || format!("`{s}` is not a {what}\nhint: write `I/N`, I from 0 to N - 1, e.g. `{example}`");
-    let (i, n) = s.split_once('/').ok_or_else(bad)?;
-    let index: usize = i.trim().parse().map_err(|_| bad())?;
-    let count: usize = n.trim().parse().map_err(|_| bad())?;
+/// `I/N`, `I` from 0 to `N - 1`; `letters` name them in the hint.
+fn index_of(s: &str, what: &str, letters: (&str, &str), example: &str) -> Result<ShardOf, String> {
+    let (i, n) = letters;
+    let bad = || {
+        format!(
+            "`{s}` is not a {what}\nhint: write `{i}/{n}`, {i} from 0 to {n} - 1, e.g. `{example}`"
+        )
+    };
+    let (index, count) = s.split_once('/').ok_or_else(bad)?;
+    let index: usize = index.trim().parse().map_err(|_| bad())?;
+    let count: usize = count.trim().parse().map_err(|_| bad())?;
     if count == 0 || index >= count {
         return Err(bad());
     }
@@ -74,7 +78,7 @@ fn index_of(s: &str, what: &str, example: &str) -> Result<ShardOf, String> {
 
 /// Parses `--part K/M`.
 pub fn parse_part(s: &str) -> Result<PartOf, String> {
-    index_of(s, "part", "--part 0/4")
+    index_of(s, "part", ("K", "M"), "--part 0/4")
 }
 
 impl fmt::Display for ShardOf {
