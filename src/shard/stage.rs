@@ -472,11 +472,22 @@ pub fn cut(counts: &FxHashMap<Text, u64>, shards: usize) -> Vec<String> {
     starts
 }
 
-/// A stage file, refused unless it is of this version's [`FORMAT`].
-pub fn parse<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, Error> {
+/// A stage file, refused unless it is of this version's [`FORMAT`]. The file is read once as
+/// what it should be (a partial is the biggest file the merge reads); only when that fails, or
+/// is of another format, is it read again for its format alone, to say which.
+pub fn parse<T: serde::de::DeserializeOwned + Versioned>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<T, Error> {
     #[derive(Deserialize)]
     struct Version {
         format: u32,
+    }
+    let parsed: Result<T, _> = serde_json::from_slice(bytes);
+    if let Ok(file) = &parsed
+        && file.format() == FORMAT
+    {
+        return parsed.map_err(|e| damaged(path, &e.to_string()));
     }
     let version: Version =
         serde_json::from_slice(bytes).map_err(|e| damaged(path, &e.to_string()))?;
@@ -487,7 +498,24 @@ pub fn parse<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> Resul
         }
         .into());
     }
-    serde_json::from_slice(bytes).map_err(|e| damaged(path, &e.to_string()))
+    parsed.map_err(|e| damaged(path, &e.to_string()))
+}
+
+/// A stage file that says its format.
+pub trait Versioned {
+    fn format(&self) -> u32;
+}
+
+impl Versioned for Part {
+    fn format(&self) -> u32 {
+        self.format
+    }
+}
+
+impl Versioned for Partial {
+    fn format(&self) -> u32 {
+        self.format
+    }
 }
 
 /// The error of a stage file that cannot be read.
