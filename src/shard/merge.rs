@@ -1,7 +1,6 @@
 //! `settle merge --stage STAGE --out OUT`: the shards' exact results put together, and the period
 //! folder written by the run's own writer.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
@@ -10,7 +9,7 @@ use crate::error::Error;
 use crate::output::Staging;
 use crate::pipeline::{self, Folding, Known, Over, Request, RunSummary};
 use crate::progress::Progress;
-use crate::shard::stage::{self, Partial, Stage, StageError};
+use crate::shard::stage::{self, Partial, Share, Stage, StageError};
 
 /// A `settle merge` request.
 #[derive(Clone, Debug)]
@@ -54,29 +53,34 @@ pub fn merge(cfg: &MergeConfig, progress: &dyn Progress) -> Result<RunSummary, E
     // Read with the lock held: over a month of record, a merge writes its restatement, if any.
     let over = Over::of(&folder);
     let shard_lines = split.shard_lines();
-    let mut payable: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut read = vec![Share::default(); split.parts.len()];
     let (results, streamed) = {
         let mut folding = Folding::new(&data, &period, &staging, split.shards())?;
         for shard in 0..split.shards() {
             progress.stage(&format!("merging shard {shard} of {}", split.shards()));
             let partial = partial(&split, &shard_lines, stage, shard)?;
-            for (currency, amount) in partial.payable {
-                *payable.entry(currency).or_default() += amount;
+            for (all, share) in read.iter_mut().zip(&partial.from_parts) {
+                all.lines += share.lines;
+                for (currency, amount) in &share.payable {
+                    *all.payable.entry(currency.clone()).or_insert(Decimal::ZERO) += *amount;
+                }
             }
             folding.add(partial.finished)?;
         }
         folding.finish()?
     };
-    let split_payable = split.parts.iter().fold(BTreeMap::new(), |mut all, p| {
-        for (currency, amount) in &p.payable {
-            *all.entry(currency.clone()).or_insert(Decimal::ZERO) += *amount;
+    // Every line of every part was settled once, by one shard, with its payable.
+    for (part, share) in split.parts.iter().zip(&read) {
+        let wrote = Share {
+            lines: part.lines,
+            payable: part.payable.clone(),
+        };
+        if *share != wrote {
+            return Err(Error::Internal(format!(
+                "the shards read {} lines of part {}/{} with a payable of {:?}, the part wrote {} with {:?}\nhint: this is a fault in settle: report it with the dataset",
+                share.lines, part.part, part.parts, share.payable, wrote.lines, wrote.payable
+            )));
         }
-        all
-    });
-    if payable != split_payable {
-        return Err(Error::Internal(format!(
-            "the shards folded a payable of {payable:?}, the parts wrote {split_payable:?}\nhint: this is a fault in settle: report it with the dataset"
-        )));
     }
     pipeline::review(&mut data, &results, period.month, false, &mut known)?;
     let settled = pipeline::settle(&data, results, &period);

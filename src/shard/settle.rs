@@ -18,7 +18,7 @@ use crate::model::records::BillLine;
 use crate::pipeline::{self, Known, Request, RunConfig};
 use crate::progress::Progress;
 use crate::rules::month::{Pass, Tables};
-use crate::shard::stage::{self, FORMAT, Part, Partial, Stage, StageError};
+use crate::shard::stage::{self, FORMAT, Part, Partial, Share, Stage, StageError};
 use crate::shard::{ShardOf, records};
 
 /// Lines one core folds before its pass is merged with the next core's.
@@ -53,7 +53,7 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
     let world = pipeline::world(&data);
     let tables = Tables::new(&world, &usage, &period);
     progress.stage("reading the shard's bill lines");
-    let lines = read_lines(stage, &split, &shards, shard.index)?;
+    let (lines, from_parts) = read_lines(stage, &split, &shards, shard.index)?;
     let expected = split.shard_lines()[shard.index];
     if lines.len() as u64 != expected {
         return Err(stage::damaged(
@@ -63,10 +63,6 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
                 lines.len()
             ),
         ));
-    }
-    let mut payable: BTreeMap<String, Decimal> = BTreeMap::new();
-    for b in &lines {
-        *payable.entry(b.currency.to_string()).or_default() += b.payable_amount;
     }
     progress.stage("applying the rules");
     let pass = lines
@@ -88,7 +84,7 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
         shards: shard.count,
         split: split.sha256.clone(),
         lines: expected,
-        payable,
+        from_parts,
         finished: pass.finish(),
     };
     let json = serde_json::to_vec(&partial)
@@ -116,48 +112,73 @@ pub(super) fn run_config(split: &Part, stage: &Path) -> Result<RunConfig, Error>
 }
 
 /// A shard's bill lines: from each run of each part, the range of bytes that holds its
-/// accounts' lines.
+/// accounts' lines; and what it read from each part.
 fn read_lines(
     stage: &Path,
     split: &Stage,
     shards: &Batches,
     index: usize,
-) -> Result<Vec<BillLine>, Error> {
+) -> Result<(Vec<BillLine>, Vec<Share>), Error> {
     let mut lines = Vec::new();
+    let mut shares = Vec::with_capacity(split.parts.len());
     for part in &split.parts {
-        let path = stage::lines_path(stage, part.part);
-        let broken = |e: std::io::Error| stage::damaged(&path, &e.to_string());
-        let ranges: Vec<_> = part
-            .runs
-            .iter()
-            .map(|r| r.of_shard(shards, index))
-            .collect();
-        if ranges.iter().all(|r| r.is_empty()) {
+        let from = lines.len();
+        read_part(stage, part, shards, index, &mut lines)?;
+        let mut share = Share {
+            lines: (lines.len() - from) as u64,
+            payable: BTreeMap::new(),
+        };
+        for b in &lines[from..] {
+            *share
+                .payable
+                .entry(b.currency.to_string())
+                .or_insert(Decimal::ZERO) += b.payable_amount;
+        }
+        shares.push(share);
+    }
+    Ok((lines, shares))
+}
+
+/// Appends to `lines` the lines of shard `index` that `part` wrote.
+fn read_part(
+    stage: &Path,
+    part: &Part,
+    shards: &Batches,
+    index: usize,
+    lines: &mut Vec<BillLine>,
+) -> Result<(), Error> {
+    let path = stage::lines_path(stage, part.part);
+    let broken = |e: std::io::Error| stage::damaged(&path, &e.to_string());
+    let ranges: Vec<_> = part
+        .runs
+        .iter()
+        .map(|r| r.of_shard(shards, index))
+        .collect();
+    if ranges.iter().all(|r| r.is_empty()) {
+        return Ok(());
+    }
+    let mut file = std::fs::File::open(&path).map_err(broken)?;
+    for (run, range) in part.runs.iter().zip(ranges) {
+        if range.is_empty() {
             continue;
         }
-        let mut file = std::fs::File::open(&path).map_err(broken)?;
-        for (run, range) in part.runs.iter().zip(ranges) {
-            if range.is_empty() {
-                continue;
-            }
-            let before: u64 = run.accounts[..range.start].iter().map(|a| a.2).sum();
-            let bytes: u64 = run.accounts[range.clone()].iter().map(|a| a.2).sum();
-            let count: u64 = run.accounts[range].iter().map(|a| a.1).sum();
-            file.seek(SeekFrom::Start(run.offset + before))
-                .map_err(broken)?;
-            let mut r = BufReader::with_capacity(1 << 20, (&mut file).take(bytes));
-            let at = lines.len();
-            while let Some(line) = records::read(&mut r).map_err(broken)? {
-                lines.push(line);
-            }
-            let read = (lines.len() - at) as u64;
-            if read != count {
-                return Err(stage::damaged(
-                    &path,
-                    &format!("a run holds {read} lines of shard {index}, its part says {count}"),
-                ));
-            }
+        let before: u64 = run.accounts[..range.start].iter().map(|a| a.2).sum();
+        let bytes: u64 = run.accounts[range.clone()].iter().map(|a| a.2).sum();
+        let count: u64 = run.accounts[range].iter().map(|a| a.1).sum();
+        file.seek(SeekFrom::Start(run.offset + before))
+            .map_err(broken)?;
+        let mut r = BufReader::with_capacity(1 << 20, (&mut file).take(bytes));
+        let at = lines.len();
+        while let Some(line) = records::read(&mut r).map_err(broken)? {
+            lines.push(line);
+        }
+        let read = (lines.len() - at) as u64;
+        if read != count {
+            return Err(stage::damaged(
+                &path,
+                &format!("a run holds {read} lines of shard {index}, its part says {count}"),
+            ));
         }
     }
-    Ok(lines)
+    Ok(())
 }

@@ -282,10 +282,19 @@ pub struct Partial {
     pub shards: usize,
     /// The SHA-256 of the parts the shard was settled from ([`Stage::sha256`]).
     pub split: String,
-    /// The bill lines it folded, and their payable, per currency.
+    /// The bill lines it folded.
+    pub lines: u64,
+    /// What it read from each part, in part order: the merge checks that the shards together
+    /// read every line of every part once, and its payable.
+    pub from_parts: Vec<Share>,
+    pub finished: Finished,
+}
+
+/// The lines a shard read from one part, and their payable, per currency.
+#[derive(Serialize, Deserialize, Default, Clone, PartialEq, Debug)]
+pub struct Share {
     pub lines: u64,
     pub payable: BTreeMap<String, Decimal>,
-    pub finished: Finished,
 }
 
 pub fn parts_dir(stage: &Path) -> PathBuf {
