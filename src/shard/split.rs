@@ -13,7 +13,7 @@
 //! it is not cut into byte ranges yet: a `bill_id` is a duplicate when any earlier row of the
 //! month has it, whichever part holds that row; a row's line number counts the lines of every
 //! byte before it; and the manifest's SHA-256 is of the whole file, which cannot be put together
-//! from the SHA-256 of its pieces (docs/operations.md, "A month on a cluster", says how it could
+//! from the SHA-256 of its pieces (docs/cli.md, "A month on many machines", says how it could
 //! be).
 //!
 //! No part cuts the shards: it cannot know the lines the other parts find for an account. Each
