@@ -63,7 +63,8 @@ bench: build .bench/venv/bin/python
 
 # A generated month (BENCH_SHARD_LINES, 30M by default) on one machine, then split into 1, 2, 4
 # and 8 shards run one after another and merged: CPU seconds per stage, the byte-identity of the
-# merged folder, and the expected wall time of 1B lines on 64 pods (benches/shards.py). Long, and
+# merged folder, and the expected wall time of 1B lines on 64 pods (benches/shards.py; medians of
+# 3 by `perf stat -e task-clock`; `--exports FILES` there splits a FOCUS month in parts). Long, and
 # not part of `make test`.
 BENCH_SHARD_LINES ?= 30000000
 bench-shards: build

@@ -47,8 +47,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Manage the portal's users file
     Users(UsersArgs),
-    /// Read a month's inputs once and cut its bill lines by account into N shards under STAGE,
-    /// for `settle run --shard` on many machines and `settle merge`
+    /// Read a month's inputs once and write its bill lines by account under STAGE, for N shards
+    /// of `settle run --shard` on many machines and `settle merge`; with --part K/M, only the
+    /// K-th of M groups of the bill files, so that the split too runs on many machines
     Split(SplitArgs),
     /// Put a split month's settled shards together and write OUT/<dataset>/<period>/, the same
     /// bytes as `settle run`
@@ -76,6 +77,12 @@ pub struct SplitArgs {
     /// When invoice statuses are judged, as for `settle run` [default: the end of the period]
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
+
+    /// Read only group K (from 0) of M groups of the bill files: the export files dealt into M
+    /// groups of about as many bytes; a `bills.csv` is one group, read by part 0. Run every K
+    /// from 0 to M - 1, with the same other flags, into the same STAGE [default: 0/1]
+    #[arg(long, value_name = "K/M", value_parser = crate::shard::parse_part)]
+    pub part: Option<crate::shard::PartOf>,
 }
 
 impl SplitArgs {
@@ -85,6 +92,10 @@ impl SplitArgs {
             period: self.period,
             as_of: self.as_of,
             shards: usize::from(self.shards),
+            part: self
+                .part
+                .unwrap_or(crate::shard::PartOf { index: 0, count: 1 }),
+            lines_per_batch: crate::ingest::batches::LINES_PER_BATCH,
             out: self.out,
         }
     }

@@ -225,6 +225,9 @@ pub enum Error {
     #[error(transparent)]
     Record(#[from] RecordError),
 
+    #[error(transparent)]
+    Stage(#[from] crate::shard::stage::StageError),
+
     #[error("{} row(s) were rejected and `--strict` was given; no outputs were written\n{}", .rejects.len(), list_rejects(.rejects))]
     Strict { rejects: Vec<Reject> },
 
@@ -249,7 +252,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Dataset(DatasetError::Scratch { .. }) => 1,
-            Error::Dataset(_) | Error::Invocation(_) | Error::Record(_) => 2,
+            Error::Dataset(_) | Error::Invocation(_) | Error::Record(_) | Error::Stage(_) => 2,
             Error::Strict { .. } => 3,
             Error::Output { .. } | Error::Scratch { .. } | Error::Internal(_) => 1,
         }

@@ -67,13 +67,18 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Split(args) => {
-            let split = settle::shard::split(&args.into_config(), progress);
+            let part = settle::shard::split(&args.into_config(), progress);
             spinner.finish();
-            let split = split?;
+            let part = part?;
             if terminal {
-                for (i, s) in split.per_shard.iter().enumerate() {
-                    errln!("shard {i}/{}: {} bill lines", split.shards, s.lines);
-                }
+                errln!(
+                    "part {}/{}: {} bill lines from {} file(s), for {} shards",
+                    part.part,
+                    part.parts,
+                    part.lines,
+                    part.bills.len(),
+                    part.shards
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

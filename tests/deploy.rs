@@ -94,6 +94,7 @@ fn check_sub(words: &[&str], what: &str, sub: &str) -> BTreeMap<String, String> 
                 | "--stage"
                 | "--shard"
                 | "--shards"
+                | "--part"
         ) {
             panic!("{what}: `{w}` needs a value");
         } else {
@@ -510,9 +511,46 @@ fn the_crontabs_retry_wrapper_retries_exit_1_only() {
     }
 }
 
-/// The sharded month (`kubernetes/sharded.yaml`): a split, an Indexed Job of shards and a merge,
-/// each calling `settle` with flags its `--help` lists, sharing one stage volume; the shards'
-/// failures fail their own index only.
+/// An Indexed Job whose pods pass their index as `flag`'s `I/N`, `N` being its completions, from
+/// the environment, and fail or are retried one index at a time.
+fn indexed(
+    spec: &Yaml,
+    container: &Yaml,
+    values: &BTreeMap<String, String>,
+    flag: &str,
+    what: &str,
+) {
+    assert_eq!(spec["completionMode"].as_str(), Some("Indexed"), "{what}");
+    assert!(
+        spec["backoffLimitPerIndex"].as_i64().is_some(),
+        "{what}: retried per index"
+    );
+    let n = spec["completions"].as_i64().expect("completions");
+    assert_eq!(
+        spec["parallelism"].as_i64(),
+        Some(n),
+        "{what}: every index at once"
+    );
+    assert_eq!(
+        values[flag],
+        format!("$(JOB_COMPLETION_INDEX)/{n}"),
+        "{what}"
+    );
+    assert_eq!(
+        container["env"][0]["name"].as_str(),
+        Some("JOB_COMPLETION_INDEX"),
+        "{what}: the index is in the environment the args are expanded from"
+    );
+    assert_eq!(
+        container["env"][0]["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
+        Some("metadata.annotations['batch.kubernetes.io/job-completion-index']"),
+        "{what}"
+    );
+}
+
+/// The sharded month (`kubernetes/sharded.yaml`): an Indexed Job of the split's parts, one of
+/// shards and a merge, each calling `settle` with flags its `--help` lists, sharing one stage
+/// volume; a part's or a shard's failure fails its own index only.
 #[test]
 fn the_kubernetes_sharded_month() {
     let docs = yaml("kubernetes/sharded.yaml");
@@ -529,7 +567,7 @@ fn the_kubernetes_sharded_month() {
     let mut stage_claims = Vec::new();
     let mut stage_paths = Vec::new();
     for (doc, sub, fail) in [
-        (split, "split", "FailJob"),
+        (split, "split", "FailIndex"),
         (shards, "run", "FailIndex"),
         (merge, "merge", "FailJob"),
     ] {
@@ -585,7 +623,6 @@ fn the_kubernetes_sharded_month() {
         };
         let stage = match sub {
             "split" => {
-                assert_eq!(spec["completionMode"].as_str(), Some("Indexed"), "{what}");
                 assert!(
                     on_volume(&values["--inputs"]).1,
                     "{what}: inputs are read only"
@@ -597,25 +634,11 @@ fn the_kubernetes_sharded_month() {
                         .expect("completions")
                         .to_string()
                 );
+                indexed(spec, container, &values, "--part", &what);
                 values["--out"].clone()
             }
             "run" => {
-                assert_eq!(spec["completionMode"].as_str(), Some("Indexed"), "{what}");
-                assert!(
-                    spec["backoffLimitPerIndex"].as_i64().is_some(),
-                    "{what}: retried per index"
-                );
-                let n = spec["completions"].as_i64().expect("completions");
-                assert_eq!(
-                    values["--shard"],
-                    format!("$(JOB_COMPLETION_INDEX)/{n}"),
-                    "{what}"
-                );
-                assert_eq!(
-                    container["env"][0]["name"].as_str(),
-                    Some("JOB_COMPLETION_INDEX"),
-                    "{what}: the index is in the environment the args are expanded from"
-                );
+                indexed(spec, container, &values, "--shard", &what);
                 values["--stage"].clone()
             }
             _ => {

@@ -7,12 +7,14 @@
 //! happens once, after the merge. That is what the batches of one machine already do
 //! ([`crate::ingest::batches`]): a shard is a batch that another process folds.
 //!
-//! - [`split()`] reads the dataset once, as a run does (the same checks, the same rejects, the same
-//!   duplicate `bill_id`s), cuts the accounts, in the order of their ids, into `N` ranges of about
-//!   as many bill lines each, and writes each range's bill lines to the stage, with the
-//!   manifest `split.json`.
-//! - [`settle()`] folds one shard's lines through every rule, with the meter's records of its
-//!   accounts, and writes what the rules found, exact, to the stage: no documents.
+//! - [`split()`] reads the dataset's bill files once, as a run does (the same checks, the same
+//!   rejects, the same duplicate `bill_id`s), by one process or by `M` (`--part K/M`, each a
+//!   group of the export files), and writes each part's bill lines to the stage in runs sorted
+//!   by account, with the part's manifest `parts/<K>.json`.
+//! - [`settle()`] cuts the accounts, in the order of their ids, into `N` ranges of about as many
+//!   bill lines each, from every part's counts (so every shard and the merge agree on the cut
+//!   without talking), folds its range's lines through every rule, with the meter's records of
+//!   its accounts, and writes what the rules found, exact, to the stage: no documents.
 //! - [`merge()`] checks the stage is whole and of one split, hands the shards' results to the
 //!   pipeline one after another as a run hands its batches, and writes the period folder with the
 //!   run's own writer: the same bytes as `settle run`.
@@ -32,7 +34,7 @@ mod split;
 
 pub use merge::{MergeConfig, merge};
 pub use settle::settle;
-pub use split::{SplitConfig, split};
+pub use split::{SplitConfig, groups, split};
 
 use std::fmt;
 use std::str::FromStr;
@@ -49,19 +51,34 @@ impl FromStr for ShardOf {
     type Err = String;
 
     fn from_str(s: &str) -> Result<ShardOf, String> {
-        let bad = || {
-            format!(
-                "`{s}` is not a shard\nhint: write `I/N`, I from 0 to N - 1, e.g. `--shard 0/4`"
-            )
-        };
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let index: usize = i.trim().parse().map_err(|_| bad())?;
-        let count: usize = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index >= count {
-            return Err(bad());
-        }
-        Ok(ShardOf { index, count })
+        index_of(s, "shard", ("I", "N"), "--shard 0/4")
     }
+}
+
+/// Part `index` of `count` of the split, as `--part K/M` gives it: `K` counts from 0, as a
+/// Kubernetes Indexed Job's `JOB_COMPLETION_INDEX` does.
+pub type PartOf = ShardOf;
+
+/// `I/N`, `I` from 0 to `N - 1`; `letters` name them in the hint.
+fn index_of(s: &str, what: &str, letters: (&str, &str), example: &str) -> Result<ShardOf, String> {
+    let (i, n) = letters;
+    let bad = || {
+        format!(
+            "`{s}` is not a {what}\nhint: write `{i}/{n}`, {i} from 0 to {n} - 1, e.g. `{example}`"
+        )
+    };
+    let (index, count) = s.split_once('/').ok_or_else(bad)?;
+    let index: usize = index.trim().parse().map_err(|_| bad())?;
+    let count: usize = count.trim().parse().map_err(|_| bad())?;
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(ShardOf { index, count })
+}
+
+/// Parses `--part K/M`.
+pub fn parse_part(s: &str) -> Result<PartOf, String> {
+    index_of(s, "part", ("K", "M"), "--part 0/4")
 }
 
 impl fmt::Display for ShardOf {

@@ -1,8 +1,11 @@
 //! `settle run --shard I/N --stage STAGE`: one shard's lines through every rule, its exact results
 //! written to the stage.
 
-use std::io::BufReader;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+
+use rust_decimal::Decimal;
 
 use rayon::prelude::*;
 
@@ -15,7 +18,7 @@ use crate::model::records::BillLine;
 use crate::pipeline::{self, Known, Request, RunConfig};
 use crate::progress::Progress;
 use crate::rules::month::{Pass, Tables};
-use crate::shard::stage::{self, FORMAT, Partial, Split};
+use crate::shard::stage::{self, FORMAT, Part, Partial, Share, Stage, StageError};
 use crate::shard::{ShardOf, records};
 
 /// Lines one core folds before its pass is merged with the next core's.
@@ -23,24 +26,22 @@ const LINES_PER_CHUNK: usize = 1 << 16;
 
 /// Settles shard `shard` of the stage and writes its partial; returns the lines it folded.
 pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u64, Error> {
-    let (split, sha256) = stage::read_split(stage)?;
-    if split.shards != shard.count {
-        return Err(Error::Invocation(format!(
-            "`{}` was split into {} shards, not {}\nhint: run `--shard I/{}` for I from 0 to {}",
-            stage.display(),
-            split.shards,
-            shard.count,
-            split.shards,
-            split.shards - 1
-        )));
+    let split = Stage::read(stage)?;
+    if split.shards() != shard.count {
+        return Err(StageError::ShardCount {
+            stage: stage.to_path_buf(),
+            shards: split.shards(),
+            asked: shard.count,
+        }
+        .into());
     }
-    let run = run_config(&split, stage)?;
+    let run = run_config(split.first(), stage)?;
     let Request {
         settings, period, ..
     } = Request::new(&run, &mut Known::of(&run))?;
-    let data = pipeline::load(&split.inputs, settings, progress)?;
-    stage::same_inputs(&data, &split)?;
-    let shards = Batches::starting_at(split.starts.iter().map(|s| Box::from(s.as_str())).collect());
+    let data = pipeline::load(&split.first().inputs, settings, progress)?;
+    stage::same_inputs(&data, split.first())?;
+    let shards = split.batches();
     progress.stage("reading usage.csv");
     let usage = data.usage(
         Batch {
@@ -52,13 +53,15 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
     let world = pipeline::world(&data);
     let tables = Tables::new(&world, &usage, &period);
     progress.stage("reading the shard's bill lines");
-    let path = stage::lines_path(stage, shard.index);
-    let lines = read_lines(&path)?;
-    let expected = split.per_shard.get(shard.index).map_or(0, |s| s.lines);
+    let (lines, from_parts) = read_lines(stage, &split, &shards, shard.index)?;
+    let expected = split.shard_lines()[shard.index];
     if lines.len() as u64 != expected {
         return Err(stage::damaged(
-            &path,
-            &format!("it holds {} lines, the split wrote {expected}", lines.len()),
+            &stage::lines_path(stage, 0),
+            &format!(
+                "the parts hold {} lines of shard {shard}, their manifests say {expected}",
+                lines.len()
+            ),
         ));
     }
     progress.stage("applying the rules");
@@ -79,8 +82,9 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
         format: FORMAT,
         shard: shard.index,
         shards: shard.count,
-        split: sha256,
+        split: split.sha256.clone(),
         lines: expected,
+        from_parts,
         finished: pass.finish(),
     };
     let json = serde_json::to_vec(&partial)
@@ -90,11 +94,11 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
 }
 
 /// The run the split was made for: its dataset, month and `--as-of`.
-pub(super) fn run_config(split: &Split, stage: &Path) -> Result<RunConfig, Error> {
+pub(super) fn run_config(split: &Part, stage: &Path) -> Result<RunConfig, Error> {
     let period: Month = split
         .period
         .parse()
-        .map_err(|e: String| stage::damaged(&stage::split_path(stage), &e))?;
+        .map_err(|e: String| stage::damaged(&stage::part_path(stage, split.part), &e))?;
     Ok(RunConfig {
         inputs: split.inputs.clone(),
         out: stage.to_path_buf(),
@@ -107,20 +111,74 @@ pub(super) fn run_config(split: &Split, stage: &Path) -> Result<RunConfig, Error
     })
 }
 
-/// A shard's bill lines, as the split wrote them.
-fn read_lines(path: &Path) -> Result<Vec<BillLine>, Error> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        Error::Invocation(format!(
-            "cannot read `{}`: {e}\nhint: split the month again (`settle split`)",
-            path.display()
-        ))
-    })?;
-    let mut r = BufReader::with_capacity(1 << 20, file);
+/// A shard's bill lines: from each run of each part, the range of bytes that holds its
+/// accounts' lines; and what it read from each part.
+fn read_lines(
+    stage: &Path,
+    split: &Stage,
+    shards: &Batches,
+    index: usize,
+) -> Result<(Vec<BillLine>, Vec<Share>), Error> {
     let mut lines = Vec::new();
-    while let Some(line) =
-        records::read(&mut r).map_err(|e| stage::damaged(path, &e.to_string()))?
-    {
-        lines.push(line);
+    let mut shares = Vec::with_capacity(split.parts.len());
+    for part in &split.parts {
+        let from = lines.len();
+        read_part(stage, part, shards, index, &mut lines)?;
+        let mut share = Share {
+            lines: (lines.len() - from) as u64,
+            payable: BTreeMap::new(),
+        };
+        for b in &lines[from..] {
+            *share
+                .payable
+                .entry(b.currency.to_string())
+                .or_insert(Decimal::ZERO) += b.payable_amount;
+        }
+        shares.push(share);
     }
-    Ok(lines)
+    Ok((lines, shares))
+}
+
+/// Appends to `lines` the lines of shard `index` that `part` wrote.
+fn read_part(
+    stage: &Path,
+    part: &Part,
+    shards: &Batches,
+    index: usize,
+    lines: &mut Vec<BillLine>,
+) -> Result<(), Error> {
+    let path = stage::lines_path(stage, part.part);
+    let broken = |e: std::io::Error| stage::damaged(&path, &e.to_string());
+    let ranges: Vec<_> = part
+        .runs
+        .iter()
+        .map(|r| r.of_shard(shards, index))
+        .collect();
+    if ranges.iter().all(|r| r.is_empty()) {
+        return Ok(());
+    }
+    let mut file = std::fs::File::open(&path).map_err(broken)?;
+    for (run, range) in part.runs.iter().zip(ranges) {
+        if range.is_empty() {
+            continue;
+        }
+        let before: u64 = run.accounts[..range.start].iter().map(|a| a.2).sum();
+        let bytes: u64 = run.accounts[range.clone()].iter().map(|a| a.2).sum();
+        let count: u64 = run.accounts[range].iter().map(|a| a.1).sum();
+        file.seek(SeekFrom::Start(run.offset + before))
+            .map_err(broken)?;
+        let mut r = BufReader::with_capacity(1 << 20, (&mut file).take(bytes));
+        let at = lines.len();
+        while let Some(line) = records::read(&mut r).map_err(broken)? {
+            lines.push(line);
+        }
+        let read = (lines.len() - at) as u64;
+        if read != count {
+            return Err(stage::damaged(
+                &path,
+                &format!("a run holds {read} lines of shard {index}, its part says {count}"),
+            ));
+        }
+    }
+    Ok(())
 }
