@@ -1115,6 +1115,7 @@ fn look<'a>(data: &'a Dataset, period: &'a Period) -> Look<'a> {
 pub fn world(data: &Dataset) -> Inputs<'_> {
     static UNKNOWN: BTreeMap<Text, Account> = BTreeMap::new();
     Inputs {
+        known: data.accounts_known(),
         accounts: &data.accounts,
         partners: &data.partners,
         links: &data.links,
@@ -1409,14 +1410,11 @@ impl crate::model::fold::Fold for Collect<'_, '_> {
         let period = self.tables.period;
         let at = period.place(b);
         if let explain::Question::Invoice(invoice) = self.question {
-            let t = self.tables;
+            let account = self.tables.accounts.of(b);
             let rolled_to = (invoice.source == crate::rules::invoices::Source::Hosting)
-                .then(|| {
-                    t.hosting
-                        .add(b, at, &mut crate::rules::rollup::Rollup::default())
-                })
+                .then(|| crate::rules::rollup::Rollup::default().add(b, account, at, period.tz))
                 .flatten();
-            let on = t.issuers.on(b, at, rolled_to.as_ref());
+            let on = invoices::on(account, b, at, rolled_to.map(|m| m.id()));
             if invoice.holds(&b.currency, on.into_iter().flatten()) {
                 self.kept.push(explain::Kept {
                     bill: b.clone(),
@@ -1428,7 +1426,7 @@ impl crate::model::fold::Fold for Collect<'_, '_> {
         }
         let rate = match explain::asks_partner(self.question) {
             Some(partner) => {
-                let Some(r) = self.tables.rates.resolve(b) else {
+                let Some(r) = self.tables.rates.resolve(b, self.tables.accounts.of(b)) else {
                     return;
                 };
                 if !period.counted(at) || &**r.partner != partner {

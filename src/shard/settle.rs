@@ -11,7 +11,7 @@ use crate::ingest::batches::{Batches, LINES_PER_BATCH};
 use crate::ingest::reader::big::Batch;
 use crate::model::fold::Fold;
 use crate::model::period::Month;
-use crate::model::records::BillLine;
+use crate::model::records::{BillLine, Known as Accounts};
 use crate::pipeline::{self, Known, Request, RunConfig};
 use crate::progress::Progress;
 use crate::rules::month::{Pass, Tables};
@@ -53,7 +53,7 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
     let tables = Tables::new(&world, &usage, &period);
     progress.stage("reading the shard's bill lines");
     let path = stage::lines_path(stage, shard.index);
-    let lines = read_lines(&path)?;
+    let lines = read_lines(&path, data.accounts_known())?;
     let expected = split.per_shard.get(shard.index).map_or(0, |s| s.lines);
     if lines.len() as u64 != expected {
         return Err(stage::damaged(
@@ -107,8 +107,8 @@ pub(super) fn run_config(split: &Split, stage: &Path) -> Result<RunConfig, Error
     })
 }
 
-/// A shard's bill lines, as the split wrote them.
-fn read_lines(path: &Path) -> Result<Vec<BillLine>, Error> {
+/// A shard's bill lines, as the split wrote them, each with its account's place among `known`.
+fn read_lines(path: &Path, known: &Accounts) -> Result<Vec<BillLine>, Error> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::Invocation(format!(
             "cannot read `{}`: {e}\nhint: split the month again (`settle split`)",
@@ -117,9 +117,12 @@ fn read_lines(path: &Path) -> Result<Vec<BillLine>, Error> {
     })?;
     let mut r = BufReader::with_capacity(1 << 20, file);
     let mut lines = Vec::new();
-    while let Some(line) =
+    while let Some(mut line) =
         records::read(&mut r).map_err(|e| stage::damaged(path, &e.to_string()))?
     {
+        if let Some((_, place)) = known.find(&line.account_id) {
+            line.account = place;
+        }
         lines.push(line);
     }
     Ok(lines)
