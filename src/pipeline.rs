@@ -34,7 +34,7 @@ use crate::manifest::{
 };
 use crate::model::basis::Basis;
 use crate::model::period::{Month, Period};
-use crate::model::records::{Account, Partner, Text, Window};
+use crate::model::records::{Partner, Text, Window};
 use crate::model::reject::Reject;
 use crate::model::time::parse_timestamp;
 use crate::output::{Appending, OutputFile, Staging};
@@ -1113,7 +1113,6 @@ fn look<'a>(data: &'a Dataset, period: &'a Period) -> Look<'a> {
 
 /// The checked tables the rules read.
 pub fn world(data: &Dataset) -> Inputs<'_> {
-    static UNKNOWN: BTreeMap<Text, Account> = BTreeMap::new();
     Inputs {
         known: data.accounts_known(),
         accounts: &data.accounts,
@@ -1124,11 +1123,7 @@ pub fn world(data: &Dataset) -> Inputs<'_> {
         specials: &data.specials,
         requests: &data.requests,
         // No account's own rate is known when they were taken from the exports.
-        own_terms: if data.accounts_from_exports {
-            &UNKNOWN
-        } else {
-            &data.accounts
-        },
+        own_rates: !data.accounts_from_exports,
         reconcile_tolerance: data.settings.reconcile_tolerance,
     }
 }

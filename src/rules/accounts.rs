@@ -11,7 +11,9 @@
 //!
 //! ## What it holds
 //! Per account: its own discount rate as R3 prices it (zero when unknown) and as R7 expects it
-//! (none when the accounts were taken from the exports), and, for the few accounts that have any,
+//! (none when the accounts were taken from the exports), a filter of its metered resources in the
+//! batch's `usage.csv` (R7: most bill lines have no usage record, and then need not look in the
+//! meter), and, for the few accounts that have any,
 //! its partner links and special rebates (R5, R6), the hosting relations in force during the month
 //! with the master's rates (R3, R7), the inheriting management relations with the master's rate
 //! (R4, R7), and the management relations invoiced by the master (R6). Each kind keeps the order
@@ -20,6 +22,8 @@
 //! A line whose account was not found through the known accounts (made by hand in a test) is
 //! looked up by name instead, and an account nobody knows resolves to nothing: no rate, no
 //! relation, no link.
+
+use std::hash::{Hash, Hasher};
 
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
@@ -68,18 +72,23 @@ const RESALE: u8 = 1;
 const HOSTED: u8 = 2;
 const INHERITS: u8 = 4;
 const MANAGED: u8 = 8;
+/// The account's own rate is known (`Inputs::own_rates`).
+const OWN_RATE: u8 = 16;
 
-/// Everything the rules ask of one account. Small (one cache line), so that reading it is
-/// one memory access; the relations and links, which most lines do not need, are behind a
+/// Everything the rules ask of one account. Small (within one cache line), so that reading it
+/// is one memory access; the relations and links, which most lines do not need, are behind a
 /// pointer.
 #[derive(Debug)]
 pub struct Resolved<'a> {
     pub id: Text,
     /// `discount_rate` in `accounts.csv`, zero when unknown: R3's expected discount of a line
-    /// that stays on a hosted child.
+    /// that stays on a hosted child, and R7's expected rate of its lines when it is known
+    /// ([`Resolved::own_rate`]).
     pub rate: Decimal,
-    /// The account's own contract rate, when known: R7's expected rate of its lines.
-    pub own_rate: Option<Decimal>,
+    /// Two bits of 64 for each of the account's metered resources in the batch's `usage.csv`
+    /// ([`metered_bits`]): a bill line whose bits are not all set has no usage record, and R7
+    /// does not look its resource up in the meter.
+    metered: u64,
     has: u8,
     related: Box<[Related<'a>]>,
 }
@@ -89,10 +98,21 @@ impl<'a> Resolved<'a> {
         Resolved {
             id,
             rate: Decimal::ZERO,
-            own_rate: None,
+            metered: 0,
             has: 0,
             related: Box::default(),
         }
+    }
+
+    /// The account's own contract rate, when known: what R7 expects of its lines.
+    pub fn own_rate(&self) -> Option<Decimal> {
+        (self.has & OWN_RATE != 0).then_some(self.rate)
+    }
+
+    /// Whether a bill line of the account, with a resource's `bits` ([`metered_bits`]), may have
+    /// usage records: false means it has none.
+    pub fn may_be_metered(&self, bits: u64) -> bool {
+        self.metered & bits == bits
     }
 
     /// The related rows, where the account has one of the kinds in `kinds`; else none, without
@@ -157,6 +177,16 @@ impl<'a> Resolved<'a> {
     }
 }
 
+/// The bits a metered resource sets in its account's record: two of 64, from a hash of the
+/// resource's product, sub-product, id and currency, the key R7's meter matches bills to usage
+/// records by, but for the account.
+pub fn metered_bits(product: &Text, sub_product: &Text, resource_id: &str, currency: &Text) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    (product.id(), sub_product.id(), resource_id, currency.id()).hash(&mut h);
+    let x = h.finish();
+    (1 << (x >> 58)) | (1 << ((x >> 52) & 63))
+}
+
 /// Every account the month knows, resolved, by the place its lines carry.
 pub struct Accounts<'a> {
     records: Vec<Resolved<'a>>,
@@ -167,9 +197,9 @@ pub struct Accounts<'a> {
 }
 
 impl<'a> Accounts<'a> {
-    /// Resolves the known accounts, in their places, and after them any account the tables name
-    /// that is not among them.
-    pub fn new(inputs: &Inputs<'a>, period: &Period) -> Accounts<'a> {
+    /// Resolves the known accounts, in their places, and after them any account the tables or
+    /// the batch's `usage` name that is not among them.
+    pub fn new(inputs: &Inputs<'a>, usage: &[UsageRecord], period: &Period) -> Accounts<'a> {
         let mut accounts = Accounts {
             records: Vec::new(),
             places: FxHashMap::default(),
@@ -178,13 +208,17 @@ impl<'a> Accounts<'a> {
         for id in inputs.known.by_place() {
             accounts.place(id);
         }
+        let own = if inputs.own_rates { OWN_RATE } else { 0 };
         for a in inputs.accounts.values() {
             let place = accounts.place(&a.account_id);
-            accounts.records[place as usize].rate = a.discount_rate;
+            let record = &mut accounts.records[place as usize];
+            record.rate = a.discount_rate;
+            record.has = own;
         }
-        for a in inputs.own_terms.values() {
-            let place = accounts.place(&a.account_id);
-            accounts.records[place as usize].own_rate = Some(a.discount_rate);
+        for u in usage {
+            let place = accounts.place(&u.account_id);
+            accounts.records[place as usize].metered |=
+                metered_bits(&u.product, &u.sub_product, &u.resource_id, &u.currency);
         }
         let month = Window {
             from: period.start,
@@ -206,7 +240,7 @@ impl<'a> Accounts<'a> {
                 Master {
                     relation: r,
                     rate: m.rate,
-                    own_rate: m.own_rate,
+                    own_rate: m.own_rate(),
                 }
             };
             match r.kind {
@@ -232,7 +266,7 @@ impl<'a> Accounts<'a> {
                 rows.push(r);
             }
             let record = &mut accounts.records[place as usize];
-            record.has = rows.iter().fold(0, |has, r| {
+            record.has |= rows.iter().fold(0, |has, r| {
                 has | match r {
                     Related::Link(l) if l.link_type == LinkType::Resale => RESALE,
                     Related::Link(_) | Related::Special(_) => 0,
@@ -338,7 +372,7 @@ mod tests {
         let tables = world.tables(&october);
         let accounts = &tables.accounts;
         let child = accounts.named(&"child".into());
-        assert_eq!((child.rate, child.own_rate), (d("0.1"), Some(d("0.1"))));
+        assert_eq!((child.rate, child.own_rate()), (d("0.1"), Some(d("0.1"))));
         let hosted: Vec<(&str, Decimal)> = child.hosted().map(|m| (&**m.id(), m.rate)).collect();
         assert_eq!(hosted, vec![("master", d("0.2"))]);
         let inherits: Vec<&str> = child.inherits().map(|m| &**m.id()).collect();
@@ -356,6 +390,6 @@ mod tests {
         line.account = accounts.place_of(&"child".into()).expect("known");
         assert_eq!(accounts.of(&line).id, "master");
         let stranger = accounts.of(&bill("2", "nobody", "2026-10-02", "1"));
-        assert_eq!((stranger.rate, stranger.own_rate), (Decimal::ZERO, None));
+        assert_eq!((stranger.rate, stranger.own_rate()), (Decimal::ZERO, None));
     }
 }

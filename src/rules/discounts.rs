@@ -31,6 +31,6 @@ pub fn expected(
         .find(|m| m.relation.window.contains(line.charge_start))
     {
         Some(m) => m.own_rate,
-        None => account.own_rate,
+        None => account.own_rate(),
     }
 }

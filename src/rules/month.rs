@@ -47,9 +47,9 @@ pub struct Inputs<'a> {
     pub rates: &'a [RebateRate],
     pub specials: &'a [SpecialRebate],
     pub requests: &'a [InvoiceRequest],
-    /// The accounts whose own discount rate is known: none when they were taken from the
+    /// Whether the accounts' own discount rates are known: not when they were taken from the
     /// exports, so that no line is expected at a rate nobody gave.
-    pub own_terms: &'a BTreeMap<Text, Account>,
+    pub own_rates: bool,
     pub reconcile_tolerance: Decimal,
 }
 
@@ -69,7 +69,7 @@ impl<'a> Tables<'a> {
     pub fn new(inputs: &Inputs<'a>, usage: &'a [UsageRecord], period: &'a Period) -> Tables<'a> {
         Tables {
             period,
-            accounts: Accounts::new(inputs, period),
+            accounts: Accounts::new(inputs, usage, period),
             rates: Rates::new(
                 &RebateInput {
                     partners: inputs.partners,

@@ -59,7 +59,7 @@ impl World {
             rates: &self.rates,
             specials: &self.specials,
             requests: &self.requests,
-            own_terms: &self.accounts,
+            own_rates: true,
             reconcile_tolerance: self.tolerance,
         };
         Tables::new(&inputs, &self.usage, period)

@@ -27,7 +27,7 @@ use rustc_hash::FxHashMap;
 use crate::model::period::{InMonth, Period};
 use crate::model::records::*;
 use crate::model::time::Timestamp;
-use crate::rules::accounts::{Master, Resolved};
+use crate::rules::accounts::{self, Master, Resolved};
 use crate::rules::discounts;
 
 mod findings;
@@ -226,6 +226,12 @@ impl Matches {
         let usage = meter.usage;
         let in_scope = placed.used;
         if b.billing_cycle != BillingCycle::Once
+            && account.may_be_metered(accounts::metered_bits(
+                &b.product,
+                &b.sub_product,
+                &b.resource_id,
+                &b.currency,
+            ))
             && let Some(&place) = meter.resources.get(&bill_key(b))
         {
             let list = meter.list(place);
