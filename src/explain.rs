@@ -111,7 +111,7 @@ impl Invoice {
         Ok(None)
     }
 
-    /// Whether the invoices a line is on (from [`crate::rules::invoices::Issuers::on`]) include
+    /// Whether the invoices a line is on (from [`crate::rules::invoices::on`]) include
     /// this one.
     pub fn holds<'t>(
         &self,

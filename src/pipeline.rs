@@ -34,7 +34,7 @@ use crate::manifest::{
 };
 use crate::model::basis::Basis;
 use crate::model::period::{Month, Period};
-use crate::model::records::{Account, Partner, Text, Window};
+use crate::model::records::{Partner, Text, Window};
 use crate::model::reject::Reject;
 use crate::model::time::parse_timestamp;
 use crate::output::{Appending, OutputFile, Staging};
@@ -1113,8 +1113,8 @@ fn look<'a>(data: &'a Dataset, period: &'a Period) -> Look<'a> {
 
 /// The checked tables the rules read.
 pub fn world(data: &Dataset) -> Inputs<'_> {
-    static UNKNOWN: BTreeMap<Text, Account> = BTreeMap::new();
     Inputs {
+        known: data.accounts_known(),
         accounts: &data.accounts,
         partners: &data.partners,
         links: &data.links,
@@ -1123,11 +1123,7 @@ pub fn world(data: &Dataset) -> Inputs<'_> {
         specials: &data.specials,
         requests: &data.requests,
         // No account's own rate is known when they were taken from the exports.
-        own_terms: if data.accounts_from_exports {
-            &UNKNOWN
-        } else {
-            &data.accounts
-        },
+        own_rates: !data.accounts_from_exports,
         reconcile_tolerance: data.settings.reconcile_tolerance,
     }
 }
@@ -1409,14 +1405,11 @@ impl crate::model::fold::Fold for Collect<'_, '_> {
         let period = self.tables.period;
         let at = period.place(b);
         if let explain::Question::Invoice(invoice) = self.question {
-            let t = self.tables;
+            let account = self.tables.accounts.of(b);
             let rolled_to = (invoice.source == crate::rules::invoices::Source::Hosting)
-                .then(|| {
-                    t.hosting
-                        .add(b, at, &mut crate::rules::rollup::Rollup::default())
-                })
+                .then(|| crate::rules::rollup::Rollup::default().add(b, account, at, period.tz))
                 .flatten();
-            let on = t.issuers.on(b, at, rolled_to.as_ref());
+            let on = invoices::on(account, b, at, rolled_to.map(|m| m.id()));
             if invoice.holds(&b.currency, on.into_iter().flatten()) {
                 self.kept.push(explain::Kept {
                     bill: b.clone(),
@@ -1428,7 +1421,7 @@ impl crate::model::fold::Fold for Collect<'_, '_> {
         }
         let rate = match explain::asks_partner(self.question) {
             Some(partner) => {
-                let Some(r) = self.tables.rates.resolve(b) else {
+                let Some(r) = self.tables.rates.resolve(b, self.tables.accounts.of(b)) else {
                     return;
                 };
                 if !period.counted(at) || &**r.partner != partner {

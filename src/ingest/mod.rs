@@ -212,6 +212,12 @@ impl Dataset {
         &self.dir
     }
 
+    /// The known accounts, each with the place its bill lines carry
+    /// ([`crate::model::records::BillLine::account`]).
+    pub fn accounts_known(&self) -> &Known {
+        &self.cx.accounts
+    }
+
     /// Opens `bills.csv`, or the exports, their accounts cut into batches of about
     /// `lines_per_batch` lines. Add what reading them finds to the dataset with
     /// [`Dataset::add_bills`].

@@ -54,6 +54,13 @@ impl Context {
             .ok_or_else(|| cell.fail("unknown account: not in `accounts.csv`"))
     }
 
+    /// The account and its place among the known accounts, from the one probe that finds it.
+    fn account_at(&mut self, cell: Cell) -> Result<(Text, Place), CellError> {
+        self.accounts
+            .find(cell.required()?)
+            .ok_or_else(|| cell.fail("unknown account: not in `accounts.csv`"))
+    }
+
     fn partner(&mut self, cell: Cell) -> Result<Text, CellError> {
         self.partners
             .get(cell.required()?)
@@ -208,10 +215,12 @@ pub fn bill(row: &Row, cx: &mut Context) -> Result<BillLine, CellError> {
         paid_with,
         currency,
     ] = row.cells();
+    let (account_id, place) = cx.account_at(account)?;
     let b = BillLine {
         line: row.line,
         bill_id: Id::from(id.required()?),
-        account_id: cx.account(account)?,
+        account_id,
+        account: place,
         product: Text::from(product.required()?),
         sub_product: Text::from(sub_product.text()),
         resource_id: Id::from(resource.text()),

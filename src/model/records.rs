@@ -239,14 +239,34 @@ impl PartialEq<&str> for Text {
 /// A set of names that finds a name from its text in one probe, without interning the text
 /// first. Every bill line names its account, and a dataset may know a million of them: interning
 /// and then asking whether the account is known would be two cache misses per line.
+///
+/// Each name has a dense place, [`Place`]: the order it was added in. The same probe that finds an
+/// account gives its place, which a bill line carries ([`BillLine::account`]) so that the rules
+/// find everything they know of the account in a list, by that place, rather than in a table per
+/// rule (`crate::rules::accounts`).
 #[derive(Clone, Default)]
 pub struct Known {
-    short: FxHashMap<Short, Text>,
-    long: FxHashMap<&'static str, Text>,
+    short: FxHashMap<Short, (Text, Place)>,
+    long: FxHashMap<&'static str, (Text, Place)>,
+    /// The names by place.
+    names: Vec<Text>,
 }
+
+/// A name's place in a [`Known`] set: the order it was added in.
+pub type Place = u32;
+
+/// The place of a bill line whose account was not found through a [`Known`] set (a line made by
+/// hand in a test, or a sharded run's line before its shard finds it): the rules then find its
+/// account by name.
+pub const NO_PLACE: Place = Place::MAX;
 
 impl Known {
     pub fn get(&self, s: &str) -> Option<Text> {
+        self.find(s).map(|(name, _)| name)
+    }
+
+    /// The name and its place, in one probe.
+    pub fn find(&self, s: &str) -> Option<(Text, Place)> {
         match Short::new(s) {
             Some(short) => self.short.get(&short).cloned(),
             None => self.long.get(s).cloned(),
@@ -255,21 +275,29 @@ impl Known {
 
     /// Every name in the set, in no order.
     pub fn names(&self) -> impl Iterator<Item = &str> + use<'_> {
-        self.short
-            .values()
-            .chain(self.long.values())
-            .map(|t| t.as_str())
+        self.names.iter().map(|t| t.as_str())
+    }
+
+    /// Every name in the set, by place.
+    pub fn by_place(&self) -> &[Text] {
+        &self.names
     }
 }
 
 impl FromIterator<Text> for Known {
+    /// The names in the order given; a name given twice keeps its first place.
     fn from_iter<I: IntoIterator<Item = Text>>(names: I) -> Known {
         let mut known = Known::default();
         for name in names {
+            if known.find(&name).is_some() {
+                continue;
+            }
+            let place = Place::try_from(known.names.len()).expect("fewer than 4 billion names");
             match Short::new(&name) {
-                Some(short) => known.short.insert(short, name),
-                None => known.long.insert(name.as_str(), name),
+                Some(short) => known.short.insert(short, (name.clone(), place)),
+                None => known.long.insert(name.as_str(), (name.clone(), place)),
             };
+            known.names.push(name);
         }
         known
     }
@@ -360,6 +388,10 @@ pub struct BillLine {
     #[serde(with = "id_text")]
     pub bill_id: Id,
     pub account_id: Text,
+    /// `account_id`'s place among the known accounts, as the probe that found it gave it, or
+    /// [`NO_PLACE`]. Not written to a stage: a process's places are its own.
+    #[serde(skip, default = "no_place")]
+    pub account: Place,
     pub product: Text,
     pub sub_product: Text,
     #[serde(with = "id_text")]
@@ -379,6 +411,10 @@ pub struct BillLine {
     /// A correction of an earlier period's line (FOCUS `ChargeClass = Correction`): kept as it
     /// is, and counted in the manifest, ready for restatements. Always `false` in `bills.csv`.
     pub correction: bool,
+}
+
+fn no_place() -> Place {
+    NO_PLACE
 }
 
 /// The finest grouping any rule sums bill lines by: account, product, sub-product, payment mode

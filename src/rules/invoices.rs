@@ -25,6 +25,7 @@ use crate::model::money::round;
 use crate::model::period::{InMonth, Period};
 use crate::model::records::*;
 use crate::model::time::Timestamp;
+use crate::rules::accounts::Resolved;
 
 /// Where an invoice comes from, in list order.
 #[derive(
@@ -107,11 +108,9 @@ pub struct Invoice {
     pub status: Status,
 }
 
-/// What the invoice list needs besides the bill lines.
+/// What the invoice list needs besides the bill lines' sums.
 pub struct InvoiceInput<'a> {
     pub accounts: &'a BTreeMap<Text, Account>,
-    pub links: &'a [PartnerLink],
-    pub relations: &'a [Relation],
     pub requests: &'a [InvoiceRequest],
 }
 
@@ -135,63 +134,30 @@ type SumKey = (Source, usize, usize, usize);
 /// The issuing partner or master, the recipient, the currency, and the exact Σ payable.
 type Sum = (Option<Text>, Text, Text, Decimal);
 
-/// Who invoices a bill line: the resale links and the management relations invoiced by the
-/// master, by account.
-pub struct Issuers<'a> {
-    resale: FxHashMap<usize, Vec<&'a PartnerLink>>,
-    managed: FxHashMap<usize, Vec<&'a Relation>>,
-}
-
-impl<'a> Issuers<'a> {
-    pub fn new(input: &InvoiceInput<'a>) -> Self {
-        let mut resale: FxHashMap<usize, Vec<&PartnerLink>> = FxHashMap::default();
-        for l in input
-            .links
-            .iter()
-            .filter(|l| l.link_type == LinkType::Resale)
-        {
-            resale.entry(l.account_id.id()).or_default().push(l);
-        }
-        let mut managed: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
-        for r in input
-            .relations
-            .iter()
-            .filter(|r| r.kind == RelationKind::Management && r.invoice_by == InvoiceBy::Master)
-        {
-            managed.entry(r.child_id.id()).or_default().push(r);
-        }
-        Issuers { resale, managed }
+/// The invoices a bill line of `account`, placed at `placed`, is on if it was used in the month:
+/// each as its source, its issuing partner or master (none for the cloud) and its recipient;
+/// `rolled_to` is the master R3 moved it to. The list sums these; `settle explain --invoice`
+/// keeps the lines whose answer is the invoice asked about.
+pub fn on<'b>(
+    account: &'b Resolved,
+    b: &'b BillLine,
+    placed: InMonth,
+    rolled_to: Option<&'b Text>,
+) -> [Option<(Source, Option<&'b Text>, &'b Text)>; 3] {
+    if !placed.used {
+        return [None, None, None];
     }
-}
-
-impl Issuers<'_> {
-    /// The invoices a bill line, placed at `placed`, is on if it was used in the month: each as
-    /// its source, its issuing partner or master (none for the cloud) and its recipient;
-    /// `rolled_to` is the master R3 moved it to. The list sums these; `settle explain --invoice`
-    /// keeps the lines whose answer is the invoice asked about.
-    pub fn on<'b>(
-        &'b self,
-        b: &'b BillLine,
-        placed: InMonth,
-        rolled_to: Option<&'b Text>,
-    ) -> [Option<(Source, Option<&'b Text>, &'b Text)>; 3] {
-        if !placed.used {
-            return [None, None, None];
-        }
-        let at = b.charge_start;
-        let resale = self
-            .resale
-            .get(&b.account_id.id())
-            .and_then(|ls| ls.iter().find(|l| l.window.contains(at)))
-            .map(|link| (Source::Resale, Some(&link.partner_id), &b.account_id));
-        let hosting = rolled_to.map(|master| (Source::Hosting, None, master));
-        let management = self
-            .managed
-            .get(&b.account_id.id())
-            .and_then(|rs| rs.iter().find(|r| r.window.contains(at)))
-            .map(|r| (Source::Management, Some(&r.master_id), &b.account_id));
-        [resale, hosting, management]
-    }
+    let at = b.charge_start;
+    let resale = account
+        .resale()
+        .find(|l| l.window.contains(at))
+        .map(|link| (Source::Resale, Some(&link.partner_id), &b.account_id));
+    let hosting = rolled_to.map(|master| (Source::Hosting, None, master));
+    let management = account
+        .managed()
+        .find(|r| r.window.contains(at))
+        .map(|r| (Source::Management, Some(&r.master_id), &b.account_id));
+    [resale, hosting, management]
 }
 
 /// The running invoice sums over some bill lines.
@@ -201,16 +167,16 @@ pub struct Sums {
 }
 
 impl Sums {
-    /// Adds a bill line, placed at `placed`, to every invoice it belongs on if it was used in the
-    /// month; `rolled_to` is the master R3 moved it to.
+    /// Adds a bill line of `account`, placed at `placed`, to every invoice it belongs on if it
+    /// was used in the month; `rolled_to` is the master R3 moved it to.
     pub fn add(
         &mut self,
-        issuers: &Issuers,
+        account: &Resolved,
         b: &BillLine,
         placed: InMonth,
         rolled_to: Option<&Text>,
     ) {
-        for (source, by, recipient) in issuers.on(b, placed, rolled_to).into_iter().flatten() {
+        for (source, by, recipient) in on(account, b, placed, rolled_to).into_iter().flatten() {
             self.add_to(source, by, recipient, b);
         }
     }
@@ -395,8 +361,6 @@ mod tests {
         let sums = world.fold(bills, &october()).results.invoices;
         let input = InvoiceInput {
             accounts: &world.accounts,
-            links: &world.links,
-            relations: &world.relations,
             requests: &world.requests,
         };
         let period = Period { as_of, ..october() };

@@ -1,6 +1,7 @@
 //! The domain rules of the contract (docs/rules.md), as pure functions over typed records. Each rule lives in its own
 //! module; none reads files, the clock or the environment.
 
+pub mod accounts;
 pub mod consumption;
 pub mod discounts;
 pub mod invoices;

@@ -5,7 +5,8 @@
 //! hosted children, R7's findings and metered bills). A [`Pass`] holds every rule's fold for the
 //! lines one core reads (those of its accounts); passes over different lines merge. The order of the rules
 //! inside [`Pass::add`] is the order of their dependencies: R3 says where a line rolls up before
-//! R6 and R7 look at it.
+//! R6 and R7 look at it. What the rules ask of a line's account is read once, from its resolved
+//! record ([`Accounts`]), which every rule is handed.
 
 use std::collections::BTreeMap;
 
@@ -15,28 +16,30 @@ use rustc_hash::FxHashMap;
 use crate::model::fold::Fold;
 use crate::model::period::Period;
 use crate::model::records::{
-    Account, BillLine, InvoiceRequest, Line, LineKey, Partner, PartnerLink, RebateRate, Relation,
-    SpecialRebate, Text, UsageRecord,
+    Account, BillLine, InvoiceRequest, Known, Line, LineKey, Partner, PartnerLink, RebateRate,
+    Relation, SpecialRebate, Text, UsageRecord,
 };
+use crate::rules::accounts::Accounts;
 use crate::rules::consumption::{self, Consumption};
-use crate::rules::discounts::Discounts;
-use crate::rules::invoices::{self, InvoiceInput, Issuers};
+use crate::rules::invoices::{self, InvoiceInput};
 use crate::rules::rates::RebateInput;
 use crate::rules::rebate::{self, Rates, RebateLine};
 use crate::rules::reconcile::{self, Finding, Meter};
-use crate::rules::rollup::{Hosting, Rollup};
+use crate::rules::rollup::Rollup;
 
-/// What every line is judged against: the month and each rule's indexed tables.
+/// What every line is judged against: the month, its accounts resolved, and the rules' tables
+/// that are not per account.
 pub struct Tables<'a> {
     pub period: &'a Period,
+    pub accounts: Accounts<'a>,
     pub rates: Rates<'a>,
-    pub hosting: Hosting<'a>,
-    pub issuers: Issuers<'a>,
     pub meter: Meter<'a>,
 }
 
 /// The checked tables the rules read, as loaded: what [`Tables::new`] indexes.
 pub struct Inputs<'a> {
+    /// The known accounts, in the places their bill lines carry.
+    pub known: &'a Known,
     pub accounts: &'a BTreeMap<Text, Account>,
     pub partners: &'a BTreeMap<Text, Partner>,
     pub links: &'a [PartnerLink],
@@ -44,9 +47,9 @@ pub struct Inputs<'a> {
     pub rates: &'a [RebateRate],
     pub specials: &'a [SpecialRebate],
     pub requests: &'a [InvoiceRequest],
-    /// The accounts whose own discount rate is known: none when they were taken from the
+    /// Whether the accounts' own discount rates are known: not when they were taken from the
     /// exports, so that no line is expected at a rate nobody gave.
-    pub own_terms: &'a BTreeMap<Text, Account>,
+    pub own_rates: bool,
     pub reconcile_tolerance: Decimal,
 }
 
@@ -55,8 +58,6 @@ impl<'a> Inputs<'a> {
     pub fn invoice_input(&self) -> InvoiceInput<'a> {
         InvoiceInput {
             accounts: self.accounts,
-            links: self.links,
-            relations: self.relations,
             requests: self.requests,
         }
     }
@@ -68,23 +69,15 @@ impl<'a> Tables<'a> {
     pub fn new(inputs: &Inputs<'a>, usage: &'a [UsageRecord], period: &'a Period) -> Tables<'a> {
         Tables {
             period,
+            accounts: Accounts::new(inputs, usage, period),
             rates: Rates::new(
                 &RebateInput {
-                    links: inputs.links,
                     partners: inputs.partners,
                     rates: inputs.rates,
-                    specials: inputs.specials,
                 },
                 period,
             ),
-            hosting: Hosting::new(inputs.relations, inputs.accounts, period),
-            issuers: Issuers::new(&inputs.invoice_input()),
-            meter: Meter::new(
-                usage,
-                Discounts::new(inputs.relations, inputs.own_terms),
-                period,
-                inputs.reconcile_tolerance,
-            ),
+            meter: Meter::new(usage, period, inputs.reconcile_tolerance),
         }
     }
 }
@@ -201,6 +194,7 @@ impl<'t, 'a> Pass<'t, 'a> {
 impl Fold for Pass<'_, '_> {
     fn add(&mut self, b: &BillLine) {
         let t = self.tables;
+        let account = t.accounts.of(b);
         let at = t.period.place(b);
         if at.any() {
             let sums = self
@@ -216,16 +210,17 @@ impl Fold for Pass<'_, '_> {
             }
             let group = self.groups.entry(b.key()).or_insert_with(|| Group {
                 consumption: consumption::Sums::default(),
-                rebate: t.rates.sums(b),
+                rebate: t.rates.sums(b, account),
             });
             group.consumption.add(b, at, t.period);
             if t.period.counted(at) {
                 group.rebate.add(b);
             }
         }
-        let rolled_to = t.hosting.add(b, at, &mut self.rollup);
-        self.invoices.add(&t.issuers, b, at, rolled_to.as_ref());
-        self.reconcile.add(&t.meter, b, at, rolled_to.as_ref());
+        let rolled_to = self.rollup.add(b, account, at, t.period.tz);
+        self.invoices
+            .add(account, b, at, rolled_to.map(|master| master.id()));
+        self.reconcile.add(&t.meter, account, b, at, rolled_to);
     }
 
     fn merge(&mut self, later: Self, lines_before: Line) {

@@ -27,6 +27,7 @@ use rustc_hash::FxHashMap;
 
 use crate::model::records::*;
 use crate::model::time::Timestamp;
+use crate::rules::accounts::Resolved;
 
 /// Where a line's rate came from.
 #[derive(
@@ -56,12 +57,10 @@ pub struct Resolution<'a> {
     pub source: RateSource,
 }
 
-/// The tables rates are resolved from.
+/// The tables rates are resolved from, besides an account's links and special rebates.
 pub struct RebateInput<'a> {
-    pub links: &'a [PartnerLink],
     pub partners: &'a BTreeMap<Text, Partner>,
     pub rates: &'a [RebateRate],
-    pub specials: &'a [SpecialRebate],
 }
 
 /// What bears on one key: its account's links, the specials of its account and product, and the
@@ -113,11 +112,9 @@ pub fn resolve<'a>(
     })
 }
 
-/// The rate tables, indexed by what a key looks them up by: the ids of its account and product
-/// ([`Text::id`]), as the other rules' tables are.
+/// The base rates, indexed by the id of their product ([`Text::id`]); an account's links and
+/// special rebates are resolved with the account ([`Resolved`]).
 pub struct RateTables<'a> {
-    links: FxHashMap<usize, Vec<&'a PartnerLink>>,
-    specials: FxHashMap<(usize, usize), Vec<&'a SpecialRebate>>,
     rates: FxHashMap<usize, Vec<&'a RebateRate>>,
     partners: &'a BTreeMap<Text, Partner>,
 }
@@ -125,37 +122,34 @@ pub struct RateTables<'a> {
 impl<'a> RateTables<'a> {
     pub fn new(input: &RebateInput<'a>) -> Self {
         let mut t = RateTables {
-            links: FxHashMap::default(),
-            specials: FxHashMap::default(),
             rates: FxHashMap::default(),
             partners: input.partners,
         };
-        for l in input.links {
-            t.links.entry(l.account_id.id()).or_default().push(l);
-        }
-        for s in input.specials {
-            t.specials
-                .entry((s.account_id.id(), s.product.id()))
-                .or_default()
-                .push(s);
-        }
         for r in input.rates {
             t.rates.entry(r.product.id()).or_default().push(r);
         }
         t
     }
 
-    /// The resolution of a line's key on each interval between the edges of every window that
-    /// bears on it, as `(interval start, resolution)` sorted by start.
-    pub fn resolutions(&self, line: &BillLine) -> Vec<(Timestamp, Option<Resolution<'a>>)> {
-        let (account, product) = (line.account_id.id(), line.product.id());
+    /// The resolution of a line's key, the line being of `account`, on each interval between the
+    /// edges of every window that bears on it, as `(interval start, resolution)` sorted by start.
+    pub fn resolutions(
+        &self,
+        line: &BillLine,
+        account: &Resolved<'a>,
+    ) -> Vec<(Timestamp, Option<Resolution<'a>>)> {
+        let links: Vec<&'a PartnerLink> = account.links().collect();
+        let specials: Vec<&'a SpecialRebate> = account
+            .specials()
+            .filter(|s| s.product == line.product)
+            .collect();
         let c = Candidates {
-            links: self.links.get(&account).map_or(&[][..], Vec::as_slice),
-            specials: self
-                .specials
-                .get(&(account, product))
+            links: &links,
+            specials: &specials,
+            rates: self
+                .rates
+                .get(&line.product.id())
                 .map_or(&[][..], Vec::as_slice),
-            rates: self.rates.get(&product).map_or(&[][..], Vec::as_slice),
             partners: self.partners,
         };
         let mut edges: Vec<Timestamp> = std::iter::once(Timestamp(i64::MIN))

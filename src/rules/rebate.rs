@@ -26,6 +26,7 @@ use crate::model::money::round;
 use crate::model::period::Period;
 use crate::model::records::*;
 use crate::model::time::Timestamp;
+use crate::rules::accounts::Resolved;
 use crate::rules::rates::{RateSource, RateTables, RebateInput, Resolution};
 
 /// One statement line: bill lines grouped by everything that sets their rate, with exact sums.
@@ -76,15 +77,16 @@ impl<'a> Rates<'a> {
     /// The partner, rate and rate source of one line, as its statement line has them: the
     /// resolution of its key on the interval that holds its `charge_start`. For `settle explain`,
     /// which resolves the few lines it shows; the month's pass resolves each key once instead.
-    pub fn resolve(&self, b: &BillLine) -> Option<Resolution<'a>> {
-        let spans = self.tables.resolutions(b);
+    pub fn resolve(&self, b: &BillLine, account: &Resolved<'a>) -> Option<Resolution<'a>> {
+        let spans = self.tables.resolutions(b, account);
         let i = spans.partition_point(|(start, _)| *start <= b.charge_start);
         spans.into_iter().nth(i.checked_sub(1)?)?.1
     }
 
-    /// Empty sums for the key of `b`, with the key's resolution on each interval worked out.
-    pub fn sums(&self, b: &BillLine) -> Sums<'a> {
-        let mut segments = self.tables.resolutions(b);
+    /// Empty sums for the key of `b`, a line of `account`, with the key's resolution on each
+    /// interval worked out.
+    pub fn sums(&self, b: &BillLine, account: &Resolved<'a>) -> Sums<'a> {
+        let mut segments = self.tables.resolutions(b, account);
         if self.period.basis == Basis::Usage {
             // A counted line starts inside the month, so only the intervals that overlap the month
             // can take lines. Most keys then hold one interval, inline.

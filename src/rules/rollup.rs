@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
-use crate::model::period::{InMonth, Month, Period};
+use crate::model::period::{InMonth, Month};
 use crate::model::records::*;
 use crate::model::time::{Timestamp, resolve_local};
+use crate::rules::accounts::{Master, Resolved};
 
 /// Whether a hosted child's line moved to the master.
 #[derive(
@@ -124,80 +124,6 @@ pub fn moves(line: &BillLine, relation: &Relation, tz: Tz) -> (bool, String) {
     (true, reason)
 }
 
-/// The valid hosting relations in force during the month, by child.
-pub struct Hosting<'a> {
-    by_child: FxHashMap<usize, Vec<&'a Relation>>,
-    accounts: &'a BTreeMap<Text, Account>,
-    tz: Tz,
-}
-
-impl<'a> Hosting<'a> {
-    pub fn new(
-        relations: &'a [Relation],
-        accounts: &'a BTreeMap<Text, Account>,
-        period: &Period,
-    ) -> Self {
-        let month = crate::model::records::Window {
-            from: period.start,
-            to: Some(period.end),
-        };
-        let mut by_child: FxHashMap<usize, Vec<&Relation>> = FxHashMap::default();
-        for r in relations
-            .iter()
-            .filter(|r| r.kind == RelationKind::Hosting && r.window.overlaps(&month))
-        {
-            by_child.entry(r.child_id.id()).or_default().push(r);
-        }
-        Hosting {
-            by_child,
-            accounts,
-            tz: period.tz,
-        }
-    }
-
-    /// Adds `b`, placed at `at`, to `out` if it is a hosted child's line used in the month, once
-    /// per master; returns the master it rolls up to, if it does.
-    pub fn add(&self, b: &BillLine, at: InMonth, out: &mut Rollup) -> Option<Text> {
-        if !at.used {
-            return None;
-        }
-        let rels = self.by_child.get(&b.account_id.id())?;
-        let rate = |id: &Text| {
-            self.accounts
-                .get(id)
-                .map_or(Decimal::ZERO, |a| a.discount_rate)
-        };
-        // One row per master: a line moves to a master if any of that master's relations moves it.
-        let mut by_master: BTreeMap<&Text, (bool, String)> = BTreeMap::new();
-        for r in rels {
-            let (moved, reason) = moves(b, r, self.tz);
-            let entry = by_master
-                .entry(&r.master_id)
-                .or_insert((moved, reason.clone()));
-            if moved && !entry.0 {
-                *entry = (moved, reason);
-            }
-        }
-        let mut rolled_to = None;
-        for (master, (moved, reason)) in by_master {
-            let (status, discount_rate) = if moved {
-                rolled_to = Some(master.clone());
-                (RollupStatus::RolledUp, rate(master))
-            } else {
-                (RollupStatus::StayedOnChild, rate(&b.account_id))
-            };
-            out.lines.push(RollupLine {
-                bill: b.clone(),
-                master_id: master.clone(),
-                status,
-                reason,
-                expected_discount: b.list_amount * discount_rate,
-            });
-        }
-        rolled_to
-    }
-}
-
 /// The order of the rollup's lines: master, child, product, currency, status, start and bill.
 fn order(l: &RollupLine) -> impl Ord + '_ {
     let b = &l.bill;
@@ -213,6 +139,49 @@ fn order(l: &RollupLine) -> impl Ord + '_ {
 }
 
 impl Rollup {
+    /// Adds `b`, a line of `account` placed at `at`, if it is a hosted child's line used in the
+    /// month, once per master of a hosting relation in force during the month; returns the master
+    /// it rolls up to, if it does.
+    pub fn add<'r, 'a>(
+        &mut self,
+        b: &BillLine,
+        account: &'r Resolved<'a>,
+        at: InMonth,
+        tz: Tz,
+    ) -> Option<&'r Master<'a>> {
+        if !at.used {
+            return None;
+        }
+        // One row per master: a line moves to a master if any of that master's relations moves it.
+        let mut by_master: BTreeMap<&Text, (bool, String, &Master)> = BTreeMap::new();
+        for m in account.hosted() {
+            let (moved, reason) = moves(b, m.relation, tz);
+            let entry = by_master
+                .entry(m.id())
+                .or_insert((moved, reason.clone(), m));
+            if moved && !entry.0 {
+                *entry = (moved, reason, m);
+            }
+        }
+        let mut rolled_to = None;
+        for (master, (moved, reason, m)) in by_master {
+            let (status, discount_rate) = if moved {
+                rolled_to = Some(m);
+                (RollupStatus::RolledUp, m.rate)
+            } else {
+                (RollupStatus::StayedOnChild, account.rate)
+            };
+            self.lines.push(RollupLine {
+                bill: b.clone(),
+                master_id: master.clone(),
+                status,
+                reason,
+                expected_discount: b.list_amount * discount_rate,
+            });
+        }
+        rolled_to
+    }
+
     /// Appends the lines of a later pass, whose line numbers count from `lines_before`.
     pub fn merge(&mut self, mut later: Rollup, lines_before: Line) {
         for l in &mut later.lines {

@@ -47,7 +47,11 @@ impl Default for World {
 impl World {
     /// The tables one month's pass judges lines against, through the constructor the pipeline uses.
     pub fn tables<'a>(&'a self, period: &'a Period) -> Tables<'a> {
+        // The accounts the world names are resolved after these, none: in the order
+        // [`crate::rules::accounts::Accounts`] meets them.
+        static KNOWN: std::sync::LazyLock<Known> = std::sync::LazyLock::new(Known::default);
         let inputs = Inputs {
+            known: &KNOWN,
             accounts: &self.accounts,
             partners: &self.partners,
             links: &self.links,
@@ -55,13 +59,14 @@ impl World {
             rates: &self.rates,
             specials: &self.specials,
             requests: &self.requests,
-            own_terms: &self.accounts,
+            own_rates: true,
             reconcile_tolerance: self.tolerance,
         };
         Tables::new(&inputs, &self.usage, period)
     }
 
-    /// Every rule over `bills`, in one pass, in `period` on the world's basis.
+    /// Every rule over `bills`, in one pass, in `period` on the world's basis. Each line carries
+    /// its account's place, as a line read from a file does.
     pub fn fold(&self, bills: &[BillLine], period: &Period) -> Finished {
         let period = Period {
             basis: self.basis,
@@ -70,7 +75,9 @@ impl World {
         let tables = self.tables(&period);
         let mut pass = Pass::new(&tables);
         for b in bills {
-            pass.add(b);
+            let mut b = b.clone();
+            b.account = tables.accounts.place_of(&b.account_id).unwrap_or(NO_PLACE);
+            pass.add(&b);
         }
         pass.finish()
     }
@@ -97,6 +104,7 @@ pub fn bill(id: &str, account: &str, start: &str, payable: &str) -> BillLine {
         line: 2,
         bill_id: id.into(),
         account_id: account.into(),
+        account: NO_PLACE,
         product: "cvm".into(),
         sub_product: "".into(),
         resource_id: "".into(),

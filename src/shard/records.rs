@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use rust_decimal::Decimal;
 
 use crate::model::records::{
-    BillLine, BillingCycle, Id, PaidWith, PaymentMode, PaymentStatus, Text,
+    BillLine, BillingCycle, Id, NO_PLACE, PaidWith, PaymentMode, PaymentStatus, Text,
 };
 use crate::model::time::Timestamp;
 
@@ -90,6 +90,8 @@ pub fn read(r: &mut impl Read) -> io::Result<Option<BillLine>> {
         line: u64::from_le_bytes(line),
         bill_id: Id::from(bill_id),
         account_id: Text::from(account_id),
+        // Found among the known accounts by the shard that reads it back.
+        account: NO_PLACE,
         product: Text::from(product),
         sub_product: Text::from(sub_product),
         resource_id: Id::from(resource_id),
@@ -132,6 +134,7 @@ mod tests {
             line: 7,
             bill_id: "b-1".into(),
             account_id: "acc-1".into(),
+            account: NO_PLACE,
             product: "cvm".into(),
             sub_product: "标准型".into(),
             resource_id: "r-1".into(),

@@ -14,7 +14,7 @@ use crate::ingest::batches::{Batches, LINES_PER_BATCH};
 use crate::ingest::reader::big::Batch;
 use crate::model::fold::Fold;
 use crate::model::period::Month;
-use crate::model::records::BillLine;
+use crate::model::records::{BillLine, Known as Accounts};
 use crate::pipeline::{self, Known, Request, RunConfig};
 use crate::progress::Progress;
 use crate::rules::month::{Pass, Tables};
@@ -53,7 +53,14 @@ pub fn settle(stage: &Path, shard: ShardOf, progress: &dyn Progress) -> Result<u
     let world = pipeline::world(&data);
     let tables = Tables::new(&world, &usage, &period);
     progress.stage("reading the shard's bill lines");
-    let (lines, from_parts) = read_lines(stage, &split, &shards, shard.index)?;
+    let (mut lines, from_parts) = read_lines(stage, &split, &shards, shard.index)?;
+    // Each line finds its account's place among the known accounts, as a run's reader does.
+    let known: &Accounts = data.accounts_known();
+    for line in &mut lines {
+        if let Some((_, place)) = known.find(&line.account_id) {
+            line.account = place;
+        }
+    }
     let expected = split.shard_lines()[shard.index];
     if lines.len() as u64 != expected {
         return Err(stage::damaged(

@@ -474,7 +474,7 @@ fn bill_line(
     c: Charge,
     known: &Known,
 ) -> Result<BillLine, CellError> {
-    let Some(account_id) = known.get(&c.account_id) else {
+    let Some((account_id, place)) = known.find(&c.account_id) else {
         let field = file.columns.iter().position(Option::is_some).unwrap_or(0);
         return Err(CellError {
             column: file.names[field],
@@ -486,6 +486,7 @@ fn bill_line(
         line,
         bill_id: file.bill_id(line),
         account_id,
+        account: place,
         product: c.product,
         sub_product: c.sub_product,
         resource_id: Id::from(c.resource_id),

@@ -27,7 +27,8 @@ use rustc_hash::FxHashMap;
 use crate::model::period::{InMonth, Period};
 use crate::model::records::*;
 use crate::model::time::Timestamp;
-use crate::rules::discounts::Discounts;
+use crate::rules::accounts::{self, Master, Resolved};
+use crate::rules::discounts;
 
 mod findings;
 
@@ -133,18 +134,12 @@ pub struct Meter<'a> {
     records: Vec<u32>,
     /// Where each resource place's records start in `records`, and one more for the end.
     bounds: Vec<u32>,
-    discounts: Discounts<'a>,
     period: &'a Period,
     tolerance: Decimal,
 }
 
 impl<'a> Meter<'a> {
-    pub fn new(
-        usage: &'a [UsageRecord],
-        discounts: Discounts<'a>,
-        period: &'a Period,
-        tolerance: Decimal,
-    ) -> Self {
+    pub fn new(usage: &'a [UsageRecord], period: &'a Period, tolerance: Decimal) -> Self {
         let mut resources: FxHashMap<Key<'a>, u32> = FxHashMap::default();
         assert!(
             u32::try_from(usage.len()).is_ok(),
@@ -172,7 +167,6 @@ impl<'a> Meter<'a> {
             resources,
             records,
             bounds,
-            discounts,
             period,
             tolerance,
         }
@@ -219,11 +213,25 @@ impl Matches {
         }
     }
 
-    /// Checks one bill line, placed at `placed`; `rolled_to` is the master R3 moved it to.
-    pub fn add(&mut self, meter: &Meter, b: &BillLine, placed: InMonth, rolled_to: Option<&Text>) {
+    /// Checks one bill line of `account`, placed at `placed`; `rolled_to` is the master R3 moved
+    /// it to.
+    pub fn add(
+        &mut self,
+        meter: &Meter,
+        account: &Resolved,
+        b: &BillLine,
+        placed: InMonth,
+        rolled_to: Option<&Master>,
+    ) {
         let usage = meter.usage;
         let in_scope = placed.used;
         if b.billing_cycle != BillingCycle::Once
+            && account.may_be_metered(accounts::metered_bits(
+                &b.product,
+                &b.sub_product,
+                &b.resource_id,
+                &b.currency,
+            ))
             && let Some(&place) = meter.resources.get(&bill_key(b))
         {
             let list = meter.list(place);
@@ -256,7 +264,7 @@ impl Matches {
         if !in_scope {
             return;
         }
-        let rate = meter.discounts.expected(b, rolled_to);
+        let rate = discounts::expected(account, b, rolled_to);
         let hosted = rolled_to.is_some();
         self.findings.extend(
             [
