@@ -349,6 +349,8 @@ pub fn finish(
     known: &mut Known,
     progress: &dyn Progress,
 ) -> Result<RunSummary, Error> {
+    // The font is read once, for the month's documents and a restatement's.
+    let font = templates.as_ref().map(Font::new).transpose()?;
     // A restatement's month is written as a draft: the restatement is what is closed.
     let closing = over.closing.as_ref().filter(|_| over.restating.is_none());
     let (files, reconciliation) = write(
@@ -357,6 +359,7 @@ pub fn finish(
         streamed,
         period,
         templates.as_ref(),
+        font.as_ref(),
         closing,
         &staging,
         progress,
@@ -364,17 +367,13 @@ pub fn finish(
     let mut unchanged = false;
     if let Some(chain) = &over.restating {
         progress.stage("comparing with the month of record");
-        let font = templates.as_ref().map(Font::new).transpose()?;
-        let cx = templates
-            .as_ref()
-            .zip(font.as_ref())
-            .map(|(templates, font)| documents::Context {
-                templates,
-                font,
-                period,
-                issuer: data.settings.issuer.as_ref(),
-                issued_on: over.closing.as_ref().map(|c| c.issued_on.as_str()),
-            });
+        let cx = context(
+            &data,
+            period,
+            templates.as_ref(),
+            font.as_ref(),
+            over.closing.as_ref(),
+        );
         unchanged = !restate::write(
             chain,
             &staging,
@@ -638,6 +637,24 @@ pub fn settle(data: &Dataset, mut results: Results, period: &Period) -> Settled 
     }
 }
 
+/// What the documents are printed with, when there are templates: dated `closing`'s issue date,
+/// or a draft.
+fn context<'a>(
+    data: &'a Dataset,
+    period: &'a Period,
+    templates: Option<&'a Templates>,
+    font: Option<&'a Font>,
+    closing: Option<&'a Closing>,
+) -> Option<documents::Context<'a>> {
+    Some(documents::Context {
+        templates: templates?,
+        font: font?,
+        period,
+        issuer: data.settings.issuer.as_ref(),
+        issued_on: closing.map(|c| c.issued_on.as_str()),
+    })
+}
+
 /// Writes every output into `staging`, each as soon as it is made and from its view, the
 /// statements a few partners at a time and the manifest last; returns how many files there are
 /// and the reconciliation summary.
@@ -648,6 +665,7 @@ fn write(
     streamed: Streamed,
     period: &Period,
     templates: Option<&Templates>,
+    font: Option<&Font>,
     closing: Option<&Closing>,
     staging: &Staging,
     progress: &dyn Progress,
@@ -665,16 +683,7 @@ fn write(
         consoles,
     } = streamed;
     conserve(&mut ledger, &results, period.basis);
-    let font = templates.map(Font::new).transpose()?;
-    let pdf = templates
-        .zip(font.as_ref())
-        .map(|(templates, font)| documents::Context {
-            templates,
-            font,
-            period,
-            issuer: data.settings.issuer.as_ref(),
-            issued_on: closing.map(|c| c.issued_on.as_str()),
-        });
+    let pdf = context(data, period, templates, font, closing);
     let mut out = Written {
         staging,
         outputs: vec![consumption],
