@@ -141,11 +141,22 @@ pub fn manifest(period: &Settled) -> Option<Manifest> {
         manifest
             .outputs
             .extend(restated.outputs.into_iter().map(|o| Output {
-                file: format!("{}/{}", crate::restate::RESTATED, o.file),
+                file: restated_path(&o.file),
                 ..o
             }));
     }
     Some(manifest)
+}
+
+/// `path` of a restatement's month as restated, as its outputs are listed: under `restated/`.
+pub fn restated_path(path: &str) -> String {
+    format!("{}/{path}", crate::restate::RESTATED)
+}
+
+/// The path inside a restatement's `restated/` folder, if `path` is there.
+pub fn under_restated(path: &str) -> Option<&str> {
+    path.strip_prefix(crate::restate::RESTATED)?
+        .strip_prefix('/')
 }
 
 /// The listable names in a folder, sorted.

@@ -13,6 +13,7 @@
 //! on tokio's blocking threads.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -439,16 +440,17 @@ fn period_page(
     html(StatusCode::OK, month::render(&viewer(app, caller), &page))
 }
 
-/// `statements.csv`'s rows; `None` if it is missing or does not parse.
-fn statement_rows(app: &App, settled: &Settled) -> Option<Vec<Row>> {
-    paths::inside(&app.root, &settled.folder, "statements.csv")
+/// The rows of `statements.csv` in `folder` (a period's, or a restatement's `restated/`);
+/// `None` if it is missing or does not parse.
+fn statement_rows(app: &App, folder: &Path) -> Option<Vec<Row>> {
+    paths::inside(&app.root, folder, "statements.csv")
         .and_then(|path| std::fs::read(path).ok())
         .and_then(|bytes| statements::read(&bytes))
 }
 
 /// A partner's own rows of `statements.csv`: the figures of its statement, one per currency.
 fn own_rows(app: &App, settled: &Settled, partner: &str) -> Vec<Row> {
-    statement_rows(app, settled)
+    statement_rows(app, &settled.folder)
         .unwrap_or_default()
         .into_iter()
         .filter(|r| r.partner_id == partner)
@@ -469,7 +471,7 @@ fn pdf_link(settled: &Settled, manifest: &Manifest, partner: &str) -> Option<Str
 /// restated.
 fn walk_of(app: &App, settled: &Settled, partner: &str) -> Option<month::Walks> {
     let file = match settled.restatement {
-        Some(_) => format!("{}/bridge.csv", crate::restate::RESTATED),
+        Some(_) => catalog::restated_path("bridge.csv"),
         None => "bridge.csv".to_string(),
     };
     let input = totals::open(&app.root, &settled.folder, &file)?;
@@ -485,7 +487,7 @@ fn finance_view(
     query: &str,
     walk: Option<&str>,
 ) -> FinanceView {
-    let statements = statement_rows(app, settled);
+    let statements = statement_rows(app, &settled.folder);
     let statement_links = statements
         .iter()
         .flatten()
@@ -530,10 +532,7 @@ fn month_totals(app: &App, settled: &Settled, statements: Option<&[Row]>) -> tot
     ) else {
         return totals::of_period(&app.root, &settled.folder, None);
     };
-    let rows = paths::inside(&app.root, &month, "statements.csv")
-        .and_then(|path| std::fs::read(path).ok())
-        .and_then(|bytes| statements::read(&bytes));
-    totals::of_period(&app.root, &month, rows.as_deref())
+    totals::of_period(&app.root, &month, statement_rows(app, &month).as_deref())
 }
 
 fn download_file(

@@ -7,6 +7,8 @@
 //! want of a label. The PDFs' labels live in `templates/labels.toml`, which the portal does not
 //! read: the portal names files, the templates name fields.
 
+use super::catalog::under_restated;
+
 /// A document's name: Chinese, English, and its format (`PDF`, `CSV`, `Excel`, `JSON`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
@@ -17,13 +19,10 @@ pub struct Label {
     pub restated: bool,
 }
 
-/// Where a restatement (R9) holds the whole month as restated.
-const RESTATED: &str = "restated/";
-
 /// The label of `path` (relative to the period folder); `None` for a file the table does not
 /// know.
 pub fn of(path: &str) -> Option<Label> {
-    if let Some(inner) = path.strip_prefix(RESTATED) {
+    if let Some(inner) = under_restated(path) {
         return of(inner).filter(|l| !l.restated).map(|l| Label {
             restated: true,
             ..l
@@ -88,7 +87,7 @@ pub fn of_restatement(path: &str) -> Option<Label> {
 /// Whether `path` is one partner's or one master's document (`statements/…`, `rollups/…`), of
 /// which a month has hundreds, rather than one of the month's own.
 pub fn per_party(path: &str) -> bool {
-    let path = path.strip_prefix(RESTATED).unwrap_or(path);
+    let path = under_restated(path).unwrap_or(path);
     path.starts_with("statements/") || path.starts_with("rollups/")
 }
 

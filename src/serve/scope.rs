@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use super::catalog::{restated_path, under_restated};
 use crate::layout::file_stem;
 
 /// The manifest of a period is served to finance beside the outputs it lists.
@@ -57,13 +58,14 @@ impl Scope {
         let own = |folder: &str, id: &str, extensions: &[&str]| -> Vec<Grant> {
             let stem = file_stem(id);
             let stem = stem.as_str();
-            ["", RESTATED_PREFIX]
+            let paths: Vec<String> = extensions
                 .iter()
-                .flat_map(|prefix| {
-                    extensions
-                        .iter()
-                        .map(move |ext| format!("{prefix}{folder}/{stem}.{ext}"))
-                })
+                .map(|ext| format!("{folder}/{stem}.{ext}"))
+                .collect();
+            let restated: Vec<String> = paths.iter().map(|p| restated_path(p)).collect();
+            paths
+                .into_iter()
+                .chain(restated)
                 .filter(|p| listed(p))
                 .map(|p| Grant::whole(&p))
                 .collect()
@@ -78,7 +80,7 @@ impl Scope {
             }
             Scope::Partner(id) => {
                 let mut grants = own("statements", id, &["csv", "pdf", "xlsx"]);
-                for invoices in [INVOICES.to_string(), format!("{RESTATED_PREFIX}{INVOICES}")] {
+                for invoices in [INVOICES.to_string(), restated_path(INVOICES)] {
                     if listed(&invoices) {
                         grants.push(Grant {
                             path: invoices,
@@ -93,7 +95,7 @@ impl Scope {
         // Only documents under `restated/`, or the invoice rows alone, are not the party's own.
         if grants
             .iter()
-            .any(|g| g.issuer.is_none() && !g.path.starts_with(RESTATED_PREFIX))
+            .any(|g| g.issuer.is_none() && under_restated(&g.path).is_none())
         {
             grants
         } else {
@@ -101,9 +103,6 @@ impl Scope {
         }
     }
 }
-
-/// Where a restatement holds the whole month as restated.
-const RESTATED_PREFIX: &str = "restated/";
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
